@@ -1,0 +1,38 @@
+import { MetricUnit } from '@aws-lambda-powertools/metrics';
+import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
+import type { GrantStore } from '#lib/auth/tokens.ts';
+import { type IngestDependencies, ingestEvents } from '#lib/ingest/ingest-events.ts';
+import { resolveCaller } from '../commons/caller.ts';
+import { json, parseJsonBody, toErrorResponse } from '../commons/http.ts';
+import { logger, metrics } from '../commons/powertools.ts';
+
+export interface IngestHandlerDependencies extends IngestDependencies {
+  readonly grants: GrantStore;
+}
+
+/** POST /v1/events: body → use case → 202 with a status per event (SPEC "Ingest"). */
+export function makeIngestHandler(deps: IngestHandlerDependencies) {
+  return async (event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult> => {
+    try {
+      const caller = await resolveCaller(event, deps.grants);
+      const body = parseJsonBody(event);
+      const result = await ingestEvents(body, caller, deps);
+      metrics.addMetric('EventsAccepted', MetricUnit.Count, result.accepted);
+      metrics.addMetric('EventsDuplicate', MetricUnit.Count, result.duplicates);
+      metrics.addMetric('EventsConflict', MetricUnit.Count, result.conflicts);
+      // Counts only: event contents (and so actor IDs) never reach the logs.
+      logger.info('ingested', {
+        caller: caller.principal,
+        accepted: result.accepted,
+        duplicates: result.duplicates,
+        conflicts: result.conflicts,
+      });
+      return json(202, result);
+    } catch (error) {
+      const response = toErrorResponse(error);
+      if (response.statusCode < 500) metrics.addMetric('IngestRejected', MetricUnit.Count, 1);
+      else metrics.addMetric('IngestFailed', MetricUnit.Count, 1);
+      return response;
+    }
+  };
+}

@@ -1,0 +1,24 @@
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { S3Client } from '@aws-sdk/client-s3';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+
+/**
+ * SDK clients for both homes. Endpoints come from the SDK's own environment variables
+ * (`AWS_ENDPOINT_URL_DYNAMODB`, `AWS_ENDPOINT_URL_S3`), which the local stack sets and the cloud leaves
+ * unset, so the same code reaches DynamoDB Local and the S3 server or the AWS services.
+ * `LEDGER_S3_FORCE_PATH_STYLE=true` is for S3 servers without virtual-host buckets (the local one).
+ */
+export function makeDynamoDbClient(endpoint?: string): DynamoDBClient {
+  return new DynamoDBClient(endpoint ? { endpoint } : {});
+}
+
+export function makeDocumentClient(client: DynamoDBClient = makeDynamoDbClient()): DynamoDBDocumentClient {
+  return DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
+}
+
+export function makeS3Client(endpoint?: string): S3Client {
+  return new S3Client({
+    ...(endpoint ? { endpoint } : {}),
+    forcePathStyle: process.env.LEDGER_S3_FORCE_PATH_STYLE === 'true' || endpoint !== undefined,
+  });
+}

@@ -1,0 +1,238 @@
+import { createHash } from 'node:crypto';
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import {
+  BatchGetCommand,
+  type DynamoDBDocumentClient,
+  PutCommand,
+  QueryCommand,
+  type QueryCommandInput,
+} from '@aws-sdk/lib-dynamodb';
+import type { LedgerEvent } from '#lib/events/schema.ts';
+import { toUtcIso } from '#lib/events/timestamps.ts';
+import {
+  type EventIndex,
+  type EventKey,
+  type EventPage,
+  type EventQuery,
+  eventKeyString,
+  type PutOutcome,
+  type StoredEvent,
+} from '#lib/ports.ts';
+import { EVENT_TIME_SHARDS } from '#lib/storage/ledger-table.ts';
+import { chunk, mapWithConcurrency } from '#lib/util/concurrency.ts';
+
+/** Parallel conditional puts per request; enough to keep one Lambda busy without exhausting sockets. */
+const PUT_CONCURRENCY = 32;
+const MAX_BATCH_GET_ATTEMPTS = 8;
+
+export interface EventItem {
+  pk: string;
+  sk: 'EVT';
+  gsi1pk: string;
+  gsi1sk: string;
+  gsi2pk: string;
+  gsi2sk: string;
+  workflowId: string;
+  eventId: string;
+  type: string;
+  unitId: string;
+  occurredAt: string;
+  receivedAt: string;
+  contentHash: string;
+  archiveKey: string;
+  expiresAt: number;
+  /** The pseudonymized event as JSON: kept as a string so any JSON number survives (DynamoDB's can't). */
+  body: string;
+}
+
+export function eventPartitionKey(key: EventKey): string {
+  return `EVT#${key.workflowId}#${key.eventId}`;
+}
+
+export function timeShard(eventId: string): number {
+  return createHash('sha256').update(eventId).digest().readUInt32BE(0) % EVENT_TIME_SHARDS;
+}
+
+export function toEventItem(stored: StoredEvent): EventItem {
+  const { event } = stored;
+  const timeKey = `${toUtcIso(stored.occurredAtMs)}#${event.eventId}`;
+  return {
+    pk: eventPartitionKey(event),
+    sk: 'EVT',
+    gsi1pk: `WF#${event.workflowId}#${timeShard(event.eventId)}`,
+    gsi1sk: timeKey,
+    gsi2pk: `UNIT#${event.workflowId}#${event.unitId}`,
+    gsi2sk: timeKey,
+    workflowId: event.workflowId,
+    eventId: event.eventId,
+    type: event.type,
+    unitId: event.unitId,
+    occurredAt: event.occurredAt,
+    receivedAt: stored.receivedAt,
+    contentHash: stored.contentHash,
+    archiveKey: stored.archiveKey,
+    expiresAt: stored.expiresAt,
+    body: JSON.stringify(event),
+  };
+}
+
+export function fromEventItem(item: Record<string, unknown>): StoredEvent {
+  const sortKey = String(item.gsi1sk);
+  return {
+    event: JSON.parse(String(item.body)) as LedgerEvent,
+    occurredAtMs: Date.parse(sortKey.slice(0, sortKey.indexOf('#'))),
+    receivedAt: String(item.receivedAt),
+    contentHash: String(item.contentHash),
+    expiresAt: Number(item.expiresAt),
+    archiveKey: String(item.archiveKey),
+  };
+}
+
+export class DynamoDbEventIndex implements EventIndex {
+  constructor(
+    private readonly documents: DynamoDBDocumentClient,
+    private readonly tableName: string,
+  ) {}
+
+  async findContentHashes(keys: readonly EventKey[]): Promise<Map<string, string>> {
+    const hashes = new Map<string, string>();
+    const unique = [...new Map(keys.map((key) => [eventPartitionKey(key), key])).keys()];
+    await Promise.all(
+      chunk(unique, 100).map(async (pks) => {
+        let pending: Record<string, unknown>[] = pks.map((pk) => ({ pk, sk: 'EVT' }));
+        for (let attempt = 0; pending.length > 0; attempt++) {
+          if (attempt >= MAX_BATCH_GET_ATTEMPTS) throw new Error('DynamoDB kept returning unprocessed keys');
+          if (attempt > 0) await sleep(25 * 2 ** attempt);
+          const response = await this.documents.send(
+            new BatchGetCommand({
+              RequestItems: {
+                [this.tableName]: { Keys: pending, ProjectionExpression: 'workflowId, eventId, contentHash' },
+              },
+            }),
+          );
+          for (const item of response.Responses?.[this.tableName] ?? []) {
+            hashes.set(
+              eventKeyString({ workflowId: String(item.workflowId), eventId: String(item.eventId) }),
+              String(item.contentHash),
+            );
+          }
+          pending = response.UnprocessedKeys?.[this.tableName]?.Keys ?? [];
+        }
+      }),
+    );
+    return hashes;
+  }
+
+  async putIfAbsent(events: readonly StoredEvent[]): Promise<PutOutcome[]> {
+    return mapWithConcurrency(events, PUT_CONCURRENCY, async (stored): Promise<PutOutcome> => {
+      try {
+        await this.documents.send(
+          new PutCommand({
+            TableName: this.tableName,
+            Item: toEventItem(stored),
+            ConditionExpression: 'attribute_not_exists(pk)',
+            ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+          }),
+        );
+        return { status: 'written' };
+      } catch (error) {
+        if (error instanceof ConditionalCheckFailedException) {
+          const existingHash = error.Item?.contentHash?.S;
+          return { status: 'exists', existingContentHash: existingHash ?? '' };
+        }
+        throw error;
+      }
+    });
+  }
+
+  /**
+   * Time-ordered read. By unit: one partition of gsi2. By workflow: the workflow's time shards of gsi1
+   * are read in parallel and merged, each asked for at most `limit` items past the cursor.
+   */
+  async query(query: EventQuery): Promise<EventPage> {
+    // A space sorts below every eventId character, so "cursor + space" is the first key after the cursor.
+    const fromKey = toUtcIso(query.fromMs);
+    const afterKey = query.after !== undefined ? `${query.after} ` : '';
+    // biome-ignore lint/complexity/useMathMinMax: these are strings; Math.max would compare NaNs
+    const lower = afterKey > fromKey ? afterKey : fromKey;
+    // Sort keys start with a fixed-width UTC timestamp, so "< to" is "≤ the bare timestamp of to".
+    const upper = toUtcIso(query.toMs);
+    if (lower >= upper) return { items: [] };
+    const partitions =
+      query.unitId !== undefined
+        ? [
+            {
+              index: 'gsi2',
+              key: 'gsi2pk',
+              sortKey: 'gsi2sk',
+              value: `UNIT#${query.workflowId}#${query.unitId}`,
+            },
+          ]
+        : Array.from({ length: EVENT_TIME_SHARDS }, (_, shard) => ({
+            index: 'gsi1',
+            key: 'gsi1pk',
+            sortKey: 'gsi1sk',
+            value: `WF#${query.workflowId}#${shard}`,
+          }));
+    const perPartition = await Promise.all(
+      partitions.map((partition) =>
+        this.#collect(
+          {
+            TableName: this.tableName,
+            IndexName: partition.index,
+            KeyConditionExpression: '#pk = :pk AND #sk BETWEEN :lower AND :upper',
+            FilterExpression: query.type ? '#expires > :now AND #type = :type' : '#expires > :now',
+            ExpressionAttributeNames: {
+              '#pk': partition.key,
+              '#sk': partition.sortKey,
+              '#expires': 'expiresAt',
+              ...(query.type ? { '#type': 'type' } : {}),
+            },
+            ExpressionAttributeValues: {
+              ':pk': partition.value,
+              ':lower': lower,
+              ':upper': upper,
+              ':now': query.nowSeconds,
+              ...(query.type ? { ':type': query.type } : {}),
+            },
+          },
+          query.limit + 1,
+        ),
+      ),
+    );
+    const merged = perPartition.flat().sort((a, b) => compare(String(a.gsi1sk), String(b.gsi1sk)));
+    const page = merged.slice(0, query.limit);
+    const last = page.at(-1);
+    return {
+      items: page.map(fromEventItem),
+      ...(merged.length > query.limit && last ? { after: String(last.gsi1sk) } : {}),
+    };
+  }
+
+  /** Reads one partition in order until `wanted` items passed the filter or the range is exhausted. */
+  async #collect(input: QueryCommandInput, wanted: number): Promise<Record<string, unknown>[]> {
+    const items: Record<string, unknown>[] = [];
+    let startKey: Record<string, unknown> | undefined;
+    do {
+      const response = await this.documents.send(
+        // Limit counts items before the filter, so ask for a few more than still wanted.
+        new QueryCommand({
+          ...input,
+          Limit: Math.max(wanted - items.length, 25),
+          ExclusiveStartKey: startKey,
+        }),
+      );
+      items.push(...(response.Items ?? []));
+      startKey = response.LastEvaluatedKey;
+    } while (startKey && items.length < wanted);
+    return items;
+  }
+}
+
+function compare(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}

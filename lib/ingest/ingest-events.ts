@@ -1,0 +1,149 @@
+import { randomBytes } from 'node:crypto';
+import { type Caller, mayAccess, WorkflowNotAllowedError } from '#lib/auth/caller.ts';
+import type { ActorHasher } from '#lib/events/actor-hashing.ts';
+import { contentHash } from '#lib/events/canonical.ts';
+import { parseRfc3339 } from '#lib/events/timestamps.ts';
+import { type ValidationIssue, validateBatch } from '#lib/events/validate.ts';
+import { type EventArchive, type EventIndex, eventKeyString, type StoredEvent } from '#lib/ports.ts';
+import type { WorkflowRegistry } from '#lib/registry/workflows.ts';
+import { archiveObjectKey, expirationDaysFor } from '#lib/storage/archive-bucket.ts';
+
+export type EventStatus = 'accepted' | 'duplicate' | 'conflict';
+
+export interface IngestResult {
+  readonly accepted: number;
+  readonly duplicates: number;
+  readonly conflicts: number;
+  readonly results: { eventId: string; status: EventStatus }[];
+}
+
+export interface IngestDependencies {
+  readonly index: EventIndex;
+  readonly archive: EventArchive;
+  readonly registry: WorkflowRegistry;
+  readonly hasher: ActorHasher;
+  readonly clock: () => Date;
+  readonly newRequestId?: () => string;
+}
+
+export class InvalidRequestError extends Error {
+  override name = 'InvalidRequestError';
+  constructor(
+    message: string,
+    readonly issues: readonly ValidationIssue[] = [],
+  ) {
+    super(message);
+  }
+}
+
+/**
+ * The ingest use case (SPEC "Ingest"). All-or-nothing on validation: one bad event rejects the request
+ * before anything is written. Then the raw batch is archived (one object per workflow), and only after
+ * that is durable are the events indexed with a conditional put, so a retry after any failure is safe:
+ * events already indexed answer `duplicate`, the rest are archived again and indexed. The archive is
+ * therefore at-least-once (readers dedupe on workflowId + eventId); the index is exactly-once.
+ */
+export async function ingestEvents(
+  body: unknown,
+  caller: Caller,
+  deps: IngestDependencies,
+): Promise<IngestResult> {
+  const receivedAt = deps.clock();
+  const validation = validateBatch(body, { now: receivedAt, registry: deps.registry });
+  if (!validation.ok) {
+    throw new InvalidRequestError(
+      'the request breaks the ingest contract; nothing was stored',
+      validation.issues,
+    );
+  }
+  const forbidden = [...new Set(validation.events.map((event) => event.workflowId))].filter(
+    (workflowId) => !mayAccess(caller, workflowId),
+  );
+  if (forbidden.length > 0) throw new WorkflowNotAllowedError(forbidden);
+
+  const requestId = (deps.newRequestId ?? defaultRequestId)();
+  const statuses: EventStatus[] = [];
+  const firstHashByKey = new Map<string, string>();
+  const candidates: { position: number; stored: StoredEvent }[] = [];
+
+  for (const [position, event] of validation.events.entries()) {
+    const pseudonymized = deps.hasher.pseudonymize(event);
+    const hash = contentHash(pseudonymized);
+    const key = eventKeyString(event);
+    const earlier = firstHashByKey.get(key);
+    if (earlier !== undefined) {
+      statuses[position] = earlier === hash ? 'duplicate' : 'conflict';
+      continue;
+    }
+    firstHashByKey.set(key, hash);
+    // biome-ignore lint/style/noNonNullAssertion: registered workflows were checked by validateBatch
+    const { retentionMonths } = deps.registry.get(event.workflowId)!;
+    candidates.push({
+      position,
+      stored: {
+        event: pseudonymized,
+        occurredAtMs: parseRfc3339(event.occurredAt) ?? receivedAt.getTime(),
+        receivedAt: receivedAt.toISOString(),
+        contentHash: hash,
+        expiresAt: Math.floor(receivedAt.getTime() / 1000) + expirationDaysFor(retentionMonths) * 86_400,
+        archiveKey: archiveObjectKey({
+          retentionMonths,
+          workflowId: event.workflowId,
+          receivedAt,
+          requestId,
+        }),
+      },
+    });
+  }
+
+  const existing = await deps.index.findContentHashes(candidates.map(({ stored }) => stored.event));
+  const fresh = candidates.filter(({ position, stored }) => {
+    const existingHash = existing.get(eventKeyString(stored.event));
+    if (existingHash === undefined) return true;
+    statuses[position] = existingHash === stored.contentHash ? 'duplicate' : 'conflict';
+    return false;
+  });
+
+  if (fresh.length > 0) {
+    await archiveByObject(
+      deps.archive,
+      fresh.map(({ stored }) => stored),
+    );
+    const outcomes = await deps.index.putIfAbsent(fresh.map(({ stored }) => stored));
+    for (const [i, { position, stored }] of fresh.entries()) {
+      const outcome = outcomes[i];
+      if (outcome?.status === 'exists') {
+        // Another request wrote this eventId between our check and our write: the first one stands.
+        statuses[position] = outcome.existingContentHash === stored.contentHash ? 'duplicate' : 'conflict';
+      } else {
+        statuses[position] = 'accepted';
+      }
+    }
+  }
+
+  const results = validation.events.map((event, position) => ({
+    eventId: event.eventId,
+    status: statuses[position] ?? 'accepted',
+  }));
+  return {
+    accepted: results.filter((result) => result.status === 'accepted').length,
+    duplicates: results.filter((result) => result.status === 'duplicate').length,
+    conflicts: results.filter((result) => result.status === 'conflict').length,
+    results,
+  };
+}
+
+async function archiveByObject(archive: EventArchive, events: readonly StoredEvent[]): Promise<void> {
+  const byKey = new Map<string, StoredEvent[]>();
+  for (const stored of events) {
+    const group = byKey.get(stored.archiveKey);
+    if (group) group.push(stored);
+    else byKey.set(stored.archiveKey, [stored]);
+  }
+  await Promise.all([...byKey].map(([key, batch]) => archive.putBatch(key, batch)));
+}
+
+/** Time-ordered, so archive objects of one day list in arrival order. */
+function defaultRequestId(): string {
+  return `${Date.now().toString(36).padStart(9, '0')}-${randomBytes(6).toString('hex')}`;
+}

@@ -1,0 +1,65 @@
+import type { EventType, LedgerEvent } from '#lib/events/schema.ts';
+
+/**
+ * Ports: the small interfaces the domain needs from storage. Adapters in `lib/adapters/` implement them
+ * on DynamoDB and S3; the same adapters run against DynamoDB Local and the S3 server locally.
+ */
+
+/** An event as the ledger keeps it: actor already hashed, with the facts the ledger adds. */
+export interface StoredEvent {
+  readonly event: LedgerEvent;
+  /** Epoch milliseconds of `event.occurredAt`. */
+  readonly occurredAtMs: number;
+  readonly receivedAt: string;
+  readonly contentHash: string;
+  /** Epoch seconds after which the event is expired (DynamoDB TTL). */
+  readonly expiresAt: number;
+  readonly archiveKey: string;
+}
+
+export interface EventKey {
+  readonly workflowId: string;
+  readonly eventId: string;
+}
+
+export type PutOutcome =
+  | { readonly status: 'written' }
+  | { readonly status: 'exists'; readonly existingContentHash: string };
+
+export interface EventIndex {
+  /** Content hashes of the events already stored, keyed by `eventKeyString`. */
+  findContentHashes(keys: readonly EventKey[]): Promise<Map<string, string>>;
+  /** Writes each event unless its key is already taken; the first write of a key always stands. */
+  putIfAbsent(events: readonly StoredEvent[]): Promise<PutOutcome[]>;
+  query(query: EventQuery): Promise<EventPage>;
+}
+
+export interface EventQuery {
+  readonly workflowId: string;
+  /** Inclusive lower bound, epoch ms. */
+  readonly fromMs: number;
+  /** Exclusive upper bound, epoch ms. */
+  readonly toMs: number;
+  readonly unitId?: string;
+  readonly type?: EventType;
+  readonly limit: number;
+  /** Opaque position from a previous page. */
+  readonly after?: string;
+  /** Items that expired before this instant (epoch seconds) are never returned. */
+  readonly nowSeconds: number;
+}
+
+export interface EventPage {
+  readonly items: StoredEvent[];
+  /** Position after the last item, when more may follow. */
+  readonly after?: string;
+}
+
+export interface EventArchive {
+  /** Durably stores one batch (one request, one workflow) as one object. */
+  putBatch(key: string, events: readonly StoredEvent[]): Promise<void>;
+}
+
+export function eventKeyString(key: EventKey): string {
+  return `${key.workflowId}#${key.eventId}`;
+}

@@ -1,0 +1,94 @@
+import { type Caller, mayAccess, WorkflowNotAllowedError } from '#lib/auth/caller.ts';
+import { EVENT_TYPES, type EventType } from '#lib/events/schema.ts';
+import { parseRfc3339 } from '#lib/events/timestamps.ts';
+import type { ValidationIssue } from '#lib/events/validate.ts';
+import { InvalidRequestError } from '#lib/ingest/ingest-events.ts';
+import type { EventIndex } from '#lib/ports.ts';
+import type { WorkflowRegistry } from '#lib/registry/workflows.ts';
+
+export const DEFAULT_PAGE_SIZE = 100;
+export const MAX_PAGE_SIZE = 1000;
+
+export class UnknownWorkflowError extends Error {
+  override name = 'UnknownWorkflowError';
+  constructor(readonly workflowId: string) {
+    super(`workflow '${workflowId}' is not registered`);
+  }
+}
+
+export interface ReadEventsRequest {
+  readonly workflowId: string;
+  readonly params: Readonly<Record<string, string | undefined>>;
+}
+
+export interface ReadEventsResult {
+  readonly items: Record<string, unknown>[];
+  readonly nextCursor: string | null;
+}
+
+const CURSOR_KEY = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z#[A-Za-z0-9._:-]{1,128}$/;
+
+/**
+ * GET /v1/workflows/{id}/events (SPEC "Read API"): stored events in time order, `from` inclusive and
+ * `to` exclusive, filtered by unit and type, paged with an opaque cursor. Expired events never return.
+ */
+export async function readEvents(
+  request: ReadEventsRequest,
+  caller: Caller,
+  deps: { index: EventIndex; registry: WorkflowRegistry; clock: () => Date },
+): Promise<ReadEventsResult> {
+  if (!deps.registry.get(request.workflowId)) throw new UnknownWorkflowError(request.workflowId);
+  if (!mayAccess(caller, request.workflowId)) throw new WorkflowNotAllowedError([request.workflowId]);
+
+  const { params } = request;
+  const issues: ValidationIssue[] = [];
+  const problem = (name: string, message: string) =>
+    issues.push({ index: null, path: `query.${name}`, message });
+  const now = deps.clock();
+
+  const fromMs = params.from === undefined ? 0 : parseRfc3339(params.from);
+  if (fromMs === undefined) problem('from', 'must be an RFC 3339 timestamp with offset');
+  // Events may be stamped up to 5 minutes ahead, so the default end leaves room for them.
+  const toMs = params.to === undefined ? now.getTime() + 10 * 60_000 : parseRfc3339(params.to);
+  if (toMs === undefined) problem('to', 'must be an RFC 3339 timestamp with offset');
+  if (fromMs !== undefined && toMs !== undefined && fromMs > toMs) problem('to', 'must not be before from');
+
+  let limit = DEFAULT_PAGE_SIZE;
+  if (params.limit !== undefined) {
+    limit = Number(params.limit);
+    if (!/^\d+$/.test(params.limit) || limit < 1 || limit > MAX_PAGE_SIZE) {
+      problem('limit', `must be a whole number from 1 to ${MAX_PAGE_SIZE}`);
+    }
+  }
+  if (params.type !== undefined && !(EVENT_TYPES as readonly string[]).includes(params.type)) {
+    problem('type', `must be one of ${EVENT_TYPES.join(', ')}`);
+  }
+  if (params.unitId !== undefined && (params.unitId.length < 1 || params.unitId.length > 256)) {
+    problem('unitId', 'must be 1–256 characters');
+  }
+  const after = params.cursor === undefined ? undefined : decodeCursor(params.cursor);
+  if (after === null) problem('cursor', 'is not a cursor this API returned; start again without it');
+  if (issues.length > 0) throw new InvalidRequestError('the query parameters are invalid', issues);
+
+  const page = await deps.index.query({
+    workflowId: request.workflowId,
+    fromMs: fromMs ?? 0,
+    toMs: toMs ?? 0,
+    limit,
+    nowSeconds: Math.floor(now.getTime() / 1000),
+    ...(params.unitId !== undefined ? { unitId: params.unitId } : {}),
+    ...(params.type !== undefined ? { type: params.type as EventType } : {}),
+    ...(after ? { after } : {}),
+  });
+  return {
+    items: page.items.map((stored) => ({ ...stored.event, receivedAt: stored.receivedAt })),
+    nextCursor: page.after ? Buffer.from(page.after, 'utf8').toString('base64url') : null,
+  };
+}
+
+/** The position a cursor stands for, or null when it is not one of ours. */
+function decodeCursor(cursor: string): string | null {
+  if (!/^[A-Za-z0-9_-]{1,400}$/.test(cursor)) return null;
+  const decoded = Buffer.from(cursor, 'base64url').toString('utf8');
+  return CURSOR_KEY.test(decoded) ? decoded : null;
+}

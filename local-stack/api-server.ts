@@ -1,0 +1,197 @@
+import { randomUUID } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type {
+  APIGatewayAuthorizerResult,
+  APIGatewayProxyEvent,
+  APIGatewayProxyResult,
+  APIGatewayTokenAuthorizerEvent,
+  Context,
+} from 'aws-lambda';
+
+type ProxyHandler = (event: APIGatewayProxyEvent, context: Context) => Promise<APIGatewayProxyResult>;
+type TokenAuthorizer = (
+  event: APIGatewayTokenAuthorizerEvent,
+  context: Context,
+) => Promise<APIGatewayAuthorizerResult>;
+
+export interface Route {
+  readonly method: string;
+  /** API Gateway resource path, e.g. `/v1/workflows/{workflowId}/events`. */
+  readonly resource: string;
+  readonly functionName: string;
+  readonly handler: ProxyHandler;
+  readonly authorized: boolean;
+}
+
+/** API Gateway's own cap on a request body; larger ones never reach a handler. */
+const GATEWAY_MAX_BODY_BYTES = 10 * 1024 * 1024;
+
+/**
+ * The local API Gateway: turns HTTP requests into API Gateway proxy events, runs the TOKEN authorizer
+ * the way API Gateway does (401 on `Unauthorized`, 403 on Deny, its context passed on), and calls the
+ * real Lambda handlers in process.
+ */
+export function createApiServer(options: {
+  routes: readonly Route[];
+  authorizer: TokenAuthorizer;
+  stage: string;
+}): Server {
+  const matchers = options.routes.map((route) => ({ route, pattern: resourcePattern(route.resource) }));
+
+  return createServer(async (req, res) => {
+    try {
+      const url = new URL(req.url ?? '/', 'http://localhost');
+      const method = req.method ?? 'GET';
+      const candidates = matchers.filter(({ pattern }) => pattern.test(url.pathname));
+      const match = candidates.find(({ route }) => route.method === method);
+      if (!match) {
+        if (candidates.length > 0)
+          return send(res, 405, { error: 'method_not_allowed', message: `${method} is not supported here` });
+        return send(res, 404, { error: 'not_found', message: `no route for ${method} ${url.pathname}` });
+      }
+      const body = await readBody(req);
+      if (body === undefined) {
+        return send(res, 413, { error: 'payload_too_large', message: 'the body is over 10 MiB' });
+      }
+      const requestId = randomUUID();
+      const headers = Object.fromEntries(
+        Object.entries(req.headers).map(([name, value]) => [
+          name,
+          Array.isArray(value) ? value.join(',') : (value ?? ''),
+        ]),
+      );
+      const methodArn = `arn:aws:execute-api:us-east-1:000000000000:local/${options.stage}/${method}${url.pathname}`;
+
+      let authorizer: Record<string, unknown> | null = null;
+      if (match.route.authorized) {
+        const authorization = headers.authorization;
+        if (!authorization)
+          return send(res, 401, { error: 'unauthorized', message: 'send Authorization: Bearer <token>' });
+        try {
+          const result = await options.authorizer(
+            { type: 'TOKEN', authorizationToken: authorization, methodArn },
+            lambdaContext('token-authorizer', requestId),
+          );
+          const allowed = result.policyDocument.Statement.some((statement) => statement.Effect === 'Allow');
+          if (!allowed)
+            return send(res, 403, { error: 'forbidden', message: 'this token may not call the API' });
+          authorizer = { principalId: result.principalId, ...result.context };
+        } catch {
+          return send(res, 401, { error: 'unauthorized', message: 'the bearer token is unknown or revoked' });
+        }
+      }
+
+      const event: APIGatewayProxyEvent = {
+        resource: match.route.resource,
+        path: url.pathname,
+        httpMethod: method,
+        headers,
+        multiValueHeaders: Object.fromEntries(
+          Object.entries(headers).map(([name, value]) => [name, [value]]),
+        ),
+        queryStringParameters: url.searchParams.size > 0 ? Object.fromEntries(url.searchParams) : null,
+        multiValueQueryStringParameters:
+          url.searchParams.size > 0
+            ? Object.fromEntries(
+                [...new Set(url.searchParams.keys())].map((key) => [key, url.searchParams.getAll(key)]),
+              )
+            : null,
+        pathParameters: pathParameters(match.route.resource, url.pathname),
+        stageVariables: null,
+        body: body.length > 0 ? body.toString('utf8') : null,
+        isBase64Encoded: false,
+        requestContext: {
+          accountId: '000000000000',
+          apiId: 'local',
+          authorizer,
+          protocol: 'HTTP/1.1',
+          httpMethod: method,
+          identity: localIdentity(req),
+          path: url.pathname,
+          stage: options.stage,
+          requestId,
+          requestTimeEpoch: Date.now(),
+          resourceId: 'local',
+          resourcePath: match.route.resource,
+        },
+      };
+      const result = await match.route.handler(event, lambdaContext(match.route.functionName, requestId));
+      res.writeHead(result.statusCode, { ...result.headers, 'x-amzn-requestid': requestId });
+      res.end(result.body);
+    } catch (error) {
+      // Only reached if a handler's own error boundary failed: answer like API Gateway would.
+      console.error('local API: handler failed', error);
+      send(res, 502, { error: 'bad_gateway', message: 'the function failed; see the local stack log' });
+    }
+  });
+}
+
+function send(res: ServerResponse, statusCode: number, body: unknown): void {
+  res.writeHead(statusCode, { 'content-type': 'application/json; charset=utf-8' });
+  res.end(JSON.stringify(body));
+}
+
+async function readBody(req: IncomingMessage): Promise<Buffer | undefined> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    size += (chunk as Buffer).length;
+    if (size > GATEWAY_MAX_BODY_BYTES) return undefined;
+    chunks.push(chunk as Buffer);
+  }
+  return Buffer.concat(chunks);
+}
+
+function resourcePattern(resource: string): RegExp {
+  const source = resource.replace(/[.*+?^$()|[\]\\]/g, '\\$&').replace(/\{[^}]+\}/g, '[^/]+');
+  return new RegExp(`^${source}/?$`);
+}
+
+function pathParameters(resource: string, path: string): Record<string, string> | null {
+  const names = resource.split('/');
+  const values = path.split('/');
+  const params: Record<string, string> = {};
+  names.forEach((segment, i) => {
+    const name = /^\{(.+)\}$/.exec(segment)?.[1];
+    if (name && values[i] !== undefined) params[name] = decodeURIComponent(values[i]);
+  });
+  return Object.keys(params).length > 0 ? params : null;
+}
+
+function localIdentity(req: IncomingMessage): APIGatewayProxyEvent['requestContext']['identity'] {
+  return {
+    accessKey: null,
+    accountId: null,
+    apiKey: null,
+    apiKeyId: null,
+    caller: null,
+    clientCert: null,
+    cognitoAuthenticationProvider: null,
+    cognitoAuthenticationType: null,
+    cognitoIdentityId: null,
+    cognitoIdentityPoolId: null,
+    principalOrgId: null,
+    sourceIp: req.socket.remoteAddress ?? '127.0.0.1',
+    user: null,
+    userAgent: req.headers['user-agent'] ?? null,
+    userArn: null,
+  };
+}
+
+function lambdaContext(functionName: string, requestId: string): Context {
+  const deadline = Date.now() + 29_000;
+  return {
+    callbackWaitsForEmptyEventLoop: false,
+    functionName,
+    functionVersion: '$LATEST',
+    invokedFunctionArn: `arn:aws:lambda:us-east-1:000000000000:function:${functionName}`,
+    memoryLimitInMB: '1024',
+    awsRequestId: requestId,
+    logGroupName: `/aws/lambda/${functionName}`,
+    logStreamName: 'local',
+    getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
+    done: () => undefined,
+    fail: () => undefined,
+    succeed: () => undefined,
+  };
+}

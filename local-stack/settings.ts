@@ -1,0 +1,73 @@
+import { resolve } from 'node:path';
+
+/**
+ * Where the local stack lives: `LEDGER_DATA_DIR` (default `.local/`) and `PORT` (default 3000) for the
+ * API; DynamoDB Local and the S3 server take the next two ports, so one PORT moves the whole stack.
+ */
+export interface LocalSettings {
+  readonly dataDir: string;
+  readonly apiPort: number;
+  readonly dynamodbPort: number;
+  readonly s3Port: number;
+}
+
+export const LOCAL_REGION = 'us-east-1';
+/** The S3 server checks signatures against this key pair; DynamoDB Local accepts any. */
+export const LOCAL_CREDENTIALS = { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' } as const;
+export const LOCAL_TABLE_NAME = 'agent-ledger-local';
+export const LOCAL_ARCHIVE_BUCKET = 'agent-ledger-archive-local';
+
+export class SettingsError extends Error {
+  override name = 'SettingsError';
+}
+
+export function localSettings(env: NodeJS.ProcessEnv = process.env): LocalSettings {
+  const apiPort = env.PORT === undefined || env.PORT === '' ? 3000 : Number(env.PORT);
+  if (!Number.isInteger(apiPort) || apiPort < 1 || apiPort > 65_533) {
+    throw new SettingsError(`PORT must be a port number from 1 to 65533, not '${env.PORT}'`);
+  }
+  return {
+    dataDir: resolve(env.LEDGER_DATA_DIR || '.local'),
+    apiPort,
+    dynamodbPort: apiPort + 1,
+    s3Port: apiPort + 2,
+  };
+}
+
+export interface Endpoints {
+  readonly api: string;
+  readonly dynamodb: string;
+  readonly s3: string;
+}
+
+export function endpointsFor(settings: LocalSettings): Endpoints {
+  return {
+    api: `http://127.0.0.1:${settings.apiPort}`,
+    dynamodb: `http://127.0.0.1:${settings.dynamodbPort}`,
+    s3: `http://127.0.0.1:${settings.s3Port}`,
+  };
+}
+
+/** The environment the handlers see locally: the same variables the CDK sets, plus local endpoints. */
+export function handlerEnvironment(settings: LocalSettings): Record<string, string> {
+  const endpoints = endpointsFor(settings);
+  return {
+    LEDGER_TABLE_NAME: LOCAL_TABLE_NAME,
+    ARCHIVE_BUCKET_NAME: LOCAL_ARCHIVE_BUCKET,
+    ACTOR_HASH_KEY_FILE: resolve(settings.dataDir, 'actor-hash-key'),
+    AWS_ENDPOINT_URL_DYNAMODB: endpoints.dynamodb,
+    AWS_ENDPOINT_URL_S3: endpoints.s3,
+    LEDGER_S3_FORCE_PATH_STYLE: 'true',
+    AWS_REGION: LOCAL_REGION,
+    AWS_ACCESS_KEY_ID: LOCAL_CREDENTIALS.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: LOCAL_CREDENTIALS.secretAccessKey,
+    // The S3 server predates the SDK's default CRC checksums on every upload.
+    AWS_REQUEST_CHECKSUM_CALCULATION: 'WHEN_REQUIRED',
+    AWS_RESPONSE_CHECKSUM_VALIDATION: 'WHEN_REQUIRED',
+    POWERTOOLS_SERVICE_NAME: 'agent-ledger-local',
+    POWERTOOLS_METRICS_NAMESPACE: 'AgentLedger',
+    POWERTOOLS_TRACE_ENABLED: 'false',
+    POWERTOOLS_METRICS_DISABLED: 'true',
+    POWERTOOLS_LOG_LEVEL: process.env.POWERTOOLS_LOG_LEVEL ?? 'WARN',
+  };
+}

@@ -1,0 +1,153 @@
+import type { ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import type { Server } from 'node:http';
+import { join } from 'node:path';
+import { makeDocumentClient, makeDynamoDbClient } from '#lib/adapters/aws-clients.ts';
+import { DynamoDbAccessStore } from '#lib/adapters/dynamodb-access-store.ts';
+import { hashToken, issueToken } from '#lib/auth/tokens.ts';
+import { ledgerTableDesign } from '#lib/storage/ledger-table.ts';
+import { createApiServer } from './api-server.ts';
+import { assertPortFree, startDynamoDbLocal, startS3Server, stopProcess } from './processes.ts';
+import { ensureTable } from './provision.ts';
+import {
+  type Endpoints,
+  endpointsFor,
+  handlerEnvironment,
+  LOCAL_ARCHIVE_BUCKET,
+  LOCAL_TABLE_NAME,
+  type LocalSettings,
+} from './settings.ts';
+
+export interface RunningStack {
+  readonly endpoints: Endpoints;
+  readonly devTokenFile: string;
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts the whole local stack: DynamoDB Local and the S3 server as child processes, the table and
+ * bucket from the shared designs, the local secrets (actor-hash key, dev token), and the API running the
+ * real handlers. Whatever started is stopped again if a later step fails.
+ */
+export async function startLocalStack(
+  settings: LocalSettings,
+  log: (line: string) => void = () => {},
+): Promise<RunningStack> {
+  mkdirSync(settings.dataDir, { recursive: true });
+  const children: ChildProcess[] = [];
+  let server: Server | undefined;
+  const stop = async () => {
+    await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
+    server?.closeAllConnections();
+    await Promise.all(children.map(stopProcess));
+  };
+
+  try {
+    await assertPortFree(settings.apiPort, 'the API');
+    log('starting DynamoDB Local and the S3 server…');
+    const [dynamodb, s3] = await Promise.allSettled([
+      startDynamoDbLocal(settings),
+      startS3Server(settings, [LOCAL_ARCHIVE_BUCKET]),
+    ]);
+    for (const started of [dynamodb, s3]) if (started.status === 'fulfilled') children.push(started.value);
+    for (const started of [dynamodb, s3]) if (started.status === 'rejected') throw started.reason;
+
+    const environment = handlerEnvironment(settings);
+    Object.assign(process.env, environment);
+    const client = makeDynamoDbClient();
+    await ensureTable(client, ledgerTableDesign, LOCAL_TABLE_NAME);
+    ensureActorHashKey(environment.ACTOR_HASH_KEY_FILE as string);
+    const devTokenFile = join(settings.dataDir, 'dev-token');
+    await ensureDevToken(devTokenFile, new DynamoDbAccessStore(makeDocumentClient(client), LOCAL_TABLE_NAME));
+
+    // Imported only now: each handler module wires itself from the environment set above, as on Lambda.
+    const [ingest, readEvents, healthz, authorizer] = await Promise.all([
+      import('#functions/ingest/handler.ts'),
+      import('#functions/read-events/handler.ts'),
+      import('#functions/healthz/handler.ts'),
+      import('#functions/token-authorizer/handler.ts'),
+    ]);
+    server = createApiServer({
+      stage: 'local',
+      authorizer: authorizer.handler,
+      routes: [
+        {
+          method: 'GET',
+          resource: '/healthz',
+          functionName: 'healthz',
+          handler: healthz.handler,
+          authorized: false,
+        },
+        {
+          method: 'POST',
+          resource: '/v1/events',
+          functionName: 'ingest',
+          handler: ingest.handler,
+          authorized: true,
+        },
+        {
+          method: 'GET',
+          resource: '/v1/workflows/{workflowId}/events',
+          functionName: 'read-events',
+          handler: readEvents.handler,
+          authorized: true,
+        },
+      ],
+    });
+    const listening = server;
+    await new Promise<void>((resolve, reject) => {
+      listening.once('error', reject);
+      listening.listen(settings.apiPort, '127.0.0.1', () => resolve());
+    });
+
+    const endpoints = endpointsFor(settings);
+    writeFileSync(join(settings.dataDir, 'endpoints.json'), `${JSON.stringify(endpoints, null, 2)}\n`);
+    writeFileSync(join(settings.dataDir, 'aws-env'), awsEnvFile(environment));
+    return { endpoints, devTokenFile, stop };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+}
+
+/** The HMAC key for actor IDs: generated once, kept with the data so pseudonyms stay stable. */
+function ensureActorHashKey(file: string): void {
+  if (existsSync(file)) return;
+  writeFileSync(file, `${randomBytes(32).toString('hex')}\n`, { mode: 0o600 });
+}
+
+/** The dev token may touch every workflow. Generated once; its hash is put back if the table was reset. */
+async function ensureDevToken(file: string, store: DynamoDbAccessStore): Promise<void> {
+  if (existsSync(file)) {
+    const token = readFileSync(file, 'utf8').trim();
+    const tokenId = /^alt_([0-9a-f]{16})_/.exec(token)?.[1];
+    if (tokenId && !(await store.getToken(tokenId))) {
+      await store.putToken({
+        tokenId,
+        tokenHash: hashToken(token),
+        workflows: '*',
+        label: 'dev',
+        createdAt: new Date().toISOString(),
+      });
+    }
+    if (tokenId) return;
+  }
+  const { token, record } = issueToken({ workflows: '*', label: 'dev', now: new Date() });
+  await store.putToken(record);
+  writeFileSync(file, `${token}\n`, { mode: 0o600 });
+}
+
+/** `source .local/aws-env` points the AWS CLI and SDKs at the local stack. */
+function awsEnvFile(environment: Record<string, string>): string {
+  const names = [
+    'AWS_REGION',
+    'AWS_ACCESS_KEY_ID',
+    'AWS_SECRET_ACCESS_KEY',
+    'AWS_ENDPOINT_URL_DYNAMODB',
+    'AWS_ENDPOINT_URL_S3',
+    'AWS_REQUEST_CHECKSUM_CALCULATION',
+    'AWS_RESPONSE_CHECKSUM_VALIDATION',
+  ];
+  return `${names.map((name) => `export ${name}=${environment[name]}`).join('\n')}\n`;
+}
