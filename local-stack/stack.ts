@@ -1,6 +1,6 @@
 import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import type { Server } from 'node:http';
 import { join } from 'node:path';
 import { makeDocumentClient, makeDynamoDbClient } from '#lib/adapters/aws-clients.ts';
@@ -37,9 +37,13 @@ export async function startLocalStack(
   mkdirSync(settings.dataDir, { recursive: true });
   const children: ChildProcess[] = [];
   let server: Server | undefined;
+  const endpointsFile = join(settings.dataDir, 'endpoints.json');
   const stop = async () => {
-    await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
+    // The endpoints file says "running": it goes first, so the CLI never points at a stopped stack.
+    rmSync(endpointsFile, { force: true });
+    const closed = new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
     server?.closeAllConnections();
+    await closed;
     await Promise.all(children.map(stopProcess));
   };
 
@@ -102,7 +106,7 @@ export async function startLocalStack(
     });
 
     const endpoints = endpointsFor(settings);
-    writeFileSync(join(settings.dataDir, 'endpoints.json'), `${JSON.stringify(endpoints, null, 2)}\n`);
+    writeFileSync(endpointsFile, `${JSON.stringify(endpoints, null, 2)}\n`);
     writeFileSync(join(settings.dataDir, 'aws-env'), awsEnvFile(environment));
     return { endpoints, devTokenFile, stop };
   } catch (error) {

@@ -1,0 +1,57 @@
+import { readFileSync } from 'node:fs';
+import { ACCESS_HELP, accessCommand } from './commands/access.ts';
+import { TOKENS_HELP, tokensCommand } from './commands/tokens.ts';
+import { CliError } from './errors.ts';
+
+const HELP = `agent-ledger — operate the Agent Ledger
+
+Commands:
+  tokens create|revoke|list   bearer tokens for agent services outside AWS
+  access grant|revoke|show    workflows an IAM role may touch (SigV4 callers)
+
+Every command acts on the local stack (\`npm start\`, found through LEDGER_DATA_DIR, default .local/)
+unless given --stage <name>, which targets the deployed stage with your AWS credentials.
+
+${TOKENS_HELP}
+
+${ACCESS_HELP}`;
+
+export async function run(argv: string[], print: (line: string) => void = console.log): Promise<number> {
+  const [command, ...rest] = argv;
+  try {
+    switch (command) {
+      case 'tokens':
+        await tokensCommand(rest, print);
+        return 0;
+      case 'access':
+        await accessCommand(rest, print);
+        return 0;
+      case undefined:
+      case 'help':
+      case '--help':
+      case '-h':
+        print(HELP);
+        return command === undefined ? 2 : 0;
+      case '--version':
+      case '-v': {
+        const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
+        print(pkg.version);
+        return 0;
+      }
+      default:
+        throw new CliError(`unknown command '${command}'; run \`agent-ledger --help\``, 2);
+    }
+  } catch (error) {
+    if (error instanceof CliError) {
+      console.error(`agent-ledger: ${error.message}`);
+      return error.exitCode;
+    }
+    // parseArgs reports unknown or malformed options with this code.
+    if ((error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
+      console.error(`agent-ledger: ${(error as Error).message}`);
+      return 2;
+    }
+    console.error(`agent-ledger: unexpected failure: ${(error as Error).message ?? error}`);
+    return 1;
+  }
+}

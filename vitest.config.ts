@@ -1,0 +1,26 @@
+import { defineConfig } from 'vitest/config';
+
+// Three suites: unit (no network), integration (against one local stack started for the run), and infra
+// (CDK template assertions and cdk-nag). `npm test` runs them all.
+export default defineConfig({
+  test: {
+    reporters: process.env.CI
+      ? ['default', ['json', { outputFile: '.vitest-reports/results.json' }]]
+      : ['default'],
+    projects: [
+      { test: { name: 'unit', include: ['test/unit/**/*.test.ts'] } },
+      {
+        test: {
+          name: 'integration',
+          include: ['test/integration/**/*.test.ts'],
+          globalSetup: ['test/integration/global-setup.ts'],
+          testTimeout: 60_000,
+          hookTimeout: 120_000,
+          // One shared local stack: files run one at a time so their store counts do not interleave.
+          fileParallelism: false,
+        },
+      },
+      { test: { name: 'infra', include: ['test/infra/**/*.test.ts'], testTimeout: 120_000 } },
+    ],
+  },
+});
