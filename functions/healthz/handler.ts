@@ -1,38 +1,13 @@
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
-import { DescribeTableCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { HeadBucketCommand, type S3Client } from '@aws-sdk/client-s3';
 import middy from '@middy/core';
-import type { APIGatewayProxyResult } from 'aws-lambda';
 import { makeDynamoDbClient, makeS3Client } from '#lib/adapters/aws-clients.ts';
 import { requiredEnv } from '../commons/environment.ts';
-import { httpErrorBoundary, json } from '../commons/http.ts';
+import { httpErrorBoundary } from '../commons/http.ts';
 import { logger } from '../commons/powertools.ts';
+import { makeHealthzHandler } from './make-handler.ts';
 
-/** GET /healthz: 200 when the ledger table and the archive bucket answer, 503 naming what does not. */
-export function makeHealthzHandler(deps: {
-  dynamodb: DynamoDBClient;
-  s3: S3Client;
-  tableName: string;
-  bucketName: string;
-}) {
-  return async (): Promise<APIGatewayProxyResult> => {
-    const check = async (probe: () => Promise<unknown>): Promise<'ok' | 'unreachable'> => {
-      try {
-        await probe();
-        return 'ok';
-      } catch (error) {
-        logger.warn('health check failed', { error: error as Error });
-        return 'unreachable';
-      }
-    };
-    const [table, archive] = await Promise.all([
-      check(() => deps.dynamodb.send(new DescribeTableCommand({ TableName: deps.tableName }))),
-      check(() => deps.s3.send(new HeadBucketCommand({ Bucket: deps.bucketName }))),
-    ]);
-    const healthy = table === 'ok' && archive === 'ok';
-    return json(healthy ? 200 : 503, { status: healthy ? 'ok' : 'degraded', checks: { table, archive } });
-  };
-}
+const tableName = requiredEnv('LEDGER_TABLE_NAME');
+const bucketName = requiredEnv('ARCHIVE_BUCKET_NAME');
 
 export const handler = middy()
   .use(injectLambdaContext(logger))
@@ -41,7 +16,7 @@ export const handler = middy()
     makeHealthzHandler({
       dynamodb: makeDynamoDbClient(),
       s3: makeS3Client(),
-      tableName: requiredEnv('LEDGER_TABLE_NAME'),
-      bucketName: requiredEnv('ARCHIVE_BUCKET_NAME'),
+      tableName,
+      bucketName,
     }),
   );

@@ -3,46 +3,17 @@ import middy from '@middy/core';
 import type { APIGatewayAuthorizerResult, APIGatewayTokenAuthorizerEvent } from 'aws-lambda';
 import { makeDocumentClient, makeDynamoDbClient } from '#lib/adapters/aws-clients.ts';
 import { DynamoDbAccessStore } from '#lib/adapters/dynamodb-access-store.ts';
-import { formatWorkflowScope } from '#lib/auth/caller.ts';
-import { bearerToken, type TokenStore, verifyToken } from '#lib/auth/tokens.ts';
 import { requiredEnv } from '../commons/environment.ts';
 import { logger } from '../commons/powertools.ts';
+import { makeTokenAuthorizer } from './make-handler.ts';
 
-/**
- * The API's TOKEN authorizer: a known bearer token gets an Allow for the whole stage (so API Gateway's
- * cache serves every route) and its workflows in the context; anything else is `Unauthorized` (401).
- */
-export function makeTokenAuthorizer(deps: { tokens: TokenStore }) {
-  return async (event: APIGatewayTokenAuthorizerEvent): Promise<APIGatewayAuthorizerResult> => {
-    const token = bearerToken(event.authorizationToken);
-    const caller = token ? await verifyToken(token, deps.tokens) : undefined;
-    if (!caller) throw new Error('Unauthorized'); // API Gateway's contract for a 401
-    return {
-      principalId: caller.principal,
-      policyDocument: {
-        Version: '2012-10-17',
-        Statement: [
-          { Action: 'execute-api:Invoke', Effect: 'Allow', Resource: stageWildcard(event.methodArn) },
-        ],
-      },
-      context: { workflows: formatWorkflowScope(caller.workflows) },
-    };
-  };
-}
-
-/** `arn:…:execute-api:region:account:apiId/stage/METHOD/path` → `arn:…:apiId/stage/*`. */
-export function stageWildcard(methodArn: string): string {
-  const [prefix, apiId, stage] = methodArn.split('/');
-  return `${prefix}/${apiId}/${stage}/*`;
-}
+const tableName = requiredEnv('LEDGER_TABLE_NAME');
+const documents = makeDocumentClient(makeDynamoDbClient());
 
 export const handler = middy<APIGatewayTokenAuthorizerEvent, APIGatewayAuthorizerResult>()
   .use(injectLambdaContext(logger))
   .handler(
     makeTokenAuthorizer({
-      tokens: new DynamoDbAccessStore(
-        makeDocumentClient(makeDynamoDbClient()),
-        requiredEnv('LEDGER_TABLE_NAME'),
-      ),
+      tokens: new DynamoDbAccessStore(documents, tableName),
     }),
   );

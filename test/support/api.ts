@@ -1,6 +1,6 @@
 /** A small client for the ledger's HTTP API, as an agent service would call it. */
 export function apiClient(baseUrl: string, token: string | undefined) {
-  const authorization = token ? { authorization: `Bearer ${token}` } : {};
+  const authorization: Record<string, string> = token ? { authorization: `Bearer ${token}` } : {};
   return {
     async postEvents(body: unknown, headers: Record<string, string> = {}) {
       const response = await fetch(`${baseUrl}/v1/events`, {

@@ -1,0 +1,68 @@
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createConnection } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { apiClient } from '../support/api.ts';
+import { actionEvent } from '../support/events.ts';
+import { startStackProcess, stopStackProcess } from '../support/local-stack-process.ts';
+
+function listening(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = createConnection({ port, host: '127.0.0.1' });
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('error', () => resolve(false));
+  });
+}
+
+describe('npm start (its own stack, apart from the shared one)', () => {
+  const dataDir = mkdtempSync(join(tmpdir(), 'agent-ledger-lifecycle-'));
+  afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
+
+  it('stops every child process on Ctrl-C, and keeps data and dev token across restarts', async () => {
+    // Prepare
+    const first = await startStackProcess({ dataDir });
+    const event = actionEvent();
+    const posted = await apiClient(first.endpoints.api, first.token).postEvents({ events: [event] });
+    expect(posted.status).toBe(202);
+    const ports = [first.port, first.port + 1, first.port + 2];
+    expect(await Promise.all(ports.map(listening))).toEqual([true, true, true]);
+
+    // Act
+    const exitCode = await stopStackProcess(first, 'SIGINT');
+    const portsAfterStop = await Promise.all(ports.map(listening));
+    const endpointsAfterStop = existsSync(join(dataDir, 'endpoints.json'));
+    const second = await startStackProcess({ dataDir, port: first.port });
+    const readBack = await apiClient(second.endpoints.api, second.token).getEvents('support-triage', {
+      unitId: event.unitId as string,
+    });
+    await stopStackProcess(second, 'SIGTERM');
+
+    // Assess
+    expect(exitCode).toBe(0);
+    expect(portsAfterStop).toEqual([false, false, false]);
+    expect(endpointsAfterStop).toBe(false);
+    expect(second.token).toBe(first.token);
+    expect(readFileSync(join(dataDir, 'dev-token'), 'utf8').trim()).toBe(first.token);
+    expect(readBack.status).toBe(200);
+    expect(readBack.body.items.map((item: { eventId: string }) => item.eventId)).toEqual([event.eventId]);
+  });
+
+  it('says what is wrong when its port is taken', async () => {
+    const holder = await startStackProcess();
+    try {
+      const clash = await startStackProcess({ port: holder.port }).then(
+        () => 'started',
+        (error: Error) => error.message,
+      );
+      expect(clash).toContain(`port ${holder.port}`);
+      expect(clash).toContain('set PORT');
+      expect(clash).not.toMatch(/\n\s+at /); // no stack trace
+    } finally {
+      await stopStackProcess(holder);
+    }
+  });
+});

@@ -1,0 +1,166 @@
+import { beforeEach, describe, expect, it } from 'vitest';
+import { WorkflowNotAllowedError } from '#lib/auth/caller.ts';
+import { ActorHasher } from '#lib/events/actor-hashing.ts';
+import { type IngestDependencies, InvalidRequestError, ingestEvents } from '#lib/ingest/ingest-events.ts';
+import { defaultRegistry } from '#lib/registry/workflows.ts';
+import { actionEvent } from '../support/events.ts';
+import { InMemoryEventArchive, InMemoryEventIndex } from '../support/in-memory-stores.ts';
+
+const everyWorkflow = { principal: 'test', workflows: '*' as const };
+let index: InMemoryEventIndex;
+let archive: InMemoryEventArchive;
+let deps: IngestDependencies;
+let requestCounter: number;
+
+beforeEach(() => {
+  index = new InMemoryEventIndex();
+  archive = new InMemoryEventArchive();
+  requestCounter = 0;
+  deps = {
+    index,
+    archive,
+    registry: defaultRegistry,
+    hasher: new ActorHasher(Buffer.alloc(32, 1)),
+    clock: () => new Date('2026-11-24T12:00:00Z'),
+    newRequestId: () => `req-${++requestCounter}`,
+  };
+});
+
+const event = (overrides: Record<string, unknown> = {}) =>
+  actionEvent({ occurredAt: '2026-11-24T11:00:00Z', approval: undefined, flag: undefined, ...overrides });
+
+describe('ingestEvents', () => {
+  it('writes one archive object per workflow and an index item per event, with TTL from retention', async () => {
+    // Prepare
+    const events = [event(), event({ workflowId: 'code-review' }), event()];
+
+    // Act
+    const result = await ingestEvents({ events }, everyWorkflow, deps);
+
+    // Assess
+    expect(result).toMatchObject({ accepted: 3, duplicates: 0, conflicts: 0 });
+    expect([...archive.objects.keys()].sort()).toEqual([
+      'raw/retention=18m/workflow=code-review/dt=2026-11-24/req-1.ndjson.gz',
+      'raw/retention=24m/workflow=support-triage/dt=2026-11-24/req-1.ndjson.gz',
+    ]);
+    const receivedSeconds = Date.parse('2026-11-24T12:00:00Z') / 1000;
+    const reviewItem = [...index.items.values()].find((stored) => stored.event.workflowId === 'code-review');
+    expect(reviewItem?.expiresAt).toBe(receivedSeconds + 548 * 86_400); // 18 months, as the S3 rule
+  });
+
+  it('classifies re-sent events against the index and within the batch', async () => {
+    // Prepare
+    const first = event();
+    const second = event();
+    await ingestEvents({ events: [first, second] }, everyWorkflow, deps);
+    const third = event();
+
+    // Act
+    const result = await ingestEvents(
+      {
+        events: [
+          first,
+          { ...second, output: { text: 'changed' } },
+          third,
+          third,
+          { ...third, durationMs: 1 },
+        ],
+      },
+      everyWorkflow,
+      deps,
+    );
+
+    // Assess
+    expect(result.results.map((r) => r.status)).toEqual([
+      'duplicate',
+      'conflict',
+      'accepted',
+      'duplicate',
+      'conflict',
+    ]);
+    expect(result).toMatchObject({ accepted: 1, duplicates: 2, conflicts: 2 });
+    expect(index.items.size).toBe(3);
+    expect(
+      archive.objects.get('raw/retention=24m/workflow=support-triage/dt=2026-11-24/req-2.ndjson.gz'),
+    ).toHaveLength(1);
+  });
+
+  it('writes no archive object when every event is a duplicate', async () => {
+    const events = [event()];
+    await ingestEvents({ events }, everyWorkflow, deps);
+    await ingestEvents({ events }, everyWorkflow, deps);
+    expect(archive.objects.size).toBe(1);
+  });
+
+  it('treats the same eventId in two workflows as two events', async () => {
+    const result = await ingestEvents(
+      { events: [event({ eventId: 'same' }), event({ eventId: 'same', workflowId: 'code-review' })] },
+      everyWorkflow,
+      deps,
+    );
+    expect(result.accepted).toBe(2);
+  });
+
+  it('reports a write lost to a concurrent request as duplicate or conflict, never accepted', async () => {
+    // Prepare: another request indexes the same events between our check and our write.
+    const same = event();
+    const other = event();
+    const racing = {
+      ...deps,
+      index: Object.assign(Object.create(index), { findContentHashes: async () => new Map() }),
+    };
+    await ingestEvents({ events: [same, other] }, everyWorkflow, deps);
+
+    // Act
+    const result = await ingestEvents({ events: [same, { ...other, durationMs: 9 }] }, everyWorkflow, racing);
+
+    // Assess
+    expect(result.results.map((r) => r.status)).toEqual(['duplicate', 'conflict']);
+  });
+
+  it('stores nothing when one event is invalid', async () => {
+    const attempt = ingestEvents({ events: [event(), event({ lane: 'rogue' })] }, everyWorkflow, deps);
+    await expect(attempt).rejects.toBeInstanceOf(InvalidRequestError);
+    expect(archive.objects.size).toBe(0);
+    expect(index.items.size).toBe(0);
+  });
+
+  it('stores nothing when one event belongs to a workflow the caller may not touch', async () => {
+    const caller = { principal: 'scoped', workflows: new Set(['code-review']) };
+    const attempt = ingestEvents({ events: [event({ workflowId: 'code-review' }), event()] }, caller, deps);
+    await expect(attempt).rejects.toBeInstanceOf(WorkflowNotAllowedError);
+    await expect(attempt).rejects.toThrow("'support-triage'");
+    expect(archive.objects.size + index.items.size).toBe(0);
+  });
+
+  it('indexes nothing when the archive write fails, and a retry then stores everything once', async () => {
+    // Prepare
+    const events = [event(), event()];
+    archive.failNextPut = true;
+
+    // Act
+    const failed = await ingestEvents({ events }, everyWorkflow, deps).catch((error: Error) => error);
+    const retried = await ingestEvents({ events }, everyWorkflow, deps);
+
+    // Assess
+    expect(failed).toBeInstanceOf(Error);
+    expect(retried.accepted).toBe(2);
+    expect(index.items.size).toBe(2);
+  });
+
+  it('is safe to retry after the index write fails behind a durable archive object', async () => {
+    const events = [event()];
+    index.failNextPut = true;
+    await expect(ingestEvents({ events }, everyWorkflow, deps)).rejects.toThrow('outage');
+    const retried = await ingestEvents({ events }, everyWorkflow, deps);
+    expect(retried.results[0]?.status).toBe('accepted');
+    expect(index.items.size).toBe(1);
+  });
+
+  it('stores actor digests, never the raw IDs', async () => {
+    await ingestEvents({ events: [event({ actor: { customerId: 'acme-raw-1' } })] }, everyWorkflow, deps);
+    const everything = JSON.stringify([...index.items.values(), ...archive.objects.values()]);
+    expect(everything).not.toContain('acme-raw-1');
+    expect(everything).toContain('hmac-sha256:');
+  });
+});
