@@ -8,7 +8,9 @@ export default defineConfig({
       ? ['default', ['json', { outputFile: '.vitest-reports/results.json' }]]
       : ['default'],
     projects: [
-      { test: { name: 'unit', include: ['test/unit/**/*.test.ts'] } },
+      {
+        test: { name: 'unit', include: ['test/unit/**/*.test.ts'], env: { POWERTOOLS_LOG_LEVEL: 'SILENT' } },
+      },
       {
         test: {
           name: 'integration',

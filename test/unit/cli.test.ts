@@ -1,0 +1,53 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { run } from '../../cli/main.ts';
+
+// Usage mistakes are caught before any store is touched, so these need no stack.
+describe('agent-ledger', () => {
+  let printed: string[];
+  let errors: string[];
+  const previousDataDir = process.env.LEDGER_DATA_DIR;
+
+  beforeEach(() => {
+    printed = [];
+    errors = [];
+    vi.spyOn(console, 'error').mockImplementation((line: string) => void errors.push(line));
+    process.env.LEDGER_DATA_DIR = mkdtempSync(join(tmpdir(), 'agent-ledger-cli-'));
+  });
+  afterEach(() => {
+    vi.restoreAllMocks();
+    process.env.LEDGER_DATA_DIR = previousDataDir;
+  });
+  const cli = (...args: string[]) => run(args, (line) => void printed.push(line));
+
+  it.each([
+    [['tokens', 'create'], 2, '--workflows is required'],
+    [
+      ['tokens', 'create', '--workflows', 'payroll'],
+      2,
+      'unknown workflow payroll; registered: support-triage, code-review',
+    ],
+    [['tokens', 'revoke'], 2, 'usage: agent-ledger tokens revoke'],
+    [['tokens', 'revoke', 'zz'], 2, 'is not a token ID'],
+    [['tokens', 'create', '--workflow', 'x'], 2, "Unknown option '--workflow'"],
+    [['access', 'grant', 'not-an-arn', '--workflows', '*'], 2, 'is not an IAM role or user ARN'],
+    [['tokens', 'list', '--stage', 'bad stage!'], 2, 'is not a stage name'],
+    [['launch'], 2, "unknown command 'launch'"],
+  ])('%j exits %i saying what is wrong', async (args, code, message) => {
+    expect(await cli(...args)).toBe(code);
+    expect(errors.join('\n')).toContain(message);
+    expect(errors.join('\n')).not.toMatch(/\n\s+at /);
+  });
+
+  it('says how to start the local stack when none is running', async () => {
+    expect(await cli('tokens', 'list')).toBe(1);
+    expect(errors.join('\n')).toContain('start it with `npm start`');
+  });
+
+  it('prints help', async () => {
+    expect(await cli('--help')).toBe(0);
+    expect(printed.join('\n')).toContain('tokens create');
+  });
+});
