@@ -153,5 +153,8 @@ function awsEnvFile(environment: Record<string, string>): string {
     'AWS_REQUEST_CHECKSUM_CALCULATION',
     'AWS_RESPONSE_CHECKSUM_VALIDATION',
   ];
-  return `${names.map((name) => `export ${name}=${environment[name]}`).join('\n')}\n`;
+  const lines = names.map((name) => `export ${name}=${environment[name]}`);
+  // The AWS CLI v1 reads only AWS_DEFAULT_REGION.
+  lines.push(`export AWS_DEFAULT_REGION=${environment.AWS_REGION}`);
+  return `${lines.join('\n')}\n`;
 }
