@@ -1,0 +1,395 @@
+import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
+import * as apigw from 'aws-cdk-lib/aws-apigateway';
+import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import type * as s3 from 'aws-cdk-lib/aws-s3';
+import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import { Construct } from 'constructs';
+import { functionEntry } from '../paths.ts';
+import { LedgerFunction } from './ledger-function.ts';
+
+export interface IngestApiProps {
+  /** The API Gateway stage, also the first path segment of every URL. */
+  readonly stageName: string;
+  readonly table: dynamodb.ITable;
+  readonly archiveBucket: s3.IBucket;
+  readonly actorHashKey: secretsmanager.ISecret;
+  /** Stage-wide throttling. @default 500 requests/s, burst 1000 */
+  readonly throttle?: { readonly rateLimit: number; readonly burstLimit: number };
+  /** Retention of the access logs and execution logs. @default logs.RetentionDays.ONE_YEAR */
+  readonly logRetention?: logs.RetentionDays;
+  /**
+   * Set the account's API Gateway CloudWatch Logs role (an account-wide, per-region setting that execution
+   * logging needs). Turn off where it is managed elsewhere. @default true
+   */
+  readonly manageAccountCloudWatchRole?: boolean;
+}
+
+/** How long API Gateway caches a token authorizer's answer for the same `Authorization` header. */
+export const AUTHORIZER_CACHE_TTL = Duration.seconds(60);
+/** The ingest request body: the gateway checks its shape; the ingest handler checks every event. */
+export const MAX_EVENTS_PER_REQUEST = 500;
+
+type Authorization = 'token' | 'iam';
+
+/**
+ * The ledger's HTTP API (API Gateway REST): ingest, event reads and a health check, each route mirrored
+ * for two kinds of callers: `/v1/...` with bearer tokens checked by a TOKEN authorizer (callers outside
+ * AWS) and `/iam/v1/...` with SigV4 (callers inside AWS). Request validation, throttling, JSON access
+ * logs, execution logs, X-Ray, and JSON error bodies in the SPEC's `{error, message}` shape for the
+ * answers API Gateway gives itself.
+ */
+export class IngestApi extends Construct {
+  public readonly api: apigw.RestApi;
+  /** The stage's root URL, ending in `/`: append `v1/events`, `healthz`, … */
+  public readonly apiUrl: string;
+  public readonly tokenAuthorizer: apigw.TokenAuthorizer;
+  public readonly accessLogGroup: logs.LogGroup;
+  public readonly functions: {
+    readonly ingest: LedgerFunction;
+    readonly readEvents: LedgerFunction;
+    readonly healthz: LedgerFunction;
+    readonly tokenAuthorizer: LedgerFunction;
+  };
+
+  private readonly validator: apigw.RequestValidator;
+  private readonly ingestModel: apigw.Model;
+
+  constructor(scope: Construct, id: string, props: IngestApiProps) {
+    super(scope, id);
+    const logRetention = props.logRetention ?? logs.RetentionDays.ONE_YEAR;
+    const throttle = props.throttle ?? { rateLimit: 500, burstLimit: 1000 };
+    const manageAccountRole = props.manageAccountCloudWatchRole ?? true;
+
+    this.functions = this.createFunctions(props);
+
+    this.accessLogGroup = new logs.LogGroup(this, 'AccessLogs', {
+      retention: logRetention,
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+
+    this.api = new apigw.RestApi(this, 'Api', {
+      description: 'Agent Ledger: ingest and read agent events',
+      endpointTypes: [apigw.EndpointType.REGIONAL],
+      cloudWatchRole: manageAccountRole,
+      cloudWatchRoleRemovalPolicy: manageAccountRole ? RemovalPolicy.RETAIN : undefined,
+      deployOptions: {
+        stageName: props.stageName,
+        throttlingRateLimit: throttle.rateLimit,
+        throttlingBurstLimit: throttle.burstLimit,
+        tracingEnabled: true,
+        metricsEnabled: true,
+        // Execution logs carry errors only; never request or response bodies (they hold agent outputs).
+        loggingLevel: apigw.MethodLoggingLevel.ERROR,
+        dataTraceEnabled: false,
+        accessLogDestination: new apigw.LogGroupLogDestination(this.accessLogGroup),
+        accessLogFormat: ACCESS_LOG_FORMAT,
+      },
+    });
+    this.apiUrl = this.api.url;
+
+    // API Gateway creates the execution log group on first use, without a retention; create it first.
+    const executionLogs = new logs.LogGroup(this, 'ExecutionLogs', {
+      logGroupName: `API-Gateway-Execution-Logs_${this.api.restApiId}/${props.stageName}`,
+      retention: logRetention,
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+    this.api.deploymentStage.node.addDependency(executionLogs);
+
+    if (manageAccountRole) {
+      const accountRole = this.api.node.tryFindChild('CloudWatchRole');
+      if (accountRole) {
+        Validations.of(accountRole).acknowledge({
+          id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs]',
+          reason:
+            'The account-wide API Gateway logging role must be able to write execution logs of every REST API in the account and region, which is what this AWS-maintained policy grants; only API Gateway can assume the role.',
+        });
+      }
+    }
+    Validations.of(this.api.deploymentStage).acknowledge({
+      id: 'AwsSolutions-APIG3',
+      reason:
+        'No WAF web ACL by default: every route except /healthz requires SigV4 or a bearer token checked by the authorizer, and stage throttling caps the request rate; a stage that faces untrusted networks can associate a WAFv2 web ACL without changing this stack.',
+    });
+
+    this.tokenAuthorizer = new apigw.TokenAuthorizer(this, 'TokenAuthorizer', {
+      handler: this.functions.tokenAuthorizer.function,
+      identitySource: apigw.IdentitySource.header('Authorization'),
+      // Malformed headers are refused by API Gateway (401) without invoking the authorizer.
+      validationRegex: '^Bearer [-A-Za-z0-9._~+/]+=*$',
+      resultsCacheTtl: AUTHORIZER_CACHE_TTL,
+    });
+
+    this.validator = new apigw.RequestValidator(this, 'RequestValidator', {
+      restApi: this.api,
+      requestValidatorName: 'body-and-parameters',
+      validateRequestBody: true,
+      validateRequestParameters: true,
+    });
+    this.ingestModel = this.api.addModel('IngestRequest', {
+      contentType: 'application/json',
+      modelName: 'IngestRequest',
+      schema: {
+        schema: apigw.JsonSchemaVersion.DRAFT4,
+        title: 'IngestRequest',
+        type: apigw.JsonSchemaType.OBJECT,
+        required: ['events'],
+        properties: {
+          events: {
+            type: apigw.JsonSchemaType.ARRAY,
+            minItems: 1,
+            maxItems: MAX_EVENTS_PER_REQUEST,
+            items: { type: apigw.JsonSchemaType.OBJECT },
+          },
+        },
+      },
+    });
+
+    this.addHealthRoute();
+    this.addLedgerRoutes(this.api.root.addResource('v1'), 'token');
+    this.addLedgerRoutes(this.api.root.addResource('iam').addResource('v1'), 'iam');
+    addJsonGatewayResponses(this.api);
+  }
+
+  private createFunctions(props: IngestApiProps): IngestApi['functions'] {
+    const ingest = new LedgerFunction(this, 'Ingest', {
+      entry: functionEntry('ingest'),
+      description: 'Agent Ledger: POST /v1/events, validates, archives and indexes agent events',
+      memorySize: 1024,
+      timeout: Duration.seconds(20),
+    })
+      .useLedgerTable(props.table, 'readWrite')
+      .useArchiveBucket(props.archiveBucket, 'put')
+      .useActorHashKey(props.actorHashKey);
+
+    const readEvents = new LedgerFunction(this, 'ReadEvents', {
+      entry: functionEntry('read-events'),
+      description: "Agent Ledger: GET /v1/workflows/{workflowId}/events, a workflow's events in time order",
+      memorySize: 512,
+      timeout: Duration.seconds(10),
+    }).useLedgerTable(props.table, 'read');
+
+    const healthz = new LedgerFunction(this, 'Healthz', {
+      entry: functionEntry('healthz'),
+      description: 'Agent Ledger: GET /healthz, checks that the table and the archive answer',
+      memorySize: 256,
+      timeout: Duration.seconds(5),
+    })
+      .useLedgerTable(props.table, 'read')
+      .useArchiveBucket(props.archiveBucket, 'head');
+
+    const tokenAuthorizer = new LedgerFunction(this, 'Authorizer', {
+      entry: functionEntry('token-authorizer'),
+      description:
+        'Agent Ledger: API Gateway TOKEN authorizer, checks bearer tokens against the ledger table',
+      memorySize: 256,
+      timeout: Duration.seconds(5),
+    }).useLedgerTable(props.table, 'read');
+
+    for (const fn of [ingest, readEvents, healthz, tokenAuthorizer]) {
+      Validations.of(fn.function).acknowledge({
+        id: 'Serverless-LambdaDLQ',
+        reason:
+          'Invoked only synchronously by API Gateway (proxy integration or authorizer), so Lambda never queues an event to dead-letter: failures go back to the caller, and ingest retries are idempotent by eventId.',
+      });
+    }
+    return { ingest, readEvents, healthz, tokenAuthorizer };
+  }
+
+  private addHealthRoute(): void {
+    const method = this.api.root
+      .addResource('healthz')
+      .addMethod('GET', new apigw.LambdaIntegration(this.functions.healthz.function), {
+        authorizationType: apigw.AuthorizationType.NONE,
+      });
+    const reason =
+      'Health checks (uptime probes, deploy smoke tests) call /healthz without credentials; it returns only whether the stack can serve, no ledger data, and is throttled with the rest of the stage.';
+    Validations.of(method).acknowledge({ id: 'AwsSolutions-APIG4', reason });
+    Validations.of(method).acknowledge({ id: 'AwsSolutions-COG4', reason });
+  }
+
+  /** `events` (POST ingest) and `workflows/{workflowId}/events` (GET read) under `base`, with one kind of auth. */
+  private addLedgerRoutes(base: apigw.IResource, authorization: Authorization): void {
+    const auth: apigw.MethodOptions =
+      authorization === 'token'
+        ? { authorizationType: apigw.AuthorizationType.CUSTOM, authorizer: this.tokenAuthorizer }
+        : { authorizationType: apigw.AuthorizationType.IAM };
+
+    const ingest = base
+      .addResource('events')
+      .addMethod('POST', new apigw.LambdaIntegration(this.functions.ingest.function), {
+        ...auth,
+        requestValidator: this.validator,
+        requestModels: { 'application/json': this.ingestModel },
+      });
+
+    const readEvents = base
+      .addResource('workflows')
+      .addResource('{workflowId}')
+      .addResource('events')
+      .addMethod('GET', new apigw.LambdaIntegration(this.functions.readEvents.function), {
+        ...auth,
+        requestValidator: this.validator,
+        requestParameters: {
+          'method.request.path.workflowId': true,
+          'method.request.querystring.from': false,
+          'method.request.querystring.to': false,
+          'method.request.querystring.unitId': false,
+          'method.request.querystring.type': false,
+          'method.request.querystring.limit': false,
+          'method.request.querystring.cursor': false,
+        },
+      });
+
+    const reason =
+      authorization === 'token'
+        ? 'Callers are agent services outside AWS, not people: they present bearer tokens that the TOKEN authorizer checks against hashed tokens in the ledger table; there is no user pool to sign in to.'
+        : 'Callers are agent services inside AWS, not people: they sign requests with SigV4 and IAM authorizes them; a Cognito user pool would force them to hold user credentials instead of their roles.';
+    for (const method of [ingest, readEvents]) {
+      Validations.of(method).acknowledge({ id: 'AwsSolutions-COG4', reason });
+    }
+  }
+}
+
+/** One JSON object per request; every value is a string, so the line stays valid JSON whatever it holds. */
+const ACCESS_LOG_FORMAT = apigw.AccessLogFormat.custom(
+  JSON.stringify({
+    requestId: apigw.AccessLogField.contextRequestId(),
+    extendedRequestId: apigw.AccessLogField.contextExtendedRequestId(),
+    requestTime: apigw.AccessLogField.contextRequestTime(),
+    httpMethod: apigw.AccessLogField.contextHttpMethod(),
+    resourcePath: apigw.AccessLogField.contextResourcePath(),
+    path: apigw.AccessLogField.contextPath(),
+    status: apigw.AccessLogField.contextStatus(),
+    protocol: apigw.AccessLogField.contextProtocol(),
+    responseLength: apigw.AccessLogField.contextResponseLength(),
+    responseLatency: apigw.AccessLogField.contextResponseLatency(),
+    integrationLatency: apigw.AccessLogField.contextIntegrationLatency(),
+    integrationStatus: apigw.AccessLogField.contextIntegrationStatus(),
+    errorType: apigw.AccessLogField.contextErrorResponseType(),
+    errorMessage: apigw.AccessLogField.contextErrorMessage(),
+    authorizerError: apigw.AccessLogField.contextAuthorizerError(),
+    authorizerLatency: apigw.AccessLogField.contextAuthorizerLatency(),
+    principalId: apigw.AccessLogField.contextAuthorizerPrincipalId(),
+    userArn: apigw.AccessLogField.contextIdentityUserArn(),
+    sourceIp: apigw.AccessLogField.contextIdentitySourceIp(),
+    userAgent: apigw.AccessLogField.contextIdentityUserAgent(),
+    xrayTraceId: apigw.AccessLogField.contextXrayTraceId(),
+  }),
+);
+
+interface JsonGatewayResponse {
+  readonly type: apigw.ResponseType;
+  /** Overrides API Gateway's status code; otherwise the type's own code stands. */
+  readonly statusCode?: string;
+  readonly error: string;
+  /** A VTL expression that renders a quoted JSON string, or plain text (quoted for you). */
+  readonly message: { readonly vtl: string } | string;
+  readonly issues?: boolean;
+  readonly headers?: Record<string, string>;
+}
+
+/**
+ * API Gateway's own answers (validation, auth, size, throttling, its own faults) in the SPEC's error
+ * shape `{"error", "message"}`, plus `requestId` for support. Answers from the handlers are theirs.
+ */
+export const GATEWAY_RESPONSES: readonly JsonGatewayResponse[] = [
+  {
+    type: apigw.ResponseType.BAD_REQUEST_BODY,
+    error: 'invalid_request',
+    message: { vtl: '"$context.error.validationErrorString"' },
+    issues: true,
+  },
+  {
+    type: apigw.ResponseType.BAD_REQUEST_PARAMETERS,
+    error: 'invalid_request',
+    message: { vtl: '$context.error.messageString' },
+    issues: true,
+  },
+  {
+    type: apigw.ResponseType.UNAUTHORIZED,
+    statusCode: '401',
+    error: 'unauthorized',
+    message:
+      'Missing or invalid credentials: send "Authorization: Bearer <token>", or sign the request with SigV4 on /iam/ routes.',
+    headers: { 'WWW-Authenticate': "'Bearer'" },
+  },
+  {
+    type: apigw.ResponseType.INVALID_SIGNATURE,
+    statusCode: '401',
+    error: 'unauthorized',
+    message: { vtl: '$context.error.messageString' },
+  },
+  {
+    type: apigw.ResponseType.EXPIRED_TOKEN,
+    statusCode: '401',
+    error: 'unauthorized',
+    message: { vtl: '$context.error.messageString' },
+  },
+  {
+    type: apigw.ResponseType.ACCESS_DENIED,
+    statusCode: '403',
+    error: 'forbidden',
+    message: 'These credentials are not allowed to call this route.',
+  },
+  {
+    // API Gateway's answer for a path or method that does not exist (and, on /iam/ routes, for a request
+    // that carries no SigV4 signature at all).
+    type: apigw.ResponseType.MISSING_AUTHENTICATION_TOKEN,
+    statusCode: '404',
+    error: 'not_found',
+    message: 'No route matches this method and path (on /iam/ routes: or the request is not SigV4-signed).',
+  },
+  {
+    type: apigw.ResponseType.REQUEST_TOO_LARGE,
+    statusCode: '413',
+    error: 'payload_too_large',
+    message: 'The request body is too large: send at most 1 MiB and 500 events per request.',
+  },
+  {
+    type: apigw.ResponseType.UNSUPPORTED_MEDIA_TYPE,
+    statusCode: '415',
+    error: 'unsupported_media_type',
+    message: 'Send the body as JSON with "Content-Type: application/json".',
+  },
+  {
+    type: apigw.ResponseType.THROTTLED,
+    statusCode: '429',
+    error: 'throttled',
+    message: 'Too many requests: retry with exponential backoff.',
+  },
+  {
+    type: apigw.ResponseType.QUOTA_EXCEEDED,
+    statusCode: '429',
+    error: 'throttled',
+    message: 'Request quota exceeded: retry later.',
+  },
+  {
+    type: apigw.ResponseType.DEFAULT_4XX,
+    error: 'request_rejected',
+    message: { vtl: '$context.error.messageString' },
+  },
+  {
+    type: apigw.ResponseType.DEFAULT_5XX,
+    error: 'internal_error',
+    message: 'The ledger could not answer this request; retrying it is safe.',
+  },
+];
+
+export function gatewayResponseBody(response: JsonGatewayResponse): string {
+  const message =
+    typeof response.message === 'string' ? JSON.stringify(response.message) : response.message.vtl;
+  const issues = response.issues ? ',"issues":[]' : '';
+  return `{"error":"${response.error}","message":${message}${issues},"requestId":"$context.requestId"}`;
+}
+
+function addJsonGatewayResponses(api: apigw.RestApi): void {
+  for (const response of GATEWAY_RESPONSES) {
+    api.addGatewayResponse(`${response.type.responseType}Response`, {
+      type: response.type,
+      statusCode: response.statusCode,
+      responseHeaders: response.headers,
+      templates: { 'application/json': gatewayResponseBody(response) },
+    });
+  }
+}

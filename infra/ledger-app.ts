@@ -1,0 +1,40 @@
+import { type App, Tags, Validations } from 'aws-cdk-lib';
+import { AwsSolutionsChecks, ServerlessChecks } from 'cdk-nag';
+import { type LedgerConfig, readLedgerConfig } from './config.ts';
+import { StatefulStack } from './stacks/stateful-stack.ts';
+import { StatelessStack } from './stacks/stateless-stack.ts';
+
+export interface LedgerAppOptions {
+  /** Run the cdk-nag packs (AwsSolutions, Serverless) on synth. @default true */
+  readonly nag?: boolean;
+}
+
+export interface LedgerApp {
+  readonly config: LedgerConfig;
+  readonly stateful: StatefulStack;
+  readonly stateless: StatelessStack;
+}
+
+/** Adds one stage of the ledger (`-c stage=…`, default `dev`) to `app`: a stateful and a stateless stack. */
+export function defineLedgerApp(app: App, options: LedgerAppOptions = {}): LedgerApp {
+  const config = readLedgerConfig(app);
+  const prefix = `AgentLedger-${config.stage}`;
+
+  const stateful = new StatefulStack(app, `${prefix}-Stateful`, {
+    description: `Agent Ledger (${config.stage}): ledger table, event archive, actor-hash key`,
+    terminationProtection: config.stage === 'prod',
+  });
+  const stateless = new StatelessStack(app, `${prefix}-Stateless`, {
+    description: `Agent Ledger (${config.stage}): ingest and read API`,
+    config,
+    eventStore: stateful.eventStore,
+  });
+
+  Tags.of(app).add('project', 'agent-ledger');
+  Tags.of(app).add('stage', config.stage);
+
+  if (options.nag ?? true) {
+    Validations.of(app).addPlugins(new AwsSolutionsChecks(app), new ServerlessChecks(app));
+  }
+  return { config, stateful, stateless };
+}

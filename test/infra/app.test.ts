@@ -1,0 +1,119 @@
+import { App } from 'aws-cdk-lib';
+import { Match } from 'aws-cdk-lib/assertions';
+import { describe, expect, it } from 'vitest';
+import { InvalidConfigError, readLedgerConfig } from '../../infra/config.ts';
+import { synthesizeLedger } from './helpers.ts';
+
+describe('LedgerConfig', () => {
+  it('defaults to stage dev, rate 500, burst 1000 and a managed API Gateway account role', () => {
+    expect(readLedgerConfig(new App())).toEqual({
+      stage: 'dev',
+      throttle: { rateLimit: 500, burstLimit: 1000 },
+      manageApiGatewayAccountRole: true,
+    });
+  });
+
+  it('reads overrides given as strings, the way `cdk -c key=value` passes them', () => {
+    // Prepare
+    const app = new App({
+      context: {
+        stage: 'prod',
+        throttleRateLimit: '50',
+        throttleBurstLimit: '80',
+        apiGatewayCloudWatchRole: 'false',
+      },
+    });
+
+    // Act
+    const config = readLedgerConfig(app);
+
+    // Assess
+    expect(config).toEqual({
+      stage: 'prod',
+      throttle: { rateLimit: 50, burstLimit: 80 },
+      manageApiGatewayAccountRole: false,
+    });
+  });
+
+  it.each([
+    [{ stage: 'Prod_1' }, /context "stage" is "Prod_1"/],
+    [{ throttleRateLimit: 'fast' }, /context "throttleRateLimit" is "fast": use a positive integer/],
+    [{ throttleBurstLimit: 0 }, /context "throttleBurstLimit" is "0"/],
+    [{ apiGatewayCloudWatchRole: 'yes' }, /use true or false/],
+  ])('rejects %o, saying what to pass instead', (context, message) => {
+    expect(() => readLedgerConfig(new App({ context }))).toThrow(InvalidConfigError);
+    expect(() => readLedgerConfig(new App({ context }))).toThrow(message);
+  });
+});
+
+describe('defineLedgerApp', () => {
+  it('creates a stateful and a stateless stack per stage; data never depends on code', () => {
+    // Act
+    const { stateful, stateless, statefulTemplate } = synthesizeLedger();
+
+    // Assess
+    expect(stateful.stackName).toBe('AgentLedger-dev-Stateful');
+    expect(stateless.stackName).toBe('AgentLedger-dev-Stateless');
+    expect(stateless.dependencies).toEqual([stateful]);
+    expect(stateful.dependencies).toEqual([]);
+    expect(JSON.stringify(statefulTemplate.toJSON())).not.toMatch(
+      /Fn::GetStackOutput|Fn::ImportValue|Stateless/,
+    );
+  });
+
+  it('keeps every stateful resource on stack deletion or replacement', () => {
+    // Act
+    const { statefulTemplate } = synthesizeLedger();
+    const resources = Object.entries(
+      statefulTemplate.toJSON().Resources as Record<string, Record<string, unknown>>,
+    );
+    const dataResources = resources.filter(([, resource]) =>
+      ['AWS::DynamoDB::Table', 'AWS::S3::Bucket', 'AWS::KMS::Key', 'AWS::SecretsManager::Secret'].includes(
+        resource.Type as string,
+      ),
+    );
+
+    // Assess
+    expect(dataResources).toHaveLength(5);
+    for (const [, resource] of dataResources) {
+      expect(resource).toMatchObject({ DeletionPolicy: 'Retain', UpdateReplacePolicy: 'Retain' });
+    }
+  });
+
+  it('follows the stage, the throttling and the account-role switch from context', () => {
+    // Act
+    const { stateful, stateless, statelessTemplate } = synthesizeLedger({
+      context: {
+        stage: 'prod',
+        throttleRateLimit: '50',
+        throttleBurstLimit: '100',
+        apiGatewayCloudWatchRole: 'false',
+      },
+    });
+
+    // Assess
+    expect([stateful.stackName, stateless.stackName]).toEqual([
+      'AgentLedger-prod-Stateful',
+      'AgentLedger-prod-Stateless',
+    ]);
+    expect(stateful.terminationProtection).toBe(true);
+    statelessTemplate.hasResourceProperties('AWS::ApiGateway::Stage', {
+      StageName: 'prod',
+      MethodSettings: [Match.objectLike({ ThrottlingRateLimit: 50, ThrottlingBurstLimit: 100 })],
+    });
+    statelessTemplate.resourceCountIs('AWS::ApiGateway::Account', 0);
+  });
+
+  it('tags every stack with the project and the stage', () => {
+    // Act
+    const { statefulTemplate } = synthesizeLedger();
+
+    // Assess
+    statefulTemplate.hasResourceProperties('AWS::DynamoDB::Table', {
+      Tags: Match.arrayWith([
+        { Key: 'project', Value: 'agent-ledger' },
+        { Key: 'stage', Value: 'dev' },
+      ]),
+    });
+  });
+});

@@ -1,0 +1,92 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { App, Stack, Validations } from 'aws-cdk-lib';
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import { describe, expect, it } from 'vitest';
+import { defineLedgerApp } from '../../infra/ledger-app.ts';
+import { cdkJsonContext, SKIP_BUNDLING } from './helpers.ts';
+
+/** The app exactly as `infra/app.ts` builds it: cdk-nag's AwsSolutions and Serverless packs on. */
+function appWithNag(): App {
+  const app = new App({ context: { ...cdkJsonContext(), ...SKIP_BUNDLING } });
+  defineLedgerApp(app);
+  return app;
+}
+
+interface PluginReport {
+  pluginName: string;
+  violations: { ruleName: string; severity: string; violatingConstructs: { constructPath: string }[] }[];
+}
+
+describe('cdk-nag on the whole app', () => {
+  it('synthesizes with no unacknowledged finding: no error (which would throw) and no warning', () => {
+    // Prepare
+    const app = appWithNag();
+
+    // Act: with an unacknowledged error, synth throws and its message is cdk-nag's report
+    const assembly = app.synth();
+    const report = JSON.parse(readFileSync(path.join(assembly.directory, 'validation-report.json'), 'utf8'));
+
+    // Assess: warnings do not fail a synth, so they are read from the validation report
+    const findings = (report.pluginReports as PluginReport[]).flatMap((plugin) =>
+      plugin.violations.map(
+        (violation) =>
+          `${plugin.pluginName} ${violation.severity} ${violation.ruleName} at ${violation.violatingConstructs.map((c) => c.constructPath).join(', ')}`,
+      ),
+    );
+    expect(findings).toEqual([]);
+  });
+
+  it('fails the synth on an unacknowledged error, so the test above cannot pass by not running cdk-nag', () => {
+    // Prepare: a bucket without access logs or a TLS-only policy
+    const app = appWithNag();
+    new s3.Bucket(new Stack(app, 'Canary'), 'PlainBucket');
+
+    // Act / Assess
+    expect(() => app.synth()).toThrow(/Canary\/PlainBucket\/Resource[\s\S]*AwsSolutions-S1'/);
+  });
+
+  it('acknowledges exactly these findings, each with its own specific reason', () => {
+    // Prepare
+    const app = appWithNag();
+
+    // Act: acknowledgments of wildcard object ARNs are recorded during synth, after references resolve
+    app.synth();
+    const acknowledgments = app.node.findAll().flatMap((construct) =>
+      construct.node.metadata
+        .filter((entry) => entry.type === Validations.ACKNOWLEDGED_RULES_METADATA_KEY)
+        .flatMap((entry) => Object.entries(entry.data as Record<string, string>))
+        .map(([id, reason]) => ({
+          id: id
+            .replace(/^Annotation::/i, '')
+            .replace(/Resource::\{.*\}\/raw\/\*/, 'Resource::<archive bucket>/raw/*'),
+          at: construct.node.path.replace(/^AgentLedger-dev-/, ''),
+          reason,
+        })),
+    );
+
+    // Assess
+    expect(acknowledgments.map(({ id, at }) => `${id} @ ${at}`).sort()).toEqual(
+      [
+        'AwsSolutions-S1 @ Stateful/EventStore/AccessLogBucket',
+        'AwsSolutions-SMG4 @ Stateful/EventStore/ActorHashKey',
+        'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs] @ Stateless/IngestApi/Api/CloudWatchRole',
+        'AwsSolutions-APIG3 @ Stateless/IngestApi/Api/DeploymentStage.dev',
+        'AwsSolutions-APIG4 @ Stateless/IngestApi/Api/Default/healthz/GET',
+        'AwsSolutions-COG4 @ Stateless/IngestApi/Api/Default/healthz/GET',
+        'AwsSolutions-COG4 @ Stateless/IngestApi/Api/Default/v1/events/POST',
+        'AwsSolutions-COG4 @ Stateless/IngestApi/Api/Default/v1/workflows/{workflowId}/events/GET',
+        'AwsSolutions-COG4 @ Stateless/IngestApi/Api/Default/iam/v1/events/POST',
+        'AwsSolutions-COG4 @ Stateless/IngestApi/Api/Default/iam/v1/workflows/{workflowId}/events/GET',
+        ...['Ingest', 'ReadEvents', 'Healthz', 'Authorizer'].flatMap((fn) => [
+          `AwsSolutions-IAM5[Resource::*] @ Stateless/IngestApi/${fn}/Role/DefaultPolicy`,
+          `Serverless-LambdaDLQ @ Stateless/IngestApi/${fn}/Function`,
+        ]),
+        'AwsSolutions-IAM5[Resource::<archive bucket>/raw/*] @ Stateless/IngestApi/Ingest/Role/DefaultPolicy',
+      ].sort(),
+    );
+    for (const { reason } of acknowledgments) {
+      expect(reason.length).toBeGreaterThan(100);
+    }
+  });
+});
