@@ -5,6 +5,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
+import { MAX_EVENTS_PER_REQUEST } from '#lib/events/schema.ts';
 import { functionEntry } from '../paths.ts';
 import { LedgerFunction } from './ledger-function.ts';
 
@@ -27,8 +28,6 @@ export interface IngestApiProps {
 
 /** How long API Gateway caches a token authorizer's answer for the same `Authorization` header. */
 export const AUTHORIZER_CACHE_TTL = Duration.seconds(60);
-/** The ingest request body: the gateway checks its shape; the ingest handler checks every event. */
-export const MAX_EVENTS_PER_REQUEST = 500;
 
 type Authorization = 'token' | 'iam';
 
