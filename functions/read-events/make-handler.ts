@@ -1,10 +1,10 @@
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import type { GrantStore } from '#lib/auth/tokens.ts';
 import type { EventIndex } from '#lib/ports.ts';
-import { readEvents, UnknownWorkflowError } from '#lib/read/read-events.ts';
+import { readEvents } from '#lib/read/read-events.ts';
 import type { WorkflowRegistry } from '#lib/registry/workflows.ts';
 import { resolveCaller } from '../commons/caller.ts';
-import { errorBody, json, toErrorResponse } from '../commons/http.ts';
+import { json, toErrorResponse } from '../commons/http.ts';
 
 export interface ReadEventsHandlerDependencies {
   readonly index: EventIndex;
@@ -25,7 +25,6 @@ export function makeReadEventsHandler(deps: ReadEventsHandlerDependencies) {
       );
       return json(200, result);
     } catch (error) {
-      if (error instanceof UnknownWorkflowError) return json(404, errorBody('not_found', error.message));
       return toErrorResponse(error);
     }
   };

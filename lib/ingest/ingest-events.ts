@@ -1,9 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import { type Caller, mayAccess, WorkflowNotAllowedError } from '#lib/auth/caller.ts';
+import { InvalidRequestError } from '#lib/errors.ts';
 import type { ActorHasher } from '#lib/events/actor-hashing.ts';
 import { contentHash } from '#lib/events/canonical.ts';
 import { parseRfc3339 } from '#lib/events/timestamps.ts';
-import { type ValidationIssue, validateBatch } from '#lib/events/validate.ts';
+import { validateBatch } from '#lib/events/validate.ts';
 import { type EventArchive, type EventIndex, eventKeyString, type StoredEvent } from '#lib/ports.ts';
 import type { WorkflowRegistry } from '#lib/registry/workflows.ts';
 import { archiveObjectKey, expirationDaysFor } from '#lib/storage/archive-bucket.ts';
@@ -24,16 +25,6 @@ export interface IngestDependencies {
   readonly hasher: ActorHasher;
   readonly clock: () => Date;
   readonly newRequestId?: () => string;
-}
-
-export class InvalidRequestError extends Error {
-  override name = 'InvalidRequestError';
-  constructor(
-    message: string,
-    readonly issues: readonly ValidationIssue[] = [],
-  ) {
-    super(message);
-  }
 }
 
 /**

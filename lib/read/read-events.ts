@@ -1,20 +1,13 @@
 import { type Caller, mayAccess, WorkflowNotAllowedError } from '#lib/auth/caller.ts';
+import { InvalidRequestError, UnknownWorkflowError } from '#lib/errors.ts';
 import { EVENT_TYPES, type EventType } from '#lib/events/schema.ts';
 import { parseRfc3339 } from '#lib/events/timestamps.ts';
 import type { ValidationIssue } from '#lib/events/validate.ts';
-import { InvalidRequestError } from '#lib/ingest/ingest-events.ts';
 import type { EventIndex } from '#lib/ports.ts';
 import type { WorkflowRegistry } from '#lib/registry/workflows.ts';
 
 export const DEFAULT_PAGE_SIZE = 100;
 export const MAX_PAGE_SIZE = 1000;
-
-export class UnknownWorkflowError extends Error {
-  override name = 'UnknownWorkflowError';
-  constructor(readonly workflowId: string) {
-    super(`workflow '${workflowId}' is not registered`);
-  }
-}
 
 export interface ReadEventsRequest {
   readonly workflowId: string;

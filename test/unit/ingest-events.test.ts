@@ -1,7 +1,8 @@
 import { beforeEach, describe, expect, it } from 'vitest';
 import { WorkflowNotAllowedError } from '#lib/auth/caller.ts';
+import { InvalidRequestError } from '#lib/errors.ts';
 import { ActorHasher } from '#lib/events/actor-hashing.ts';
-import { type IngestDependencies, InvalidRequestError, ingestEvents } from '#lib/ingest/ingest-events.ts';
+import { type IngestDependencies, ingestEvents } from '#lib/ingest/ingest-events.ts';
 import { defaultRegistry } from '#lib/registry/workflows.ts';
 import { actionEvent } from '../support/events.ts';
 import { InMemoryEventArchive, InMemoryEventIndex } from '../support/in-memory-stores.ts';
