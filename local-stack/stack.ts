@@ -1,6 +1,6 @@
 import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import type { Server } from 'node:http';
 import { join } from 'node:path';
 import { makeDocumentClient, makeDynamoDbClient } from '#lib/adapters/aws-clients.ts';
@@ -106,8 +106,10 @@ export async function startLocalStack(
     });
 
     const endpoints = endpointsFor(settings);
-    writeFileSync(endpointsFile, `${JSON.stringify(endpoints, null, 2)}\n`);
     writeFileSync(join(settings.dataDir, 'aws-env'), awsEnvFile(environment));
+    // Last and atomic: whoever sees endpoints.json sees a complete file and a stack ready to serve.
+    writeFileSync(`${endpointsFile}.tmp`, `${JSON.stringify(endpoints, null, 2)}\n`);
+    renameSync(`${endpointsFile}.tmp`, endpointsFile);
     return { endpoints, devTokenFile, stop };
   } catch (error) {
     await stop();

@@ -22,8 +22,8 @@ import { EVENT_TIME_SHARDS } from '#lib/storage/ledger-table.ts';
 import { chunk, mapWithConcurrency } from '#lib/util/concurrency.ts';
 
 /** Parallel conditional puts per request; enough to keep one Lambda busy without exhausting sockets. */
-const PUT_CONCURRENCY = 32;
-const MAX_BATCH_GET_ATTEMPTS = 8;
+export const PUT_CONCURRENCY = 32;
+export const MAX_BATCH_GET_ATTEMPTS = 8;
 
 export interface EventItem {
   pk: string;
@@ -106,7 +106,12 @@ export class DynamoDbEventIndex implements EventIndex {
           const response = await this.documents.send(
             new BatchGetCommand({
               RequestItems: {
-                [this.tableName]: { Keys: pending, ProjectionExpression: 'workflowId, eventId, contentHash' },
+                // Consistent: a retry right after a failed request must see what that request indexed.
+                [this.tableName]: {
+                  Keys: pending,
+                  ProjectionExpression: 'workflowId, eventId, contentHash',
+                  ConsistentRead: true,
+                },
               },
             }),
           );
