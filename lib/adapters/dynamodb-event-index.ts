@@ -158,7 +158,6 @@ export class DynamoDbEventIndex implements EventIndex {
     // A space sorts below every eventId character, so "cursor + space" is the first key after the cursor.
     const fromKey = toUtcIso(query.fromMs);
     const afterKey = query.after !== undefined ? `${query.after} ` : '';
-    // biome-ignore lint/complexity/useMathMinMax: these are strings; Math.max would compare NaNs
     const lower = afterKey > fromKey ? afterKey : fromKey;
     // Sort keys start with a fixed-width UTC timestamp, so "< to" is "≤ the bare timestamp of to".
     const upper = toUtcIso(query.toMs);
