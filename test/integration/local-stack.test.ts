@@ -1,22 +1,11 @@
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createConnection } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { isListening as listening } from '#local-stack/processes.ts';
 import { apiClient } from '../support/api.ts';
 import { actionEvent } from '../support/events.ts';
 import { startStackProcess, stopStackProcess } from '../support/local-stack-process.ts';
-
-function listening(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = createConnection({ port, host: '127.0.0.1' });
-    socket.once('connect', () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.once('error', () => resolve(false));
-  });
-}
 
 describe('npm start (its own stack, apart from the shared one)', () => {
   const dataDir = mkdtempSync(join(tmpdir(), 'agent-ledger-lifecycle-'));
