@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { ACCESS_HELP, accessCommand } from './commands/access.ts';
+import { drillCommand, KILL_SWITCH_HELP, killSwitchCommand } from './commands/kill-switch.ts';
 import { TOKENS_HELP, tokensCommand } from './commands/tokens.ts';
 import { CliError } from './errors.ts';
 
@@ -8,13 +9,17 @@ const HELP = `agent-ledger — operate the Agent Ledger
 Commands:
   tokens create|revoke|list   bearer tokens for agent services outside AWS
   access grant|revoke|show    workflows an IAM role may touch (SigV4 callers)
+  kill-switch off|on|status   the autonomous lane of each workflow
+  drill <workflowId>          prove the kill switch works, and record how fast
 
 Every command acts on the local stack (\`npm start\`, found through LEDGER_DATA_DIR, default .local/)
 unless given --stage <name>, which targets the deployed stage with your AWS credentials.
 
 ${TOKENS_HELP}
 
-${ACCESS_HELP}`;
+${ACCESS_HELP}
+
+${KILL_SWITCH_HELP}`;
 
 export async function run(argv: string[], print: (line: string) => void = console.log): Promise<number> {
   const [command, ...rest] = argv;
@@ -25,6 +30,12 @@ export async function run(argv: string[], print: (line: string) => void = consol
         return 0;
       case 'access':
         await accessCommand(rest, print);
+        return 0;
+      case 'kill-switch':
+        await killSwitchCommand(rest, print);
+        return 0;
+      case 'drill':
+        await drillCommand(rest, print);
         return 0;
       case undefined:
       case 'help':

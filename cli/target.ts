@@ -1,9 +1,18 @@
 import { readFileSync } from 'node:fs';
+import { hostname, userInfo } from 'node:os';
 import { join } from 'node:path';
+import { AppConfigClient } from '@aws-sdk/client-appconfig';
+import { AppConfigDataClient } from '@aws-sdk/client-appconfigdata';
 import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
+import { AppConfigDataFlagReader, AppConfigFlagWriter } from '#lib/adapters/appconfig-flags.ts';
+import { locateKillSwitch } from '#lib/adapters/appconfig-locate.ts';
 import { makeDocumentClient } from '#lib/adapters/aws-clients.ts';
 import { DynamoDbAccessStore } from '#lib/adapters/dynamodb-access-store.ts';
+import { DynamoDbDrillStore } from '#lib/adapters/dynamodb-drill-store.ts';
+import { normalizeIamPrincipal } from '#lib/auth/tokens.ts';
+import { LOCAL_ENVIRONMENT } from '#lib/kill-switch/names.ts';
 import { LOCAL_CREDENTIALS, LOCAL_REGION, LOCAL_TABLE_NAME, localSettings } from '#local-stack/settings.ts';
 import { CliError } from './errors.ts';
 
@@ -14,12 +23,28 @@ import { CliError } from './errors.ts';
  */
 export interface Target {
   readonly description: string;
+  readonly isLocal: boolean;
   readonly tableName: string;
   readonly dynamodb: DynamoDBClient;
+  /** The kill switch's AppConfig location and clients. */
+  killSwitch(): Promise<KillSwitchAccess>;
+  /** The API's base URL and a bearer token to read `/autonomy` with. */
+  api(tokenOption: string | undefined): Promise<{ url: string; token: string }>;
+  /** Who is acting, for the flag's `changedBy`. */
+  whoAmI(): Promise<string>;
+}
+
+export interface KillSwitchAccess {
+  readonly writer: AppConfigFlagWriter;
+  readonly reader: AppConfigDataFlagReader;
 }
 
 export function statefulStackName(stage: string): string {
   return `AgentLedger-${stage}-Stateful`;
+}
+
+export function statelessStackName(stage: string): string {
+  return `AgentLedger-${stage}-Stateless`;
 }
 
 export async function resolveTarget(stage: string | undefined): Promise<Target> {
@@ -29,7 +54,7 @@ export async function resolveTarget(stage: string | undefined): Promise<Target> 
 function localTarget(): Target {
   const settings = localSettings();
   const file = join(settings.dataDir, 'endpoints.json');
-  let endpoints: { dynamodb?: string };
+  let endpoints: { api?: string; dynamodb?: string; appconfig?: string };
   try {
     endpoints = JSON.parse(readFileSync(file, 'utf8'));
   } catch {
@@ -37,28 +62,44 @@ function localTarget(): Target {
       `no local stack found (${file} is missing); start it with \`npm start\`, or pass --stage <name> for a deployed stage`,
     );
   }
-  if (!endpoints.dynamodb) throw new CliError(`${file} names no dynamodb endpoint; restart the local stack`);
+  if (!endpoints.dynamodb || !endpoints.api || !endpoints.appconfig) {
+    throw new CliError(`${file} lacks an endpoint; restart the local stack`);
+  }
+  const local = { region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS, maxAttempts: 2 };
+  const description = `the local stack (${settings.dataDir})`;
   return {
-    description: `the local stack (${settings.dataDir})`,
+    description,
+    isLocal: true,
     tableName: LOCAL_TABLE_NAME,
-    dynamodb: new DynamoDBClient({
-      endpoint: endpoints.dynamodb,
-      region: LOCAL_REGION,
-      credentials: LOCAL_CREDENTIALS,
-      maxAttempts: 2,
+    dynamodb: new DynamoDBClient({ ...local, endpoint: endpoints.dynamodb }),
+    killSwitch: async () => {
+      const appconfig = new AppConfigClient({ ...local, endpoint: endpoints.appconfig });
+      const location = await locateKillSwitch(appconfig, LOCAL_ENVIRONMENT);
+      if (!location)
+        throw new CliError(`${description} has no kill switch yet; restart it with \`npm start\``);
+      return {
+        writer: new AppConfigFlagWriter(appconfig, location),
+        reader: new AppConfigDataFlagReader(
+          new AppConfigDataClient({ ...local, endpoint: endpoints.appconfig }),
+          location,
+          0,
+        ),
+      };
+    },
+    api: async (tokenOption) => ({
+      url: endpoints.api as string,
+      token: tokenOption ?? readFileSync(join(settings.dataDir, 'dev-token'), 'utf8').trim(),
     }),
+    whoAmI: async () => `${userInfo().username}@${hostname()}`,
   };
 }
 
-async function stageTarget(stage: string): Promise<Target> {
-  if (!/^[A-Za-z][A-Za-z0-9-]{0,30}$/.test(stage)) throw new CliError(`'${stage}' is not a stage name`, 2);
-  const stackName = statefulStackName(stage);
-  let outputs: Record<string, string>;
+async function stackOutputs(stackName: string, stage: string): Promise<Record<string, string>> {
   try {
     const { Stacks } = await new CloudFormationClient({}).send(
       new DescribeStacksCommand({ StackName: stackName }),
     );
-    outputs = Object.fromEntries(
+    return Object.fromEntries(
       (Stacks?.[0]?.Outputs ?? []).map((output) => [output.OutputKey, output.OutputValue]),
     );
   } catch (error) {
@@ -66,19 +107,70 @@ async function stageTarget(stage: string): Promise<Target> {
       `could not read stack ${stackName}: ${(error as Error).message}. Is stage '${stage}' deployed, and are your AWS credentials and region set?`,
     );
   }
-  const tableName = outputs.LedgerTableName;
-  if (!tableName) throw new CliError(`stack ${stackName} has no LedgerTableName output; redeploy it`);
-  return { description: `stage ${stage}`, tableName, dynamodb: new DynamoDBClient({}) };
+}
+
+async function stageTarget(stage: string): Promise<Target> {
+  if (!/^[A-Za-z][A-Za-z0-9-]{0,30}$/.test(stage)) throw new CliError(`'${stage}' is not a stage name`, 2);
+  const stackName = statefulStackName(stage);
+  const outputs = await stackOutputs(stackName, stage);
+  const required = (key: string, stack = stackName, from = outputs) => {
+    const value = from[key];
+    if (!value) throw new CliError(`stack ${stack} has no ${key} output; redeploy it`);
+    return value;
+  };
+  return {
+    description: `stage ${stage}`,
+    isLocal: false,
+    tableName: required('LedgerTableName'),
+    dynamodb: new DynamoDBClient({}),
+    killSwitch: async () => {
+      const location = {
+        application: required('KillSwitchApplicationId'),
+        environment: required('KillSwitchEnvironmentId'),
+        profile: required('KillSwitchProfileId'),
+        strategy: required('KillSwitchStrategyId'),
+      };
+      return {
+        writer: new AppConfigFlagWriter(new AppConfigClient({}), location),
+        // The CLI reads each time it is asked, so no poll interval of its own.
+        reader: new AppConfigDataFlagReader(new AppConfigDataClient({}), location, 15),
+      };
+    },
+    api: async (tokenOption) => {
+      const token = tokenOption ?? process.env.LEDGER_TOKEN;
+      if (!token)
+        throw new CliError('reading /autonomy on a stage needs a token: pass --token or set LEDGER_TOKEN', 2);
+      return { url: await stageApiUrl(stage), token };
+    },
+    whoAmI: async () => {
+      const identity = await new STSClient({}).send(new GetCallerIdentityCommand({}));
+      return normalizeIamPrincipal(identity.Arn ?? 'unknown');
+    },
+  };
+}
+
+/** The stateless stack's ApiUrl (only the drill needs it, so it is looked up only then). */
+async function stageApiUrl(stage: string): Promise<string> {
+  const stack = statelessStackName(stage);
+  const outputs = await stackOutputs(stack, stage);
+  const url = outputs.ApiUrl;
+  if (!url) throw new CliError(`stack ${stack} has no ApiUrl output; redeploy it`);
+  return url.replace(/\/$/, '');
 }
 
 export function accessStore(target: Target): DynamoDbAccessStore {
   return new DynamoDbAccessStore(makeDocumentClient(target.dynamodb), target.tableName);
 }
 
-/** Turns an unreachable local DynamoDB into advice instead of a socket error. */
+export function drillStore(target: Target): DynamoDbDrillStore {
+  return new DynamoDbDrillStore(makeDocumentClient(target.dynamodb), target.tableName);
+}
+
+/** Turns an unreachable local store into advice instead of a socket error. */
 export function explainTargetFailure(error: unknown, target: Target): never {
+  if (error instanceof CliError) throw error;
   const message = (error as Error)?.message ?? String(error);
-  if (/ECONNREFUSED|connect|socket/i.test(message) && target.description.startsWith('the local stack')) {
+  if (/ECONNREFUSED|connect|socket/i.test(message) && target.isLocal) {
     throw new CliError(`${target.description} is not answering (${message}); start it with \`npm start\``);
   }
   throw new CliError(`${target.description}: ${message}`);

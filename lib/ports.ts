@@ -15,6 +15,8 @@ export interface StoredEvent {
   /** Epoch seconds after which the event is expired (DynamoDB TTL). */
   readonly expiresAt: number;
   readonly archiveKey: string;
+  /** An autonomous action taken while the workflow's autonomous lane was switched off. */
+  readonly killSwitchViolation?: true;
 }
 
 export interface EventKey {
@@ -43,6 +45,8 @@ export interface EventQuery {
   readonly unitId?: string;
   readonly type?: EventType;
   readonly limit: number;
+  /** Only actions taken while the kill switch was off. */
+  readonly onlyKillSwitchViolations?: boolean;
   /** Opaque position from a previous page. */
   readonly after?: string;
   /** Items that expired before this instant (epoch seconds) are never returned. */

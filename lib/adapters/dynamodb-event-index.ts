@@ -41,6 +41,7 @@ export interface EventItem {
   contentHash: string;
   archiveKey: string;
   expiresAt: number;
+  killSwitchViolation?: true;
   /** The pseudonymized event as JSON: kept as a string so any JSON number survives (DynamoDB's can't). */
   body: string;
 }
@@ -72,6 +73,7 @@ export function toEventItem(stored: StoredEvent): EventItem {
     contentHash: stored.contentHash,
     archiveKey: stored.archiveKey,
     expiresAt: stored.expiresAt,
+    ...(stored.killSwitchViolation ? { killSwitchViolation: true as const } : {}),
     body: JSON.stringify(event),
   };
 }
@@ -85,6 +87,7 @@ export function fromEventItem(item: Record<string, unknown>): StoredEvent {
     contentHash: String(item.contentHash),
     expiresAt: Number(item.expiresAt),
     archiveKey: String(item.archiveKey),
+    ...(item.killSwitchViolation === true ? { killSwitchViolation: true as const } : {}),
   };
 }
 
@@ -185,12 +188,17 @@ export class DynamoDbEventIndex implements EventIndex {
             TableName: this.tableName,
             IndexName: partition.index,
             KeyConditionExpression: '#pk = :pk AND #sk BETWEEN :lower AND :upper',
-            FilterExpression: query.type ? '#expires > :now AND #type = :type' : '#expires > :now',
+            FilterExpression: [
+              '#expires > :now',
+              ...(query.type ? ['#type = :type'] : []),
+              ...(query.onlyKillSwitchViolations ? ['#violation = :true'] : []),
+            ].join(' AND '),
             ExpressionAttributeNames: {
               '#pk': partition.key,
               '#sk': partition.sortKey,
               '#expires': 'expiresAt',
               ...(query.type ? { '#type': 'type' } : {}),
+              ...(query.onlyKillSwitchViolations ? { '#violation': 'killSwitchViolation' } : {}),
             },
             ExpressionAttributeValues: {
               ':pk': partition.value,
@@ -198,6 +206,7 @@ export class DynamoDbEventIndex implements EventIndex {
               ':upper': upper,
               ':now': query.nowSeconds,
               ...(query.type ? { ':type': query.type } : {}),
+              ...(query.onlyKillSwitchViolations ? { ':true': true } : {}),
             },
           },
           query.limit + 1,

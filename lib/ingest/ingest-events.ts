@@ -5,6 +5,7 @@ import type { ActorHasher } from '#lib/events/actor-hashing.ts';
 import { contentHash } from '#lib/events/canonical.ts';
 import { parseRfc3339 } from '#lib/events/timestamps.ts';
 import { validateBatch } from '#lib/events/validate.ts';
+import { LedgerLaneHistory } from '#lib/kill-switch/history.ts';
 import { type EventArchive, type EventIndex, eventKeyString, type StoredEvent } from '#lib/ports.ts';
 import type { WorkflowRegistry } from '#lib/registry/workflows.ts';
 import { archiveObjectKey, expirationDaysFor } from '#lib/storage/archive-bucket.ts';
@@ -94,6 +95,16 @@ export async function ingestEvents(
     statuses[position] = existingHash === stored.contentHash ? 'duplicate' : 'conflict';
     return false;
   });
+
+  // Disobedience is kept like any event, and marked: an autonomous action while its lane was off.
+  const history = new LedgerLaneHistory(deps.index, Math.floor(receivedAt.getTime() / 1000));
+  for (const candidate of fresh) {
+    const { event, occurredAtMs } = candidate.stored;
+    if (event.type !== 'action' || event.lane !== 'autonomous') continue;
+    if (!(await history.wasAutonomyAllowed(event.workflowId, occurredAtMs))) {
+      candidate.stored = { ...candidate.stored, killSwitchViolation: true };
+    }
+  }
 
   if (fresh.length > 0) {
     await archiveByObject(

@@ -59,6 +59,9 @@ export async function readEvents(
   if (params.unitId !== undefined && (params.unitId.length < 1 || params.unitId.length > 256)) {
     problem('unitId', 'must be 1–256 characters');
   }
+  if (params.violations !== undefined && params.violations !== 'kill-switch') {
+    problem('violations', 'must be kill-switch (actions taken while the autonomous lane was off)');
+  }
   const after = params.cursor === undefined ? undefined : decodeCursor(params.cursor);
   if (after === null) problem('cursor', 'is not a cursor this API returned; start again without it');
   if (issues.length > 0) throw new InvalidRequestError('the query parameters are invalid', issues);
@@ -72,9 +75,14 @@ export async function readEvents(
     ...(params.unitId !== undefined ? { unitId: params.unitId } : {}),
     ...(params.type !== undefined ? { type: params.type as EventType } : {}),
     ...(after ? { after } : {}),
+    ...(params.violations === 'kill-switch' ? { onlyKillSwitchViolations: true } : {}),
   });
   return {
-    items: page.items.map((stored) => ({ ...stored.event, receivedAt: stored.receivedAt })),
+    items: page.items.map((stored) => ({
+      ...stored.event,
+      receivedAt: stored.receivedAt,
+      ...(stored.killSwitchViolation ? { killSwitchViolation: true } : {}),
+    })),
     nextCursor: page.after ? Buffer.from(page.after, 'utf8').toString('base64url') : null,
   };
 }

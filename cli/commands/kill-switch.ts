@@ -1,0 +1,208 @@
+import { randomBytes } from 'node:crypto';
+import { parseArgs } from 'node:util';
+import type { AutonomyState } from '#lib/kill-switch/autonomy.ts';
+import { readAutonomy } from '#lib/kill-switch/autonomy.ts';
+import type { DrillRecord } from '#lib/kill-switch/drills.ts';
+import { flipKillSwitch } from '#lib/kill-switch/flip.ts';
+import { MASTER_FLAG } from '#lib/kill-switch/names.ts';
+import { defaultRegistry } from '#lib/registry/workflows.ts';
+import { CliError, UsageError } from '../errors.ts';
+import { drillStore, explainTargetFailure, resolveTarget, type Target } from '../target.ts';
+
+export const KILL_SWITCH_HELP = `agent-ledger kill-switch — the autonomous lane of each workflow (AppConfig feature flags)
+
+  agent-ledger kill-switch off <workflowId> --reason "…" [--as <who>] [--stage <name>]
+  agent-ledger kill-switch on  <workflowId> --reason "…" [--as <who>] [--stage <name>]
+  agent-ledger kill-switch off --all --reason "…"      stop every autonomous lane (the master flag)
+  agent-ledger kill-switch status [--json] [--stage <name>]
+  agent-ledger drill <workflowId> [--timeout <s>] [--token <t>] [--stage <name>]
+
+A flip deploys at once; every flip, by any means, is recorded in the ledger as a rollback event.
+Agents see it in /autonomy within 1 s locally and within AppConfig's 15 s poll interval in the cloud.
+A drill flips the lane off, measures until /autonomy shows it, flips it back, and records the times.`;
+
+const options = {
+  reason: { type: 'string' },
+  as: { type: 'string' },
+  all: { type: 'boolean' },
+  stage: { type: 'string' },
+  json: { type: 'boolean' },
+  timeout: { type: 'string' },
+  token: { type: 'string' },
+} as const;
+
+export async function killSwitchCommand(args: string[], print: (line: string) => void): Promise<void> {
+  const [action, ...rest] = args;
+  const { values, positionals } = parseArgs({ args: rest, allowPositionals: true, options });
+  if (action === 'on' || action === 'off') {
+    const [workflowId, extra] = positionals;
+    if (extra) throw new UsageError(`kill-switch ${action} takes one workflow, got '${extra}' too`);
+    if (!workflowId && !values.all)
+      throw new UsageError(`usage: agent-ledger kill-switch ${action} <workflowId> --reason "…"`);
+    if (workflowId && values.all) throw new UsageError('give a workflow or --all, not both');
+    if (!values.reason?.trim())
+      throw new UsageError('--reason is required: say why, it goes into the ledger');
+    const target = await resolveTarget(values.stage);
+    const flag = values.all ? MASTER_FLAG : (workflowId as string);
+    if (!values.all && !defaultRegistry.get(flag)) {
+      throw new UsageError(`unknown workflow ${flag}; registered: ${defaultRegistry.ids().join(', ')}`);
+    }
+    const { writer } = await target.killSwitch().catch((error) => explainTargetFailure(error, target));
+    const who = values.as ?? (await target.whoAmI());
+    const result = await flipKillSwitch(flag, { enabled: action === 'on', reason: values.reason }, who, {
+      writer,
+      registry: defaultRegistry,
+    }).catch((error) => explainTargetFailure(error, target));
+    const subject = values.all ? 'Every autonomous lane' : `The autonomous lane of ${flag}`;
+    print(
+      `${subject} is now ${action.toUpperCase()} on ${target.description} (deployment ${result.deploymentNumber}, version ${result.configurationVersion}, by ${who}).`,
+    );
+    return;
+  }
+  if (action === 'status') {
+    const target = await resolveTarget(values.stage);
+    await printStatus(target, values.json === true, print).catch((error) =>
+      explainTargetFailure(error, target),
+    );
+    return;
+  }
+  throw new UsageError(
+    action ? `unknown kill-switch action '${action}'\n\n${KILL_SWITCH_HELP}` : KILL_SWITCH_HELP,
+  );
+}
+
+async function printStatus(target: Target, asJson: boolean, print: (line: string) => void): Promise<void> {
+  const { reader } = await target.killSwitch();
+  const drills = drillStore(target);
+  const rows = await Promise.all(
+    defaultRegistry.ids().map(async (workflowId) => ({
+      state: await readAutonomy(workflowId, reader),
+      lastDrill: (await drills.listDrills(workflowId, 1))[0],
+    })),
+  );
+  if (asJson) {
+    for (const row of rows) print(JSON.stringify({ ...row.state, lastDrill: row.lastDrill ?? null }));
+    return;
+  }
+  print(`Kill switch on ${target.description}:`);
+  for (const { state, lastDrill } of rows) {
+    const lane = state.autonomousAllowed ? 'autonomous allowed' : 'autonomous OFF (HITL)';
+    print(
+      `  ${state.workflowId.padEnd(20)} ${lane.padEnd(22)} ${state.reason ?? ''}${state.changedAt ? ` (${state.changedAt})` : ''}`,
+    );
+    print(
+      `  ${''.padEnd(20)} last drill: ${lastDrill ? `${lastDrill.startedAt}, off in ${lastDrill.offEffectMs} ms, on in ${lastDrill.onEffectMs} ms, ${lastDrill.outcome}` : 'never'}`,
+    );
+  }
+}
+
+export async function drillCommand(args: string[], print: (line: string) => void): Promise<void> {
+  const { values, positionals } = parseArgs({ args, allowPositionals: true, options });
+  const [workflowId, extra] = positionals;
+  if (!workflowId || extra)
+    throw new UsageError('usage: agent-ledger drill <workflowId> [--timeout <seconds>]');
+  if (!defaultRegistry.get(workflowId)) {
+    throw new UsageError(`unknown workflow ${workflowId}; registered: ${defaultRegistry.ids().join(', ')}`);
+  }
+  const timeoutSeconds = values.timeout === undefined ? 60 : Number(values.timeout);
+  if (!Number.isFinite(timeoutSeconds) || timeoutSeconds <= 0)
+    throw new UsageError('--timeout must be a number of seconds');
+  const target = await resolveTarget(values.stage);
+  const record = await runDrill(target, workflowId, timeoutSeconds * 1000, values, print).catch((error) =>
+    explainTargetFailure(error, target),
+  );
+  print(
+    record.outcome === 'passed'
+      ? `Drill ${record.drillId} passed: off took effect in ${record.offEffectMs} ms, on again in ${record.onEffectMs} ms. Recorded.`
+      : `Drill ${record.drillId} FAILED: ${record.detail}. Recorded.`,
+  );
+  if (record.outcome === 'failed') throw new CliError(`drill ${record.drillId} failed`);
+}
+
+async function runDrill(
+  target: Target,
+  workflowId: string,
+  timeoutMs: number,
+  values: { as?: string; token?: string },
+  print: (line: string) => void,
+): Promise<DrillRecord> {
+  const { writer } = await target.killSwitch();
+  const api = await target.api(values.token);
+  const who = values.as ?? (await target.whoAmI());
+  const drillId = `drill-${new Date().toISOString().replace(/[-:.]/g, '').slice(0, 15)}-${randomBytes(2).toString('hex')}`;
+  const before = await autonomy(api, workflowId);
+  if (!before.autonomousAllowed) {
+    throw new CliError(
+      `the autonomous lane of ${workflowId} is already off (${before.reason}); a drill would turn it on`,
+    );
+  }
+  const startedAt = new Date().toISOString();
+  const flip = (enabled: boolean) =>
+    flipKillSwitch(workflowId, { enabled, reason: `kill-switch drill ${drillId}` }, who, {
+      writer,
+      registry: defaultRegistry,
+    });
+
+  let offEffectMs = -1;
+  let onEffectMs = -1;
+  let detail: string | undefined;
+  let flippedOff = false;
+  try {
+    print(`Drill ${drillId}: turning the autonomous lane of ${workflowId} off…`);
+    const offStarted = performance.now();
+    await flip(false);
+    flippedOff = true;
+    offEffectMs = await waitFor(api, workflowId, false, offStarted, timeoutMs);
+    print(`  /autonomy shows it off after ${offEffectMs} ms; turning it back on…`);
+    const onStarted = performance.now();
+    await flip(true);
+    flippedOff = false;
+    onEffectMs = await waitFor(api, workflowId, true, onStarted, timeoutMs);
+  } catch (error) {
+    detail = (error as Error).message;
+    // Never leave the lane off because a drill broke halfway.
+    if (flippedOff)
+      await flip(true).catch(
+        (restore: Error) => (detail += `; restoring the lane failed too: ${restore.message}`),
+      );
+  }
+  const record: DrillRecord = {
+    drillId,
+    workflowId,
+    startedAt,
+    by: who,
+    target: target.description,
+    offEffectMs,
+    onEffectMs,
+    outcome: detail === undefined ? 'passed' : 'failed',
+    ...(detail !== undefined ? { detail } : {}),
+  };
+  await drillStore(target).putDrill(record);
+  return record;
+}
+
+async function autonomy(api: { url: string; token: string }, workflowId: string): Promise<AutonomyState> {
+  const response = await fetch(`${api.url}/v1/workflows/${workflowId}/autonomy`, {
+    headers: { authorization: `Bearer ${api.token}` },
+  });
+  if (!response.ok) throw new CliError(`GET /autonomy answered ${response.status}: ${await response.text()}`);
+  return (await response.json()) as AutonomyState;
+}
+
+/** Polls /autonomy every 50 ms until it shows `allowed`; the milliseconds since `startedAt`. */
+async function waitFor(
+  api: { url: string; token: string },
+  workflowId: string,
+  allowed: boolean,
+  startedAt: number,
+  timeoutMs: number,
+): Promise<number> {
+  for (;;) {
+    const state = await autonomy(api, workflowId);
+    const elapsed = Math.round(performance.now() - startedAt);
+    if (state.autonomousAllowed === allowed) return elapsed;
+    if (elapsed > timeoutMs)
+      throw new CliError(`/autonomy still showed ${allowed ? 'off' : 'on'} after ${elapsed} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}

@@ -1,0 +1,27 @@
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
+import middy from '@middy/core';
+import { makeDocumentClient, makeDynamoDbClient } from '#lib/adapters/aws-clients.ts';
+import { DynamoDbAccessStore } from '#lib/adapters/dynamodb-access-store.ts';
+import { defaultRegistry } from '#lib/registry/workflows.ts';
+import { requiredEnv } from '../commons/environment.ts';
+import { httpErrorBoundary } from '../commons/http.ts';
+import { flagReaderFromEnvironment } from '../commons/kill-switch.ts';
+import { logger, tracer } from '../commons/powertools.ts';
+import { makeAutonomyHandler } from './make-handler.ts';
+
+// The reader lives as long as the container, so its cached flags are at most FLAG_POLL_SECONDS old.
+const flags = flagReaderFromEnvironment();
+const documents = makeDocumentClient(tracer.captureAWSv3Client(makeDynamoDbClient()));
+
+export const handler = middy()
+  .use(captureLambdaHandler(tracer))
+  .use(injectLambdaContext(logger))
+  .use(httpErrorBoundary())
+  .handler(
+    makeAutonomyHandler({
+      flags,
+      grants: new DynamoDbAccessStore(documents, requiredEnv('LEDGER_TABLE_NAME')),
+      registry: defaultRegistry,
+    }),
+  );

@@ -1,0 +1,42 @@
+import * as z from 'zod';
+import { InvalidRequestError, UnknownWorkflowError } from '#lib/errors.ts';
+import { toJsonPath } from '#lib/events/validate.ts';
+import { MASTER_FLAG } from '#lib/kill-switch/names.ts';
+import type { FlagWriter, FlipResult } from '#lib/kill-switch/ports.ts';
+import type { WorkflowRegistry } from '#lib/registry/workflows.ts';
+
+export const flipRequestSchema = z.strictObject({
+  enabled: z.boolean(),
+  reason: z.string().trim().min(1, 'must say why').max(500, 'must be at most 500 characters'),
+});
+
+/** The flag a flip targets: a registered workflow's, or `MASTER_FLAG` for every autonomous lane. */
+export function flagFor(target: string, registry: WorkflowRegistry): string {
+  if (target === MASTER_FLAG || registry.get(target)) return target;
+  throw new UnknownWorkflowError(target);
+}
+
+/** One flip, with who and why: the only way this project changes a kill-switch flag. */
+export async function flipKillSwitch(
+  target: string,
+  body: unknown,
+  changedBy: string,
+  deps: { writer: FlagWriter; registry: WorkflowRegistry },
+): Promise<FlipResult & { flag: string; enabled: boolean }> {
+  const flag = flagFor(target, deps.registry);
+  const parsed = flipRequestSchema.safeParse(body);
+  if (!parsed.success) {
+    throw new InvalidRequestError(
+      'the flip request is invalid',
+      parsed.error.issues.map((issue) => ({
+        index: null,
+        path: toJsonPath(
+          issue.path.map((segment) => (typeof segment === 'symbol' ? String(segment) : segment)),
+        ),
+        message: issue.message,
+      })),
+    );
+  }
+  const result = await deps.writer.setFlag(flag, { ...parsed.data, changedBy });
+  return { ...result, flag, enabled: parsed.data.enabled };
+}

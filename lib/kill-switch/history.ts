@@ -1,0 +1,69 @@
+import { KILL_SWITCH_UNIT } from '#lib/kill-switch/flips.ts';
+import type { EventIndex } from '#lib/ports.ts';
+
+interface Transition {
+  readonly atMs: number;
+  readonly master: boolean;
+  readonly enabled: boolean;
+}
+
+/** Far enough ahead to include every recorded flip. */
+const END_OF_TIME_MS = Date.UTC(9999, 0, 1);
+
+/**
+ * Whether a workflow's autonomous lane was allowed at an instant, from the flips the ledger recorded
+ * (the `kill-switch` unit's `rollback` events). Before any recorded flip a lane is allowed, as the
+ * initial flag document says. One instance per request: each workflow's history is read once.
+ */
+export class LedgerLaneHistory {
+  readonly #transitions = new Map<string, Promise<Transition[]>>();
+
+  constructor(
+    private readonly index: EventIndex,
+    private readonly nowSeconds: number,
+  ) {}
+
+  async wasAutonomyAllowed(workflowId: string, atMs: number): Promise<boolean> {
+    let transitions = this.#transitions.get(workflowId);
+    if (!transitions) {
+      transitions = this.#load(workflowId);
+      this.#transitions.set(workflowId, transitions);
+    }
+    let own = true;
+    let master = true;
+    for (const transition of await transitions) {
+      if (transition.atMs > atMs) break;
+      if (transition.master) master = transition.enabled;
+      else own = transition.enabled;
+    }
+    return own && master;
+  }
+
+  async #load(workflowId: string): Promise<Transition[]> {
+    const transitions: Transition[] = [];
+    let after: string | undefined;
+    do {
+      const page = await this.index.query({
+        workflowId,
+        unitId: KILL_SWITCH_UNIT,
+        type: 'rollback',
+        fromMs: 0,
+        toMs: END_OF_TIME_MS,
+        limit: 1000,
+        nowSeconds: this.nowSeconds,
+        ...(after ? { after } : {}),
+      });
+      for (const stored of page.items) {
+        const { event } = stored;
+        if (event.type !== 'rollback' || (event.to !== 'enabled' && event.to !== 'disabled')) continue;
+        transitions.push({
+          atMs: stored.occurredAtMs,
+          master: event.metadata?.scope === 'all-workflows',
+          enabled: event.to === 'enabled',
+        });
+      }
+      after = page.after;
+    } while (after);
+    return transitions;
+  }
+}
