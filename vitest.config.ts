@@ -23,6 +23,7 @@ export default defineConfig({
         },
       },
       { test: { name: 'infra', include: ['test/infra/**/*.test.ts'], testTimeout: 120_000 } },
+      { test: { name: 'appconfig', include: ['test/appconfig/**/*.test.ts'] } },
     ],
   },
 });

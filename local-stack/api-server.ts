@@ -178,7 +178,8 @@ function localIdentity(req: IncomingMessage): APIGatewayProxyEvent['requestConte
   };
 }
 
-function lambdaContext(functionName: string, requestId: string): Context {
+/** A Lambda context for a handler run in process. */
+export function lambdaContext(functionName: string, requestId: string): Context {
   const deadline = Date.now() + 29_000;
   return {
     callbackWaitsForEmptyEventLoop: false,

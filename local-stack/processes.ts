@@ -36,7 +36,7 @@ export function assertJava(): void {
 export async function assertPortFree(port: number, what: string): Promise<void> {
   if (await isListening(port)) {
     throw new LocalStackError(
-      `port ${port} (${what}) is already in use; stop what holds it, or set PORT to move the stack (it uses PORT, PORT+1, PORT+2)`,
+      `port ${port} (${what}) is already in use; stop what holds it, or set PORT to move the stack (it uses PORT to PORT+3)`,
     );
   }
 }

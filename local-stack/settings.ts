@@ -2,13 +2,15 @@ import { resolve } from 'node:path';
 
 /**
  * Where the local stack lives: `LEDGER_DATA_DIR` (default `.local/`) and `PORT` (default 3000) for the
- * API; DynamoDB Local and the S3 server take the next two ports, so one PORT moves the whole stack.
+ * API; DynamoDB Local, the S3 server and the AppConfig stand-in take the next three ports, so one PORT
+ * moves the whole stack.
  */
 export interface LocalSettings {
   readonly dataDir: string;
   readonly apiPort: number;
   readonly dynamodbPort: number;
   readonly s3Port: number;
+  readonly appconfigPort: number;
 }
 
 export const LOCAL_REGION = 'us-east-1';
@@ -23,14 +25,15 @@ export class SettingsError extends Error {
 
 export function localSettings(env: NodeJS.ProcessEnv = process.env): LocalSettings {
   const apiPort = env.PORT === undefined || env.PORT === '' ? 3000 : Number(env.PORT);
-  if (!Number.isInteger(apiPort) || apiPort < 1 || apiPort > 65_533) {
-    throw new SettingsError(`PORT must be a port number from 1 to 65533, not '${env.PORT}'`);
+  if (!Number.isInteger(apiPort) || apiPort < 1 || apiPort > 65_532) {
+    throw new SettingsError(`PORT must be a port number from 1 to 65532, not '${env.PORT}'`);
   }
   return {
     dataDir: resolve(env.LEDGER_DATA_DIR || '.local'),
     apiPort,
     dynamodbPort: apiPort + 1,
     s3Port: apiPort + 2,
+    appconfigPort: apiPort + 3,
   };
 }
 
@@ -38,6 +41,7 @@ export interface Endpoints {
   readonly api: string;
   readonly dynamodb: string;
   readonly s3: string;
+  readonly appconfig: string;
 }
 
 export function endpointsFor(settings: LocalSettings): Endpoints {
@@ -45,6 +49,7 @@ export function endpointsFor(settings: LocalSettings): Endpoints {
     api: `http://127.0.0.1:${settings.apiPort}`,
     dynamodb: `http://127.0.0.1:${settings.dynamodbPort}`,
     s3: `http://127.0.0.1:${settings.s3Port}`,
+    appconfig: `http://127.0.0.1:${settings.appconfigPort}`,
   };
 }
 
@@ -57,6 +62,11 @@ export function handlerEnvironment(settings: LocalSettings): Record<string, stri
     ACTOR_HASH_KEY_FILE: resolve(settings.dataDir, 'actor-hash-key'),
     AWS_ENDPOINT_URL_DYNAMODB: endpoints.dynamodb,
     AWS_ENDPOINT_URL_S3: endpoints.s3,
+    // One stand-in speaks both AppConfig APIs.
+    AWS_ENDPOINT_URL_APPCONFIG: endpoints.appconfig,
+    AWS_ENDPOINT_URL_APPCONFIGDATA: endpoints.appconfig,
+    // Locally a flip must show within 2 s; AppConfigData's 15 s minimum is a cloud limit.
+    FLAG_POLL_SECONDS: '1',
     LEDGER_S3_FORCE_PATH_STYLE: 'true',
     AWS_REGION: LOCAL_REGION,
     AWS_ACCESS_KEY_ID: LOCAL_CREDENTIALS.accessKeyId,

@@ -1,5 +1,5 @@
 import type { ChildProcess } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import type { Server } from 'node:http';
 import { join } from 'node:path';
@@ -7,7 +7,11 @@ import { makeDocumentClient, makeDynamoDbClient } from '#lib/adapters/aws-client
 import { DynamoDbAccessStore } from '#lib/adapters/dynamodb-access-store.ts';
 import { hashToken, issueToken } from '#lib/auth/tokens.ts';
 import { ledgerTableDesign } from '#lib/storage/ledger-table.ts';
-import { createApiServer } from './api-server.ts';
+import { AppConfigClient } from '@aws-sdk/client-appconfig';
+import { defaultRegistry } from '#lib/registry/workflows.ts';
+import { createApiServer, lambdaContext } from './api-server.ts';
+import { type DeploymentCompleteEvent, startAppConfigStandIn } from './appconfig/server.ts';
+import { ensureKillSwitch } from './provision-kill-switch.ts';
 import { assertPortFree, startDynamoDbLocal, startS3Server, stopProcess } from './processes.ts';
 import { ensureTable } from './provision.ts';
 import {
@@ -37,6 +41,7 @@ export async function startLocalStack(
   mkdirSync(settings.dataDir, { recursive: true });
   const children: ChildProcess[] = [];
   let server: Server | undefined;
+  let appconfig: { close(): Promise<void> } | undefined;
   const endpointsFile = join(settings.dataDir, 'endpoints.json');
   const stop = async () => {
     // The endpoints file says "running": it goes first, so the CLI never points at a stopped stack.
@@ -44,6 +49,7 @@ export async function startLocalStack(
     const closed = new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
     server?.closeAllConnections();
     await closed;
+    await appconfig?.close();
     await Promise.all(children.map(stopProcess));
   };
 
@@ -59,6 +65,25 @@ export async function startLocalStack(
 
     const environment = handlerEnvironment(settings);
     Object.assign(process.env, environment);
+
+    // The AppConfig stand-in runs in this process; like AWS's ON_DEPLOYMENT_COMPLETE extension action it
+    // calls the flip recorder after each deployment (bound below, once the handlers are loaded).
+    let recordDeployment: ((event: DeploymentCompleteEvent) => Promise<void>) | undefined;
+    await assertPortFree(settings.appconfigPort, 'the AppConfig stand-in');
+    appconfig = await startAppConfigStandIn({
+      port: settings.appconfigPort,
+      host: '127.0.0.1',
+      dataDir: settings.dataDir,
+      onDeploymentComplete: async (event) => recordDeployment?.(event),
+    });
+    const killSwitch = await ensureKillSwitch(new AppConfigClient({}), defaultRegistry);
+    Object.assign(process.env, {
+      KILL_SWITCH_APPLICATION_ID: killSwitch.application,
+      KILL_SWITCH_ENVIRONMENT_ID: killSwitch.environment,
+      KILL_SWITCH_PROFILE_ID: killSwitch.profile,
+      KILL_SWITCH_STRATEGY_ID: killSwitch.strategy,
+    });
+
     const client = makeDynamoDbClient();
     await ensureTable(client, ledgerTableDesign, LOCAL_TABLE_NAME);
     ensureActorHashKey(environment.ACTOR_HASH_KEY_FILE as string);
@@ -66,12 +91,18 @@ export async function startLocalStack(
     await ensureDevToken(devTokenFile, new DynamoDbAccessStore(makeDocumentClient(client), LOCAL_TABLE_NAME));
 
     // Imported only now: each handler module wires itself from the environment set above, as on Lambda.
-    const [ingest, readEvents, healthz, authorizer] = await Promise.all([
+    const [ingest, readEvents, healthz, authorizer, autonomy, flipRecorder] = await Promise.all([
       import('#functions/ingest/handler.ts'),
       import('#functions/read-events/handler.ts'),
       import('#functions/healthz/handler.ts'),
       import('#functions/token-authorizer/handler.ts'),
+      import('#functions/autonomy/handler.ts'),
+      import('#functions/flip-recorder/handler.ts'),
     ]);
+    recordDeployment = async (event) => {
+      const requestId = randomUUID();
+      await flipRecorder.handler(event, lambdaContext('flip-recorder', requestId));
+    };
     server = createApiServer({
       stage: 'local',
       authorizer: authorizer.handler,
@@ -95,6 +126,13 @@ export async function startLocalStack(
           resource: '/v1/workflows/{workflowId}/events',
           functionName: 'read-events',
           handler: readEvents.handler,
+          authorized: true,
+        },
+        {
+          method: 'GET',
+          resource: '/v1/workflows/{workflowId}/autonomy',
+          functionName: 'autonomy',
+          handler: autonomy.handler,
           authorized: true,
         },
       ],
@@ -152,6 +190,8 @@ function awsEnvFile(environment: Record<string, string>): string {
     'AWS_SECRET_ACCESS_KEY',
     'AWS_ENDPOINT_URL_DYNAMODB',
     'AWS_ENDPOINT_URL_S3',
+    'AWS_ENDPOINT_URL_APPCONFIG',
+    'AWS_ENDPOINT_URL_APPCONFIGDATA',
     'AWS_REQUEST_CHECKSUM_CALCULATION',
     'AWS_RESPONSE_CHECKSUM_VALIDATION',
   ];

@@ -3,6 +3,7 @@ import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import middy from '@middy/core';
 import { makeDocumentClient, makeDynamoDbClient } from '#lib/adapters/aws-clients.ts';
 import { DynamoDbAccessStore } from '#lib/adapters/dynamodb-access-store.ts';
+import { DynamoDbEventIndex } from '#lib/adapters/dynamodb-event-index.ts';
 import { defaultRegistry } from '#lib/registry/workflows.ts';
 import { requiredEnv } from '../commons/environment.ts';
 import { httpErrorBoundary } from '../commons/http.ts';
@@ -12,6 +13,7 @@ import { makeAutonomyHandler } from './make-handler.ts';
 
 // The reader lives as long as the container, so its cached flags are at most FLAG_POLL_SECONDS old.
 const flags = flagReaderFromEnvironment();
+const tableName = requiredEnv('LEDGER_TABLE_NAME');
 const documents = makeDocumentClient(tracer.captureAWSv3Client(makeDynamoDbClient()));
 
 export const handler = middy()
@@ -21,7 +23,8 @@ export const handler = middy()
   .handler(
     makeAutonomyHandler({
       flags,
-      grants: new DynamoDbAccessStore(documents, requiredEnv('LEDGER_TABLE_NAME')),
+      grants: new DynamoDbAccessStore(documents, tableName),
+      index: new DynamoDbEventIndex(documents, tableName),
       registry: defaultRegistry,
     }),
   );

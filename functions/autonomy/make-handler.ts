@@ -3,7 +3,9 @@ import { mayAccess, WorkflowNotAllowedError } from '#lib/auth/caller.ts';
 import type { GrantStore } from '#lib/auth/tokens.ts';
 import { UnknownWorkflowError } from '#lib/errors.ts';
 import { readAutonomy } from '#lib/kill-switch/autonomy.ts';
+import { LedgerLaneHistory } from '#lib/kill-switch/history.ts';
 import type { FlagReader } from '#lib/kill-switch/ports.ts';
+import type { EventIndex } from '#lib/ports.ts';
 import type { WorkflowRegistry } from '#lib/registry/workflows.ts';
 import { resolveCaller } from '../commons/caller.ts';
 import { json, toErrorResponse } from '../commons/http.ts';
@@ -13,6 +15,7 @@ export function makeAutonomyHandler(deps: {
   flags: FlagReader;
   grants: GrantStore;
   registry: WorkflowRegistry;
+  index: EventIndex;
 }) {
   return async (event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult> => {
     try {
@@ -20,7 +23,9 @@ export function makeAutonomyHandler(deps: {
       const workflowId = event.pathParameters?.workflowId ?? '';
       if (!deps.registry.get(workflowId)) throw new UnknownWorkflowError(workflowId);
       if (!mayAccess(caller, workflowId)) throw new WorkflowNotAllowedError([workflowId]);
-      return json(200, await readAutonomy(workflowId, deps.flags));
+      const history = new LedgerLaneHistory(deps.index, Math.floor(Date.now() / 1000));
+      const state = await readAutonomy(workflowId, deps.flags, (id, scope) => history.lastFlip(id, scope));
+      return json(200, state);
     } catch (error) {
       return toErrorResponse(error);
     }

@@ -24,7 +24,7 @@ export interface FeatureFlagDocument {
 /** What AppConfigData returns for a feature-flag profile: `{ "<flag>": { "enabled": …, …attributes } }`. */
 export type FlagValues = Record<string, FlagValue>;
 
-const stringAttribute = { constraints: { type: 'string', maxLength: 1024 } };
+const stringAttribute = { constraints: { type: 'string' } };
 
 /** The initial document: every workflow's autonomous lane and the master flag allowed. */
 export function initialFlagDocument(workflowIds: readonly string[], at: string): FeatureFlagDocument {

@@ -5,6 +5,14 @@ interface Transition {
   readonly atMs: number;
   readonly master: boolean;
   readonly enabled: boolean;
+  readonly reason: string;
+  readonly occurredAt: string;
+}
+
+/** Why and when a lane was last switched, as the ledger recorded it. */
+export interface LastFlip {
+  readonly reason: string;
+  readonly changedAt: string;
 }
 
 /** Far enough ahead to include every recorded flip. */
@@ -24,19 +32,31 @@ export class LedgerLaneHistory {
   ) {}
 
   async wasAutonomyAllowed(workflowId: string, atMs: number): Promise<boolean> {
-    let transitions = this.#transitions.get(workflowId);
-    if (!transitions) {
-      transitions = this.#load(workflowId);
-      this.#transitions.set(workflowId, transitions);
-    }
     let own = true;
     let master = true;
-    for (const transition of await transitions) {
+    for (const transition of await this.#transitionsOf(workflowId)) {
       if (transition.atMs > atMs) break;
       if (transition.master) master = transition.enabled;
       else own = transition.enabled;
     }
     return own && master;
+  }
+
+  /** The latest recorded flip of the workflow's own flag, or of the master flag. */
+  async lastFlip(workflowId: string, scope: 'workflow' | 'master'): Promise<LastFlip | undefined> {
+    const last = (await this.#transitionsOf(workflowId))
+      .filter((t) => t.master === (scope === 'master'))
+      .at(-1);
+    return last ? { reason: last.reason, changedAt: last.occurredAt } : undefined;
+  }
+
+  #transitionsOf(workflowId: string): Promise<Transition[]> {
+    let transitions = this.#transitions.get(workflowId);
+    if (!transitions) {
+      transitions = this.#load(workflowId);
+      this.#transitions.set(workflowId, transitions);
+    }
+    return transitions;
   }
 
   async #load(workflowId: string): Promise<Transition[]> {
@@ -60,6 +80,8 @@ export class LedgerLaneHistory {
           atMs: stored.occurredAtMs,
           master: event.metadata?.scope === 'all-workflows',
           enabled: event.to === 'enabled',
+          reason: event.reason,
+          occurredAt: event.occurredAt,
         });
       }
       after = page.after;

@@ -8,6 +8,7 @@ declare module 'vitest' {
       api: string;
       dynamodb: string;
       s3: string;
+      appconfig: string;
       dataDir: string;
       token: string;
     };

@@ -17,8 +17,8 @@ describe('npm start (its own stack, apart from the shared one)', () => {
     const event = actionEvent();
     const posted = await apiClient(first.endpoints.api, first.token).postEvents({ events: [event] });
     expect(posted.status).toBe(202);
-    const ports = [first.port, first.port + 1, first.port + 2];
-    expect(await Promise.all(ports.map(listening))).toEqual([true, true, true]);
+    const ports = [first.port, first.port + 1, first.port + 2, first.port + 3];
+    expect(await Promise.all(ports.map(listening))).toEqual([true, true, true, true]);
 
     // Act
     const exitCode = await stopStackProcess(first, 'SIGINT');
@@ -32,7 +32,7 @@ describe('npm start (its own stack, apart from the shared one)', () => {
 
     // Assess
     expect(exitCode).toBe(0);
-    expect(portsAfterStop).toEqual([false, false, false]);
+    expect(portsAfterStop).toEqual([false, false, false, false]);
     expect(endpointsAfterStop).toBe(false);
     expect(second.token).toBe(first.token);
     expect(readFileSync(join(dataDir, 'dev-token'), 'utf8').trim()).toBe(first.token);

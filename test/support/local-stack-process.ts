@@ -8,21 +8,21 @@ export interface StackProcess {
   readonly child: ChildProcess;
   readonly dataDir: string;
   readonly port: number;
-  readonly endpoints: { api: string; dynamodb: string; s3: string };
+  readonly endpoints: { api: string; dynamodb: string; s3: string; appconfig: string };
   readonly token: string;
   output(): string;
 }
 
 const ROOT = resolve(import.meta.dirname, '../..');
 
-/** A port p such that p, p+1 and p+2 are free right now (the stack uses all three). */
+/** A port p such that p to p+3 are free right now (the stack uses all four). */
 export async function freePortBase(): Promise<number> {
   for (let attempt = 0; attempt < 20; attempt++) {
     const base = 20_000 + Math.floor(Math.random() * 30_000);
-    const free = await Promise.all([0, 1, 2].map((offset) => isFree(base + offset)));
+    const free = await Promise.all([0, 1, 2, 3].map((offset) => isFree(base + offset)));
     if (free.every(Boolean)) return base;
   }
-  throw new Error('found no three free consecutive ports');
+  throw new Error('found no four free consecutive ports');
 }
 
 function isFree(port: number): Promise<boolean> {

@@ -1,0 +1,110 @@
+import {
+  type AppConfigClient,
+  CreateApplicationCommand,
+  CreateConfigurationProfileCommand,
+  CreateDeploymentStrategyCommand,
+  CreateEnvironmentCommand,
+  CreateHostedConfigurationVersionCommand,
+  GetDeploymentCommand,
+  ListApplicationsCommand,
+  ListConfigurationProfilesCommand,
+  ListDeploymentStrategiesCommand,
+  ListEnvironmentsCommand,
+  ListHostedConfigurationVersionsCommand,
+  StartDeploymentCommand,
+} from '@aws-sdk/client-appconfig';
+import { initialFlagDocument } from '#lib/kill-switch/flag-document.ts';
+import {
+  KILL_SWITCH_APPLICATION,
+  KILL_SWITCH_PROFILE,
+  KILL_SWITCH_STRATEGY,
+  LOCAL_ENVIRONMENT,
+} from '#lib/kill-switch/names.ts';
+import type { WorkflowRegistry } from '#lib/registry/workflows.ts';
+
+export interface KillSwitchIds {
+  readonly application: string;
+  readonly environment: string;
+  readonly profile: string;
+  readonly strategy: string;
+}
+
+/**
+ * The local twin of the CDK kill-switch construct, through the AppConfig API itself: the application,
+ * the `local` environment, the feature-flag profile with every lane allowed, and the immediate strategy.
+ * What exists is kept (flags survive restarts); a workflow new to the registry is not added here.
+ */
+export async function ensureKillSwitch(client: AppConfigClient, registry: WorkflowRegistry): Promise<KillSwitchIds> {
+  const application =
+    (await client.send(new ListApplicationsCommand({}))).Items?.find((item) => item.Name === KILL_SWITCH_APPLICATION)?.Id ??
+    (await client.send(new CreateApplicationCommand({ Name: KILL_SWITCH_APPLICATION }))).Id;
+  if (!application) throw new Error('the AppConfig stand-in created no application');
+
+  const environment =
+    (await client.send(new ListEnvironmentsCommand({ ApplicationId: application }))).Items?.find(
+      (item) => item.Name === LOCAL_ENVIRONMENT,
+    )?.Id ?? (await client.send(new CreateEnvironmentCommand({ ApplicationId: application, Name: LOCAL_ENVIRONMENT }))).Id;
+
+  const profile =
+    (await client.send(new ListConfigurationProfilesCommand({ ApplicationId: application }))).Items?.find(
+      (item) => item.Name === KILL_SWITCH_PROFILE,
+    )?.Id ??
+    (
+      await client.send(
+        new CreateConfigurationProfileCommand({
+          ApplicationId: application,
+          Name: KILL_SWITCH_PROFILE,
+          LocationUri: 'hosted',
+          Type: 'AWS.AppConfig.FeatureFlags',
+        }),
+      )
+    ).Id;
+
+  const strategy =
+    (await client.send(new ListDeploymentStrategiesCommand({}))).Items?.find((item) => item.Name === KILL_SWITCH_STRATEGY)
+      ?.Id ??
+    (
+      await client.send(
+        new CreateDeploymentStrategyCommand({
+          Name: KILL_SWITCH_STRATEGY,
+          Description: 'A stop takes effect at once: no gradual rollout, no bake time.',
+          DeploymentDurationInMinutes: 0,
+          GrowthFactor: 100,
+          FinalBakeTimeInMinutes: 0,
+          ReplicateTo: 'NONE',
+        }),
+      )
+    ).Id;
+  if (!environment || !profile || !strategy) throw new Error('the AppConfig stand-in did not create the kill switch');
+
+  const versions = await client.send(
+    new ListHostedConfigurationVersionsCommand({ ApplicationId: application, ConfigurationProfileId: profile }),
+  );
+  if ((versions.Items ?? []).length === 0) {
+    const document = initialFlagDocument(registry.ids(), new Date().toISOString());
+    await client.send(
+      new CreateHostedConfigurationVersionCommand({
+        ApplicationId: application,
+        ConfigurationProfileId: profile,
+        Content: new TextEncoder().encode(JSON.stringify(document)),
+        ContentType: 'application/json',
+        Description: 'initial: every autonomous lane allowed',
+        VersionLabel: 'v1',
+      }),
+    );
+    const deployment = await client.send(
+      new StartDeploymentCommand({
+        ApplicationId: application,
+        EnvironmentId: environment,
+        ConfigurationProfileId: profile,
+        DeploymentStrategyId: strategy,
+        ConfigurationVersion: '1',
+        Description: 'initial kill-switch flags',
+      }),
+    );
+    await client.send(
+      new GetDeploymentCommand({ ApplicationId: application, EnvironmentId: environment, DeploymentNumber: deployment.DeploymentNumber }),
+    );
+  }
+  return { application, environment, profile, strategy };
+}
