@@ -1,8 +1,10 @@
 import { execFileSync } from 'node:child_process';
 import { AppConfigClient } from '@aws-sdk/client-appconfig';
+import { AppConfigDataClient } from '@aws-sdk/client-appconfigdata';
 import { afterAll, describe, expect, inject, it } from 'vitest';
-import { AppConfigFlagWriter } from '#lib/adapters/appconfig-flags.ts';
+import { AppConfigDataFlagReader, AppConfigFlagWriter } from '#lib/adapters/appconfig-flags.ts';
 import { locateKillSwitch } from '#lib/adapters/appconfig-locate.ts';
+import { readAutonomy } from '#lib/kill-switch/autonomy.ts';
 import { LOCAL_ENVIRONMENT } from '#lib/kill-switch/names.ts';
 import { LOCAL_CREDENTIALS, LOCAL_REGION } from '#local-stack/settings.ts';
 import { apiClient } from '../support/api.ts';
@@ -83,10 +85,11 @@ describe('the kill switch', () => {
     // Assess
     expect(output).toContain('is now OFF');
     expect(effectMs).toBeLessThan(2000);
-    expect((await autonomy('support-triage')).body).toMatchObject({
-      lane: 'hitl',
-      reason: 'defect rate doubled',
-    });
+    const state = await eventually(
+      () => autonomy('support-triage'),
+      (s) => s.body.reason !== null,
+    );
+    expect(state.body).toMatchObject({ lane: 'hitl', reason: 'defect rate doubled' });
     expect((await autonomy('code-review')).body.autonomousAllowed).toBe(true);
     expect((await rollbacks('support-triage')).at(-1)).toMatchObject({
       type: 'rollback',
@@ -148,6 +151,30 @@ describe('the kill switch', () => {
       initiatedBy: 'bob (console)',
       to: 'disabled',
     });
+  });
+
+  it('fails closed when the flags cannot be read', async () => {
+    // Prepare: the real reader against the stand-in, asked for a profile that does not exist.
+    const client = new AppConfigClient({
+      endpoint: stack.appconfig,
+      region: LOCAL_REGION,
+      credentials: LOCAL_CREDENTIALS,
+    });
+    const location = await locateKillSwitch(client, LOCAL_ENVIRONMENT);
+    if (!location) throw new Error('no kill switch in the local stack');
+    const data = new AppConfigDataClient({
+      endpoint: stack.appconfig,
+      region: LOCAL_REGION,
+      credentials: LOCAL_CREDENTIALS,
+    });
+    const unreadable = new AppConfigDataFlagReader(data, { ...location, profile: 'no-such-profile' }, 0);
+
+    // Act
+    const state = await readAutonomy('code-review', unreadable);
+
+    // Assess
+    expect(state).toMatchObject({ autonomousAllowed: false, lane: 'hitl', flagVersion: null });
+    expect(state.reason).toMatch(/^kill-switch flag unreadable \(.+\); failing closed$/);
   });
 
   it('stops every lane with the master flag', async () => {
