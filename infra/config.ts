@@ -1,4 +1,6 @@
 import type { Construct } from 'constructs';
+import { MASTER_FLAG } from '#lib/kill-switch/names.ts';
+import { defaultRegistry, type WorkflowRegistry } from '#lib/registry/workflows.ts';
 
 /**
  * Deployment settings, read from CDK context: defaults in `cdk.json`, overridden per command with
@@ -14,6 +16,12 @@ export interface LedgerConfig {
    * Turn off where a landing zone already manages that account-wide, per-region setting.
    */
   readonly manageApiGatewayAccountRole: boolean;
+  /**
+   * Who may flip each workflow's kill switch: IAM role or user ARNs (of the deployment account) per
+   * registered workflow, or per `allAutonomousLanes` (the master flag), each given that flip policy. Context `killSwitchFlippers`, a JSON object
+   * (e.g. `-c 'killSwitchFlippers={"support-triage":["arn:aws:iam::111122223333:role/oncall"]}'`).
+   */
+  readonly killSwitchFlippers: Readonly<Record<string, readonly string[]>>;
 }
 
 export const DEFAULT_STAGE = 'dev';
@@ -25,7 +33,10 @@ export class InvalidConfigError extends Error {
   override name = 'InvalidConfigError';
 }
 
-export function readLedgerConfig(scope: Construct): LedgerConfig {
+export function readLedgerConfig(
+  scope: Construct,
+  registry: WorkflowRegistry = defaultRegistry,
+): LedgerConfig {
   const context = (key: string): unknown => scope.node.tryGetContext(key);
 
   const stage = String(context('stage') ?? DEFAULT_STAGE);
@@ -49,7 +60,69 @@ export function readLedgerConfig(scope: Construct): LedgerConfig {
       ),
     },
     manageApiGatewayAccountRole: flag('apiGatewayCloudWatchRole', context('apiGatewayCloudWatchRole'), true),
+    killSwitchFlippers: flippers(context('killSwitchFlippers'), registry),
   };
+}
+
+/** An IAM role or user, as its ARN names it. */
+export interface PrincipalArn {
+  readonly partition: string;
+  readonly account: string;
+  readonly kind: 'role' | 'user';
+  /** The name without its path: what IAM attaches policies to. */
+  readonly name: string;
+}
+
+const PRINCIPAL_ARN =
+  /^arn:(aws|aws-cn|aws-us-gov):iam::(\d{12}):(role|user)\/((?:[\w+=,.@-]+\/)*)([\w+=,.@-]{1,64})$/;
+
+/** Parses `arn:<partition>:iam::<account>:role|user/[path/]name`; anything else is undefined. */
+export function parsePrincipalArn(arn: string): PrincipalArn | undefined {
+  const match = PRINCIPAL_ARN.exec(arn);
+  if (!match) return undefined;
+  const [, partition = '', account = '', kind, , name = ''] = match;
+  return { partition, account, kind: kind === 'role' ? 'role' : 'user', name };
+}
+
+/** From `-c` the object arrives as a JSON string, from cdk.json as an object: accept both. */
+function flippers(raw: unknown, registry: WorkflowRegistry): Record<string, string[]> {
+  if (raw === undefined) return {};
+  const example = '{"support-triage":["arn:aws:iam::111122223333:role/oncall"]}';
+  let value = raw;
+  if (typeof raw === 'string') {
+    try {
+      value = JSON.parse(raw);
+    } catch {
+      throw new InvalidConfigError(`context "killSwitchFlippers" is not JSON: use an object like ${example}`);
+    }
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw new InvalidConfigError(
+      `context "killSwitchFlippers" must be an object of workflow ID to ARN list, like ${example}`,
+    );
+  }
+  const result: Record<string, string[]> = {};
+  for (const [workflowId, arns] of Object.entries(value)) {
+    if (workflowId !== MASTER_FLAG && !registry.get(workflowId)) {
+      throw new InvalidConfigError(
+        `context "killSwitchFlippers" names workflow "${workflowId}", which is not registered: use one of ${[...registry.ids(), MASTER_FLAG].join(', ')}`,
+      );
+    }
+    if (!Array.isArray(arns) || arns.some((arn) => typeof arn !== 'string')) {
+      throw new InvalidConfigError(
+        `context "killSwitchFlippers.${workflowId}" must be a list of IAM role or user ARNs, like ${example}`,
+      );
+    }
+    for (const arn of arns as string[]) {
+      if (!parsePrincipalArn(arn)) {
+        throw new InvalidConfigError(
+          `context "killSwitchFlippers.${workflowId}" has "${arn}", which is not an IAM role or user ARN: use arn:aws:iam::<account>:role/<name> (a role's ARN, not an assumed-role session's) or arn:aws:iam::<account>:user/<name>`,
+        );
+      }
+    }
+    result[workflowId] = [...new Set(arns as string[])];
+  }
+  return result;
 }
 
 /** Context from `-c` arrives as a string, from cdk.json as a number: accept both. */

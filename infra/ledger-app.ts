@@ -1,5 +1,6 @@
 import { type App, Tags, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks, ServerlessChecks } from 'cdk-nag';
+import { defaultRegistry, type WorkflowRegistry } from '#lib/registry/workflows.ts';
 import { type LedgerConfig, readLedgerConfig } from './config.ts';
 import { StatefulStack } from './stacks/stateful-stack.ts';
 import { StatelessStack } from './stacks/stateless-stack.ts';
@@ -7,6 +8,8 @@ import { StatelessStack } from './stacks/stateless-stack.ts';
 export interface LedgerAppOptions {
   /** Run the cdk-nag packs (AwsSolutions, Serverless) on synth. @default true */
   readonly nag?: boolean;
+  /** The registered workflows: a kill-switch flag and a flip policy each. @default defaultRegistry */
+  readonly registry?: WorkflowRegistry;
 }
 
 export interface LedgerApp {
@@ -17,17 +20,23 @@ export interface LedgerApp {
 
 /** Adds one stage of the ledger (`-c stage=…`, default `dev`) to `app`: a stateful and a stateless stack. */
 export function defineLedgerApp(app: App, options: LedgerAppOptions = {}): LedgerApp {
-  const config = readLedgerConfig(app);
+  const registry = options.registry ?? defaultRegistry;
+  const config = readLedgerConfig(app, registry);
+  const workflowIds = registry.ids();
   const prefix = `AgentLedger-${config.stage}`;
 
   const stateful = new StatefulStack(app, `${prefix}-Stateful`, {
-    description: `Agent Ledger (${config.stage}): ledger table, event archive, actor-hash key`,
+    description: `Agent Ledger (${config.stage}): ledger table, event archive, actor-hash key, kill switch`,
     terminationProtection: config.stage === 'prod',
+    stage: config.stage,
+    workflowIds,
   });
   const stateless = new StatelessStack(app, `${prefix}-Stateless`, {
-    description: `Agent Ledger (${config.stage}): ingest and read API`,
+    description: `Agent Ledger (${config.stage}): ingest, read and kill-switch API, flip recorder`,
     config,
     eventStore: stateful.eventStore,
+    killSwitch: stateful.killSwitch,
+    workflowIds,
   });
 
   Tags.of(app).add('project', 'agent-ledger');

@@ -51,7 +51,8 @@ export class IngestApi extends Construct {
     readonly tokenAuthorizer: LedgerFunction;
   };
 
-  private readonly validator: apigw.RequestValidator;
+  /** Validates bodies and parameters; methods added next to these routes use it too. */
+  public readonly requestValidator: apigw.RequestValidator;
   private readonly ingestModel: apigw.Model;
 
   constructor(scope: Construct, id: string, props: IngestApiProps) {
@@ -119,7 +120,7 @@ export class IngestApi extends Construct {
       resultsCacheTtl: AUTHORIZER_CACHE_TTL,
     });
 
-    this.validator = new apigw.RequestValidator(this, 'RequestValidator', {
+    this.requestValidator = new apigw.RequestValidator(this, 'RequestValidator', {
       restApi: this.api,
       requestValidatorName: 'body-and-parameters',
       validateRequestBody: true,
@@ -218,7 +219,7 @@ export class IngestApi extends Construct {
       .addResource('events')
       .addMethod('POST', new apigw.LambdaIntegration(this.functions.ingest.function), {
         ...auth,
-        requestValidator: this.validator,
+        requestValidator: this.requestValidator,
         requestModels: { 'application/json': this.ingestModel },
       });
 
@@ -228,7 +229,7 @@ export class IngestApi extends Construct {
       .addResource('events')
       .addMethod('GET', new apigw.LambdaIntegration(this.functions.readEvents.function), {
         ...auth,
-        requestValidator: this.validator,
+        requestValidator: this.requestValidator,
         requestParameters: {
           'method.request.path.workflowId': true,
           'method.request.querystring.from': false,

@@ -7,10 +7,12 @@ import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { ARCHIVE_PREFIX } from '#lib/storage/archive-bucket.ts';
 import { ledgerTableDesign } from '#lib/storage/ledger-table.ts';
 import { LOCK_FILE, PROJECT_ROOT } from '../paths.ts';
+import { FLAG_POLL_SECONDS, type KillSwitchIds, killSwitchArns } from './kill-switch.ts';
 
 /** The newest Node.js runtime this aws-cdk-lib knows; cdk-nag (L1, LambdaLatestVersion) holds us to it. */
 export const LEDGER_RUNTIME = lambda.Runtime.NODEJS_24_X;
@@ -23,6 +25,12 @@ const ESM_REQUIRE_BANNER =
 
 export type TableAccess = 'read' | 'readWrite';
 export type ArchiveAccess = 'put' | 'read' | 'head';
+/**
+ * `read`: the flags as deployed, through AppConfigData (`/autonomy`). `write`: flip a flag, i.e. read the
+ * latest hosted version, create the next one and deploy it (`kill-switch`). `history`: read deployments and
+ * the versions they deployed, to tell what a deployment flipped (the flip recorder).
+ */
+export type KillSwitchAccess = 'read' | 'write' | 'history';
 
 /**
  * DynamoDB actions per access level. No Scan (every read is a key lookup or an index query) and no
@@ -54,6 +62,11 @@ export interface LedgerFunctionProps {
   readonly timeout: Duration;
   /** @default logs.RetentionDays.THREE_MONTHS */
   readonly logRetention?: logs.RetentionDays;
+  /**
+   * Where Lambda puts an asynchronous invocation that still fails after its retries. Set it for functions
+   * invoked asynchronously (events nobody waits for); functions behind the API answer their caller instead.
+   */
+  readonly deadLetterQueue?: sqs.IQueue;
 }
 
 /**
@@ -95,6 +108,7 @@ export class LedgerFunction extends Construct implements iam.IGrantable {
       tracing: lambda.Tracing.ACTIVE,
       role: this.role,
       logGroup: this.logGroup,
+      deadLetterQueue: props.deadLetterQueue,
       loggingFormat: lambda.LoggingFormat.JSON,
       applicationLogLevelV2: lambda.ApplicationLogLevel.INFO,
       systemLogLevelV2: lambda.SystemLogLevel.WARN,
@@ -158,7 +172,10 @@ export class LedgerFunction extends Construct implements iam.IGrantable {
           new iam.PolicyStatement({ actions: ['s3:PutObject'], resources: [archiveObjects] }),
         );
         if (bucket.encryptionKey) this.allowKeyVia(bucket.encryptionKey, 's3', ['kms:GenerateDataKey']);
-        this.acknowledgeObjectWildcard(archiveObjects, 'writes one new object per ingest request');
+        this.acknowledgeWildcard(
+          archiveObjects,
+          archiveWildcardReason('writes one new object per ingest request'),
+        );
         break;
       case 'read':
         this.role.addToPrincipalPolicy(
@@ -172,7 +189,10 @@ export class LedgerFunction extends Construct implements iam.IGrantable {
           }),
         );
         if (bucket.encryptionKey) this.allowKeyVia(bucket.encryptionKey, 's3', ['kms:Decrypt']);
-        this.acknowledgeObjectWildcard(archiveObjects, 'reads archived requests back for replay');
+        this.acknowledgeWildcard(
+          archiveObjects,
+          archiveWildcardReason('reads archived requests back for replay'),
+        );
         break;
       case 'head':
         this.role.addToPrincipalPolicy(
@@ -195,6 +215,70 @@ export class LedgerFunction extends Construct implements iam.IGrantable {
     return this;
   }
 
+  /**
+   * Sets KILL_SWITCH_APPLICATION_ID, KILL_SWITCH_ENVIRONMENT_ID and KILL_SWITCH_PROFILE_ID (plus
+   * FLAG_POLL_SECONDS for `read` and `write`, and KILL_SWITCH_STRATEGY_ID for `write`), and grants exactly
+   * that access to this stage's kill switch. AppConfig authorizes each action against every resource type
+   * it names as required, so each statement lists those ARNs, all of this one application.
+   */
+  useKillSwitch(killSwitch: KillSwitchIds, access: KillSwitchAccess): this {
+    const arns = killSwitchArns(this, killSwitch);
+    this.function.addEnvironment('KILL_SWITCH_APPLICATION_ID', killSwitch.applicationId);
+    this.function.addEnvironment('KILL_SWITCH_ENVIRONMENT_ID', killSwitch.environmentId);
+    this.function.addEnvironment('KILL_SWITCH_PROFILE_ID', killSwitch.profileId);
+    if (access !== 'history') this.function.addEnvironment('FLAG_POLL_SECONDS', String(FLAG_POLL_SECONDS));
+    if (access === 'write') this.function.addEnvironment('KILL_SWITCH_STRATEGY_ID', killSwitch.strategyId);
+
+    const allow = (actions: string[], resources: string[]): void => {
+      this.role.addToPrincipalPolicy(new iam.PolicyStatement({ actions, resources }));
+    };
+    const readVersions = (): void =>
+      allow(
+        ['appconfig:GetHostedConfigurationVersion'],
+        [arns.application, arns.profile, arns.hostedVersions],
+      );
+    const readDeployments = (): void => {
+      allow(['appconfig:ListDeployments'], [arns.application, arns.environment]);
+      allow(['appconfig:GetDeployment'], [arns.application, arns.environment, arns.deployments]);
+    };
+
+    switch (access) {
+      case 'read':
+        allow(
+          ['appconfig:StartConfigurationSession', 'appconfig:GetLatestConfiguration'],
+          [arns.configuration],
+        );
+        break;
+      case 'write':
+        allow(
+          ['appconfig:ListHostedConfigurationVersions', 'appconfig:CreateHostedConfigurationVersion'],
+          [arns.application, arns.profile],
+        );
+        readVersions();
+        allow(
+          ['appconfig:StartDeployment'],
+          [arns.application, arns.environment, arns.profile, arns.strategy],
+        );
+        readDeployments();
+        break;
+      case 'history':
+        readVersions();
+        readDeployments();
+        break;
+    }
+    if (access !== 'read') {
+      this.acknowledgeWildcard(
+        arns.hostedVersions,
+        'Each flip creates the next hosted configuration version of the kill-switch profile, numbered by AppConfig, so the function reads versions it cannot know at deploy time; "hostedconfigurationversion/*" under this one profile is the narrowest resource that allows it.',
+      );
+      this.acknowledgeWildcard(
+        arns.deployments,
+        'Each flip is a new deployment to the kill-switch environment, numbered by AppConfig, so the function reads deployments it cannot know at deploy time; "deployment/*" under this one environment is the narrowest resource that allows it.',
+      );
+    }
+    return this;
+  }
+
   /** Key use only through the named service (kms:ViaService), so the function cannot decrypt anything directly. */
   private allowKeyVia(key: kms.IKey, service: 'dynamodb' | 's3' | 'secretsmanager', actions: string[]): void {
     this.role.addToPrincipalPolicy(
@@ -209,27 +293,28 @@ export class LedgerFunction extends Construct implements iam.IGrantable {
   }
 
   /**
-   * Object keys are generated per request (`raw/retention=…/workflow=…/dt=…/<requestId>.ndjson.gz`), so the
-   * narrowest possible grant is the archive prefix plus `*`. cdk-nag names such a finding after the
-   * resource as it appears in the template, which for a bucket of the stateful stack is only known once
-   * CDK has resolved cross-stack references; so the acknowledgment is recorded at validation time, after
-   * that resolution and before cdk-nag runs, for exactly this one resource.
+   * Acknowledges cdk-nag's wildcard finding (AwsSolutions-IAM5) for exactly `resourceArn`. cdk-nag names
+   * such a finding after the resource as it appears in the template, which for a resource of the stateful
+   * stack is only known once CDK has resolved cross-stack references; so the acknowledgment is recorded at
+   * validation time, after that resolution and before cdk-nag runs.
    */
-  private acknowledgeObjectWildcard(objectArn: string, purpose: string): void {
+  private acknowledgeWildcard(resourceArn: string, reason: string): void {
     const policy = this.role.node.tryFindChild('DefaultPolicy');
     if (!policy) return;
     const stack = Stack.of(this);
     this.node.addValidation({
       validate: () => {
-        const finding = flattenForNag(stack.resolve(objectArn));
-        Validations.of(policy).acknowledge({
-          id: `AwsSolutions-IAM5[Resource::${finding}]`,
-          reason: `The function ${purpose}; keys are generated per request under the "${ARCHIVE_PREFIX}" prefix, so "${ARCHIVE_PREFIX}*" in this one bucket is the narrowest resource that allows it.`,
-        });
+        const finding = flattenForNag(stack.resolve(resourceArn));
+        Validations.of(policy).acknowledge({ id: `AwsSolutions-IAM5[Resource::${finding}]`, reason });
         return [];
       },
     });
   }
+}
+
+/** Object keys are generated per request (`raw/retention=…/workflow=…/dt=…/<requestId>.ndjson.gz`). */
+function archiveWildcardReason(purpose: string): string {
+  return `The function ${purpose}; keys are generated per request under the "${ARCHIVE_PREFIX}" prefix, so "${ARCHIVE_PREFIX}*" in this one bucket is the narrowest resource that allows it.`;
 }
 
 /**

@@ -1,22 +1,32 @@
 import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
+import { MASTER_FLAG } from '#lib/kill-switch/names.ts';
 import type { LedgerConfig } from '../config.ts';
 import type { EventStore } from '../constructs/event-store.ts';
+import { FlipRecorder } from '../constructs/flip-recorder.ts';
 import { IngestApi } from '../constructs/ingest-api.ts';
+import type { KillSwitchIds } from '../constructs/kill-switch.ts';
+import { KillSwitchApi } from '../constructs/kill-switch-api.ts';
 
 export interface StatelessStackProps extends StackProps {
   readonly config: LedgerConfig;
   /** From the stateful stack: referenced, never owned, by this one. */
   readonly eventStore: EventStore;
+  /** From the stateful stack: referenced, never owned, by this one. */
+  readonly killSwitch: KillSwitchIds;
+  /** The registered workflows: each gets a flip policy, next to the master flag's. */
+  readonly workflowIds: readonly string[];
 }
 
 /** Code and APIs: safe to redeploy, replace or destroy at any time. */
 export class StatelessStack extends Stack {
   public readonly ingestApi: IngestApi;
+  public readonly killSwitchApi: KillSwitchApi;
+  public readonly flipRecorder: FlipRecorder;
 
   constructor(scope: Construct, id: string, props: StatelessStackProps) {
     super(scope, id, props);
-    const { config, eventStore } = props;
+    const { config, eventStore, killSwitch } = props;
 
     this.ingestApi = new IngestApi(this, 'IngestApi', {
       stageName: config.stage,
@@ -27,9 +37,40 @@ export class StatelessStack extends Stack {
       manageAccountCloudWatchRole: config.manageApiGatewayAccountRole,
     });
 
+    this.killSwitchApi = new KillSwitchApi(this, 'KillSwitchApi', {
+      ingestApi: this.ingestApi,
+      stageName: config.stage,
+      table: eventStore.table,
+      killSwitch,
+      workflowIds: props.workflowIds,
+      flippers: config.killSwitchFlippers,
+    });
+
+    this.flipRecorder = new FlipRecorder(this, 'FlipRecorder', {
+      stageName: config.stage,
+      table: eventStore.table,
+      archiveBucket: eventStore.archiveBucket,
+      actorHashKey: eventStore.actorHashKey,
+      killSwitch,
+    });
+
     new CfnOutput(this, 'ApiUrl', {
       value: this.ingestApi.apiUrl,
       description: 'Base URL of the ledger API (ends in /): append v1/events, healthz, …',
     });
+    for (const [workflowId, policy] of this.killSwitchApi.flipPolicies) {
+      new CfnOutput(this, `FlipPolicyArn${pascalCase(workflowId)}`, {
+        value: policy.managedPolicyArn,
+        description: `IAM managed policy that allows flipping the kill switch of ${workflowId === MASTER_FLAG ? 'every autonomous lane (the master flag)' : workflowId}: attach it to whoever may`,
+      });
+    }
   }
+}
+
+/** `support-triage` → `SupportTriage`: output IDs allow letters and digits only. */
+export function pascalCase(id: string): string {
+  return id
+    .split('-')
+    .map((part) => part.charAt(0).toUpperCase() + part.slice(1))
+    .join('');
 }

@@ -1,8 +1,11 @@
 import { App } from 'aws-cdk-lib';
 import { Match } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
-import { InvalidConfigError, readLedgerConfig } from '../../infra/config.ts';
+import { InvalidConfigError, parsePrincipalArn, readLedgerConfig } from '../../infra/config.ts';
 import { synthesizeLedger } from './helpers.ts';
+
+const ONCALL = 'arn:aws:iam::111122223333:role/ops/oncall';
+const RELEASE_BOT = 'arn:aws:iam::111122223333:user/release-bot';
 
 describe('LedgerConfig', () => {
   it('defaults to stage dev, rate 500, burst 1000 and a managed API Gateway account role', () => {
@@ -10,6 +13,7 @@ describe('LedgerConfig', () => {
       stage: 'dev',
       throttle: { rateLimit: 500, burstLimit: 1000 },
       manageApiGatewayAccountRole: true,
+      killSwitchFlippers: {},
     });
   });
 
@@ -21,6 +25,7 @@ describe('LedgerConfig', () => {
         throttleRateLimit: '50',
         throttleBurstLimit: '80',
         apiGatewayCloudWatchRole: 'false',
+        killSwitchFlippers: `{"support-triage":["${ONCALL}","${ONCALL}","${RELEASE_BOT}"],"allAutonomousLanes":["${ONCALL}"]}`,
       },
     });
 
@@ -32,6 +37,7 @@ describe('LedgerConfig', () => {
       stage: 'prod',
       throttle: { rateLimit: 50, burstLimit: 80 },
       manageApiGatewayAccountRole: false,
+      killSwitchFlippers: { 'support-triage': [ONCALL, RELEASE_BOT], allAutonomousLanes: [ONCALL] },
     });
   });
 
@@ -40,9 +46,46 @@ describe('LedgerConfig', () => {
     [{ throttleRateLimit: 'fast' }, /context "throttleRateLimit" is "fast": use a positive integer/],
     [{ throttleBurstLimit: 0 }, /context "throttleBurstLimit" is "0"/],
     [{ apiGatewayCloudWatchRole: 'yes' }, /use true or false/],
+    [{ killSwitchFlippers: '{"support-triage":' }, /"killSwitchFlippers" is not JSON/],
+    [{ killSwitchFlippers: [ONCALL] }, /must be an object of workflow ID to ARN list/],
+    [
+      { killSwitchFlippers: { billing: [ONCALL] } },
+      /names workflow "billing", which is not registered: use one of support-triage, code-review, allAutonomousLanes/,
+    ],
+    [{ killSwitchFlippers: { 'code-review': ONCALL } }, /"killSwitchFlippers.code-review" must be a list/],
+    [
+      { killSwitchFlippers: { 'code-review': ['oncall'] } },
+      /has "oncall", which is not an IAM role or user ARN/,
+    ],
+    [
+      { killSwitchFlippers: { 'code-review': ['arn:aws:sts::111122223333:assumed-role/oncall/alice'] } },
+      /not an IAM role or user ARN: .*not an assumed-role session's/,
+    ],
+    [
+      { killSwitchFlippers: { 'code-review': ['arn:aws:iam::1111:role/oncall'] } },
+      /not an IAM role or user ARN/,
+    ],
   ])('rejects %o, saying what to pass instead', (context, message) => {
     expect(() => readLedgerConfig(new App({ context }))).toThrow(InvalidConfigError);
     expect(() => readLedgerConfig(new App({ context }))).toThrow(message);
+  });
+});
+
+describe('parsePrincipalArn', () => {
+  it('reads the kind and the name (without its path) that IAM attaches policies to', () => {
+    expect(parsePrincipalArn(ONCALL)).toEqual({
+      partition: 'aws',
+      account: '111122223333',
+      kind: 'role',
+      name: 'oncall',
+    });
+    expect(parsePrincipalArn('arn:aws-cn:iam::111122223333:user/release-bot')).toMatchObject({
+      partition: 'aws-cn',
+      kind: 'user',
+      name: 'release-bot',
+    });
+    expect(parsePrincipalArn('arn:aws:iam::111122223333:group/ops')).toBeUndefined();
+    expect(parsePrincipalArn('arn:aws:iam::111122223333:role/')).toBeUndefined();
   });
 });
 

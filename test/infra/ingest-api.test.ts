@@ -9,10 +9,18 @@ const methods = apiMethods(template);
 
 const TOKEN_ROUTES = ['POST /v1/events', 'GET /v1/workflows/{workflowId}/events'];
 const IAM_ROUTES = ['POST /iam/v1/events', 'GET /iam/v1/workflows/{workflowId}/events'];
+/** Added to this API by KillSwitchApi (test/infra/kill-switch.test.ts). */
+const KILL_SWITCH_ROUTES = [
+  'GET /v1/workflows/{workflowId}/autonomy',
+  'GET /iam/v1/workflows/{workflowId}/autonomy',
+  'POST /iam/v1/workflows/{workflowId}/kill-switch',
+];
 
 describe('IngestApi: routes and auth', () => {
-  it('serves exactly the health check and the ledger routes, mirrored under /iam', () => {
-    expect([...methods.keys()].sort()).toEqual(['GET /healthz', ...TOKEN_ROUTES, ...IAM_ROUTES].sort());
+  it('serves exactly the health check and the ledger routes, mirrored under /iam (plus the kill switch routes)', () => {
+    expect([...methods.keys()].sort()).toEqual(
+      ['GET /healthz', ...TOKEN_ROUTES, ...IAM_ROUTES, ...KILL_SWITCH_ROUTES].sort(),
+    );
   });
 
   it('protects /v1 routes with a TOKEN authorizer on the Authorization header, cached 60 s', () => {
@@ -84,7 +92,9 @@ describe('IngestApi: request validation', () => {
 
   it('checks POST events bodies against a model: an object whose events array holds 1 to 500 objects', () => {
     // Act
-    const models = Object.entries(template.findResources('AWS::ApiGateway::Model'));
+    const models = Object.entries(
+      template.findResources('AWS::ApiGateway::Model', { Properties: { Name: 'IngestRequest' } }),
+    );
 
     // Assess
     expect(models).toHaveLength(1);
@@ -224,11 +234,11 @@ describe('IngestApi: API Gateway errors in the SPEC error shape', () => {
 describe('IngestApi: functions', () => {
   it('runs every function on Node.js 24, arm64, with active tracing, JSON logs and Powertools settings', () => {
     // Act
-    const functions = Object.values(template.findResources('AWS::Lambda::Function'));
+    const functions = Object.entries(template.findResources('AWS::Lambda::Function'));
 
-    // Assess
-    expect(functions).toHaveLength(4);
-    for (const fn of functions) {
+    // Assess: these four, the kill switch's two and the flip recorder
+    expect(functions).toHaveLength(7);
+    for (const [logicalId, fn] of functions) {
       expect(fn.Properties).toMatchObject({
         Runtime: 'nodejs24.x',
         Architectures: ['arm64'],
@@ -244,7 +254,8 @@ describe('IngestApi: functions', () => {
           }),
         },
       });
-      expect(fn.Properties.Timeout).toBeLessThan(29); // API Gateway's integration timeout
+      // API Gateway's integration timeout, for every function behind the API
+      if (!logicalId.startsWith('FlipRecorder')) expect(fn.Properties.Timeout).toBeLessThan(29);
     }
   });
 

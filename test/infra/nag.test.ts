@@ -8,7 +8,14 @@ import { cdkJsonContext, SKIP_BUNDLING } from './helpers.ts';
 
 /** The app exactly as `infra/app.ts` builds it: cdk-nag's AwsSolutions and Serverless packs on. */
 function appWithNag(): App {
-  const app = new App({ context: { ...cdkJsonContext(), ...SKIP_BUNDLING } });
+  const app = new App({
+    context: {
+      ...cdkJsonContext(),
+      ...SKIP_BUNDLING,
+      // Flip policies attached to principals, so their attachments are checked too
+      killSwitchFlippers: { 'support-triage': ['arn:aws:iam::111122223333:role/oncall'] },
+    },
+  });
   defineLedgerApp(app);
   return app;
 }
@@ -59,7 +66,12 @@ describe('cdk-nag on the whole app', () => {
         .map(([id, reason]) => ({
           id: id
             .replace(/^Annotation::/i, '')
-            .replace(/Resource::\{.*\}\/raw\/\*/, 'Resource::<archive bucket>/raw/*'),
+            .replace(/Resource::\{.*\}\/raw\/\*/, 'Resource::<archive bucket>/raw/*')
+            .replace(
+              /Resource::arn:.*\/hostedconfigurationversion\/\*/,
+              'Resource::<kill-switch profile>/hostedconfigurationversion/*',
+            )
+            .replace(/Resource::arn:.*\/deployment\/\*/, 'Resource::<kill-switch environment>/deployment/*'),
           at: construct.node.path.replace(/^AgentLedger-dev-/, ''),
           reason,
         })),
@@ -78,11 +90,29 @@ describe('cdk-nag on the whole app', () => {
         'AwsSolutions-COG4 @ Stateless/IngestApi/Api/Default/v1/workflows/{workflowId}/events/GET',
         'AwsSolutions-COG4 @ Stateless/IngestApi/Api/Default/iam/v1/events/POST',
         'AwsSolutions-COG4 @ Stateless/IngestApi/Api/Default/iam/v1/workflows/{workflowId}/events/GET',
-        ...['Ingest', 'ReadEvents', 'Healthz', 'Authorizer'].flatMap((fn) => [
-          `AwsSolutions-IAM5[Resource::*] @ Stateless/IngestApi/${fn}/Role/DefaultPolicy`,
-          `Serverless-LambdaDLQ @ Stateless/IngestApi/${fn}/Function`,
+        ...[
+          'IngestApi/Ingest',
+          'IngestApi/ReadEvents',
+          'IngestApi/Healthz',
+          'IngestApi/Authorizer',
+          'KillSwitchApi/Autonomy',
+          'KillSwitchApi/KillSwitch',
+        ].flatMap((fn) => [
+          `AwsSolutions-IAM5[Resource::*] @ Stateless/${fn}/Role/DefaultPolicy`,
+          `Serverless-LambdaDLQ @ Stateless/${fn}/Function`,
         ]),
         'AwsSolutions-IAM5[Resource::<archive bucket>/raw/*] @ Stateless/IngestApi/Ingest/Role/DefaultPolicy',
+        // The kill switch (test/infra/kill-switch.test.ts)
+        'AwsSolutions-COG4 @ Stateless/IngestApi/Api/Default/v1/workflows/{workflowId}/autonomy/GET',
+        'AwsSolutions-COG4 @ Stateless/IngestApi/Api/Default/iam/v1/workflows/{workflowId}/autonomy/GET',
+        'AwsSolutions-COG4 @ Stateless/IngestApi/Api/Default/iam/v1/workflows/{workflowId}/kill-switch/POST',
+        ...['KillSwitchApi/KillSwitch', 'FlipRecorder/Function'].flatMap((fn) => [
+          `AwsSolutions-IAM5[Resource::<kill-switch profile>/hostedconfigurationversion/*] @ Stateless/${fn}/Role/DefaultPolicy`,
+          `AwsSolutions-IAM5[Resource::<kill-switch environment>/deployment/*] @ Stateless/${fn}/Role/DefaultPolicy`,
+        ]),
+        'AwsSolutions-IAM5[Resource::*] @ Stateless/FlipRecorder/Function/Role/DefaultPolicy',
+        'AwsSolutions-IAM5[Resource::<archive bucket>/raw/*] @ Stateless/FlipRecorder/Function/Role/DefaultPolicy',
+        'Serverless-SQSRedrivePolicy @ Stateless/FlipRecorder/DeadLetters',
       ].sort(),
     );
     for (const { reason } of acknowledgments) {

@@ -1,0 +1,593 @@
+import { createHash } from 'node:crypto';
+import { App, Tags } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import { describe, expect, it } from 'vitest';
+import { initialFlagDocument } from '#lib/kill-switch/flag-document.ts';
+import {
+  KILL_SWITCH_APPLICATION,
+  KILL_SWITCH_PROFILE,
+  KILL_SWITCH_STRATEGY,
+  MASTER_FLAG,
+} from '#lib/kill-switch/names.ts';
+import { defaultRegistry, demoWorkflows, WorkflowRegistry } from '#lib/registry/workflows.ts';
+import { readLedgerConfig } from '../../infra/config.ts';
+import { FLAG_POLL_SECONDS, INITIAL_FLAGS_AT } from '../../infra/constructs/kill-switch.ts';
+import { defineLedgerApp } from '../../infra/ledger-app.ts';
+import { StatefulStack } from '../../infra/stacks/stateful-stack.ts';
+import { StatelessStack } from '../../infra/stacks/stateless-stack.ts';
+import {
+  apiMethods,
+  asArray,
+  type CfnProperties,
+  cdkJsonContext,
+  SKIP_BUNDLING,
+  synthesizeLedger,
+} from './helpers.ts';
+
+// Prepare (once: every test reads the same two stacks, with flippers named in context)
+const ONCALL_ROLE = 'arn:aws:iam::111122223333:role/ops/oncall';
+const RELEASE_USER = 'arn:aws:iam::111122223333:user/release-bot';
+const { statefulTemplate: stateful, statelessTemplate: stateless } = synthesizeLedger({
+  context: { killSwitchFlippers: { 'support-triage': [ONCALL_ROLE, RELEASE_USER] } },
+});
+const methods = apiMethods(stateless);
+const workflowIds = defaultRegistry.ids();
+
+function only(template: Template, type: string): [string, CfnProperties] {
+  const found = Object.entries(template.findResources(type));
+  expect(found, type).toHaveLength(1);
+  return found[0] as [string, CfnProperties];
+}
+
+function functionOf(prefix: string): [string, CfnProperties] {
+  const found = Object.entries(stateless.findResources('AWS::Lambda::Function')).filter(([id]) =>
+    id.startsWith(prefix),
+  );
+  expect(found, prefix).toHaveLength(1);
+  return found[0] as [string, CfnProperties];
+}
+
+function statementsOf(rolePrefix: string): CfnProperties[] {
+  const found = Object.entries(stateless.findResources('AWS::IAM::Policy')).filter(([id]) =>
+    id.startsWith(`${rolePrefix}RoleDefaultPolicy`),
+  );
+  expect(found, rolePrefix).toHaveLength(1);
+  return found[0]?.[1].Properties.PolicyDocument.Statement as CfnProperties[];
+}
+
+/** Each AppConfig action of a role, with the resources it is allowed on (rendered as text). */
+function appConfigGrants(rolePrefix: string): Record<string, string[]> {
+  const grants: Record<string, string[]> = {};
+  for (const statement of statementsOf(rolePrefix)) {
+    for (const action of asArray<string>(statement.Action).filter((a) => a.startsWith('appconfig:'))) {
+      grants[action] = asArray(statement.Resource).map(describeArn).sort();
+    }
+  }
+  return grants;
+}
+
+/**
+ * An AppConfig ARN as text, its stateful-stack IDs named: `arn:…:application/<Application>/environment/<Environment>`
+ * → `application/<Application>/environment/<Environment>`.
+ */
+function describeArn(resource: unknown): string {
+  const render = (part: unknown): string => {
+    if (typeof part === 'string') return part;
+    const value = part as CfnProperties;
+    if (value['Fn::Join']) return (value['Fn::Join'][1] as unknown[]).map(render).join(value['Fn::Join'][0]);
+    if (value['Fn::GetStackOutput']) {
+      const name = /^PublishOutputRefKillSwitch(\w+?)[A-F0-9]{16}$/.exec(
+        value['Fn::GetStackOutput'].OutputName,
+      );
+      return `<${name?.[1] ?? JSON.stringify(value)}>`;
+    }
+    if (typeof value.Ref === 'string' && value.Ref.startsWith('AWS::')) return `{${value.Ref}}`;
+    return JSON.stringify(value);
+  };
+  return render(resource).replace(
+    /^arn:\{AWS::Partition\}:appconfig:\{AWS::Region\}:\{AWS::AccountId\}:/,
+    '',
+  );
+}
+
+function variablesOf(prefix: string): Record<string, unknown> {
+  const variables = { ...functionOf(prefix)[1].Properties.Environment.Variables };
+  for (const key of Object.keys(variables)) {
+    if (key.startsWith('POWERTOOLS_') || key === 'NODE_OPTIONS') delete variables[key];
+  }
+  return variables;
+}
+
+const stackOutput = (name: string) => ({
+  'Fn::GetStackOutput': Match.objectLike({
+    OutputName: Match.stringLikeRegexp(`^PublishOutputRefKillSwitch${name}`),
+  }),
+});
+
+describe('KillSwitch (stateful stack): AppConfig application, environment, profile', () => {
+  it('is one application named agent-ledger with an environment named after the stage', () => {
+    stateful.resourceCountIs('AWS::AppConfig::Application', 1);
+    stateful.hasResourceProperties('AWS::AppConfig::Application', { Name: KILL_SWITCH_APPLICATION });
+    stateful.resourceCountIs('AWS::AppConfig::Environment', 1);
+    stateful.hasResourceProperties('AWS::AppConfig::Environment', {
+      Name: 'dev',
+      ApplicationId: { Ref: only(stateful, 'AWS::AppConfig::Application')[0] },
+    });
+  });
+
+  it('keeps a hosted feature-flag profile named kill-switch', () => {
+    stateful.resourceCountIs('AWS::AppConfig::ConfigurationProfile', 1);
+    stateful.hasResourceProperties('AWS::AppConfig::ConfigurationProfile', {
+      Name: KILL_SWITCH_PROFILE,
+      Type: 'AWS.AppConfig.FeatureFlags',
+      LocationUri: 'hosted',
+    });
+  });
+
+  it('starts from a hosted version with a flag per registered workflow plus the master flag, all allowed', () => {
+    // Act
+    const [, version] = only(stateful, 'AWS::AppConfig::HostedConfigurationVersion');
+    const content = JSON.parse(version.Properties.Content);
+
+    // Assess
+    expect(version.Properties.ContentType).toBe('application/json');
+    expect(Object.keys(content.flags).sort()).toEqual([MASTER_FLAG, ...workflowIds].sort());
+    expect(content).toEqual(initialFlagDocument([...workflowIds].sort(), INITIAL_FLAGS_AT));
+    for (const value of Object.values(content.values) as CfnProperties[]) {
+      expect(value).toMatchObject({ enabled: true, changedAt: INITIAL_FLAGS_AT });
+    }
+  });
+
+  it('synthesizes the same initial version every time, whatever the registry order, so a redeploy keeps the flags', () => {
+    // Prepare: the same workflows registered in the opposite order
+    const reversed = WorkflowRegistry.parse([...demoWorkflows].reverse());
+    const app = new App({ context: { ...cdkJsonContext(), ...SKIP_BUNDLING } });
+    const again = defineLedgerApp(app, { nag: false, registry: reversed });
+
+    // Act
+    const contentOf = (template: Template) =>
+      only(template, 'AWS::AppConfig::HostedConfigurationVersion')[1].Properties.Content;
+
+    // Assess
+    expect(reversed.ids()).not.toEqual(workflowIds);
+    expect(contentOf(Template.fromStack(again.stateful))).toBe(contentOf(stateful));
+  });
+
+  it('deploys that version once, to the stage environment, with the kill-switch strategy', () => {
+    // Act
+    const [, deployment] = only(stateful, 'AWS::AppConfig::Deployment');
+
+    // Assess
+    expect(deployment.Properties).toEqual({
+      ApplicationId: { Ref: only(stateful, 'AWS::AppConfig::Application')[0] },
+      EnvironmentId: { Ref: only(stateful, 'AWS::AppConfig::Environment')[0] },
+      ConfigurationProfileId: { Ref: only(stateful, 'AWS::AppConfig::ConfigurationProfile')[0] },
+      ConfigurationVersion: { Ref: only(stateful, 'AWS::AppConfig::HostedConfigurationVersion')[0] },
+      DeploymentStrategyId: { Ref: only(stateful, 'AWS::AppConfig::DeploymentStrategy')[0] },
+      Description: expect.any(String),
+    });
+  });
+
+  it('takes effect at once: 0-minute linear rollout to 100 %, no bake time, no replication', () => {
+    stateful.resourceCountIs('AWS::AppConfig::DeploymentStrategy', 1);
+    stateful.hasResourceProperties('AWS::AppConfig::DeploymentStrategy', {
+      Name: KILL_SWITCH_STRATEGY,
+      DeploymentDurationInMinutes: 0,
+      GrowthFactor: 100,
+      GrowthType: 'LINEAR',
+      FinalBakeTimeInMinutes: 0,
+      ReplicateTo: 'NONE',
+    });
+  });
+
+  it('keeps the application, environment, profile and initial version on stack deletion or replacement', () => {
+    for (const type of [
+      'AWS::AppConfig::Application',
+      'AWS::AppConfig::Environment',
+      'AWS::AppConfig::ConfigurationProfile',
+      'AWS::AppConfig::HostedConfigurationVersion',
+    ]) {
+      expect(only(stateful, type)[1], type).toMatchObject({
+        DeletionPolicy: 'Retain',
+        UpdateReplacePolicy: 'Retain',
+      });
+    }
+  });
+
+  it('does not redeploy the initial flags when the app gains a tag (deployment properties are create-only)', () => {
+    // Prepare
+    const app = new App({ context: { ...cdkJsonContext(), ...SKIP_BUNDLING } });
+    const tagged = defineLedgerApp(app, { nag: false });
+    Tags.of(app).add('cost-center', 'ai-platform');
+
+    // Act
+    const deploymentOf = (template: Template) => only(template, 'AWS::AppConfig::Deployment');
+
+    // Assess
+    expect(deploymentOf(Template.fromStack(tagged.stateful))).toEqual(deploymentOf(stateful));
+    expect(deploymentOf(stateful)[1].Properties.Tags).toBeUndefined();
+  });
+
+  it('pins everything whose change would deploy the initial flags again and re-enable every paused lane', () => {
+    // Act: logical IDs and create-only properties of the version, its deployment and what they reference
+    const [versionId, version] = only(stateful, 'AWS::AppConfig::HostedConfigurationVersion');
+    const [deploymentId, deployment] = only(stateful, 'AWS::AppConfig::Deployment');
+    const [profileId, profile] = only(stateful, 'AWS::AppConfig::ConfigurationProfile');
+    const [strategyId, strategy] = only(stateful, 'AWS::AppConfig::DeploymentStrategy');
+    const fingerprint = {
+      application: only(stateful, 'AWS::AppConfig::Application')[0],
+      environment: only(stateful, 'AWS::AppConfig::Environment')[0],
+      profile: [profileId, profile.Properties.Type, profile.Properties.LocationUri],
+      strategy: [strategyId, strategy.Properties.Name, strategy.Properties.ReplicateTo],
+      version: [
+        versionId,
+        createHash('sha256').update(version.Properties.Content).digest('hex').slice(0, 16),
+        version.Properties.Description,
+        version.Properties.VersionLabel ?? null,
+        version.Properties.LatestVersionNumber ?? null,
+      ],
+      deployment: [deploymentId, deployment.Properties.Description],
+    };
+
+    // Assess: if this fails on purpose (a new workflow, a renamed strategy…), deploying it resets every
+    // flag of every stage to "allowed": pause nothing that must stay paused across that deploy, or flip
+    // those lanes off again right after it, then update the values here.
+    expect(fingerprint).toEqual({
+      application: 'KillSwitchApplicationB812BC94',
+      environment: 'KillSwitchEnvironmentB0234A59',
+      profile: ['KillSwitchFlagsConfigurationProfileA9FD9395', 'AWS.AppConfig.FeatureFlags', 'hosted'],
+      strategy: ['KillSwitchImmediateStrategy44C69782', KILL_SWITCH_STRATEGY, 'NONE'],
+      version: [
+        'KillSwitchFlagsB2E2DD67',
+        '0354e7b74a90b366', // sha256 of the initial document, first 16 hex digits
+        'Agent Ledger kill switch: one flag per workflow autonomous lane, plus the master flag',
+        null,
+        null,
+      ],
+      deployment: [
+        'KillSwitchFlagsDeploymentEF26086B7A01E',
+        'Agent Ledger kill switch: one flag per workflow autonomous lane, plus the master flag',
+      ],
+    });
+  });
+
+  it('publishes the IDs the CLI needs', () => {
+    for (const [output, type] of [
+      ['KillSwitchApplicationId', 'AWS::AppConfig::Application'],
+      ['KillSwitchEnvironmentId', 'AWS::AppConfig::Environment'],
+      ['KillSwitchProfileId', 'AWS::AppConfig::ConfigurationProfile'],
+      ['KillSwitchStrategyId', 'AWS::AppConfig::DeploymentStrategy'],
+    ] as const) {
+      stateful.hasOutput(output, { Value: { Ref: only(stateful, type)[0] } });
+    }
+  });
+});
+
+describe('KillSwitchApi: routes and auth', () => {
+  it('serves autonomy with a bearer token and with SigV4, and the kill switch with SigV4 only', () => {
+    // Act
+    const [authorizerId] = Object.keys(stateless.findResources('AWS::ApiGateway::Authorizer'));
+    const killSwitchRoutes = [...methods.keys()].filter((route) => route.includes('kill-switch'));
+
+    // Assess
+    expect(methods.get('GET /v1/workflows/{workflowId}/autonomy')).toMatchObject({
+      AuthorizationType: 'CUSTOM',
+      AuthorizerId: { Ref: authorizerId },
+    });
+    expect(methods.get('GET /iam/v1/workflows/{workflowId}/autonomy')?.AuthorizationType).toBe('AWS_IAM');
+    expect(killSwitchRoutes).toEqual(['POST /iam/v1/workflows/{workflowId}/kill-switch']);
+    expect(methods.get('POST /iam/v1/workflows/{workflowId}/kill-switch')).toMatchObject({
+      AuthorizationType: 'AWS_IAM',
+    });
+    expect(methods.get('POST /iam/v1/workflows/{workflowId}/kill-switch')?.AuthorizerId).toBeUndefined();
+  });
+
+  it('proxies autonomy to the autonomy function and the kill switch to the kill-switch function', () => {
+    const integrationOf = (route: string): string =>
+      JSON.stringify(methods.get(route)?.Integration?.Uri ?? '').match(/KillSwitchApi(\w+?)Function/)?.[1] ??
+      '';
+    expect(integrationOf('GET /v1/workflows/{workflowId}/autonomy')).toBe('Autonomy');
+    expect(integrationOf('GET /iam/v1/workflows/{workflowId}/autonomy')).toBe('Autonomy');
+    expect(integrationOf('POST /iam/v1/workflows/{workflowId}/kill-switch')).toBe('KillSwitch');
+  });
+
+  it('validates flips: a JSON body with a boolean enabled and a 1-500 character reason, and the workflowId', () => {
+    // Act
+    const flip = methods.get('POST /iam/v1/workflows/{workflowId}/kill-switch');
+    const [modelId, model] = Object.entries(
+      stateless.findResources('AWS::ApiGateway::Model', { Properties: { Name: 'KillSwitchRequest' } }),
+    )[0] as [string, CfnProperties];
+
+    // Assess
+    expect(model.Properties.Schema).toMatchObject({
+      type: 'object',
+      required: ['enabled', 'reason'],
+      properties: { enabled: { type: 'boolean' }, reason: { type: 'string', minLength: 1, maxLength: 500 } },
+    });
+    expect(flip?.RequestModels).toEqual({ 'application/json': { Ref: modelId } });
+    for (const route of [
+      'POST /iam/v1/workflows/{workflowId}/kill-switch',
+      'GET /v1/workflows/{workflowId}/autonomy',
+      'GET /iam/v1/workflows/{workflowId}/autonomy',
+    ]) {
+      expect(methods.get(route)?.RequestValidatorId, route).toEqual({
+        Ref: expect.stringMatching(/RequestValidator/),
+      });
+      expect(methods.get(route)?.RequestParameters, route).toEqual({
+        'method.request.path.workflowId': true,
+      });
+    }
+  });
+});
+
+describe('KillSwitchApi: functions', () => {
+  it('configures autonomy to read flags every 15 s and kill-switch to also deploy with the strategy', () => {
+    const ids = {
+      KILL_SWITCH_APPLICATION_ID: stackOutput('Application'),
+      KILL_SWITCH_ENVIRONMENT_ID: stackOutput('Environment'),
+      KILL_SWITCH_PROFILE_ID: stackOutput('FlagsConfigurationProfile'),
+    };
+    expect(FLAG_POLL_SECONDS).toBe(15);
+    stateless.hasResourceProperties('AWS::Lambda::Function', {
+      Description: Match.stringLikeRegexp('/autonomy'),
+      Environment: { Variables: Match.objectLike({ ...ids, FLAG_POLL_SECONDS: '15' }) },
+    });
+    expect(Object.keys(variablesOf('KillSwitchApiAutonomyFunction')).sort()).toEqual([
+      'FLAG_POLL_SECONDS',
+      'KILL_SWITCH_APPLICATION_ID',
+      'KILL_SWITCH_ENVIRONMENT_ID',
+      'KILL_SWITCH_PROFILE_ID',
+      'LEDGER_TABLE_NAME',
+    ]);
+    stateless.hasResourceProperties('AWS::Lambda::Function', {
+      Description: Match.stringLikeRegexp('/kill-switch'),
+      Environment: {
+        Variables: Match.objectLike({
+          ...ids,
+          FLAG_POLL_SECONDS: '15',
+          KILL_SWITCH_STRATEGY_ID: stackOutput('ImmediateStrategy'),
+        }),
+      },
+    });
+    expect(Object.keys(variablesOf('KillSwitchApiKillSwitchFunction')).sort()).toEqual([
+      'FLAG_POLL_SECONDS',
+      'KILL_SWITCH_APPLICATION_ID',
+      'KILL_SWITCH_ENVIRONMENT_ID',
+      'KILL_SWITCH_PROFILE_ID',
+      'KILL_SWITCH_STRATEGY_ID',
+    ]);
+  });
+
+  it('answers within API Gateway integration timeout', () => {
+    expect(functionOf('KillSwitchApiAutonomyFunction')[1].Properties.Timeout).toBeLessThan(29);
+    expect(functionOf('KillSwitchApiKillSwitchFunction')[1].Properties.Timeout).toBeLessThan(29);
+  });
+
+  it('lets autonomy only read the deployed flags of this profile in this environment', () => {
+    expect(appConfigGrants('KillSwitchApiAutonomy')).toEqual({
+      'appconfig:StartConfigurationSession': [
+        'application/<Application>/environment/<Environment>/configuration/<FlagsConfigurationProfile>',
+      ],
+      'appconfig:GetLatestConfiguration': [
+        'application/<Application>/environment/<Environment>/configuration/<FlagsConfigurationProfile>',
+      ],
+    });
+  });
+
+  it('lets kill-switch create and deploy versions of this profile only, with the kill-switch strategy only', () => {
+    const actions = statementsOf('KillSwitchApiKillSwitch').flatMap((statement) =>
+      asArray<string>(statement.Action),
+    );
+    expect(actions.filter((action) => !/^(appconfig|logs|xray):/.test(action))).toEqual([]);
+    const application = 'application/<Application>';
+    const environment = `${application}/environment/<Environment>`;
+    const profile = `${application}/configurationprofile/<FlagsConfigurationProfile>`;
+    expect(appConfigGrants('KillSwitchApiKillSwitch')).toEqual({
+      'appconfig:ListHostedConfigurationVersions': [application, profile].sort(),
+      'appconfig:CreateHostedConfigurationVersion': [application, profile].sort(),
+      'appconfig:GetHostedConfigurationVersion': [
+        application,
+        profile,
+        `${profile}/hostedconfigurationversion/*`,
+      ].sort(),
+      'appconfig:StartDeployment': [
+        application,
+        environment,
+        profile,
+        'deploymentstrategy/<ImmediateStrategy>',
+      ].sort(),
+      'appconfig:ListDeployments': [application, environment].sort(),
+      'appconfig:GetDeployment': [application, environment, `${environment}/deployment/*`].sort(),
+    });
+  });
+});
+
+describe('FlipRecorder: AppConfig extension at ON_DEPLOYMENT_COMPLETE', () => {
+  it('calls the flip-recorder function through a role only AppConfig can assume', () => {
+    // Act
+    const [functionId] = functionOf('FlipRecorderFunction');
+    const [, extension] = only(stateless, 'AWS::AppConfig::Extension');
+    const action = extension.Properties.Actions.ON_DEPLOYMENT_COMPLETE;
+    const roleId = action?.[0]?.RoleArn?.['Fn::GetAtt']?.[0];
+    const role = stateless.findResources('AWS::IAM::Role')[roleId];
+
+    // Assess
+    expect(Object.keys(extension.Properties.Actions)).toEqual(['ON_DEPLOYMENT_COMPLETE']);
+    expect(action).toEqual([
+      expect.objectContaining({ Uri: { 'Fn::GetAtt': [functionId, 'Arn'] }, RoleArn: expect.any(Object) }),
+    ]);
+    expect(extension.Properties.Name).toBe('agent-ledger-dev-flip-recorder');
+    expect(role?.Properties.AssumeRolePolicyDocument.Statement).toEqual([
+      { Action: 'sts:AssumeRole', Effect: 'Allow', Principal: { Service: 'appconfig.amazonaws.com' } },
+    ]);
+    expect(
+      role?.Properties.Policies.flatMap((policy: CfnProperties) => policy.PolicyDocument.Statement),
+    ).toEqual([
+      {
+        Action: ['lambda:InvokeAsync', 'lambda:InvokeFunction'],
+        Effect: 'Allow',
+        Resource: { 'Fn::GetAtt': [functionId, 'Arn'] },
+      },
+    ]);
+  });
+
+  it('is associated with the kill-switch profile of the stateful stack', () => {
+    // Act
+    const [extensionId] = only(stateless, 'AWS::AppConfig::Extension');
+    const [, association] = only(stateless, 'AWS::AppConfig::ExtensionAssociation');
+
+    // Assess
+    expect(association.Properties).toMatchObject({
+      ExtensionIdentifier: { 'Fn::GetAtt': [extensionId, 'Id'] },
+      ExtensionVersionNumber: { 'Fn::GetAtt': [extensionId, 'VersionNumber'] },
+    });
+    expect(describeArn(association.Properties.ResourceIdentifier)).toBe(
+      'application/<Application>/configurationprofile/<FlagsConfigurationProfile>',
+    );
+  });
+
+  it('cannot be invoked by another account through a resource policy (the role is the only way in)', () => {
+    const appConfigPermissions = stateless.findResources('AWS::Lambda::Permission', {
+      Properties: { Principal: 'appconfig.amazonaws.com' },
+    });
+    expect(appConfigPermissions).toEqual({});
+  });
+
+  it('keeps a recording that failed every retry in an encrypted, TLS-only dead-letter queue for 14 days', () => {
+    // Act
+    const [queueId, queue] = only(stateless, 'AWS::SQS::Queue');
+    const [, fn] = functionOf('FlipRecorderFunction');
+
+    // Assess
+    expect(fn.Properties.DeadLetterConfig).toEqual({ TargetArn: { 'Fn::GetAtt': [queueId, 'Arn'] } });
+    expect(queue.Properties).toMatchObject({
+      SqsManagedSseEnabled: true,
+      MessageRetentionPeriod: 14 * 24 * 3600,
+    });
+    stateless.hasResourceProperties('AWS::SQS::QueuePolicy', {
+      Queues: [{ Ref: queueId }],
+      PolicyDocument: {
+        Statement: [
+          Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
+        ],
+      },
+    });
+  });
+
+  it('writes rollback events (table, archive, actor hashing) and reads deployments and their versions', () => {
+    const application = 'application/<Application>';
+    const environment = `${application}/environment/<Environment>`;
+    const profile = `${application}/configurationprofile/<FlagsConfigurationProfile>`;
+    expect(Object.keys(variablesOf('FlipRecorderFunction')).sort()).toEqual([
+      'ACTOR_HASH_KEY_SECRET_ARN',
+      'ARCHIVE_BUCKET_NAME',
+      'KILL_SWITCH_APPLICATION_ID',
+      'KILL_SWITCH_ENVIRONMENT_ID',
+      'KILL_SWITCH_PROFILE_ID',
+      'LEDGER_TABLE_NAME',
+    ]);
+    expect(appConfigGrants('FlipRecorderFunction')).toEqual({
+      'appconfig:GetHostedConfigurationVersion': [
+        application,
+        profile,
+        `${profile}/hostedconfigurationversion/*`,
+      ].sort(),
+      'appconfig:ListDeployments': [application, environment].sort(),
+      'appconfig:GetDeployment': [application, environment, `${environment}/deployment/*`].sort(),
+    });
+    const actions = statementsOf('FlipRecorderFunction').flatMap((statement) =>
+      asArray<string>(statement.Action),
+    );
+    expect(actions).toEqual(
+      expect.arrayContaining(['dynamodb:PutItem', 's3:PutObject', 'secretsmanager:GetSecretValue']),
+    );
+  });
+});
+
+describe('Flip policies: who may flip which workflow', () => {
+  const policies = Object.values(stateless.findResources('AWS::IAM::ManagedPolicy')) as CfnProperties[];
+  const flipTargets = [MASTER_FLAG, ...workflowIds];
+  const policyOf = (workflowId: string): CfnProperties | undefined =>
+    policies.find((policy) => policy.Properties.ManagedPolicyName === `agent-ledger-dev-flip-${workflowId}`);
+
+  it('has one managed policy per registered workflow, and one for the master flag', () => {
+    expect(policies).toHaveLength(workflowIds.length + 1);
+    for (const target of flipTargets) expect(policyOf(target), target).toBeDefined();
+  });
+
+  it("allows invoking exactly that workflow's kill-switch route of this stage, and nothing else", () => {
+    for (const workflowId of flipTargets) {
+      const statements = policyOf(workflowId)?.Properties.PolicyDocument.Statement as CfnProperties[];
+      expect(statements).toEqual([
+        {
+          Action: 'execute-api:Invoke',
+          Effect: 'Allow',
+          Resource: {
+            'Fn::Join': [
+              '',
+              [
+                'arn:',
+                { Ref: 'AWS::Partition' },
+                ':execute-api:',
+                { Ref: 'AWS::Region' },
+                ':',
+                { Ref: 'AWS::AccountId' },
+                ':',
+                { Ref: expect.stringMatching(/^IngestApi/) },
+                `/dev/POST/iam/v1/workflows/${workflowId}/kill-switch`,
+              ],
+            ],
+          },
+        },
+      ]);
+    }
+  });
+
+  it('is attached to the principals named in killSwitchFlippers, and only to them', () => {
+    expect(policyOf('support-triage')?.Properties).toMatchObject({
+      Roles: ['oncall'],
+      Users: ['release-bot'],
+    });
+    for (const target of [MASTER_FLAG, 'code-review']) {
+      expect(policyOf(target)?.Properties.Roles, target).toBeUndefined();
+      expect(policyOf(target)?.Properties.Users, target).toBeUndefined();
+    }
+  });
+
+  it('publishes each policy ARN', () => {
+    stateless.hasOutput('FlipPolicyArnSupportTriage', {
+      Value: { Ref: Match.stringLikeRegexp('^KillSwitchApiFlipPolicysupporttriage') },
+    });
+    stateless.hasOutput('FlipPolicyArnCodeReview', {
+      Value: { Ref: Match.stringLikeRegexp('^KillSwitchApiFlipPolicycodereview') },
+    });
+    stateless.hasOutput('FlipPolicyArnAllAutonomousLanes', {
+      Value: { Ref: Match.stringLikeRegexp('^KillSwitchApiFlipPolicyallAutonomousLanes') },
+    });
+  });
+
+  it("refuses a flipper of another account than the stack's (a managed policy cannot be attached there)", () => {
+    // Prepare
+    const app = new App({
+      context: {
+        ...cdkJsonContext(),
+        ...SKIP_BUNDLING,
+        killSwitchFlippers: { 'support-triage': [ONCALL_ROLE] },
+      },
+    });
+    const env = { account: '444455556666', region: 'eu-west-1' };
+    const stateful = new StatefulStack(app, 'Stateful', { env, stage: 'dev', workflowIds });
+
+    // Act / Assess
+    expect(
+      () =>
+        new StatelessStack(app, 'Stateless', {
+          env,
+          config: readLedgerConfig(app),
+          eventStore: stateful.eventStore,
+          killSwitch: stateful.killSwitch,
+          workflowIds,
+        }),
+    ).toThrow(/is in account 111122223333, but .* this stack's account 444455556666/);
+  });
+});
