@@ -4,16 +4,12 @@ import {
   CreateConfigurationProfileCommand,
   CreateDeploymentStrategyCommand,
   CreateEnvironmentCommand,
-  CreateHostedConfigurationVersionCommand,
-  GetDeploymentCommand,
   ListApplicationsCommand,
   ListConfigurationProfilesCommand,
   ListDeploymentStrategiesCommand,
   ListEnvironmentsCommand,
-  ListHostedConfigurationVersionsCommand,
-  StartDeploymentCommand,
 } from '@aws-sdk/client-appconfig';
-import { initialFlagDocument } from '#lib/kill-switch/flag-document.ts';
+import { AppConfigFlagWriter } from '#lib/adapters/appconfig-flags.ts';
 import {
   KILL_SWITCH_APPLICATION,
   KILL_SWITCH_PROFILE,
@@ -31,19 +27,25 @@ export interface KillSwitchIds {
 
 /**
  * The local twin of the CDK kill-switch construct, through the AppConfig API itself: the application,
- * the `local` environment, the feature-flag profile with every lane allowed, and the immediate strategy.
- * What exists is kept (flags survive restarts); a workflow new to the registry is not added here.
+ * the `local` environment, the feature-flag profile and the immediate strategy, then the flags synced
+ * with the registry. What exists is kept, so paused lanes stay paused across restarts.
  */
-export async function ensureKillSwitch(client: AppConfigClient, registry: WorkflowRegistry): Promise<KillSwitchIds> {
+export async function ensureKillSwitch(
+  client: AppConfigClient,
+  registry: WorkflowRegistry,
+): Promise<KillSwitchIds> {
   const application =
-    (await client.send(new ListApplicationsCommand({}))).Items?.find((item) => item.Name === KILL_SWITCH_APPLICATION)?.Id ??
-    (await client.send(new CreateApplicationCommand({ Name: KILL_SWITCH_APPLICATION }))).Id;
+    (await client.send(new ListApplicationsCommand({}))).Items?.find(
+      (item) => item.Name === KILL_SWITCH_APPLICATION,
+    )?.Id ?? (await client.send(new CreateApplicationCommand({ Name: KILL_SWITCH_APPLICATION }))).Id;
   if (!application) throw new Error('the AppConfig stand-in created no application');
 
   const environment =
     (await client.send(new ListEnvironmentsCommand({ ApplicationId: application }))).Items?.find(
       (item) => item.Name === LOCAL_ENVIRONMENT,
-    )?.Id ?? (await client.send(new CreateEnvironmentCommand({ ApplicationId: application, Name: LOCAL_ENVIRONMENT }))).Id;
+    )?.Id ??
+    (await client.send(new CreateEnvironmentCommand({ ApplicationId: application, Name: LOCAL_ENVIRONMENT })))
+      .Id;
 
   const profile =
     (await client.send(new ListConfigurationProfilesCommand({ ApplicationId: application }))).Items?.find(
@@ -61,8 +63,9 @@ export async function ensureKillSwitch(client: AppConfigClient, registry: Workfl
     ).Id;
 
   const strategy =
-    (await client.send(new ListDeploymentStrategiesCommand({}))).Items?.find((item) => item.Name === KILL_SWITCH_STRATEGY)
-      ?.Id ??
+    (await client.send(new ListDeploymentStrategiesCommand({}))).Items?.find(
+      (item) => item.Name === KILL_SWITCH_STRATEGY,
+    )?.Id ??
     (
       await client.send(
         new CreateDeploymentStrategyCommand({
@@ -75,36 +78,12 @@ export async function ensureKillSwitch(client: AppConfigClient, registry: Workfl
         }),
       )
     ).Id;
-  if (!environment || !profile || !strategy) throw new Error('the AppConfig stand-in did not create the kill switch');
+  if (!environment || !profile || !strategy)
+    throw new Error('the AppConfig stand-in did not create the kill switch');
 
-  const versions = await client.send(
-    new ListHostedConfigurationVersionsCommand({ ApplicationId: application, ConfigurationProfileId: profile }),
+  // The same sync the CDK's custom resource runs: add missing flags, never touch existing ones.
+  await new AppConfigFlagWriter(client, { application, environment, profile, strategy }).ensureFlags(
+    registry.ids(),
   );
-  if ((versions.Items ?? []).length === 0) {
-    const document = initialFlagDocument(registry.ids(), new Date().toISOString());
-    await client.send(
-      new CreateHostedConfigurationVersionCommand({
-        ApplicationId: application,
-        ConfigurationProfileId: profile,
-        Content: new TextEncoder().encode(JSON.stringify(document)),
-        ContentType: 'application/json',
-        Description: 'initial: every autonomous lane allowed',
-        VersionLabel: 'v1',
-      }),
-    );
-    const deployment = await client.send(
-      new StartDeploymentCommand({
-        ApplicationId: application,
-        EnvironmentId: environment,
-        ConfigurationProfileId: profile,
-        DeploymentStrategyId: strategy,
-        ConfigurationVersion: '1',
-        Description: 'initial kill-switch flags',
-      }),
-    );
-    await client.send(
-      new GetDeploymentCommand({ ApplicationId: application, EnvironmentId: environment, DeploymentNumber: deployment.DeploymentNumber }),
-    );
-  }
   return { application, environment, profile, strategy };
 }

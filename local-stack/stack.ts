@@ -3,17 +3,17 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import type { Server } from 'node:http';
 import { join } from 'node:path';
+import { AppConfigClient } from '@aws-sdk/client-appconfig';
 import { makeDocumentClient, makeDynamoDbClient } from '#lib/adapters/aws-clients.ts';
 import { DynamoDbAccessStore } from '#lib/adapters/dynamodb-access-store.ts';
 import { hashToken, issueToken } from '#lib/auth/tokens.ts';
-import { ledgerTableDesign } from '#lib/storage/ledger-table.ts';
-import { AppConfigClient } from '@aws-sdk/client-appconfig';
 import { defaultRegistry } from '#lib/registry/workflows.ts';
+import { ledgerTableDesign } from '#lib/storage/ledger-table.ts';
 import { createApiServer, lambdaContext } from './api-server.ts';
 import { type DeploymentCompleteEvent, startAppConfigStandIn } from './appconfig/server.ts';
-import { ensureKillSwitch } from './provision-kill-switch.ts';
 import { assertPortFree, startDynamoDbLocal, startS3Server, stopProcess } from './processes.ts';
 import { ensureTable } from './provision.ts';
+import { ensureKillSwitch } from './provision-kill-switch.ts';
 import {
   type Endpoints,
   endpointsFor,

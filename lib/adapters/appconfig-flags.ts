@@ -20,6 +20,7 @@ import {
   parseFlagValues,
   UnreadableFlagsError,
   withFlag,
+  withRegisteredFlags,
 } from '#lib/kill-switch/flag-document.ts';
 import type {
   DeployedVersions,
@@ -107,18 +108,49 @@ export class AppConfigFlagWriter implements FlagWriter, DeployedVersions {
     private readonly client: AppConfigClient,
     private readonly location: KillSwitchLocation & { readonly strategy: string },
     private readonly now: () => Date = () => new Date(),
+    private readonly deploymentTimeoutMs = 20_000,
   ) {}
 
   async currentDocument(): Promise<FeatureFlagDocument> {
-    return (await this.#latest()).document;
+    const latest = await this.#latest();
+    if (!latest) throw new UnreadableFlagsError('the kill-switch profile has no hosted version yet');
+    return latest.document;
   }
 
   async setFlag(flag: string, change: FlagChange): Promise<FlipResult> {
+    const description = `${flag} ${change.enabled ? 'on' : 'off'} by ${change.changedBy}: ${change.reason}`;
+    const result = await this.#writeAndDeploy(description, (latest) => {
+      if (!latest) throw new UnreadableFlagsError('the kill-switch profile has no hosted version yet');
+      return withFlag(latest, flag, { ...change, changedAt: this.now().toISOString() });
+    });
+    if (!result) throw new Error('a flip always writes a version');
+    return result;
+  }
+
+  async ensureFlags(workflowIds: readonly string[]): Promise<string[]> {
+    let added: string[] = [];
+    await this.#writeAndDeploy('kill-switch flags for newly registered workflows', (latest) => {
+      const synced = withRegisteredFlags(latest, workflowIds, this.now().toISOString());
+      added = synced.added;
+      return added.length > 0 ? synced.document : undefined;
+    });
+    return added;
+  }
+
+  /**
+   * Reads the latest document, lets `change` derive the next one (undefined: nothing to write), writes it
+   * guarded by Latest-Version-Number and deploys it. When a concurrent writer makes the guard fail, it
+   * starts again from their version, so no change is lost.
+   */
+  async #writeAndDeploy(
+    description: string,
+    change: (latest: FeatureFlagDocument | undefined) => FeatureFlagDocument | undefined,
+  ): Promise<FlipResult | undefined> {
     for (let attempt = 1; ; attempt++) {
       const latest = await this.#latest();
-      const document = withFlag(latest.document, flag, { ...change, changedAt: this.now().toISOString() });
-      const description =
-        `${flag} ${change.enabled ? 'on' : 'off'} by ${change.changedBy}: ${change.reason}`.slice(0, 1024);
+      const document = change(latest?.document);
+      if (!document) return undefined;
+      const latestNumber = latest?.versionNumber ?? 0;
       let versionNumber: number;
       try {
         const created = await this.client.send(
@@ -127,14 +159,13 @@ export class AppConfigFlagWriter implements FlagWriter, DeployedVersions {
             ConfigurationProfileId: this.location.profile,
             Content: new TextEncoder().encode(JSON.stringify(document)),
             ContentType: 'application/json',
-            Description: description,
-            LatestVersionNumber: latest.versionNumber,
-            VersionLabel: `v${latest.versionNumber + 1}`,
+            Description: description.slice(0, 1024),
+            ...(latest ? { LatestVersionNumber: latestNumber } : {}),
+            VersionLabel: `v${latestNumber + 1}`,
           }),
         );
-        versionNumber = created.VersionNumber ?? latest.versionNumber + 1;
+        versionNumber = created.VersionNumber ?? latestNumber + 1;
       } catch (error) {
-        // Someone else wrote a version in between: start again from theirs, so no flip is lost.
         if (error instanceof ConflictException && attempt < 3) continue;
         throw error;
       }
@@ -145,7 +176,7 @@ export class AppConfigFlagWriter implements FlagWriter, DeployedVersions {
           ConfigurationProfileId: this.location.profile,
           DeploymentStrategyId: this.location.strategy,
           ConfigurationVersion: String(versionNumber),
-          Description: description,
+          Description: description.slice(0, 1024),
         }),
       );
       const deploymentNumber = deployment.DeploymentNumber ?? 0;
@@ -194,7 +225,7 @@ export class AppConfigFlagWriter implements FlagWriter, DeployedVersions {
     return undefined;
   }
 
-  async #latest(): Promise<{ versionNumber: number; document: FeatureFlagDocument }> {
+  async #latest(): Promise<{ versionNumber: number; document: FeatureFlagDocument } | undefined> {
     let versionNumber = 0;
     let nextToken: string | undefined;
     do {
@@ -208,14 +239,16 @@ export class AppConfigFlagWriter implements FlagWriter, DeployedVersions {
       for (const item of page.Items ?? []) versionNumber = Math.max(versionNumber, item.VersionNumber ?? 0);
       nextToken = page.NextToken;
     } while (nextToken);
-    if (versionNumber === 0)
-      throw new UnreadableFlagsError('the kill-switch profile has no hosted version yet');
+    if (versionNumber === 0) return undefined;
     return { versionNumber, document: parseFlagDocument(await this.content(String(versionNumber))) };
   }
 
-  /** The kill switch's strategy completes at once; this waits for AppConfig to say so (at most 60 s). */
+  /**
+   * The kill switch's strategy completes within seconds; this waits for AppConfig to say so, at most
+   * `deploymentTimeoutMs` (20 s by default, inside API Gateway's 29 s for the flip route).
+   */
   async #awaitDeployment(deploymentNumber: number): Promise<void> {
-    const deadline = Date.now() + 60_000;
+    const deadline = Date.now() + this.deploymentTimeoutMs;
     for (;;) {
       const deployment = await this.client.send(
         new GetDeploymentCommand({

@@ -105,3 +105,39 @@ export function withFlag(
   if (!document.flags[key]) throw new UnreadableFlagsError(`the flag document has no flag '${key}'`);
   return { ...document, values: { ...document.values, [key]: { ...change } } };
 }
+
+/**
+ * Brings a document in line with the registry without touching any flag it already has: new workflows
+ * (and the master flag) are added with their lane allowed; existing values, paused lanes included, stay.
+ * This is how both homes provision the kill switch, so a redeploy can never turn a paused lane back on.
+ */
+export function withRegisteredFlags(
+  document: FeatureFlagDocument | undefined,
+  workflowIds: readonly string[],
+  at: string,
+): { document: FeatureFlagDocument; added: string[] } {
+  const complete = initialFlagDocument(workflowIds, at);
+  if (!document) return { document: complete, added: Object.keys(complete.flags) };
+  const added = Object.keys(complete.flags).filter((key) => !document.flags[key]);
+  if (added.length === 0) return { document, added };
+  return {
+    document: {
+      ...document,
+      flags: { ...document.flags, ...pick(complete.flags, added) },
+      values: {
+        ...document.values,
+        ...Object.fromEntries(
+          Object.entries(pick(complete.values, added)).map(([key, value]) => [
+            key,
+            { ...value, reason: 'registered' },
+          ]),
+        ),
+      },
+    },
+    added,
+  };
+}
+
+function pick<T>(record: Record<string, T>, keys: readonly string[]): Record<string, T> {
+  return Object.fromEntries(Object.entries(record).filter(([key]) => keys.includes(key)));
+}

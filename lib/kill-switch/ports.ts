@@ -27,6 +27,8 @@ export interface FlagWriter {
   currentDocument(): Promise<FeatureFlagDocument>;
   /** Writes a new version with one flag changed and deploys it with the immediate strategy. */
   setFlag(flag: string, change: FlagChange): Promise<FlipResult>;
+  /** Adds the flags the registry has and the document lacks (deploying only if any); returns their keys. */
+  ensureFlags(workflowIds: readonly string[]): Promise<string[]>;
 }
 
 /** Reads the documents of deployments, for the flip recorder's before/after comparison. */

@@ -7,6 +7,7 @@ import {
   initialFlagDocument,
   parseFlagValues,
   withFlag,
+  withRegisteredFlags,
 } from '#lib/kill-switch/flag-document.ts';
 import { diffFlags, rollbackEventsFor } from '#lib/kill-switch/flips.ts';
 import { MASTER_FLAG } from '#lib/kill-switch/names.ts';
@@ -200,5 +201,27 @@ describe('recordFlips and kill-switch violations', () => {
       .filter((stored) => stored.killSwitchViolation)
       .map((s) => s.event.eventId);
     expect(flagged).toEqual([during.eventId]);
+  });
+});
+
+describe('withRegisteredFlags', () => {
+  it('adds flags for newly registered workflows and never touches existing ones', () => {
+    // Prepare: support-triage paused, then a new workflow is registered.
+    const paused = off();
+
+    // Act
+    const { document, added } = withRegisteredFlags(paused, [...defaultRegistry.ids(), 'sales-leads'], AT);
+
+    // Assess
+    expect(added).toEqual(['sales-leads']);
+    expect(document.values['support-triage']).toEqual(paused.values['support-triage']);
+    expect(document.values['sales-leads']).toMatchObject({ enabled: true, reason: 'registered' });
+    expect(withRegisteredFlags(document, defaultRegistry.ids(), AT).added).toEqual([]);
+  });
+
+  it('creates the initial document when there is none', () => {
+    const { document, added } = withRegisteredFlags(undefined, defaultRegistry.ids(), AT);
+    expect(added).toEqual([MASTER_FLAG, ...defaultRegistry.ids()]);
+    expect(Object.values(flagValuesOf(document)).every((value) => value.enabled)).toBe(true);
   });
 });
