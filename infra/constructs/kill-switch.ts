@@ -1,12 +1,17 @@
-import { ArnFormat, type CfnResource, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { ArnFormat, CustomResource, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import * as appconfig from 'aws-cdk-lib/aws-appconfig';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import { Provider } from 'aws-cdk-lib/custom-resources';
 import { Construct } from 'constructs';
-import { type FeatureFlagDocument, initialFlagDocument } from '#lib/kill-switch/flag-document.ts';
 import {
   KILL_SWITCH_APPLICATION,
   KILL_SWITCH_PROFILE,
   KILL_SWITCH_STRATEGY,
 } from '#lib/kill-switch/names.ts';
+import { functionEntry } from '../paths.ts';
+import { LedgerFunction } from './ledger-function.ts';
 
 /**
  * How often a reader asks AppConfigData for new flags: 15 s is the smallest poll interval AppConfigData
@@ -20,13 +25,6 @@ import {
  * (60 s) only caches who may call, never the answer, so it adds nothing.
  */
 export const FLAG_POLL_SECONDS = 15;
-
-/**
- * The `changedAt` stamped on every flag of the initial document. Fixed, never "now": the hosted version's
- * content must be the same on every synth, or a redeploy would create and deploy a new initial version
- * and silently turn every paused lane back on.
- */
-export const INITIAL_FLAGS_AT = '1970-01-01T00:00:00.000Z';
 
 /** The kill switch's AppConfig IDs, which is all another stack needs to reference it. */
 export interface KillSwitchIds {
@@ -75,35 +73,41 @@ export function killSwitchArns(scope: Construct, ids: KillSwitchIds): KillSwitch
 }
 
 export interface KillSwitchProps {
-  /** The stage: names the AppConfig environment. */
+  /** The stage: names the AppConfig environment (and the sync provider's function). */
   readonly stage: string;
   /** The registered workflows: one flag each, next to the master flag. */
   readonly workflowIds: readonly string[];
 }
+
+/** The CloudFormation type of the custom resource that syncs the flags with the registry. */
+export const FLAG_SYNC_RESOURCE_TYPE = 'Custom::KillSwitchFlags';
 
 /**
  * The kill switch (SPEC "Kill switch"): an AppConfig application, an environment for this stage, a
  * feature-flag profile with a flag per workflow whose `enabled` means "the autonomous lane is allowed",
  * plus the master flag, and a deployment strategy that takes effect at once.
  *
- * Stateful: after the first deploy the flags' state lives in hosted versions that flips create, not in
- * this stack. CloudFormation only creates the initial version and deploys it once. Its content is
- * deterministic (sorted workflow IDs, a fixed `changedAt`), so a redeploy leaves it, and the flags,
- * alone. But every property of that version and of its deployment is replace-only in CloudFormation:
- * changing the content (registering a new workflow), the description, the strategy's name, or the
- * logical IDs here creates a new version or deployment, which turns every paused lane back on (a
- * deployment the flip recorder sees like any other). test/infra/kill-switch.test.ts pins all of these,
- * so such a change is always a deliberate one.
+ * Stateful: the flags' state lives in the hosted versions of the profile, which only flips and the sync
+ * below create; CloudFormation never writes a version itself. The flags are provisioned by a custom
+ * resource (`functions/kill-switch-sync`, the same `AppConfigFlagWriter.ensureFlags` the local stack runs):
+ * on Create and Update it adds, lane allowed, each registered workflow's flag (and the master flag) the
+ * latest hosted version lacks, and deploys that with the kill-switch strategy; with no version at all it
+ * writes the initial document. It never touches an existing flag, so a redeploy, even one that registers
+ * a new workflow, never turns a paused lane back on. Its only property is the sorted workflow IDs, so it
+ * runs again exactly when the registry changes. Delete does nothing: the flags stay, like the profile.
  */
 export class KillSwitch extends Construct implements KillSwitchIds {
   public readonly application: appconfig.Application;
   public readonly environment: appconfig.Environment;
   public readonly strategy: appconfig.DeploymentStrategy;
-  public readonly profile: appconfig.HostedConfiguration;
-  /** What the initial hosted version holds. */
-  public readonly initialDocument: FeatureFlagDocument;
-  /** The one deployment CloudFormation makes: the initial version, with the immediate strategy. */
-  public readonly initialDeployment: appconfig.CfnDeployment;
+  /** The hosted feature-flag profile (an L1: the L2 would also create and deploy a version). */
+  public readonly profile: appconfig.CfnConfigurationProfile;
+  /** Adds the flags of newly registered workflows (`functions/kill-switch-sync`). */
+  public readonly syncFunction: LedgerFunction;
+  /** The CDK provider framework in front of `syncFunction`. */
+  public readonly syncProvider: Provider;
+  /** The custom resource whose `WorkflowIds` trigger the sync. */
+  public readonly flags: CustomResource;
 
   public readonly applicationId: string;
   public readonly environmentId: string;
@@ -138,32 +142,110 @@ export class KillSwitch extends Construct implements KillSwitchIds {
       }),
     });
 
-    this.initialDocument = initialFlagDocument([...props.workflowIds].sort(), INITIAL_FLAGS_AT);
-    this.profile = new appconfig.HostedConfiguration(this, 'Flags', {
-      application: this.application,
-      name: KILL_SWITCH_PROFILE,
-      type: appconfig.ConfigurationType.FEATURE_FLAGS,
-      // Keep this description stable: it is also the initial version's, and changing it resets the flags.
-      description: 'Agent Ledger kill switch: one flag per workflow autonomous lane, plus the master flag',
-      content: appconfig.ConfigurationContent.fromInlineJson(JSON.stringify(this.initialDocument)),
-      deploymentStrategy: this.strategy,
-      deployTo: [this.environment],
-    });
-    this.initialDeployment = this.profile.node.children.find(
-      (child): child is appconfig.CfnDeployment => child instanceof appconfig.CfnDeployment,
-    ) as appconfig.CfnDeployment;
-    // The L2 already retains the hosted version; the profile holds every version a flip creates.
-    (this.profile.node.findChild('ConfigurationProfile') as CfnResource).applyRemovalPolicy(
-      RemovalPolicy.RETAIN,
+    // At `Flags/ConfigurationProfile`, where the HostedConfiguration L2 used to put it: the same logical
+    // ID, so existing stacks keep their profile (a new one would start with every lane allowed).
+    this.profile = new appconfig.CfnConfigurationProfile(
+      new Construct(this, 'Flags'),
+      'ConfigurationProfile',
+      {
+        applicationId: this.application.applicationId,
+        name: KILL_SWITCH_PROFILE,
+        type: 'AWS.AppConfig.FeatureFlags',
+        locationUri: 'hosted',
+        description: 'Agent Ledger kill switch: one flag per workflow autonomous lane, plus the master flag',
+      },
     );
-    // Every property of AWS::AppConfig::Deployment is create-only, Tags included: a new app-wide tag would
-    // replace this deployment, i.e. deploy the initial flags again. A deployment needs no tags.
-    this.initialDeployment.addPropertyDeletionOverride('Tags');
+    // The profile holds every version the sync and the flips create.
+    this.profile.applyRemovalPolicy(RemovalPolicy.RETAIN);
 
     this.applicationId = this.application.applicationId;
     this.environmentId = this.environment.environmentId;
-    this.profileId = this.profile.configurationProfileId;
+    this.profileId = this.profile.ref;
     this.strategyId = this.strategy.deploymentStrategyId;
     this.arns = killSwitchArns(this, this);
+
+    this.syncFunction = new LedgerFunction(this, 'Sync', {
+      entry: functionEntry('kill-switch-sync'),
+      description:
+        'Agent Ledger: adds the kill-switch flags of newly registered workflows, never touching existing ones (custom resource)',
+      memorySize: 256,
+      // Not behind API Gateway: reading, writing and deploying a version, then waiting up to 20 s for it.
+      timeout: Duration.seconds(60),
+    }).useKillSwitch(this, 'write');
+    Validations.of(this.syncFunction.function).acknowledge({
+      id: 'Serverless-LambdaDLQ',
+      reason:
+        "Invoked only synchronously (RequestResponse) by the provider framework's onEvent function, which reports a failure to CloudFormation as a FAILED custom resource, so the stack operation fails visibly; Lambda never queues an event of it to dead-letter.",
+    });
+
+    this.syncProvider = this.createProvider(props.stage);
+
+    this.flags = new CustomResource(this, 'FlagSync', {
+      serviceToken: this.syncProvider.serviceToken,
+      resourceType: FLAG_SYNC_RESOURCE_TYPE,
+      // Sorted: the registry's order must not trigger a sync (it would do nothing, but still run).
+      properties: { WorkflowIds: [...props.workflowIds].sort() },
+      // Fail the stack operation within minutes if a response never arrives (CloudFormation's default is an hour).
+      serviceTimeout: Duration.minutes(5),
+    });
+    this.flags.node.addDependency(this.environment, this.profile, this.strategy);
+  }
+
+  /**
+   * The CDK provider framework's onEvent function, as close to `LedgerFunction` as its props allow: a
+   * name, a role of its own (no managed policy), JSON logs into a log group with a retention. What its
+   * props cannot change is acknowledged on that function and its role only.
+   */
+  private createProvider(stage: string): Provider {
+    const role = new iam.Role(this, 'SyncProviderRole', {
+      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
+      description: 'Runs: the CDK provider framework in front of the kill-switch flag sync',
+    });
+    const logGroup = new logs.LogGroup(this, 'SyncProviderLogs', {
+      retention: logs.RetentionDays.THREE_MONTHS,
+      // Operational logs only: the flags live in AppConfig.
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+    logGroup.grantWrite(role);
+
+    const provider = new Provider(this, 'SyncProvider', {
+      onEventHandler: this.syncFunction.function,
+      providerFunctionName: `agent-ledger-${stage}-kill-switch-sync-provider`,
+      frameworkOnEventRole: role,
+      logGroup,
+      frameworkLambdaLoggingLevel: lambda.ApplicationLogLevel.INFO,
+    });
+
+    const framework = provider.node.findChild('framework-onEvent');
+    Validations.of(framework).acknowledge(
+      {
+        id: 'Serverless-LambdaDLQ',
+        reason:
+          "CloudFormation invokes the provider framework's function asynchronously, and only to get an answer for one stack operation: an event that failed every retry is worthless afterwards, because CloudFormation has by then failed the custom resource at its 5-minute service timeout (visibly, in the stack events) and a redeploy sends a fresh event; a dead-letter queue would keep nothing worth replaying.",
+      },
+      {
+        id: 'Serverless-LambdaDefaultMemorySize',
+        reason:
+          "aws-cdk-lib's provider framework function only forwards the CloudFormation event to the sync function and posts the answer back; the Provider props offer no memory setting and Lambda's 128 MB is what the framework is built and tested with.",
+      },
+      {
+        id: 'Serverless-LambdaTracing',
+        reason:
+          'The provider framework function only relays the event to the sync function, which has active tracing; the Provider props offer no tracing setting, and forcing it would add an xray:Put* on Resource::* grant to a role that otherwise only invokes one function and writes one log group.',
+      },
+    );
+    // grantInvoke names the function's ARN and "<ARN>:*"; cdk-nag names the latter after the logical ID.
+    const frameworkPolicy = role.node.tryFindChild('DefaultPolicy');
+    const syncFunctionId = Stack.of(this).getLogicalId(
+      this.syncFunction.function.node.defaultChild as lambda.CfnFunction,
+    );
+    if (frameworkPolicy) {
+      Validations.of(frameworkPolicy).acknowledge({
+        id: `AwsSolutions-IAM5[Resource::<${syncFunctionId}.Arn>:*]`,
+        reason:
+          'The Provider grants the framework lambda:InvokeFunction on the sync function through grantInvoke, which also names its versions and aliases ("<function ARN>:*"); the function is this one sync function, and it publishes no version or alias.',
+      });
+    }
+    return provider;
   }
 }

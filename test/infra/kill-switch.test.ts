@@ -1,8 +1,6 @@
-import { createHash } from 'node:crypto';
-import { App, Tags } from 'aws-cdk-lib';
+import { App } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
-import { initialFlagDocument } from '#lib/kill-switch/flag-document.ts';
 import {
   KILL_SWITCH_APPLICATION,
   KILL_SWITCH_PROFILE,
@@ -11,7 +9,7 @@ import {
 } from '#lib/kill-switch/names.ts';
 import { defaultRegistry, demoWorkflows, WorkflowRegistry } from '#lib/registry/workflows.ts';
 import { readLedgerConfig } from '../../infra/config.ts';
-import { FLAG_POLL_SECONDS, INITIAL_FLAGS_AT } from '../../infra/constructs/kill-switch.ts';
+import { FLAG_POLL_SECONDS, FLAG_SYNC_RESOURCE_TYPE } from '../../infra/constructs/kill-switch.ts';
 import { defineLedgerApp } from '../../infra/ledger-app.ts';
 import { StatefulStack } from '../../infra/stacks/stateful-stack.ts';
 import { StatelessStack } from '../../infra/stacks/stateless-stack.ts';
@@ -39,16 +37,16 @@ function only(template: Template, type: string): [string, CfnProperties] {
   return found[0] as [string, CfnProperties];
 }
 
-function functionOf(prefix: string): [string, CfnProperties] {
-  const found = Object.entries(stateless.findResources('AWS::Lambda::Function')).filter(([id]) =>
+function functionOf(prefix: string, template: Template = stateless): [string, CfnProperties] {
+  const found = Object.entries(template.findResources('AWS::Lambda::Function')).filter(([id]) =>
     id.startsWith(prefix),
   );
   expect(found, prefix).toHaveLength(1);
   return found[0] as [string, CfnProperties];
 }
 
-function statementsOf(rolePrefix: string): CfnProperties[] {
-  const found = Object.entries(stateless.findResources('AWS::IAM::Policy')).filter(([id]) =>
+function statementsOf(rolePrefix: string, template: Template = stateless): CfnProperties[] {
+  const found = Object.entries(template.findResources('AWS::IAM::Policy')).filter(([id]) =>
     id.startsWith(`${rolePrefix}RoleDefaultPolicy`),
   );
   expect(found, rolePrefix).toHaveLength(1);
@@ -56,9 +54,9 @@ function statementsOf(rolePrefix: string): CfnProperties[] {
 }
 
 /** Each AppConfig action of a role, with the resources it is allowed on (rendered as text). */
-function appConfigGrants(rolePrefix: string): Record<string, string[]> {
+function appConfigGrants(rolePrefix: string, template: Template = stateless): Record<string, string[]> {
   const grants: Record<string, string[]> = {};
-  for (const statement of statementsOf(rolePrefix)) {
+  for (const statement of statementsOf(rolePrefix, template)) {
     for (const action of asArray<string>(statement.Action).filter((a) => a.startsWith('appconfig:'))) {
       grants[action] = asArray(statement.Resource).map(describeArn).sort();
     }
@@ -67,7 +65,8 @@ function appConfigGrants(rolePrefix: string): Record<string, string[]> {
 }
 
 /**
- * An AppConfig ARN as text, its stateful-stack IDs named: `arn:…:application/<Application>/environment/<Environment>`
+ * An AppConfig ARN as text, its stateful-stack IDs named (as the stateless stack imports them, or as the
+ * stateful stack references them): `arn:…:application/<Application>/environment/<Environment>`
  * → `application/<Application>/environment/<Environment>`.
  */
 function describeArn(resource: unknown): string {
@@ -82,6 +81,8 @@ function describeArn(resource: unknown): string {
       return `<${name?.[1] ?? JSON.stringify(value)}>`;
     }
     if (typeof value.Ref === 'string' && value.Ref.startsWith('AWS::')) return `{${value.Ref}}`;
+    const local = typeof value.Ref === 'string' && /^KillSwitch(\w+?)[A-F0-9]{8}$/.exec(value.Ref);
+    if (local) return `<${local[1]}>`;
     return JSON.stringify(value);
   };
   return render(resource).replace(
@@ -90,8 +91,8 @@ function describeArn(resource: unknown): string {
   );
 }
 
-function variablesOf(prefix: string): Record<string, unknown> {
-  const variables = { ...functionOf(prefix)[1].Properties.Environment.Variables };
+function variablesOf(prefix: string, template: Template = stateless): Record<string, unknown> {
+  const variables = { ...functionOf(prefix, template)[1].Properties.Environment.Variables };
   for (const key of Object.keys(variables)) {
     if (key.startsWith('POWERTOOLS_') || key === 'NODE_OPTIONS') delete variables[key];
   }
@@ -124,50 +125,6 @@ describe('KillSwitch (stateful stack): AppConfig application, environment, profi
     });
   });
 
-  it('starts from a hosted version with a flag per registered workflow plus the master flag, all allowed', () => {
-    // Act
-    const [, version] = only(stateful, 'AWS::AppConfig::HostedConfigurationVersion');
-    const content = JSON.parse(version.Properties.Content);
-
-    // Assess
-    expect(version.Properties.ContentType).toBe('application/json');
-    expect(Object.keys(content.flags).sort()).toEqual([MASTER_FLAG, ...workflowIds].sort());
-    expect(content).toEqual(initialFlagDocument([...workflowIds].sort(), INITIAL_FLAGS_AT));
-    for (const value of Object.values(content.values) as CfnProperties[]) {
-      expect(value).toMatchObject({ enabled: true, changedAt: INITIAL_FLAGS_AT });
-    }
-  });
-
-  it('synthesizes the same initial version every time, whatever the registry order, so a redeploy keeps the flags', () => {
-    // Prepare: the same workflows registered in the opposite order
-    const reversed = WorkflowRegistry.parse([...demoWorkflows].reverse());
-    const app = new App({ context: { ...cdkJsonContext(), ...SKIP_BUNDLING } });
-    const again = defineLedgerApp(app, { nag: false, registry: reversed });
-
-    // Act
-    const contentOf = (template: Template) =>
-      only(template, 'AWS::AppConfig::HostedConfigurationVersion')[1].Properties.Content;
-
-    // Assess
-    expect(reversed.ids()).not.toEqual(workflowIds);
-    expect(contentOf(Template.fromStack(again.stateful))).toBe(contentOf(stateful));
-  });
-
-  it('deploys that version once, to the stage environment, with the kill-switch strategy', () => {
-    // Act
-    const [, deployment] = only(stateful, 'AWS::AppConfig::Deployment');
-
-    // Assess
-    expect(deployment.Properties).toEqual({
-      ApplicationId: { Ref: only(stateful, 'AWS::AppConfig::Application')[0] },
-      EnvironmentId: { Ref: only(stateful, 'AWS::AppConfig::Environment')[0] },
-      ConfigurationProfileId: { Ref: only(stateful, 'AWS::AppConfig::ConfigurationProfile')[0] },
-      ConfigurationVersion: { Ref: only(stateful, 'AWS::AppConfig::HostedConfigurationVersion')[0] },
-      DeploymentStrategyId: { Ref: only(stateful, 'AWS::AppConfig::DeploymentStrategy')[0] },
-      Description: expect.any(String),
-    });
-  });
-
   it('takes effect at once: 0-minute linear rollout to 100 %, no bake time, no replication', () => {
     stateful.resourceCountIs('AWS::AppConfig::DeploymentStrategy', 1);
     stateful.hasResourceProperties('AWS::AppConfig::DeploymentStrategy', {
@@ -180,12 +137,11 @@ describe('KillSwitch (stateful stack): AppConfig application, environment, profi
     });
   });
 
-  it('keeps the application, environment, profile and initial version on stack deletion or replacement', () => {
+  it('keeps the application, environment and profile (which holds every flag version) on deletion or replacement', () => {
     for (const type of [
       'AWS::AppConfig::Application',
       'AWS::AppConfig::Environment',
       'AWS::AppConfig::ConfigurationProfile',
-      'AWS::AppConfig::HostedConfigurationVersion',
     ]) {
       expect(only(stateful, type)[1], type).toMatchObject({
         DeletionPolicy: 'Retain',
@@ -194,60 +150,19 @@ describe('KillSwitch (stateful stack): AppConfig application, environment, profi
     }
   });
 
-  it('does not redeploy the initial flags when the app gains a tag (deployment properties are create-only)', () => {
-    // Prepare
-    const app = new App({ context: { ...cdkJsonContext(), ...SKIP_BUNDLING } });
-    const tagged = defineLedgerApp(app, { nag: false });
-    Tags.of(app).add('cost-center', 'ai-platform');
-
-    // Act
-    const deploymentOf = (template: Template) => only(template, 'AWS::AppConfig::Deployment');
-
-    // Assess
-    expect(deploymentOf(Template.fromStack(tagged.stateful))).toEqual(deploymentOf(stateful));
-    expect(deploymentOf(stateful)[1].Properties.Tags).toBeUndefined();
-  });
-
-  it('pins everything whose change would deploy the initial flags again and re-enable every paused lane', () => {
-    // Act: logical IDs and create-only properties of the version, its deployment and what they reference
-    const [versionId, version] = only(stateful, 'AWS::AppConfig::HostedConfigurationVersion');
-    const [deploymentId, deployment] = only(stateful, 'AWS::AppConfig::Deployment');
-    const [profileId, profile] = only(stateful, 'AWS::AppConfig::ConfigurationProfile');
-    const [strategyId, strategy] = only(stateful, 'AWS::AppConfig::DeploymentStrategy');
-    const fingerprint = {
+  it('keeps the logical IDs of the profile and what it belongs to, so a stack that has flags keeps them', () => {
+    // A new logical ID would create a new, empty profile (the old one is retained, not moved), which the
+    // sync would then fill with every lane allowed.
+    expect({
       application: only(stateful, 'AWS::AppConfig::Application')[0],
       environment: only(stateful, 'AWS::AppConfig::Environment')[0],
-      profile: [profileId, profile.Properties.Type, profile.Properties.LocationUri],
-      strategy: [strategyId, strategy.Properties.Name, strategy.Properties.ReplicateTo],
-      version: [
-        versionId,
-        createHash('sha256').update(version.Properties.Content).digest('hex').slice(0, 16),
-        version.Properties.Description,
-        version.Properties.VersionLabel ?? null,
-        version.Properties.LatestVersionNumber ?? null,
-      ],
-      deployment: [deploymentId, deployment.Properties.Description],
-    };
-
-    // Assess: if this fails on purpose (a new workflow, a renamed strategy…), deploying it resets every
-    // flag of every stage to "allowed": pause nothing that must stay paused across that deploy, or flip
-    // those lanes off again right after it, then update the values here.
-    expect(fingerprint).toEqual({
+      profile: only(stateful, 'AWS::AppConfig::ConfigurationProfile')[0],
+      strategy: only(stateful, 'AWS::AppConfig::DeploymentStrategy')[0],
+    }).toEqual({
       application: 'KillSwitchApplicationB812BC94',
       environment: 'KillSwitchEnvironmentB0234A59',
-      profile: ['KillSwitchFlagsConfigurationProfileA9FD9395', 'AWS.AppConfig.FeatureFlags', 'hosted'],
-      strategy: ['KillSwitchImmediateStrategy44C69782', KILL_SWITCH_STRATEGY, 'NONE'],
-      version: [
-        'KillSwitchFlagsB2E2DD67',
-        '0354e7b74a90b366', // sha256 of the initial document, first 16 hex digits
-        'Agent Ledger kill switch: one flag per workflow autonomous lane, plus the master flag',
-        null,
-        null,
-      ],
-      deployment: [
-        'KillSwitchFlagsDeploymentEF26086B7A01E',
-        'Agent Ledger kill switch: one flag per workflow autonomous lane, plus the master flag',
-      ],
+      profile: 'KillSwitchFlagsConfigurationProfileA9FD9395',
+      strategy: 'KillSwitchImmediateStrategy44C69782',
     });
   });
 
@@ -260,6 +175,133 @@ describe('KillSwitch (stateful stack): AppConfig application, environment, profi
     ] as const) {
       stateful.hasOutput(output, { Value: { Ref: only(stateful, type)[0] } });
     }
+  });
+});
+
+describe('KillSwitch (stateful stack): flags synced with the registry, never reset', () => {
+  const [syncId, sync] = only(stateful, FLAG_SYNC_RESOURCE_TYPE);
+  const [syncFunctionId, syncFunction] = functionOf('KillSwitchSyncFunction', stateful);
+  const [frameworkId, framework] = functionOf('KillSwitchSyncProviderframeworkonEvent', stateful);
+
+  it('never writes or deploys a flag version through CloudFormation, in either stack', () => {
+    for (const template of [stateful, stateless]) {
+      template.resourceCountIs('AWS::AppConfig::HostedConfigurationVersion', 0);
+      template.resourceCountIs('AWS::AppConfig::Deployment', 0);
+    }
+  });
+
+  it('syncs through one custom resource whose only property is the sorted registered workflow IDs', () => {
+    expect(sync.Properties).toEqual({
+      ServiceToken: { 'Fn::GetAtt': [frameworkId, 'Arn'] },
+      ServiceTimeout: '300',
+      WorkflowIds: [...workflowIds].sort(),
+    });
+  });
+
+  it('runs the sync again when a workflow is registered, but not when the registry is only reordered', () => {
+    // Prepare
+    const propertiesWith = (registry: WorkflowRegistry): CfnProperties => {
+      const app = new App({ context: { ...cdkJsonContext(), ...SKIP_BUNDLING } });
+      const ledger = defineLedgerApp(app, { nag: false, registry });
+      return Template.fromStack(ledger.stateful).findResources(FLAG_SYNC_RESOURCE_TYPE);
+    };
+    const reversed = WorkflowRegistry.parse([...demoWorkflows].reverse());
+    const extended = WorkflowRegistry.parse([
+      ...demoWorkflows,
+      { workflowId: 'invoice-matching', unitOfValue: 'invoice matched' },
+    ]);
+
+    // Act
+    const same = propertiesWith(reversed);
+    const grown = propertiesWith(extended);
+
+    // Assess: the same logical ID either way (an Update of the resource, never a replacement)
+    expect(reversed.ids()).not.toEqual(workflowIds);
+    expect(same).toEqual(stateful.findResources(FLAG_SYNC_RESOURCE_TYPE));
+    expect(Object.keys(grown)).toEqual([syncId]);
+    expect(grown[syncId].Properties.WorkflowIds).toEqual([
+      'code-review',
+      'invoice-matching',
+      'support-triage',
+    ]);
+  });
+
+  it('runs once the environment, profile and strategy it writes to exist', () => {
+    expect(sync.DependsOn).toEqual(
+      expect.arrayContaining([
+        only(stateful, 'AWS::AppConfig::Environment')[0],
+        only(stateful, 'AWS::AppConfig::ConfigurationProfile')[0],
+        only(stateful, 'AWS::AppConfig::DeploymentStrategy')[0],
+      ]),
+    );
+  });
+
+  it('is served by the provider framework, which invokes the sync function', () => {
+    expect(framework.Properties).toMatchObject({
+      FunctionName: 'agent-ledger-dev-kill-switch-sync-provider',
+      Handler: 'framework.onEvent',
+      Environment: { Variables: { USER_ON_EVENT_FUNCTION_ARN: { 'Fn::GetAtt': [syncFunctionId, 'Arn'] } } },
+    });
+    expect(statementsOf('KillSwitchSyncProvider', stateful)).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({
+          Action: 'lambda:InvokeFunction',
+          Resource: expect.arrayContaining([{ 'Fn::GetAtt': [syncFunctionId, 'Arn'] }]),
+        }),
+      ]),
+    );
+  });
+
+  it('gives the framework function a role without managed policies and logs kept 90 days', () => {
+    // Act
+    const roleId = framework.Properties.Role['Fn::GetAtt'][0];
+    const role = stateful.findResources('AWS::IAM::Role')[roleId];
+    const logGroupId = framework.Properties.LoggingConfig.LogGroup.Ref;
+    const logGroup = stateful.findResources('AWS::Logs::LogGroup')[logGroupId];
+
+    // Assess
+    expect(role?.Properties.ManagedPolicyArns).toBeUndefined();
+    expect(logGroup?.Properties.RetentionInDays).toBe(90);
+    expect(framework.Properties.LoggingConfig.LogFormat).toBe('JSON');
+  });
+
+  it('configures the sync function with the kill switch and the strategy, outside any API timeout', () => {
+    expect(variablesOf('KillSwitchSyncFunction', stateful)).toEqual({
+      KILL_SWITCH_APPLICATION_ID: { Ref: only(stateful, 'AWS::AppConfig::Application')[0] },
+      KILL_SWITCH_ENVIRONMENT_ID: { Ref: only(stateful, 'AWS::AppConfig::Environment')[0] },
+      KILL_SWITCH_PROFILE_ID: { Ref: only(stateful, 'AWS::AppConfig::ConfigurationProfile')[0] },
+      KILL_SWITCH_STRATEGY_ID: { Ref: only(stateful, 'AWS::AppConfig::DeploymentStrategy')[0] },
+      FLAG_POLL_SECONDS: '15',
+    });
+    // Up to 20 s waiting for the deployment, plus the reads and writes before it
+    expect(syncFunction.Properties.Timeout).toBe(60);
+  });
+
+  it('lets the sync function create and deploy versions of this profile only, with the kill-switch strategy only', () => {
+    const actions = statementsOf('KillSwitchSync', stateful).flatMap((statement) =>
+      asArray<string>(statement.Action),
+    );
+    expect(actions.filter((action) => !/^(appconfig|logs|xray):/.test(action))).toEqual([]);
+    const application = 'application/<Application>';
+    const environment = `${application}/environment/<Environment>`;
+    const profile = `${application}/configurationprofile/<FlagsConfigurationProfile>`;
+    expect(appConfigGrants('KillSwitchSync', stateful)).toEqual({
+      'appconfig:ListHostedConfigurationVersions': [application, profile].sort(),
+      'appconfig:CreateHostedConfigurationVersion': [application, profile].sort(),
+      'appconfig:GetHostedConfigurationVersion': [
+        application,
+        profile,
+        `${profile}/hostedconfigurationversion/*`,
+      ].sort(),
+      'appconfig:StartDeployment': [
+        application,
+        environment,
+        profile,
+        'deploymentstrategy/<ImmediateStrategy>',
+      ].sort(),
+      'appconfig:ListDeployments': [application, environment].sort(),
+      'appconfig:GetDeployment': [application, environment, `${environment}/deployment/*`].sort(),
+    });
   });
 });
 

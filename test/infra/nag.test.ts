@@ -71,7 +71,8 @@ describe('cdk-nag on the whole app', () => {
               /Resource::arn:.*\/hostedconfigurationversion\/\*/,
               'Resource::<kill-switch profile>/hostedconfigurationversion/*',
             )
-            .replace(/Resource::arn:.*\/deployment\/\*/, 'Resource::<kill-switch environment>/deployment/*'),
+            .replace(/Resource::arn:.*\/deployment\/\*/, 'Resource::<kill-switch environment>/deployment/*')
+            .replace(/Resource::<KillSwitchSyncFunction[0-9A-F]{8}\.Arn>:\*/, 'Resource::<sync function>:*'),
           at: construct.node.path.replace(/^AgentLedger-dev-/, ''),
           reason,
         })),
@@ -110,6 +111,15 @@ describe('cdk-nag on the whole app', () => {
           `AwsSolutions-IAM5[Resource::<kill-switch profile>/hostedconfigurationversion/*] @ Stateless/${fn}/Role/DefaultPolicy`,
           `AwsSolutions-IAM5[Resource::<kill-switch environment>/deployment/*] @ Stateless/${fn}/Role/DefaultPolicy`,
         ]),
+        // Its flags, synced with the registry by a custom resource (test/infra/kill-switch.test.ts)
+        'AwsSolutions-IAM5[Resource::*] @ Stateful/KillSwitch/Sync/Role/DefaultPolicy',
+        'AwsSolutions-IAM5[Resource::<kill-switch profile>/hostedconfigurationversion/*] @ Stateful/KillSwitch/Sync/Role/DefaultPolicy',
+        'AwsSolutions-IAM5[Resource::<kill-switch environment>/deployment/*] @ Stateful/KillSwitch/Sync/Role/DefaultPolicy',
+        'Serverless-LambdaDLQ @ Stateful/KillSwitch/Sync/Function',
+        'AwsSolutions-IAM5[Resource::<sync function>:*] @ Stateful/KillSwitch/SyncProviderRole/DefaultPolicy',
+        'Serverless-LambdaDLQ @ Stateful/KillSwitch/SyncProvider/framework-onEvent',
+        'Serverless-LambdaDefaultMemorySize @ Stateful/KillSwitch/SyncProvider/framework-onEvent',
+        'Serverless-LambdaTracing @ Stateful/KillSwitch/SyncProvider/framework-onEvent',
         'AwsSolutions-IAM5[Resource::*] @ Stateless/FlipRecorder/Function/Role/DefaultPolicy',
         'AwsSolutions-IAM5[Resource::<archive bucket>/raw/*] @ Stateless/FlipRecorder/Function/Role/DefaultPolicy',
         'Serverless-SQSRedrivePolicy @ Stateless/FlipRecorder/DeadLetters',
