@@ -16,6 +16,8 @@ const workflowSchema = z.object({
   workflowId: z.string().regex(WORKFLOW_ID_PATTERN, 'workflowId must match ^[a-z][a-z0-9-]{1,62}$'),
   unitOfValue: z.string().min(1),
   retentionMonths: z.union([z.literal(12), z.literal(18), z.literal(24)]).default(DEFAULT_RETENTION_MONTHS),
+  /** Drift pauses the lane only when both weeks have at least this many reviewed units (SPEC "Drift"). */
+  minReviewed: z.number().int().min(1).default(20),
 });
 export type Workflow = z.infer<typeof workflowSchema>;
 

@@ -1,0 +1,70 @@
+import { type DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import type { KpiStore } from '#lib/kpi/job.ts';
+import type { KpiRecord } from '#lib/kpi/record.ts';
+import { type PriceStore, type PriceTable, priceTableSchema } from '#lib/pricing/price-table.ts';
+
+/**
+ * KPI records (pk `KPI#<workflowId>`, sk the week) and price tables (pk `PRICES`, sk `effectiveFrom`) in
+ * the ledger table. Records are kept as JSON so they come back exactly as computed.
+ */
+export class DynamoDbKpiStore implements KpiStore, PriceStore {
+  constructor(
+    private readonly documents: DynamoDBDocumentClient,
+    private readonly tableName: string,
+  ) {}
+
+  async putRecord(record: KpiRecord, computedAt: string): Promise<void> {
+    await this.documents.send(
+      new PutCommand({
+        TableName: this.tableName,
+        Item: {
+          pk: `KPI#${record.workflowId}`,
+          sk: record.week,
+          kind: 'kpi',
+          computedAt,
+          record: JSON.stringify(record),
+        },
+      }),
+    );
+  }
+
+  async getRecord(workflowId: string, week: string): Promise<KpiRecord | undefined> {
+    const { Item } = await this.documents.send(
+      new GetCommand({
+        TableName: this.tableName,
+        Key: { pk: `KPI#${workflowId}`, sk: week },
+        ConsistentRead: true,
+      }),
+    );
+    return Item ? (JSON.parse(String(Item.record)) as KpiRecord) : undefined;
+  }
+
+  async putTable(table: PriceTable): Promise<void> {
+    await this.documents.send(
+      new PutCommand({
+        TableName: this.tableName,
+        Item: { pk: 'PRICES', sk: table.effectiveFrom, kind: 'prices', table: JSON.stringify(table) },
+      }),
+    );
+  }
+
+  async listTables(): Promise<PriceTable[]> {
+    const tables: PriceTable[] = [];
+    let startKey: Record<string, unknown> | undefined;
+    do {
+      const page = await this.documents.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          KeyConditionExpression: 'pk = :pk',
+          ExpressionAttributeValues: { ':pk': 'PRICES' },
+          ConsistentRead: true,
+          ExclusiveStartKey: startKey,
+        }),
+      );
+      for (const item of page.Items ?? [])
+        tables.push(priceTableSchema.parse(JSON.parse(String(item.table))));
+      startKey = page.LastEvaluatedKey;
+    } while (startKey);
+    return tables;
+  }
+}

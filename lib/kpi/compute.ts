@@ -1,0 +1,206 @@
+import type { LedgerEvent } from '#lib/events/schema.ts';
+import { AUDIT_FIELDS, type AuditField, missingAuditFields } from '#lib/kpi/audit.ts';
+import { quantileCont } from '#lib/kpi/quantiles.ts';
+import type { KpiRecord } from '#lib/kpi/record.ts';
+import { weekBounds } from '#lib/kpi/weeks.ts';
+import type { PriceBook } from '#lib/pricing/price-table.ts';
+
+/** An event with the instant it occurred (UTC ms) and whether it broke the kill switch. */
+export interface KpiEvent {
+  readonly event: LedgerEvent;
+  readonly occurredAtMs: number;
+  readonly killSwitchViolation?: boolean;
+}
+
+interface UnitFacts {
+  startedAtMs?: number;
+  firstEventAtMs: number;
+  /** The latest completion inside the week, if any. */
+  completedInWeekMs?: number;
+  reviewed: boolean;
+  defect: boolean;
+  escaped: boolean;
+  escalated: boolean;
+}
+
+/** USD amounts are rounded to micro-dollars, so float summation order never shows in a record. */
+const round6 = (value: number) => Math.round(value * 1e6) / 1e6;
+const ratio = (part: number, whole: number) => (whole === 0 ? null : part / whole);
+
+/**
+ * The KPI math of one workflow and week, streaming: feed every event that occurred in the week with
+ * `addWeekEvent`, and the other events of the units completed in the week (starts in earlier weeks,
+ * reviews and escalations that came later) with `addUnitHistory`; then `finish`. Memory grows with the
+ * week's units, not its events. Pure: no I/O, no clock.
+ */
+export class WeeklyKpis {
+  readonly #startMs: number;
+  readonly #endMs: number;
+  readonly #units = new Map<string, UnitFacts>();
+  #modelUsd = 0;
+  #toolUsd = 0;
+  #humanReviewUsd = 0;
+  readonly #unpricedModels = new Set<string>();
+  readonly #unpricedTools = new Set<string>();
+  #unpricedHumanReview = false;
+  #actions = 0;
+  #replayable = 0;
+  readonly #missing = Object.fromEntries(AUDIT_FIELDS.map((field) => [field, 0])) as Record<
+    AuditField,
+    number
+  >;
+  #violations = 0;
+
+  constructor(
+    readonly workflowId: string,
+    readonly week: string,
+    private readonly prices: PriceBook,
+  ) {
+    const { startMs, endMs } = weekBounds(week);
+    this.#startMs = startMs;
+    this.#endMs = endMs;
+  }
+
+  inWeek(occurredAtMs: number): boolean {
+    return occurredAtMs >= this.#startMs && occurredAtMs < this.#endMs;
+  }
+
+  /** An event of this workflow that occurred in the week: it counts for units, cost and audit. */
+  addWeekEvent(item: KpiEvent): void {
+    const { event, occurredAtMs } = item;
+    this.#addUnitFact(event, occurredAtMs);
+    if (event.type === 'action') {
+      this.#priceAction(event, occurredAtMs);
+      this.#actions++;
+      const missing = missingAuditFields(event);
+      if (missing.length === 0) this.#replayable++;
+      for (const field of missing) this.#missing[field]++;
+      if (item.killSwitchViolation) this.#violations++;
+    } else if (event.type === 'review.verdict') {
+      const table = this.prices.tableAt(occurredAtMs);
+      if (table) this.#humanReviewUsd += (event.reviewMinutes * table.humanReviewPerHour) / 60;
+      else if (event.reviewMinutes > 0) this.#unpricedHumanReview = true;
+    }
+  }
+
+  /** An event of a unit completed in the week that occurred outside the week: unit facts only. */
+  addUnitHistory(item: KpiEvent): void {
+    if (this.inWeek(item.occurredAtMs)) return; // already counted by addWeekEvent
+    this.#addUnitFact(item.event, item.occurredAtMs);
+  }
+
+  /** The units completed in the week, whose history the caller should feed in. */
+  cohortUnitIds(): string[] {
+    return [...this.#units]
+      .filter(([, facts]) => facts.completedInWeekMs !== undefined)
+      .map(([unitId]) => unitId);
+  }
+
+  finish(): KpiRecord {
+    const cohort = [...this.#units.values()].filter((facts) => facts.completedInWeekMs !== undefined);
+    const throughput = cohort.length;
+    const cycleTimes = cohort
+      .map((facts) =>
+        Math.max(
+          0,
+          ((facts.completedInWeekMs as number) - (facts.startedAtMs ?? facts.firstEventAtMs)) / 1000,
+        ),
+      )
+      .sort((a, b) => a - b);
+    const reviewed = cohort.filter((facts) => facts.reviewed);
+    const defective = reviewed.filter((facts) => facts.defect).length;
+    const escaped = cohort.filter((facts) => facts.escaped).length;
+    const escalated = cohort.filter((facts) => facts.escalated).length;
+    const cost = {
+      modelUsd: round6(this.#modelUsd),
+      toolUsd: round6(this.#toolUsd),
+      humanReviewUsd: round6(this.#humanReviewUsd),
+      totalUsd: round6(this.#modelUsd + this.#toolUsd + this.#humanReviewUsd),
+    };
+    return {
+      workflowId: this.workflowId,
+      week: this.week,
+      weekStart: new Date(this.#startMs).toISOString(),
+      weekEnd: new Date(this.#endMs).toISOString(),
+      throughput,
+      cycleTimeMedianSeconds: quantileCont(cycleTimes, 0.5) ?? null,
+      cycleTimeP90Seconds: quantileCont(cycleTimes, 0.9) ?? null,
+      reviewedUnits: reviewed.length,
+      defectiveUnits: defective,
+      defectRate: ratio(defective, reviewed.length),
+      escapedUnits: escaped,
+      escapeRate: ratio(escaped, throughput),
+      escalatedUnits: escalated,
+      escalationRate: ratio(escalated, throughput),
+      cost,
+      costPerUnitUsd: throughput === 0 ? null : round6(cost.totalUsd / throughput),
+      unpriced: {
+        models: [...this.#unpricedModels].sort(),
+        tools: [...this.#unpricedTools].sort(),
+        humanReview: this.#unpricedHumanReview,
+      },
+      actions: this.#actions,
+      replayableActions: this.#replayable,
+      auditCoverage: ratio(this.#replayable, this.#actions),
+      missingFields: { ...this.#missing },
+      killSwitchViolations: this.#violations,
+    };
+  }
+
+  #addUnitFact(event: LedgerEvent, occurredAtMs: number): void {
+    let facts = this.#units.get(event.unitId);
+    if (!facts) {
+      facts = {
+        firstEventAtMs: occurredAtMs,
+        reviewed: false,
+        defect: false,
+        escaped: false,
+        escalated: false,
+      };
+      this.#units.set(event.unitId, facts);
+    }
+    facts.firstEventAtMs = Math.min(facts.firstEventAtMs, occurredAtMs);
+    switch (event.type) {
+      case 'unit.started':
+        facts.startedAtMs = Math.min(facts.startedAtMs ?? occurredAtMs, occurredAtMs);
+        break;
+      case 'unit.completed':
+        if (this.inWeek(occurredAtMs))
+          facts.completedInWeekMs = Math.max(facts.completedInWeekMs ?? occurredAtMs, occurredAtMs);
+        break;
+      case 'unit.escalated':
+        facts.escalated = true;
+        break;
+      case 'review.verdict':
+        facts.reviewed = true;
+        if (event.verdict === 'defect') {
+          facts.defect = true;
+          if (event.escaped) facts.escaped = true;
+        }
+        break;
+    }
+  }
+
+  #priceAction(action: Extract<LedgerEvent, { type: 'action' }>, occurredAtMs: number): void {
+    const table = this.prices.tableAt(occurredAtMs);
+    if (action.usage) {
+      const key = `${action.model?.provider ?? 'unknown'}/${action.model?.name ?? 'unknown'}`;
+      const price = table?.models[key];
+      if (price) {
+        const { inputTokens, outputTokens, cachedInputTokens = 0 } = action.usage;
+        this.#modelUsd +=
+          (inputTokens * price.inputPerMillion +
+            outputTokens * price.outputPerMillion +
+            cachedInputTokens * (price.cachedInputPerMillion ?? price.inputPerMillion)) /
+          1e6;
+      } else {
+        this.#unpricedModels.add(key);
+      }
+    }
+    for (const call of action.toolCalls ?? []) {
+      const price = table?.tools[call.name];
+      if (price) this.#toolUsd += price.perCall;
+      else this.#unpricedTools.add(call.name);
+    }
+  }
+}

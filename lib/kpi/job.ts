@@ -1,0 +1,87 @@
+import { costPerUnitKey, costPerUnitParquet } from '#lib/finance/cost-per-unit.ts';
+import { type KpiEvent, WeeklyKpis } from '#lib/kpi/compute.ts';
+import type { KpiRecord } from '#lib/kpi/record.ts';
+import { weekBounds } from '#lib/kpi/weeks.ts';
+import type { EventIndex, EventQuery, StoredEvent } from '#lib/ports.ts';
+import { PriceBook, type PriceStore } from '#lib/pricing/price-table.ts';
+import { mapWithConcurrency } from '#lib/util/concurrency.ts';
+
+export interface KpiStore {
+  putRecord(record: KpiRecord, computedAt: string): Promise<void>;
+  getRecord(workflowId: string, week: string): Promise<KpiRecord | undefined>;
+}
+
+/** The reports bucket (finance Parquet, governance reports). */
+export interface ReportStore {
+  putObject(key: string, body: Uint8Array, contentType: string): Promise<void>;
+}
+
+export interface KpiJobDependencies {
+  readonly index: EventIndex;
+  readonly prices: PriceStore;
+  readonly kpis: KpiStore;
+  readonly reports: ReportStore;
+  readonly clock: () => Date;
+}
+
+const HISTORY_CONCURRENCY = 16;
+const END_OF_TIME_MS = Date.UTC(9999, 0, 1);
+
+/**
+ * Computes one workflow's KPIs for one week, stores the record and writes the finance Parquet. It reads
+ * only what the week needs: the events that occurred in the week (the time index), then the history of
+ * the units completed in the week (the per-unit index), so its cost grows with the week's events and
+ * units, not with the ledger. Running it again over the same events gives the same record.
+ */
+export async function runKpiJob(
+  workflowId: string,
+  week: string,
+  deps: KpiJobDependencies,
+): Promise<KpiRecord> {
+  const { startMs, endMs } = weekBounds(week);
+  const nowSeconds = Math.floor(deps.clock().getTime() / 1000);
+  const kpis = new WeeklyKpis(workflowId, week, new PriceBook(await deps.prices.listTables()));
+
+  await forEachEvent(
+    deps.index,
+    { workflowId, fromMs: startMs, toMs: endMs, limit: 1000, nowSeconds },
+    (stored) => kpis.addWeekEvent(toKpiEvent(stored)),
+  );
+  await mapWithConcurrency(kpis.cohortUnitIds(), HISTORY_CONCURRENCY, (unitId) =>
+    forEachEvent(
+      deps.index,
+      { workflowId, unitId, fromMs: 0, toMs: END_OF_TIME_MS, limit: 1000, nowSeconds },
+      (stored) => kpis.addUnitHistory(toKpiEvent(stored)),
+    ),
+  );
+
+  const record = kpis.finish();
+  await deps.kpis.putRecord(record, deps.clock().toISOString());
+  await deps.reports.putObject(
+    costPerUnitKey(week, workflowId),
+    costPerUnitParquet([record]),
+    'application/vnd.apache.parquet',
+  );
+  return record;
+}
+
+function toKpiEvent(stored: StoredEvent): KpiEvent {
+  return {
+    event: stored.event,
+    occurredAtMs: stored.occurredAtMs,
+    ...(stored.killSwitchViolation ? { killSwitchViolation: true } : {}),
+  };
+}
+
+async function forEachEvent(
+  index: EventIndex,
+  query: EventQuery,
+  visit: (stored: StoredEvent) => void,
+): Promise<void> {
+  let after: string | undefined;
+  do {
+    const page = await index.query({ ...query, ...(after ? { after } : {}) });
+    for (const stored of page.items) visit(stored);
+    after = page.after;
+  } while (after);
+}
