@@ -18,6 +18,7 @@ export const LOCAL_REGION = 'us-east-1';
 export const LOCAL_CREDENTIALS = { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' } as const;
 export const LOCAL_TABLE_NAME = 'agent-ledger-local';
 export const LOCAL_ARCHIVE_BUCKET = 'agent-ledger-archive-local';
+export const LOCAL_REPORTS_BUCKET = 'agent-ledger-reports-local';
 
 export class SettingsError extends Error {
   override name = 'SettingsError';
@@ -59,6 +60,7 @@ export function handlerEnvironment(settings: LocalSettings): Record<string, stri
   return {
     LEDGER_TABLE_NAME: LOCAL_TABLE_NAME,
     ARCHIVE_BUCKET_NAME: LOCAL_ARCHIVE_BUCKET,
+    REPORTS_BUCKET_NAME: LOCAL_REPORTS_BUCKET,
     ACTOR_HASH_KEY_FILE: resolve(settings.dataDir, 'actor-hash-key'),
     AWS_ENDPOINT_URL_DYNAMODB: endpoints.dynamodb,
     AWS_ENDPOINT_URL_S3: endpoints.s3,

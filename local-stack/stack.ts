@@ -19,6 +19,7 @@ import {
   endpointsFor,
   handlerEnvironment,
   LOCAL_ARCHIVE_BUCKET,
+  LOCAL_REPORTS_BUCKET,
   LOCAL_TABLE_NAME,
   type LocalSettings,
 } from './settings.ts';
@@ -58,7 +59,7 @@ export async function startLocalStack(
     log('starting DynamoDB Local and the S3 server…');
     const [dynamodb, s3] = await Promise.allSettled([
       startDynamoDbLocal(settings),
-      startS3Server(settings, [LOCAL_ARCHIVE_BUCKET]),
+      startS3Server(settings, [LOCAL_ARCHIVE_BUCKET, LOCAL_REPORTS_BUCKET]),
     ]);
     for (const started of [dynamodb, s3]) if (started.status === 'fulfilled') children.push(started.value);
     for (const started of [dynamodb, s3]) if (started.status === 'rejected') throw started.reason;
@@ -91,13 +92,14 @@ export async function startLocalStack(
     await ensureDevToken(devTokenFile, new DynamoDbAccessStore(makeDocumentClient(client), LOCAL_TABLE_NAME));
 
     // Imported only now: each handler module wires itself from the environment set above, as on Lambda.
-    const [ingest, readEvents, healthz, authorizer, autonomy, flipRecorder] = await Promise.all([
+    const [ingest, readEvents, healthz, authorizer, autonomy, flipRecorder, kpis] = await Promise.all([
       import('#functions/ingest/handler.ts'),
       import('#functions/read-events/handler.ts'),
       import('#functions/healthz/handler.ts'),
       import('#functions/token-authorizer/handler.ts'),
       import('#functions/autonomy/handler.ts'),
       import('#functions/flip-recorder/handler.ts'),
+      import('#functions/kpis/handler.ts'),
     ]);
     recordDeployment = async (event) => {
       const requestId = randomUUID();
@@ -126,6 +128,13 @@ export async function startLocalStack(
           resource: '/v1/workflows/{workflowId}/events',
           functionName: 'read-events',
           handler: readEvents.handler,
+          authorized: true,
+        },
+        {
+          method: 'GET',
+          resource: '/v1/workflows/{workflowId}/kpis',
+          functionName: 'kpis',
+          handler: kpis.handler,
           authorized: true,
         },
         {

@@ -4,6 +4,7 @@ import { WorkflowNotAllowedError } from '#lib/auth/caller.ts';
 import { InvalidRequestError, UnknownWorkflowError } from '#lib/errors.ts';
 import { MAX_BODY_BYTES } from '#lib/events/schema.ts';
 import type { ValidationIssue } from '#lib/events/validate.ts';
+import { KpisNotComputedError } from '#lib/kpi/read-kpis.ts';
 import { logger } from './powertools.ts';
 
 /** An HTTP answer decided in the handler layer (auth, media type, size, routing). */
@@ -48,7 +49,9 @@ export function toErrorResponse(error: unknown): APIGatewayProxyResult {
     return json(400, errorBody('invalid_request', error.message, error.issues));
   }
   if (error instanceof WorkflowNotAllowedError) return json(403, errorBody('forbidden', error.message));
-  if (error instanceof UnknownWorkflowError) return json(404, errorBody('not_found', error.message));
+  if (error instanceof UnknownWorkflowError || error instanceof KpisNotComputedError) {
+    return json(404, errorBody('not_found', error.message));
+  }
   if (error instanceof HttpError) return json(error.statusCode, errorBody(error.code, error.message));
   // Log the error's name and message only: stack frames are fine, but never the request it came from.
   logger.error('request failed', { error: error instanceof Error ? error : String(error) });

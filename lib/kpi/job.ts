@@ -1,7 +1,7 @@
 import { costPerUnitKey, costPerUnitParquet } from '#lib/finance/cost-per-unit.ts';
 import { type KpiEvent, WeeklyKpis } from '#lib/kpi/compute.ts';
 import type { KpiRecord } from '#lib/kpi/record.ts';
-import { weekBounds } from '#lib/kpi/weeks.ts';
+import { lastCompleteWeek, shiftWeek, weekBounds } from '#lib/kpi/weeks.ts';
 import type { EventIndex, EventQuery, StoredEvent } from '#lib/ports.ts';
 import { PriceBook, type PriceStore } from '#lib/pricing/price-table.ts';
 import { mapWithConcurrency } from '#lib/util/concurrency.ts';
@@ -84,4 +84,24 @@ async function forEachEvent(
     for (const stored of page.items) visit(stored);
     after = page.after;
   } while (after);
+}
+
+/** What a scheduled run asks for: one week, the last complete week, or a recompute of the last n. */
+export interface KpiJobRequest {
+  readonly week?: string;
+  readonly recomputeWeeks?: number;
+}
+
+/**
+ * The weeks a run computes. The weekly schedule computes the week that just ended; the daily one
+ * recomputes the last 4, so reviews that arrive late reach the weeks their units completed in.
+ */
+export function weeksToCompute(request: KpiJobRequest, nowMs: number): string[] {
+  if (request.week) {
+    weekBounds(request.week);
+    return [request.week];
+  }
+  const last = lastCompleteWeek(nowMs);
+  const count = Math.max(1, Math.min(request.recomputeWeeks ?? 1, 12));
+  return Array.from({ length: count }, (_, i) => shiftWeek(last, -(count - 1 - i)));
 }
