@@ -1,6 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { ACCESS_HELP, accessCommand } from './commands/access.ts';
+import { JOBS_HELP, jobsCommand } from './commands/jobs.ts';
 import { drillCommand, KILL_SWITCH_HELP, killSwitchCommand } from './commands/kill-switch.ts';
+import { PRICES_HELP, pricesCommand } from './commands/prices.ts';
+import { QUERY_HELP, queryCommand } from './commands/query.ts';
 import { TOKENS_HELP, tokensCommand } from './commands/tokens.ts';
 import { CliError } from './errors.ts';
 
@@ -11,6 +14,9 @@ Commands:
   access grant|revoke|show    workflows an IAM role may touch (SigV4 callers)
   kill-switch off|on|status   the autonomous lane of each workflow
   drill <workflowId>          prove the kill switch works, and record how fast
+  prices import|list          the price table behind cost per unit
+  jobs kpi|drift              run the weekly KPI and drift jobs now
+  query "<SQL>"               finance SQL over the cost-per-unit reports
 
 Every command acts on the local stack (\`npm start\`, found through LEDGER_DATA_DIR, default .local/)
 unless given --stage <name>, which targets the deployed stage with your AWS credentials.
@@ -19,7 +25,13 @@ ${TOKENS_HELP}
 
 ${ACCESS_HELP}
 
-${KILL_SWITCH_HELP}`;
+${KILL_SWITCH_HELP}
+
+${PRICES_HELP}
+
+${JOBS_HELP}
+
+${QUERY_HELP}`;
 
 export async function run(argv: string[], print: (line: string) => void = console.log): Promise<number> {
   const [command, ...rest] = argv;
@@ -36,6 +48,15 @@ export async function run(argv: string[], print: (line: string) => void = consol
         return 0;
       case 'drill':
         await drillCommand(rest, print);
+        return 0;
+      case 'prices':
+        await pricesCommand(rest, print);
+        return 0;
+      case 'jobs':
+        await jobsCommand(rest, print);
+        return 0;
+      case 'query':
+        await queryCommand(rest, print);
         return 0;
       case undefined:
       case 'help':

@@ -5,6 +5,7 @@ import { AppConfigClient } from '@aws-sdk/client-appconfig';
 import { AppConfigDataClient } from '@aws-sdk/client-appconfigdata';
 import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { S3Client } from '@aws-sdk/client-s3';
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { AppConfigDataFlagReader, AppConfigFlagWriter } from '#lib/adapters/appconfig-flags.ts';
 import { locateKillSwitch } from '#lib/adapters/appconfig-locate.ts';
@@ -13,7 +14,13 @@ import { DynamoDbAccessStore } from '#lib/adapters/dynamodb-access-store.ts';
 import { DynamoDbDrillStore } from '#lib/adapters/dynamodb-drill-store.ts';
 import { normalizeIamPrincipal } from '#lib/auth/tokens.ts';
 import { LOCAL_ENVIRONMENT } from '#lib/kill-switch/names.ts';
-import { LOCAL_CREDENTIALS, LOCAL_REGION, LOCAL_TABLE_NAME, localSettings } from '#local-stack/settings.ts';
+import {
+  LOCAL_CREDENTIALS,
+  LOCAL_REGION,
+  LOCAL_REPORTS_BUCKET,
+  LOCAL_TABLE_NAME,
+  localSettings,
+} from '#local-stack/settings.ts';
 import { CliError } from './errors.ts';
 
 /**
@@ -32,6 +39,12 @@ export interface Target {
   api(tokenOption: string | undefined): Promise<{ url: string; token: string }>;
   /** Who is acting, for the flag's `changedBy`. */
   whoAmI(): Promise<string>;
+  /** The reports bucket (finance Parquet) and a client for it. */
+  reports(): Promise<{ s3: S3Client; bucket: string }>;
+  /** The SNS topic drift pauses are announced on (cloud only; locally they are printed). */
+  driftTopic(): Promise<string>;
+  /** For `query` on a stage: the Athena workgroup and Glue database to run in. */
+  athena(): Promise<{ workgroup: string; database: string }>;
 }
 
 export interface KillSwitchAccess {
@@ -54,7 +67,7 @@ export async function resolveTarget(stage: string | undefined): Promise<Target> 
 function localTarget(): Target {
   const settings = localSettings();
   const file = join(settings.dataDir, 'endpoints.json');
-  let endpoints: { api?: string; dynamodb?: string; appconfig?: string };
+  let endpoints: { api?: string; dynamodb?: string; appconfig?: string; s3?: string };
   try {
     endpoints = JSON.parse(readFileSync(file, 'utf8'));
   } catch {
@@ -62,7 +75,7 @@ function localTarget(): Target {
       `no local stack found (${file} is missing); start it with \`npm start\`, or pass --stage <name> for a deployed stage`,
     );
   }
-  if (!endpoints.dynamodb || !endpoints.api || !endpoints.appconfig) {
+  if (!endpoints.dynamodb || !endpoints.api || !endpoints.appconfig || !endpoints.s3) {
     throw new CliError(`${file} lacks an endpoint; restart the local stack`);
   }
   const local = { region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS, maxAttempts: 2 };
@@ -91,6 +104,22 @@ function localTarget(): Target {
       token: tokenOption ?? readFileSync(join(settings.dataDir, 'dev-token'), 'utf8').trim(),
     }),
     whoAmI: async () => `${userInfo().username}@${hostname()}`,
+    reports: async () => ({
+      s3: new S3Client({
+        ...local,
+        endpoint: endpoints.s3,
+        forcePathStyle: true,
+        requestChecksumCalculation: 'WHEN_REQUIRED',
+        responseChecksumValidation: 'WHEN_REQUIRED',
+      }),
+      bucket: LOCAL_REPORTS_BUCKET,
+    }),
+    athena: async () => {
+      throw new CliError('the local stack has no Athena: `agent-ledger query` runs DuckDB locally');
+    },
+    driftTopic: async () => {
+      throw new CliError('the local stack has no SNS: drift notifications are printed');
+    },
   };
 }
 
@@ -145,6 +174,18 @@ async function stageTarget(stage: string): Promise<Target> {
     whoAmI: async () => {
       const identity = await new STSClient({}).send(new GetCallerIdentityCommand({}));
       return normalizeIamPrincipal(identity.Arn ?? 'unknown');
+    },
+    reports: async () => ({ s3: new S3Client({}), bucket: required('ReportsBucketName') }),
+    athena: async () => {
+      const all = { ...outputs, ...(await stackOutputs(statelessStackName(stage), stage)) };
+      return {
+        workgroup: required('AthenaWorkgroup', stackName, all),
+        database: required('GlueDatabase', stackName, all),
+      };
+    },
+    driftTopic: async () => {
+      const all = { ...outputs, ...(await stackOutputs(statelessStackName(stage), stage)) };
+      return required('DriftTopicArn', stackName, all);
     },
   };
 }

@@ -1,0 +1,110 @@
+import { parseArgs } from 'node:util';
+import { SNSClient } from '@aws-sdk/client-sns';
+import { makeDocumentClient } from '#lib/adapters/aws-clients.ts';
+import { DynamoDbEventIndex } from '#lib/adapters/dynamodb-event-index.ts';
+import { S3ReportStore } from '#lib/adapters/s3-report-store.ts';
+import { SnsNotifier } from '#lib/adapters/sns-notifier.ts';
+import { type Notifier, runDriftJob } from '#lib/drift/job.ts';
+import { runKpiJob, weeksToCompute } from '#lib/kpi/job.ts';
+import type { KpiRecord } from '#lib/kpi/record.ts';
+import { InvalidWeekError } from '#lib/kpi/weeks.ts';
+import { defaultRegistry } from '#lib/registry/workflows.ts';
+import { UsageError } from '../errors.ts';
+import { explainTargetFailure, resolveTarget } from '../target.ts';
+import { priceStore } from './prices.ts';
+
+export const JOBS_HELP = `agent-ledger jobs — run the scheduled jobs now (the same code the cloud schedules run)
+
+  agent-ledger jobs kpi [--week YYYY-Www] [--workflow <id>] [--stage <name>]
+  agent-ledger jobs drift [--week YYYY-Www] [--stage <name>]
+
+Without --week: the last complete ISO week (Monday 00:00 UTC to Monday 00:00 UTC).`;
+
+const options = {
+  week: { type: 'string' },
+  workflow: { type: 'string' },
+  stage: { type: 'string' },
+} as const;
+const pct = (value: number | null) => (value === null ? 'n/a' : `${(value * 100).toFixed(1)}%`);
+const usd = (value: number | null) => (value === null ? 'n/a' : `$${value.toFixed(4)}`);
+
+export async function jobsCommand(args: string[], print: (line: string) => void): Promise<void> {
+  const [job, ...rest] = args;
+  const { values, positionals } = parseArgs({ args: rest, allowPositionals: true, options });
+  if (positionals.length > 0) throw new UsageError(`jobs ${job} takes no arguments, got '${positionals[0]}'`);
+  let weeks: string[];
+  try {
+    weeks = weeksToCompute(values.week ? { week: values.week } : {}, Date.now());
+  } catch (error) {
+    if (error instanceof InvalidWeekError) throw new UsageError(error.message);
+    throw error;
+  }
+  if (values.workflow && !defaultRegistry.get(values.workflow)) {
+    throw new UsageError(
+      `unknown workflow ${values.workflow}; registered: ${defaultRegistry.ids().join(', ')}`,
+    );
+  }
+
+  if (job === 'kpi') {
+    const target = await resolveTarget(values.stage);
+    const documents = makeDocumentClient(target.dynamodb);
+    const store = priceStore(target);
+    const { s3, bucket } = await target.reports();
+    const deps = {
+      index: new DynamoDbEventIndex(documents, target.tableName),
+      prices: store,
+      kpis: store,
+      reports: new S3ReportStore(s3, bucket),
+      clock: () => new Date(),
+    };
+    for (const week of weeks) {
+      for (const workflowId of values.workflow ? [values.workflow] : defaultRegistry.ids()) {
+        const started = Date.now();
+        const record = await runKpiJob(workflowId, week, deps).catch((error) =>
+          explainTargetFailure(error, target),
+        );
+        print(`${summary(record)}  (${Date.now() - started} ms)`);
+      }
+    }
+    print(
+      `Stored in ${target.description}; read them at GET /v1/workflows/<id>/kpis?week=${weeks.at(-1)} or with agent-ledger query.`,
+    );
+    return;
+  }
+
+  if (job === 'drift') {
+    const target = await resolveTarget(values.stage);
+    const { writer } = await target.killSwitch().catch((error) => explainTargetFailure(error, target));
+    const notifier: Notifier = target.isLocal
+      ? {
+          publish: async (subject, message) =>
+            print(`NOTIFY ${subject}\n  ${message.replace(/\n/g, '\n  ')}`),
+        }
+      : new SnsNotifier(new SNSClient({}), await target.driftTopic());
+    const outcomes = await runDriftJob(values.week, {
+      kpis: priceStore(target),
+      flags: writer,
+      notifier,
+      registry: defaultRegistry,
+      clock: () => new Date(),
+    }).catch((error) => explainTargetFailure(error, target));
+    for (const outcome of outcomes)
+      print(`${outcome.workflowId} ${outcome.week}: ${outcome.action} — ${outcome.reason}`);
+    return;
+  }
+  throw new UsageError(job ? `unknown job '${job}'\n\n${JOBS_HELP}` : JOBS_HELP);
+}
+
+function summary(record: KpiRecord): string {
+  const unpriced = [...record.unpriced.models, ...record.unpriced.tools];
+  return [
+    `${record.workflowId} ${record.week}:`,
+    `throughput ${record.throughput},`,
+    `cost/unit ${usd(record.costPerUnitUsd)} (total ${usd(record.cost.totalUsd)}),`,
+    `defect rate ${pct(record.defectRate)} of ${record.reviewedUnits} reviewed,`,
+    `audit coverage ${pct(record.auditCoverage)}`,
+    unpriced.length > 0 ? `— UNPRICED: ${unpriced.join(', ')}` : '',
+  ]
+    .filter(Boolean)
+    .join(' ');
+}

@@ -1,0 +1,80 @@
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { GetObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
+import { DuckDBInstance } from '@duckdb/node-api';
+import { COST_PER_UNIT_PREFIX } from '#lib/finance/cost-per-unit.ts';
+
+export type QueryRow = Record<string, string | number | boolean | null>;
+
+export class NoReportsError extends Error {
+  override name = 'NoReportsError';
+}
+
+/**
+ * Runs finance SQL locally the way Athena runs it in the cloud: DuckDB over the same Parquet objects, with
+ * `cost_per_unit` as a view whose `week` and `workflow` columns come from the Hive-style paths. DuckDB's
+ * network extensions are not available offline, so the objects are copied from the S3 server first.
+ */
+export async function queryCostPerUnit(
+  sql: string,
+  source: { s3: S3Client; bucket: string },
+): Promise<QueryRow[]> {
+  const dir = mkdtempSync(join(tmpdir(), 'agent-ledger-query-'));
+  try {
+    const keys = await listKeys(source, COST_PER_UNIT_PREFIX);
+    if (keys.length === 0) {
+      throw new NoReportsError(
+        'no cost-per-unit reports yet: run `agent-ledger jobs kpi` to compute a week first',
+      );
+    }
+    await Promise.all(
+      keys.map(async (key) => {
+        const object = await source.s3.send(new GetObjectCommand({ Bucket: source.bucket, Key: key }));
+        const file = join(dir, key);
+        mkdirSync(dirname(file), { recursive: true });
+        writeFileSync(file, await (object.Body?.transformToByteArray() ?? new Uint8Array()));
+      }),
+    );
+    const instance = await DuckDBInstance.create(':memory:');
+    const connection = await instance.connect();
+    try {
+      const files = join(dir, COST_PER_UNIT_PREFIX, '**', '*.parquet').replaceAll("'", "''");
+      await connection.run(
+        `CREATE VIEW cost_per_unit AS SELECT * FROM read_parquet('${files}', hive_partitioning = true, hive_types_autocast = false, union_by_name = true)`,
+      );
+      const result = await connection.runAndReadAll(sql);
+      return result
+        .getRowObjects()
+        .map((row) =>
+          Object.fromEntries(Object.entries(row).map(([column, value]) => [column, plain(value)])),
+        );
+    } finally {
+      connection.closeSync();
+      instance.closeSync();
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** DuckDB hands BIGINTs back as bigint; JSON and people want numbers. */
+function plain(value: unknown): string | number | boolean | null {
+  if (value === null || value === undefined) return null;
+  if (typeof value === 'bigint') return Number(value);
+  if (typeof value === 'number' || typeof value === 'string' || typeof value === 'boolean') return value;
+  return String(value);
+}
+
+async function listKeys(source: { s3: S3Client; bucket: string }, prefix: string): Promise<string[]> {
+  const keys: string[] = [];
+  let token: string | undefined;
+  do {
+    const page = await source.s3.send(
+      new ListObjectsV2Command({ Bucket: source.bucket, Prefix: prefix, ContinuationToken: token }),
+    );
+    for (const object of page.Contents ?? []) if (object.Key?.endsWith('.parquet')) keys.push(object.Key);
+    token = page.NextContinuationToken;
+  } while (token);
+  return keys;
+}
