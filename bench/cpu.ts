@@ -36,6 +36,7 @@ export async function measureUseCaseCpu(batches: readonly BenchBatch[], warmup =
         return { status: 'written' as const };
       }),
     query: async () => ({ items: [] }),
+    forEachInRange: async () => {},
   };
   const archive: EventArchive = {
     putBatch: async (_key, events) => {

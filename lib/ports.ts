@@ -34,6 +34,14 @@ export interface EventIndex {
   /** Writes each event unless its key is already taken; the first write of a key always stands. */
   putIfAbsent(events: readonly StoredEvent[]): Promise<PutOutcome[]>;
   query(query: EventQuery): Promise<EventPage>;
+  /**
+   * Visits every live event of a workflow that occurred in [fromMs, toMs), in a fixed order that is not
+   * time order: the bulk read for jobs, without the merge a time-ordered page needs.
+   */
+  forEachInRange(
+    range: { workflowId: string; fromMs: number; toMs: number; nowSeconds: number },
+    visit: (stored: StoredEvent) => void,
+  ): Promise<void>;
 }
 
 export interface EventQuery {

@@ -42,10 +42,8 @@ export async function runKpiJob(
   const nowSeconds = Math.floor(deps.clock().getTime() / 1000);
   const kpis = new WeeklyKpis(workflowId, week, new PriceBook(await deps.prices.listTables()));
 
-  await forEachEvent(
-    deps.index,
-    { workflowId, fromMs: startMs, toMs: endMs, limit: 1000, nowSeconds },
-    (stored) => kpis.addWeekEvent(toKpiEvent(stored)),
+  await deps.index.forEachInRange({ workflowId, fromMs: startMs, toMs: endMs, nowSeconds }, (stored) =>
+    kpis.addWeekEvent(toKpiEvent(stored)),
   );
   await mapWithConcurrency(kpis.cohortUnitIds(), HISTORY_CONCURRENCY, (unitId) =>
     forEachEvent(

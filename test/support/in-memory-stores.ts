@@ -29,6 +29,22 @@ export class InMemoryEventIndex implements EventIndex {
     });
   }
 
+  async forEachInRange(
+    range: { workflowId: string; fromMs: number; toMs: number; nowSeconds: number },
+    visit: (stored: StoredEvent) => void,
+  ): Promise<void> {
+    for (const stored of this.items.values()) {
+      const { event, occurredAtMs } = stored;
+      if (
+        event.workflowId === range.workflowId &&
+        occurredAtMs >= range.fromMs &&
+        occurredAtMs < range.toMs
+      ) {
+        visit(stored);
+      }
+    }
+  }
+
   async query(query: EventQuery): Promise<EventPage> {
     const items = [...this.items.values()]
       .filter(
