@@ -26,16 +26,18 @@ export function defineLedgerApp(app: App, options: LedgerAppOptions = {}): Ledge
   const prefix = `AgentLedger-${config.stage}`;
 
   const stateful = new StatefulStack(app, `${prefix}-Stateful`, {
-    description: `Agent Ledger (${config.stage}): ledger table, event archive, actor-hash key, kill switch`,
+    description: `Agent Ledger (${config.stage}): ledger table, event archive, actor-hash key, kill switch, finance reports, drift topic`,
     terminationProtection: config.stage === 'prod',
     stage: config.stage,
     workflowIds,
   });
   const stateless = new StatelessStack(app, `${prefix}-Stateless`, {
-    description: `Agent Ledger (${config.stage}): ingest, read and kill-switch API, flip recorder`,
+    description: `Agent Ledger (${config.stage}): ingest, read, KPI and kill-switch API, flip recorder, scheduled KPI and drift jobs`,
     config,
     eventStore: stateful.eventStore,
     killSwitch: stateful.killSwitch,
+    reportsBucket: stateful.finance.reportsBucket,
+    driftTopic: stateful.driftNotifications.topic,
     workflowIds,
   });
 

@@ -7,8 +7,10 @@ import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import type * as sns from 'aws-cdk-lib/aws-sns';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
-import { Construct } from 'constructs';
+import { Construct, type IConstruct } from 'constructs';
+import { COST_PER_UNIT_PREFIX } from '#lib/finance/cost-per-unit.ts';
 import { ARCHIVE_PREFIX } from '#lib/storage/archive-bucket.ts';
 import { ledgerTableDesign } from '#lib/storage/ledger-table.ts';
 import { LOCK_FILE, PROJECT_ROOT } from '../paths.ts';
@@ -216,6 +218,37 @@ export class LedgerFunction extends Construct implements iam.IGrantable {
   }
 
   /**
+   * Sets REPORTS_BUCKET_NAME; grants writing finance reports, and only those: s3:PutObject under
+   * `cost-per-unit/` of the reports bucket (the KPI job writes one Parquet object per workflow and week).
+   */
+  useReportsBucket(bucket: s3.IBucket): this {
+    this.function.addEnvironment('REPORTS_BUCKET_NAME', bucket.bucketName);
+    const reports = bucket.arnForObjects(`${COST_PER_UNIT_PREFIX}*`);
+    this.role.addToPrincipalPolicy(
+      new iam.PolicyStatement({ actions: ['s3:PutObject'], resources: [reports] }),
+    );
+    if (bucket.encryptionKey) this.allowKeyVia(bucket.encryptionKey, 's3', ['kms:GenerateDataKey']);
+    this.acknowledgeWildcard(
+      reports,
+      `The function writes one report per workflow and week, at "${COST_PER_UNIT_PREFIX}week=<week>/workflow=<id>/…" keys named by the week it computes, so "${COST_PER_UNIT_PREFIX}*" in the reports bucket is the narrowest resource that allows it; it grants PutObject only, no read, list or delete.`,
+    );
+    return this;
+  }
+
+  /**
+   * Sets DRIFT_TOPIC_ARN; grants sns:Publish on that topic only, and, for a KMS-encrypted topic, the key
+   * use SNS makes on the publisher's behalf (through SNS only).
+   */
+  useDriftTopic(topic: sns.ITopic): this {
+    this.function.addEnvironment('DRIFT_TOPIC_ARN', topic.topicArn);
+    this.role.addToPrincipalPolicy(
+      new iam.PolicyStatement({ actions: ['sns:Publish'], resources: [topic.topicArn] }),
+    );
+    if (topic.masterKey) this.allowKeyVia(topic.masterKey, 'sns', ['kms:GenerateDataKey', 'kms:Decrypt']);
+    return this;
+  }
+
+  /**
    * Sets KILL_SWITCH_APPLICATION_ID, KILL_SWITCH_ENVIRONMENT_ID and KILL_SWITCH_PROFILE_ID (plus
    * FLAG_POLL_SECONDS for `read` and `write`, and KILL_SWITCH_STRATEGY_ID for `write`), and grants exactly
    * that access to this stage's kill switch. AppConfig authorizes each action against every resource type
@@ -280,7 +313,11 @@ export class LedgerFunction extends Construct implements iam.IGrantable {
   }
 
   /** Key use only through the named service (kms:ViaService), so the function cannot decrypt anything directly. */
-  private allowKeyVia(key: kms.IKey, service: 'dynamodb' | 's3' | 'secretsmanager', actions: string[]): void {
+  private allowKeyVia(
+    key: kms.IKey,
+    service: 'dynamodb' | 's3' | 'secretsmanager' | 'sns',
+    actions: string[],
+  ): void {
     this.role.addToPrincipalPolicy(
       new iam.PolicyStatement({
         actions,
@@ -300,16 +337,23 @@ export class LedgerFunction extends Construct implements iam.IGrantable {
    */
   private acknowledgeWildcard(resourceArn: string, reason: string): void {
     const policy = this.role.node.tryFindChild('DefaultPolicy');
-    if (!policy) return;
-    const stack = Stack.of(this);
-    this.node.addValidation({
-      validate: () => {
-        const finding = flattenForNag(stack.resolve(resourceArn));
-        Validations.of(policy).acknowledge({ id: `AwsSolutions-IAM5[Resource::${finding}]`, reason });
-        return [];
-      },
-    });
+    if (policy) acknowledgeWildcardResource(policy, resourceArn, reason);
   }
+}
+
+/**
+ * Acknowledges cdk-nag's wildcard finding (AwsSolutions-IAM5) for exactly `resourceArn` on `policy` (a
+ * role's default policy or a managed policy), named the way cdk-nag names it once references resolve.
+ */
+export function acknowledgeWildcardResource(policy: IConstruct, resourceArn: string, reason: string): void {
+  const stack = Stack.of(policy);
+  policy.node.addValidation({
+    validate: () => {
+      const finding = flattenForNag(stack.resolve(resourceArn));
+      Validations.of(policy).acknowledge({ id: `AwsSolutions-IAM5[Resource::${finding}]`, reason });
+      return [];
+    },
+  });
 }
 
 /** Object keys are generated per request (`raw/retention=…/workflow=…/dt=…/<requestId>.ndjson.gz`). */

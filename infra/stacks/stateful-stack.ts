@@ -1,23 +1,28 @@
 import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
+import { DriftNotifications } from '../constructs/drift-notifications.ts';
 import { EventStore } from '../constructs/event-store.ts';
+import { Finance } from '../constructs/finance.ts';
 import { KillSwitch } from '../constructs/kill-switch.ts';
 
 export interface StatefulStackProps extends StackProps {
-  /** Names the kill switch's AppConfig environment. */
+  /** Names the kill switch's AppConfig environment, the Glue database and the Athena workgroup. */
   readonly stage: string;
-  /** The registered workflows: one kill-switch flag each. */
+  /** The registered workflows: one kill-switch flag each, and the Glue table's `workflow` partitions. */
   readonly workflowIds: readonly string[];
 }
 
 /**
- * Everything that holds data: the ledger table, the archive and its access logs, the actor-hash key, and
- * the kill switch (its hosted versions hold the flags' state). Deployed apart from the stateless stack, so
- * redeploying code and APIs can never replace data.
+ * Everything that holds data: the ledger table, the archive and its access logs, the actor-hash key, the
+ * kill switch (its hosted versions hold the flags' state), the finance reports with their Glue table and
+ * Athena workgroup, and the drift topic (operators' subscriptions). Deployed apart from the stateless
+ * stack, so redeploying code and APIs can never replace data.
  */
 export class StatefulStack extends Stack {
   public readonly eventStore: EventStore;
   public readonly killSwitch: KillSwitch;
+  public readonly finance: Finance;
+  public readonly driftNotifications: DriftNotifications;
 
   constructor(scope: Construct, id: string, props: StatefulStackProps) {
     super(scope, id, props);
@@ -27,6 +32,12 @@ export class StatefulStack extends Stack {
       stage: props.stage,
       workflowIds: props.workflowIds,
     });
+    this.finance = new Finance(this, 'Finance', {
+      stage: props.stage,
+      workflowIds: props.workflowIds,
+      accessLogBucket: this.eventStore.accessLogBucket,
+    });
+    this.driftNotifications = new DriftNotifications(this, 'DriftNotifications', { stage: props.stage });
 
     // Read by the CLI (`agent-ledger … --stage <stage>`) through CloudFormation DescribeStacks.
     new CfnOutput(this, 'LedgerTableName', {
@@ -56,6 +67,31 @@ export class StatefulStack extends Stack {
     new CfnOutput(this, 'KillSwitchStrategyId', {
       value: this.killSwitch.strategyId,
       description: 'AppConfig deployment strategy of every flip: all at once, no bake time',
+    });
+    new CfnOutput(this, 'ReportsBucketName', {
+      value: this.finance.reportsBucket.bucketName,
+      description: 'S3 bucket: weekly cost-per-unit Parquet under cost-per-unit/week=YYYY-Www/workflow=<id>/',
+    });
+    new CfnOutput(this, 'AthenaResultsBucketName', {
+      value: this.finance.athenaResultsBucket.bucketName,
+      description: 'S3 bucket: results of the finance workgroup queries, expired after 30 days',
+    });
+    new CfnOutput(this, 'GlueDatabase', {
+      value: this.finance.database.ref,
+      description: 'Glue database of the finance reports (table cost_per_unit)',
+    });
+    new CfnOutput(this, 'AthenaWorkgroup', {
+      value: this.finance.workgroup.ref,
+      description:
+        'Athena workgroup of the finance queries: enforced result location, encryption and scan limit',
+    });
+    new CfnOutput(this, 'FinanceReadPolicyArn', {
+      value: this.finance.readPolicy.managedPolicyArn,
+      description: 'IAM managed policy that allows running the finance queries: attach it to analysts',
+    });
+    new CfnOutput(this, 'DriftTopicArn', {
+      value: this.driftNotifications.topic.topicArn,
+      description: 'SNS topic: an autonomous lane was paused by drift (subscribe operators to it)',
     });
   }
 }

@@ -1,4 +1,6 @@
 import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
+import type * as s3 from 'aws-cdk-lib/aws-s3';
+import type * as sns from 'aws-cdk-lib/aws-sns';
 import type { Construct } from 'constructs';
 import { MASTER_FLAG } from '#lib/kill-switch/names.ts';
 import type { LedgerConfig } from '../config.ts';
@@ -7,6 +9,8 @@ import { FlipRecorder } from '../constructs/flip-recorder.ts';
 import { IngestApi } from '../constructs/ingest-api.ts';
 import type { KillSwitchIds } from '../constructs/kill-switch.ts';
 import { KillSwitchApi } from '../constructs/kill-switch-api.ts';
+import { KpiApi } from '../constructs/kpi-api.ts';
+import { ScheduledJobs } from '../constructs/scheduled-jobs.ts';
 
 export interface StatelessStackProps extends StackProps {
   readonly config: LedgerConfig;
@@ -14,15 +18,21 @@ export interface StatelessStackProps extends StackProps {
   readonly eventStore: EventStore;
   /** From the stateful stack: referenced, never owned, by this one. */
   readonly killSwitch: KillSwitchIds;
+  /** From the stateful stack: the finance reports the KPI job writes. */
+  readonly reportsBucket: s3.IBucket;
+  /** From the stateful stack: where the drift job notifies operators. */
+  readonly driftTopic: sns.ITopic;
   /** The registered workflows: each gets a flip policy, next to the master flag's. */
   readonly workflowIds: readonly string[];
 }
 
-/** Code and APIs: safe to redeploy, replace or destroy at any time. */
+/** Code, APIs and schedules: safe to redeploy, replace or destroy at any time. */
 export class StatelessStack extends Stack {
   public readonly ingestApi: IngestApi;
   public readonly killSwitchApi: KillSwitchApi;
   public readonly flipRecorder: FlipRecorder;
+  public readonly kpiApi: KpiApi;
+  public readonly jobs: ScheduledJobs;
 
   constructor(scope: Construct, id: string, props: StatelessStackProps) {
     super(scope, id, props);
@@ -51,6 +61,16 @@ export class StatelessStack extends Stack {
       table: eventStore.table,
       archiveBucket: eventStore.archiveBucket,
       actorHashKey: eventStore.actorHashKey,
+      killSwitch,
+    });
+
+    this.kpiApi = new KpiApi(this, 'KpiApi', { ingestApi: this.ingestApi, table: eventStore.table });
+
+    this.jobs = new ScheduledJobs(this, 'Jobs', {
+      stageName: config.stage,
+      table: eventStore.table,
+      reportsBucket: props.reportsBucket,
+      driftTopic: props.driftTopic,
       killSwitch,
     });
 

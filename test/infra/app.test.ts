@@ -111,13 +111,17 @@ describe('defineLedgerApp', () => {
       statefulTemplate.toJSON().Resources as Record<string, Record<string, unknown>>,
     );
     const dataResources = resources.filter(([, resource]) =>
-      ['AWS::DynamoDB::Table', 'AWS::S3::Bucket', 'AWS::KMS::Key', 'AWS::SecretsManager::Secret'].includes(
-        resource.Type as string,
-      ),
+      [
+        'AWS::DynamoDB::Table',
+        'AWS::S3::Bucket',
+        'AWS::KMS::Key',
+        'AWS::SecretsManager::Secret',
+        'AWS::SNS::Topic',
+      ].includes(resource.Type as string),
     );
 
-    // Assess
-    expect(dataResources).toHaveLength(5);
+    // Assess: table, archive, access logs, data key, actor-hash key; reports, Athena results; drift topic and its key
+    expect(dataResources).toHaveLength(9);
     for (const [, resource] of dataResources) {
       expect(resource).toMatchObject({ DeletionPolicy: 'Retain', UpdateReplacePolicy: 'Retain' });
     }

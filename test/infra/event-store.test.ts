@@ -12,8 +12,11 @@ import { type CfnProperties, synthesizeLedger } from './helpers.ts';
 // Prepare (once: every test reads the same synthesized stateful stack)
 const { statefulTemplate: template } = synthesizeLedger();
 
+/** The one EventStore bucket with `properties` (the stack also holds the finance buckets). */
 function bucketWith(properties: CfnProperties): [string, CfnProperties] {
-  const found = Object.entries(template.findResources('AWS::S3::Bucket', { Properties: properties }));
+  const found = Object.entries(template.findResources('AWS::S3::Bucket', { Properties: properties })).filter(
+    ([logicalId]) => logicalId.startsWith('EventStore'),
+  );
   expect(found).toHaveLength(1);
   return found[0] as [string, CfnProperties];
 }
@@ -144,12 +147,12 @@ describe('EventStore: archive bucket', () => {
     expect(logicalId).toMatch(/ArchiveBucket/);
   });
 
-  it('refuses plain HTTP and TLS below 1.2, for the archive and the access-log bucket', () => {
+  it('refuses plain HTTP and TLS below 1.2, for the archive and the access-log bucket (and every other)', () => {
     // Act
     const policies = Object.values(template.findResources('AWS::S3::BucketPolicy'));
 
-    // Assess
-    expect(policies).toHaveLength(2);
+    // Assess: plus the finance reports and Athena results buckets (test/infra/finance.test.ts)
+    expect(policies).toHaveLength(4);
     for (const policy of policies) {
       expect(policy.Properties.PolicyDocument.Statement).toEqual(
         expect.arrayContaining([

@@ -15,11 +15,13 @@ const KILL_SWITCH_ROUTES = [
   'GET /iam/v1/workflows/{workflowId}/autonomy',
   'POST /iam/v1/workflows/{workflowId}/kill-switch',
 ];
+/** Added to this API by KpiApi (test/infra/jobs.test.ts). */
+const KPI_ROUTES = ['GET /v1/workflows/{workflowId}/kpis', 'GET /iam/v1/workflows/{workflowId}/kpis'];
 
 describe('IngestApi: routes and auth', () => {
-  it('serves exactly the health check and the ledger routes, mirrored under /iam (plus the kill switch routes)', () => {
+  it('serves exactly the health check and the ledger routes, mirrored under /iam (plus the kill switch and KPI routes)', () => {
     expect([...methods.keys()].sort()).toEqual(
-      ['GET /healthz', ...TOKEN_ROUTES, ...IAM_ROUTES, ...KILL_SWITCH_ROUTES].sort(),
+      ['GET /healthz', ...TOKEN_ROUTES, ...IAM_ROUTES, ...KILL_SWITCH_ROUTES, ...KPI_ROUTES].sort(),
     );
   });
 
@@ -236,8 +238,8 @@ describe('IngestApi: functions', () => {
     // Act
     const functions = Object.entries(template.findResources('AWS::Lambda::Function'));
 
-    // Assess: these four, the kill switch's two and the flip recorder
-    expect(functions).toHaveLength(7);
+    // Assess: these four, the kill switch's two, the flip recorder, the KPI route's and the two jobs
+    expect(functions).toHaveLength(10);
     for (const [logicalId, fn] of functions) {
       expect(fn.Properties).toMatchObject({
         Runtime: 'nodejs24.x',
@@ -255,7 +257,7 @@ describe('IngestApi: functions', () => {
         },
       });
       // API Gateway's integration timeout, for every function behind the API
-      if (!logicalId.startsWith('FlipRecorder')) expect(fn.Properties.Timeout).toBeLessThan(29);
+      if (!/^(FlipRecorder|Jobs)/.test(logicalId)) expect(fn.Properties.Timeout).toBeLessThan(29);
     }
   });
 

@@ -497,7 +497,11 @@ describe('FlipRecorder: AppConfig extension at ON_DEPLOYMENT_COMPLETE', () => {
 
   it('keeps a recording that failed every retry in an encrypted, TLS-only dead-letter queue for 14 days', () => {
     // Act
-    const [queueId, queue] = only(stateless, 'AWS::SQS::Queue');
+    const queues = Object.entries(stateless.findResources('AWS::SQS::Queue')).filter(([id]) =>
+      id.startsWith('FlipRecorder'),
+    );
+    expect(queues).toHaveLength(1);
+    const [queueId, queue] = queues[0] as [string, CfnProperties];
     const [, fn] = functionOf('FlipRecorderFunction');
 
     // Assess
@@ -628,6 +632,8 @@ describe('Flip policies: who may flip which workflow', () => {
           config: readLedgerConfig(app),
           eventStore: stateful.eventStore,
           killSwitch: stateful.killSwitch,
+          reportsBucket: stateful.finance.reportsBucket,
+          driftTopic: stateful.driftNotifications.topic,
           workflowIds,
         }),
     ).toThrow(/is in account 111122223333, but .* this stack's account 444455556666/);

@@ -72,7 +72,23 @@ describe('cdk-nag on the whole app', () => {
               'Resource::<kill-switch profile>/hostedconfigurationversion/*',
             )
             .replace(/Resource::arn:.*\/deployment\/\*/, 'Resource::<kill-switch environment>/deployment/*')
-            .replace(/Resource::<KillSwitchSyncFunction[0-9A-F]{8}\.Arn>:\*/, 'Resource::<sync function>:*'),
+            .replace(/Resource::<KillSwitchSyncFunction[0-9A-F]{8}\.Arn>:\*/, 'Resource::<sync function>:*')
+            .replace(
+              /Resource::\{.*FinanceReportsBucket.*\}\/cost-per-unit\/\*/,
+              'Resource::<reports bucket>/cost-per-unit/*',
+            )
+            .replace(
+              /Resource::<FinanceReportsBucket[0-9A-F]{8}\.Arn>\/cost-per-unit\/\*/,
+              'Resource::<reports bucket>/cost-per-unit/*',
+            )
+            .replace(
+              /Resource::<FinanceAthenaResultsBucket[0-9A-F]{8}\.Arn>\/\*/,
+              'Resource::<Athena results bucket>/*',
+            )
+            .replace(
+              /Resource::<Jobs(Kpi|Drift)JobFunction[0-9A-F]{8}\.Arn>:\*/,
+              'Resource::<$1 job function>:*',
+            ),
           at: construct.node.path.replace(/^AgentLedger-dev-/, ''),
           reason,
         })),
@@ -123,6 +139,22 @@ describe('cdk-nag on the whole app', () => {
         'AwsSolutions-IAM5[Resource::*] @ Stateless/FlipRecorder/Function/Role/DefaultPolicy',
         'AwsSolutions-IAM5[Resource::<archive bucket>/raw/*] @ Stateless/FlipRecorder/Function/Role/DefaultPolicy',
         'Serverless-SQSRedrivePolicy @ Stateless/FlipRecorder/DeadLetters',
+        // Finance on Athena (test/infra/finance.test.ts)
+        'AwsSolutions-IAM5[Resource::<reports bucket>/cost-per-unit/*] @ Stateful/Finance/ReadPolicy',
+        'AwsSolutions-IAM5[Resource::<Athena results bucket>/*] @ Stateful/Finance/ReadPolicy',
+        // The KPI route and the scheduled KPI and drift jobs (test/infra/jobs.test.ts)
+        'AwsSolutions-COG4 @ Stateless/IngestApi/Api/Default/v1/workflows/{workflowId}/kpis/GET',
+        'AwsSolutions-COG4 @ Stateless/IngestApi/Api/Default/iam/v1/workflows/{workflowId}/kpis/GET',
+        ...['KpiApi/Kpis', 'Jobs/KpiJob', 'Jobs/DriftJob'].map(
+          (fn) => `AwsSolutions-IAM5[Resource::*] @ Stateless/${fn}/Role/DefaultPolicy`,
+        ),
+        'Serverless-LambdaDLQ @ Stateless/KpiApi/Kpis/Function',
+        'AwsSolutions-IAM5[Resource::<reports bucket>/cost-per-unit/*] @ Stateless/Jobs/KpiJob/Role/DefaultPolicy',
+        'AwsSolutions-IAM5[Resource::<kill-switch profile>/hostedconfigurationversion/*] @ Stateless/Jobs/DriftJob/Role/DefaultPolicy',
+        'AwsSolutions-IAM5[Resource::<kill-switch environment>/deployment/*] @ Stateless/Jobs/DriftJob/Role/DefaultPolicy',
+        'AwsSolutions-IAM5[Resource::<Kpi job function>:*] @ Stateless/Jobs/KpiJobSchedulerRole/DefaultPolicy',
+        'AwsSolutions-IAM5[Resource::<Drift job function>:*] @ Stateless/Jobs/DriftJobSchedulerRole/DefaultPolicy',
+        'Serverless-SQSRedrivePolicy @ Stateless/Jobs/DeadLetters',
       ].sort(),
     );
     for (const { reason } of acknowledgments) {
