@@ -24,6 +24,8 @@ export default defineConfig({
       },
       { test: { name: 'infra', include: ['test/infra/**/*.test.ts'], testTimeout: 120_000 } },
       { test: { name: 'appconfig', include: ['test/appconfig/**/*.test.ts'] } },
+      // KPI math cross-checked against DuckDB SQL written from the SPEC, and hand-worked cases.
+      { test: { name: 'kpi', include: ['test/kpi/**/*.test.ts'], testTimeout: 120_000 } },
     ],
   },
 });

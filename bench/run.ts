@@ -4,6 +4,7 @@
 // Settings (environment): BENCH_EVENTS (20000 per mode), BENCH_CONCURRENCY (4,8), BENCH_PROBE_EVENTS
 // (2000 per concurrency in the sweep), BENCH_ROUNDS (4), BENCH_SWEEP=full (the full run at every
 // concurrency instead of a sweep), BENCH_PORT (3900: the first of three free ports), BENCH_IMPORT_RUNS (10).
+// BENCH_ONLY=ingest|kpi runs one part (default: both, ingest first); the KPI part is bench/kpi.ts.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
@@ -455,7 +456,19 @@ async function main(): Promise<void> {
   );
 }
 
-main().then(
+const BENCH_ONLY = process.env.BENCH_ONLY ?? '';
+if (!['', 'ingest', 'kpi'].includes(BENCH_ONLY)) {
+  console.error(`BENCH_ONLY must be 'ingest' or 'kpi' (or unset for both), not '${BENCH_ONLY}'`);
+  process.exit(2);
+}
+
+async function runParts(): Promise<void> {
+  if (BENCH_ONLY !== 'kpi') await main();
+  // Imported only when wanted: it loads DuckDB.
+  if (BENCH_ONLY !== 'ingest') await (await import('./kpi.ts')).runKpiBench();
+}
+
+runParts().then(
   () => process.exit(0),
   async (error: unknown) => {
     if (!interrupted) {

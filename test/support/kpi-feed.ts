@@ -18,13 +18,13 @@ export class KpiRowIndex {
     );
     for (const row of sorted) {
       const { workflowId, unitId } = row.event;
-      let list = this.#byWorkflow.get(workflowId);
-      if (!list) this.#byWorkflow.set(workflowId, (list = []));
-      list.push(row);
+      const list = this.#byWorkflow.get(workflowId);
+      if (list) list.push(row);
+      else this.#byWorkflow.set(workflowId, [row]);
       const key = `${workflowId}\u0000${unitId}`;
-      let unit = this.#byUnit.get(key);
-      if (!unit) this.#byUnit.set(key, (unit = []));
-      unit.push(row);
+      const unit = this.#byUnit.get(key);
+      if (unit) unit.push(row);
+      else this.#byUnit.set(key, [row]);
     }
   }
 
@@ -50,8 +50,10 @@ export class KpiRowIndex {
 }
 
 /**
- * Feeds `WeeklyKpis` exactly as the KPI job does: the week's events through `addWeekEvent`, then each
- * cohort unit's whole history through `addUnitHistory`. `reorder` lets a test shuffle both feeds.
+ * Feeds `WeeklyKpis` as the KPI job does: the week's events through `addWeekEvent`, then each cohort unit's
+ * whole history (in-week events included, which it skips) through `addUnitHistory`. The job reads the week
+ * shard by shard (a fixed order, not time order); this feeds it in time order, and `reorder` lets a test
+ * shuffle both feeds to show the order does not matter.
  */
 export function computeLikeJob(
   index: KpiRowIndex,

@@ -81,49 +81,66 @@ export function writeEventsNdjson(rows: Iterable<KpiRow>, path: string): void {
 
 const quote = (text: string) => `'${text.replaceAll("'", "''")}'`;
 
+/**
+ * The JSON shape read from each event: only the fields the KPIs need, typed; DuckDB parses each line once
+ * into it and ignores every other key. A missing field (or object) reads as NULL; `[]` stays an empty list.
+ */
+const EVENT_STRUCT = `STRUCT(
+  eventId VARCHAR, type VARCHAR, workflowId VARCHAR, unitId VARCHAR, occurredAt VARCHAR, lane VARCHAR,
+  flag JSON,
+  prompt STRUCT(templateId VARCHAR, templateVersion VARCHAR),
+  model STRUCT(provider VARCHAR, name VARCHAR, version VARCHAR),
+  retrieval JSON,
+  toolCalls STRUCT(name VARCHAR, endpoint VARCHAR, parameters JSON, outcome VARCHAR)[],
+  output STRUCT(text VARCHAR, ref VARCHAR, contentHash VARCHAR),
+  usage STRUCT(inputTokens BIGINT, outputTokens BIGINT, cachedInputTokens BIGINT),
+  approval JSON,
+  reviewMinutes DOUBLE, verdict VARCHAR, escaped BOOLEAN
+)`;
+
 /** NDJSON events → one flat row per event with what the KPIs need. */
 export function flattenEventsSql(ndjsonPath: string | readonly string[], table = 'kpi_events'): string {
   const paths = typeof ndjsonPath === 'string' ? [ndjsonPath] : ndjsonPath;
   return `
 CREATE OR REPLACE TABLE ${table} AS
 SELECT
-  e->>'$.eventId' AS event_id,
-  e->>'$.type' AS type,
-  e->>'$.workflowId' AS workflow_id,
-  e->>'$.unitId' AS unit_id,
-  epoch_ms(CAST(e->>'$.occurredAt' AS TIMESTAMPTZ)) AS occurred_at_ms,
+  e.eventId AS event_id,
+  e.type AS type,
+  e.workflowId AS workflow_id,
+  e.unitId AS unit_id,
+  epoch_ms(CAST(e.occurredAt AS TIMESTAMPTZ)) AS occurred_at_ms,
   t AS stored_occurred_at_ms,
   coalesce(v, false) AS kill_switch_violation,
-  e->>'$.lane' AS lane,
-  e->>'$.model.provider' AS model_provider,
-  e->>'$.model.name' AS model_name,
-  e->>'$.model.version' AS model_version,
-  (e->'$.usage') IS NOT NULL AS has_usage,
-  CAST(e->>'$.usage.inputTokens' AS BIGINT) AS input_tokens,
-  CAST(e->>'$.usage.outputTokens' AS BIGINT) AS output_tokens,
-  CAST(e->>'$.usage.cachedInputTokens' AS BIGINT) AS cached_input_tokens,
-  (e->>'$.prompt.templateVersion') IS NOT NULL AS has_prompt_template_version,
-  (e->'$.retrieval') IS NOT NULL AS has_retrieval,
-  (e->'$.toolCalls') IS NOT NULL AS has_tool_calls,
+  e.lane AS lane,
+  e.model.provider AS model_provider,
+  e.model.name AS model_name,
+  e.model.version AS model_version,
+  e.usage IS NOT NULL AS has_usage,
+  e.usage.inputTokens AS input_tokens,
+  e.usage.outputTokens AS output_tokens,
+  e.usage.cachedInputTokens AS cached_input_tokens,
+  e.prompt.templateVersion IS NOT NULL AS has_prompt_template_version,
+  e.retrieval IS NOT NULL AS has_retrieval,
+  e.toolCalls IS NOT NULL AS has_tool_calls,
   list_transform(
-    CAST(e->'$.toolCalls' AS JSON[]),
+    e.toolCalls,
     lambda c: {
-      'name': c->>'$.name',
-      'has_endpoint': (c->>'$.endpoint') IS NOT NULL,
-      'has_parameters': (c->'$.parameters') IS NOT NULL,
-      'has_outcome': (c->>'$.outcome') IS NOT NULL
+      'name': c.name,
+      'has_endpoint': c.endpoint IS NOT NULL,
+      'has_parameters': c.parameters IS NOT NULL,
+      'has_outcome': c.outcome IS NOT NULL
     }
   ) AS tool_calls,
-  (e->>'$.output.text') IS NOT NULL AS has_output_text,
-  (e->>'$.output.ref') IS NOT NULL AS has_output_ref,
-  (e->>'$.output.contentHash') IS NOT NULL AS has_output_content_hash,
-  (e->'$.flag') IS NOT NULL AS has_flag,
-  (e->'$.approval') IS NOT NULL AS has_approval,
-  CAST(e->>'$.reviewMinutes' AS DOUBLE) AS review_minutes,
-  e->>'$.verdict' AS verdict,
-  CAST(e->>'$.escaped' AS BOOLEAN) AS escaped
+  e.output.text IS NOT NULL AS has_output_text,
+  e.output.ref IS NOT NULL AS has_output_ref,
+  e.output.contentHash IS NOT NULL AS has_output_content_hash,
+  e.flag IS NOT NULL AS has_flag,
+  e.approval IS NOT NULL AS has_approval,
+  e.reviewMinutes AS review_minutes,
+  e.verdict AS verdict,
+  e.escaped AS escaped
 FROM read_json([${paths.map(quote).join(', ')}], format = 'newline_delimited',
-  columns = {e: 'JSON', t: 'BIGINT', v: 'BOOLEAN'}, maximum_object_size = 1048576);`;
+  columns = {e: '${EVENT_STRUCT.replaceAll('\n', ' ')}', t: 'BIGINT', v: 'BOOLEAN'}, maximum_object_size = 1048576);`;
 }
 
 /** Price tables (the SPEC's file format) → tables, model prices and tool prices. */
