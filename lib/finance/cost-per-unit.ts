@@ -1,10 +1,11 @@
 import { parquetWriteBuffer } from 'hyparquet-writer';
+import { AUDIT_FIELDS } from '#lib/kpi/audit.ts';
 import type { KpiRecord } from '#lib/kpi/record.ts';
 
 /**
  * The finance report (SPEC "Finance"): one Parquet file per workflow and week under
  * `cost-per-unit/week=YYYY-Www/workflow=<id>/`. Columns are the KPI record's fields in snake_case (the
- * cost breakdown flattened); `week` and `workflow` are the partitions in the path. This list is the one
+ * cost breakdown and missing-field counts flattened); `week` and `workflow` are the partitions in the path. This list is the one
  * source for the Parquet schema and the Glue table's columns.
  */
 export const COST_PER_UNIT_PREFIX = 'cost-per-unit/';
@@ -68,7 +69,17 @@ export const COST_PER_UNIT_COLUMNS: readonly Column[] = [
   int('replayable_actions', (r) => r.replayableActions),
   dbl('audit_coverage', (r) => r.auditCoverage),
   int('kill_switch_violations', (r) => r.killSwitchViolations),
+  // missingFields, one column per replay field: `toolCalls[].endpoint` → missing_tool_calls_endpoint.
+  ...AUDIT_FIELDS.map((field) => int(`missing_${snakeCase(field)}`, (r) => r.missingFields[field])),
 ];
+
+function snakeCase(field: string): string {
+  return field
+    .replace(/\[\]/g, '')
+    .replace(/\./g, '_')
+    .replace(/([a-z])([A-Z])/g, '$1_$2')
+    .toLowerCase();
+}
 
 export function costPerUnitKey(week: string, workflowId: string): string {
   return `${COST_PER_UNIT_PREFIX}week=${week}/workflow=${workflowId}/cost-per-unit.parquet`;

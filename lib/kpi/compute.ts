@@ -23,8 +23,14 @@ interface UnitFacts {
   escalated: boolean;
 }
 
-/** USD amounts are rounded to micro-dollars, so float summation order never shows in a record. */
 const round6 = (value: number) => Math.round(value * 1e6) / 1e6;
+
+/** What is priced, summed exactly: integer counts per price table, priced once in `finish()`. */
+interface Usage {
+  input: number;
+  output: number;
+  cached: number;
+}
 const ratio = (part: number, whole: number) => (whole === 0 ? null : part / whole);
 
 /**
@@ -37,9 +43,15 @@ export class WeeklyKpis {
   readonly #startMs: number;
   readonly #endMs: number;
   readonly #units = new Map<string, UnitFacts>();
-  #modelUsd = 0;
-  #toolUsd = 0;
-  #humanReviewUsd = 0;
+  // Keyed by the table's effectiveFrom and the model or tool, so costing happens once, in a fixed order:
+  // the record is the same whatever order the events come in (float sums are not associative).
+  readonly #tokens = new Map<
+    string,
+    { usage: Usage; price: { input: number; output: number; cached: number } }
+  >();
+  readonly #toolCalls = new Map<string, { calls: number; perCall: number }>();
+  /** Review micro-minutes per hourly rate's table (minutes may be fractional; integers sum exactly). */
+  readonly #reviewMicroMinutes = new Map<string, { microMinutes: number; perHour: number }>();
   readonly #unpricedModels = new Set<string>();
   readonly #unpricedTools = new Set<string>();
   #unpricedHumanReview = false;
@@ -68,6 +80,11 @@ export class WeeklyKpis {
   /** An event of this workflow that occurred in the week: it counts for units, cost and audit. */
   addWeekEvent(item: KpiEvent): void {
     const { event, occurredAtMs } = item;
+    if (!this.inWeek(occurredAtMs)) {
+      // Not this week's: it can still tell when a unit started or was reviewed, but costs nothing here.
+      this.#addUnitFact(event, occurredAtMs);
+      return;
+    }
     this.#addUnitFact(event, occurredAtMs);
     if (event.type === 'action') {
       this.#priceAction(event, occurredAtMs);
@@ -78,8 +95,16 @@ export class WeeklyKpis {
       if (item.killSwitchViolation) this.#violations++;
     } else if (event.type === 'review.verdict') {
       const table = this.prices.tableAt(occurredAtMs);
-      if (table) this.#humanReviewUsd += (event.reviewMinutes * table.humanReviewPerHour) / 60;
-      else if (event.reviewMinutes > 0) this.#unpricedHumanReview = true;
+      if (table) {
+        const entry = this.#reviewMicroMinutes.get(table.effectiveFrom) ?? {
+          microMinutes: 0,
+          perHour: table.humanReviewPerHour,
+        };
+        entry.microMinutes += Math.round(event.reviewMinutes * 1e6);
+        this.#reviewMicroMinutes.set(table.effectiveFrom, entry);
+      } else if (event.reviewMinutes > 0) {
+        this.#unpricedHumanReview = true;
+      }
     }
   }
 
@@ -99,23 +124,33 @@ export class WeeklyKpis {
   finish(): KpiRecord {
     const cohort = [...this.#units.values()].filter((facts) => facts.completedInWeekMs !== undefined);
     const throughput = cohort.length;
+    // As the SPEC defines it, even when a bad clock makes it negative (a start logged after completion).
     const cycleTimes = cohort
-      .map((facts) =>
-        Math.max(
-          0,
-          ((facts.completedInWeekMs as number) - (facts.startedAtMs ?? facts.firstEventAtMs)) / 1000,
-        ),
+      .map(
+        (facts) => ((facts.completedInWeekMs as number) - (facts.startedAtMs ?? facts.firstEventAtMs)) / 1000,
       )
       .sort((a, b) => a - b);
     const reviewed = cohort.filter((facts) => facts.reviewed);
     const defective = reviewed.filter((facts) => facts.defect).length;
     const escaped = cohort.filter((facts) => facts.escaped).length;
     const escalated = cohort.filter((facts) => facts.escalated).length;
+    const inKeyOrder = <T>(map: Map<string, T>) =>
+      [...map].sort(([a], [b]) => (a < b ? -1 : 1)).map(([, v]) => v);
+    const modelUsd = inKeyOrder(this.#tokens).reduce(
+      (sum, { usage, price }) =>
+        sum + (usage.input * price.input + usage.output * price.output + usage.cached * price.cached) / 1e6,
+      0,
+    );
+    const toolUsd = inKeyOrder(this.#toolCalls).reduce((sum, { calls, perCall }) => sum + calls * perCall, 0);
+    const humanReviewUsd = inKeyOrder(this.#reviewMicroMinutes).reduce(
+      (sum, { microMinutes, perHour }) => sum + (microMinutes / 1e6 / 60) * perHour,
+      0,
+    );
     const cost = {
-      modelUsd: round6(this.#modelUsd),
-      toolUsd: round6(this.#toolUsd),
-      humanReviewUsd: round6(this.#humanReviewUsd),
-      totalUsd: round6(this.#modelUsd + this.#toolUsd + this.#humanReviewUsd),
+      modelUsd: round6(modelUsd),
+      toolUsd: round6(toolUsd),
+      humanReviewUsd: round6(humanReviewUsd),
+      totalUsd: round6(modelUsd + toolUsd + humanReviewUsd),
     };
     return {
       workflowId: this.workflowId,
@@ -186,21 +221,35 @@ export class WeeklyKpis {
     if (action.usage) {
       const key = `${action.model?.provider ?? 'unknown'}/${action.model?.name ?? 'unknown'}`;
       const price = table?.models[key];
-      if (price) {
+      if (price && table) {
         const { inputTokens, outputTokens, cachedInputTokens = 0 } = action.usage;
-        this.#modelUsd +=
-          (inputTokens * price.inputPerMillion +
-            outputTokens * price.outputPerMillion +
-            cachedInputTokens * (price.cachedInputPerMillion ?? price.inputPerMillion)) /
-          1e6;
+        const id = `${table.effectiveFrom}|${key}`;
+        const entry = this.#tokens.get(id) ?? {
+          usage: { input: 0, output: 0, cached: 0 },
+          price: {
+            input: price.inputPerMillion,
+            output: price.outputPerMillion,
+            cached: price.cachedInputPerMillion ?? price.inputPerMillion,
+          },
+        };
+        entry.usage.input += inputTokens;
+        entry.usage.output += outputTokens;
+        entry.usage.cached += cachedInputTokens;
+        this.#tokens.set(id, entry);
       } else {
         this.#unpricedModels.add(key);
       }
     }
     for (const call of action.toolCalls ?? []) {
       const price = table?.tools[call.name];
-      if (price) this.#toolUsd += price.perCall;
-      else this.#unpricedTools.add(call.name);
+      if (price && table) {
+        const id = `${table.effectiveFrom}|${call.name}`;
+        const entry = this.#toolCalls.get(id) ?? { calls: 0, perCall: price.perCall };
+        entry.calls++;
+        this.#toolCalls.set(id, entry);
+      } else {
+        this.#unpricedTools.add(call.name);
+      }
     }
   }
 }
