@@ -18,6 +18,8 @@ const workflowSchema = z.object({
   retentionMonths: z.union([z.literal(12), z.literal(18), z.literal(24)]).default(DEFAULT_RETENTION_MONTHS),
   /** Drift pauses the lane only when both weeks have at least this many reviewed units (SPEC "Drift"). */
   minReviewed: z.number().int().min(1).default(20),
+  /** The share of completed units sampled for human review (SPEC: 5–10%). */
+  reviewSampleRate: z.number().min(0.05, 'must be at least 5%').max(0.1, 'must be at most 10%').default(0.05),
 });
 export type Workflow = z.infer<typeof workflowSchema>;
 
@@ -66,8 +68,8 @@ export class WorkflowRegistry {
 }
 
 export const demoWorkflows = [
-  { workflowId: 'support-triage', unitOfValue: 'ticket resolved', retentionMonths: 24 },
-  { workflowId: 'code-review', unitOfValue: 'pull request merged', retentionMonths: 18 },
+  { workflowId: 'support-triage', unitOfValue: 'ticket resolved', retentionMonths: 24, reviewSampleRate: 0.1 },
+  { workflowId: 'code-review', unitOfValue: 'pull request merged', retentionMonths: 18, reviewSampleRate: 0.05 },
 ] satisfies z.input<typeof workflowSchema>[];
 
 export const defaultRegistry = WorkflowRegistry.parse(demoWorkflows);
