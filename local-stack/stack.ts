@@ -92,15 +92,17 @@ export async function startLocalStack(
     await ensureDevToken(devTokenFile, new DynamoDbAccessStore(makeDocumentClient(client), LOCAL_TABLE_NAME));
 
     // Imported only now: each handler module wires itself from the environment set above, as on Lambda.
-    const [ingest, readEvents, healthz, authorizer, autonomy, flipRecorder, kpis] = await Promise.all([
-      import('#functions/ingest/handler.ts'),
-      import('#functions/read-events/handler.ts'),
-      import('#functions/healthz/handler.ts'),
-      import('#functions/token-authorizer/handler.ts'),
-      import('#functions/autonomy/handler.ts'),
-      import('#functions/flip-recorder/handler.ts'),
-      import('#functions/kpis/handler.ts'),
-    ]);
+    const [ingest, readEvents, healthz, authorizer, autonomy, flipRecorder, kpis, reviews] =
+      await Promise.all([
+        import('#functions/ingest/handler.ts'),
+        import('#functions/read-events/handler.ts'),
+        import('#functions/healthz/handler.ts'),
+        import('#functions/token-authorizer/handler.ts'),
+        import('#functions/autonomy/handler.ts'),
+        import('#functions/flip-recorder/handler.ts'),
+        import('#functions/kpis/handler.ts'),
+        import('#functions/reviews/handler.ts'),
+      ]);
     recordDeployment = async (event) => {
       const requestId = randomUUID();
       await flipRecorder.handler(event, lambdaContext('flip-recorder', requestId));
@@ -128,6 +130,13 @@ export async function startLocalStack(
           resource: '/v1/workflows/{workflowId}/events',
           functionName: 'read-events',
           handler: readEvents.handler,
+          authorized: true,
+        },
+        {
+          method: 'GET',
+          resource: '/v1/workflows/{workflowId}/reviews',
+          functionName: 'reviews',
+          handler: reviews.handler,
           authorized: true,
         },
         {

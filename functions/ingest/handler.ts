@@ -6,6 +6,7 @@ import { loadActorHashKey } from '#lib/adapters/actor-key-source.ts';
 import { makeDocumentClient, makeDynamoDbClient, makeS3Client } from '#lib/adapters/aws-clients.ts';
 import { DynamoDbAccessStore } from '#lib/adapters/dynamodb-access-store.ts';
 import { DynamoDbEventIndex } from '#lib/adapters/dynamodb-event-index.ts';
+import { DynamoDbReviewQueue } from '#lib/adapters/dynamodb-review-queue.ts';
 import { S3EventArchive } from '#lib/adapters/s3-event-archive.ts';
 import { ActorHasher } from '#lib/events/actor-hashing.ts';
 import { defaultRegistry } from '#lib/registry/workflows.ts';
@@ -34,5 +35,6 @@ export const handler = middy()
       registry: defaultRegistry,
       hasher,
       clock: () => new Date(),
+      reviews: new DynamoDbReviewQueue(documents, tableName),
     }),
   );

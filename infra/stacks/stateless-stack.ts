@@ -10,6 +10,7 @@ import { IngestApi } from '../constructs/ingest-api.ts';
 import type { KillSwitchIds } from '../constructs/kill-switch.ts';
 import { KillSwitchApi } from '../constructs/kill-switch-api.ts';
 import { KpiApi } from '../constructs/kpi-api.ts';
+import { ReviewApi } from '../constructs/review-api.ts';
 import { ScheduledJobs } from '../constructs/scheduled-jobs.ts';
 
 export interface StatelessStackProps extends StackProps {
@@ -32,6 +33,7 @@ export class StatelessStack extends Stack {
   public readonly killSwitchApi: KillSwitchApi;
   public readonly flipRecorder: FlipRecorder;
   public readonly kpiApi: KpiApi;
+  public readonly reviewApi: ReviewApi;
   public readonly jobs: ScheduledJobs;
 
   constructor(scope: Construct, id: string, props: StatelessStackProps) {
@@ -65,6 +67,7 @@ export class StatelessStack extends Stack {
     });
 
     this.kpiApi = new KpiApi(this, 'KpiApi', { ingestApi: this.ingestApi, table: eventStore.table });
+    this.reviewApi = new ReviewApi(this, 'ReviewApi', { ingestApi: this.ingestApi, table: eventStore.table });
 
     this.jobs = new ScheduledJobs(this, 'Jobs', {
       stageName: config.stage,

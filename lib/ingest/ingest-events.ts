@@ -3,11 +3,14 @@ import { type Caller, mayAccess, WorkflowNotAllowedError } from '#lib/auth/calle
 import { InvalidRequestError } from '#lib/errors.ts';
 import type { ActorHasher } from '#lib/events/actor-hashing.ts';
 import { contentHash } from '#lib/events/canonical.ts';
+import type { LedgerEvent } from '#lib/events/schema.ts';
 import { parseRfc3339 } from '#lib/events/timestamps.ts';
 import { validateBatch } from '#lib/events/validate.ts';
 import { LedgerLaneHistory } from '#lib/kill-switch/history.ts';
 import { type EventArchive, type EventIndex, eventKeyString, type StoredEvent } from '#lib/ports.ts';
 import type { WorkflowRegistry } from '#lib/registry/workflows.ts';
+import type { ReviewQueue } from '#lib/reviews/queue.ts';
+import { isSampledForReview } from '#lib/reviews/sampling.ts';
 import { archiveObjectKey, expirationDaysFor } from '#lib/storage/archive-bucket.ts';
 
 export type EventStatus = 'accepted' | 'duplicate' | 'conflict';
@@ -26,6 +29,8 @@ export interface IngestDependencies {
   readonly hasher: ActorHasher;
   readonly clock: () => Date;
   readonly newRequestId?: () => string;
+  /** Where sampled completions wait for review; absent where no review loop runs (unit tests). */
+  readonly reviews?: ReviewQueue;
 }
 
 /**
@@ -123,6 +128,9 @@ export async function ingestEvents(
     }
   }
 
+  if (deps.reviews)
+    await updateReviewQueue(deps.reviews, validation.events, statuses, deps.registry, receivedAt);
+
   const results = validation.events.map((event, position) => ({
     eventId: event.eventId,
     status: statuses[position] ?? 'accepted',
@@ -148,4 +156,47 @@ async function archiveByObject(archive: EventArchive, events: readonly StoredEve
 /** Time-ordered, so archive objects of one day list in arrival order. */
 function defaultRequestId(): string {
   return `${Date.now().toString(36).padStart(9, '0')}-${randomBytes(6).toString('hex')}`;
+}
+
+/**
+ * Sampled completions join the review queue; verdicts close them. Run for duplicates too: these writes
+ * are idempotent, and a retry after a failure here must still make them.
+ */
+async function updateReviewQueue(
+  reviews: ReviewQueue,
+  events: readonly LedgerEvent[],
+  statuses: readonly (EventStatus | undefined)[],
+  registry: WorkflowRegistry,
+  receivedAt: Date,
+): Promise<void> {
+  // Queue first, then close: a completion and its verdict can arrive in the same request.
+  const enqueues: Promise<void>[] = [];
+  const closes: (() => Promise<void>)[] = [];
+  for (const [position, event] of events.entries()) {
+    if (statuses[position] === 'conflict') continue;
+    if (event.type === 'unit.completed') {
+      const rate = registry.get(event.workflowId)?.reviewSampleRate ?? 0;
+      if (!isSampledForReview(event.workflowId, event.unitId, rate)) continue;
+      enqueues.push(
+        reviews.enqueue({
+          workflowId: event.workflowId,
+          unitId: event.unitId,
+          completedAt: event.occurredAt,
+          sampledAt: receivedAt.toISOString(),
+        }),
+      );
+    } else if (event.type === 'review.verdict') {
+      closes.push(() =>
+        reviews.close({
+          workflowId: event.workflowId,
+          unitId: event.unitId,
+          reviewedAt: event.occurredAt,
+          reviewerId: event.reviewerId,
+          verdict: event.verdict,
+        }),
+      );
+    }
+  }
+  await Promise.all(enqueues);
+  await Promise.all(closes.map((close) => close()));
 }

@@ -17,11 +17,22 @@ const KILL_SWITCH_ROUTES = [
 ];
 /** Added to this API by KpiApi (test/infra/jobs.test.ts). */
 const KPI_ROUTES = ['GET /v1/workflows/{workflowId}/kpis', 'GET /iam/v1/workflows/{workflowId}/kpis'];
+const REVIEW_ROUTES = [
+  'GET /v1/workflows/{workflowId}/reviews',
+  'GET /iam/v1/workflows/{workflowId}/reviews',
+];
 
 describe('IngestApi: routes and auth', () => {
   it('serves exactly the health check and the ledger routes, mirrored under /iam (plus the kill switch and KPI routes)', () => {
     expect([...methods.keys()].sort()).toEqual(
-      ['GET /healthz', ...TOKEN_ROUTES, ...IAM_ROUTES, ...KILL_SWITCH_ROUTES, ...KPI_ROUTES].sort(),
+      [
+        'GET /healthz',
+        ...TOKEN_ROUTES,
+        ...IAM_ROUTES,
+        ...KILL_SWITCH_ROUTES,
+        ...KPI_ROUTES,
+        ...REVIEW_ROUTES,
+      ].sort(),
     );
   });
 
@@ -238,8 +249,8 @@ describe('IngestApi: functions', () => {
     // Act
     const functions = Object.entries(template.findResources('AWS::Lambda::Function'));
 
-    // Assess: these four, the kill switch's two, the flip recorder, the KPI route's and the two jobs
-    expect(functions).toHaveLength(10);
+    // Assess: these four, the kill switch's two, the flip recorder, the KPI and review routes', the two jobs
+    expect(functions).toHaveLength(11);
     for (const [logicalId, fn] of functions) {
       expect(fn.Properties).toMatchObject({
         Runtime: 'nodejs24.x',

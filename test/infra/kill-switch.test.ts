@@ -208,7 +208,8 @@ describe('KillSwitch (stateful stack): flags synced with the registry, never res
     const reversed = WorkflowRegistry.parse([...demoWorkflows].reverse());
     const extended = WorkflowRegistry.parse([
       ...demoWorkflows,
-      { workflowId: 'invoice-matching', unitOfValue: 'invoice matched' },
+      // A copy of a demo workflow under a new ID: only the ID matters here.
+      { ...demoWorkflows[1], workflowId: 'invoice-matching', unitOfValue: 'invoice matched' },
     ]);
 
     // Act

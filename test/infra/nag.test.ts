@@ -155,6 +155,11 @@ describe('cdk-nag on the whole app', () => {
         'AwsSolutions-IAM5[Resource::<Kpi job function>:*] @ Stateless/Jobs/KpiJobSchedulerRole/DefaultPolicy',
         'AwsSolutions-IAM5[Resource::<Drift job function>:*] @ Stateless/Jobs/DriftJobSchedulerRole/DefaultPolicy',
         'Serverless-SQSRedrivePolicy @ Stateless/Jobs/DeadLetters',
+        // The review queue route
+        'AwsSolutions-COG4 @ Stateless/IngestApi/Api/Default/v1/workflows/{workflowId}/reviews/GET',
+        'AwsSolutions-COG4 @ Stateless/IngestApi/Api/Default/iam/v1/workflows/{workflowId}/reviews/GET',
+        'AwsSolutions-IAM5[Resource::*] @ Stateless/ReviewApi/Reviews/Role/DefaultPolicy',
+        'Serverless-LambdaDLQ @ Stateless/ReviewApi/Reviews/Function',
       ].sort(),
     );
     for (const { reason } of acknowledgments) {

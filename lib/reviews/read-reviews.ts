@@ -1,0 +1,65 @@
+import { type Caller, mayAccess, WorkflowNotAllowedError } from '#lib/auth/caller.ts';
+import { InvalidRequestError, UnknownWorkflowError } from '#lib/errors.ts';
+import type { EventIndex } from '#lib/ports.ts';
+import type { WorkflowRegistry } from '#lib/registry/workflows.ts';
+import type { ReviewItem, ReviewQueue } from '#lib/reviews/queue.ts';
+
+const END_OF_TIME_MS = Date.UTC(9999, 0, 1);
+const MAX_EVENTS_PER_UNIT = 200;
+
+export interface ReviewForReviewer extends ReviewItem {
+  /** The unit's events in time order (actions with their outputs, tool calls, retrieval): what to judge. */
+  readonly events: Record<string, unknown>[];
+}
+
+/**
+ * GET /v1/workflows/{id}/reviews?status=pending: the sampled units awaiting review, each with what a
+ * reviewer needs to judge it. A `review.verdict` event for the unit closes it.
+ */
+export async function readReviews(
+  request: { workflowId: string; params: Readonly<Record<string, string | undefined>> },
+  caller: Caller,
+  deps: { reviews: ReviewQueue; index: EventIndex; registry: WorkflowRegistry; clock: () => Date },
+): Promise<{ items: ReviewForReviewer[]; nextCursor: string | null }> {
+  if (!deps.registry.get(request.workflowId)) throw new UnknownWorkflowError(request.workflowId);
+  if (!mayAccess(caller, request.workflowId)) throw new WorkflowNotAllowedError([request.workflowId]);
+  const { status = 'pending', limit: limitParam, cursor } = request.params;
+  const issues = [];
+  if (status !== 'pending' && status !== 'reviewed') {
+    issues.push({ index: null, path: 'query.status', message: 'must be pending or reviewed' });
+  }
+  const limit = limitParam === undefined ? 20 : Number(limitParam);
+  if (!Number.isInteger(limit) || limit < 1 || limit > 100) {
+    issues.push({ index: null, path: 'query.limit', message: 'must be a whole number from 1 to 100' });
+  }
+  const after = cursor === undefined ? undefined : Buffer.from(cursor, 'base64url').toString('utf8');
+  if (cursor !== undefined && (!after || after.length > 256)) {
+    issues.push({ index: null, path: 'query.cursor', message: 'is not a cursor this API returned' });
+  }
+  if (issues.length > 0) throw new InvalidRequestError('the query parameters are invalid', issues);
+
+  const page = await deps.reviews.list({
+    workflowId: request.workflowId,
+    status: status as 'pending' | 'reviewed',
+    limit,
+    ...(after ? { after } : {}),
+  });
+  const nowSeconds = Math.floor(deps.clock().getTime() / 1000);
+  const items = await Promise.all(
+    page.items.map(async (item) => {
+      const events = await deps.index.query({
+        workflowId: item.workflowId,
+        unitId: item.unitId,
+        fromMs: 0,
+        toMs: END_OF_TIME_MS,
+        limit: MAX_EVENTS_PER_UNIT,
+        nowSeconds,
+      });
+      return {
+        ...item,
+        events: events.items.map((stored) => ({ ...stored.event, receivedAt: stored.receivedAt })),
+      };
+    }),
+  );
+  return { items, nextCursor: page.after ? Buffer.from(page.after, 'utf8').toString('base64url') : null };
+}
