@@ -1,8 +1,12 @@
+import { readFileSync } from 'node:fs';
 // The namespace import lets the bundler leave out zod's locales and JSON Schema code (−350 KiB).
 import * as z from 'zod';
 
 /**
- * The workflow registry: which workflows the ledger accepts events for, and how long it keeps them.
+ * The workflow registry: which workflows the ledger accepts events for, how long it keeps them, and
+ * how each one is governed (owner, selection scores, rollout phase, autonomy boundary). It is
+ * versioned configuration: every object is strict, so a misspelt key is an error rather than a
+ * silently ignored setting, and `WorkflowRegistry.parse` names every problem by its path.
  * The demo workflows ship here; a later change moves the registry to versioned AppConfig.
  */
 
@@ -12,46 +16,262 @@ export const DEFAULT_RETENTION_MONTHS: RetentionMonths = 24;
 
 export const WORKFLOW_ID_PATTERN = /^[a-z][a-z0-9-]{1,62}$/;
 
-const workflowSchema = z.object({
+/**
+ * The five criteria a workflow is selected on, each scored 1–5 where 5 is the better candidate
+ * (for `errorCost`: mistakes are cheap and easy to undo; for `volume`: well over 200 units a month).
+ */
+export const SELECTION_CRITERIA = {
+  clearUnitOfValue: 'clear unit of value',
+  volume: 'volume (≥ 200 units/month)',
+  errorCost: 'error cost',
+  writtenPolicy: 'written policy',
+  easeOfInstrumenting: 'ease of instrumenting',
+} as const;
+export type SelectionCriterion = keyof typeof SELECTION_CRITERIA;
+/** A score below this on any criterion is reported by `WorkflowRegistry.warnings()`. */
+export const MIN_COMFORTABLE_SCORE = 3;
+/** More workflows than this in their first cycle at once is reported by `warnings()`. */
+export const MAX_FIRST_CYCLE_WORKFLOWS = 2;
+
+/** baseline (humans only, measured) → hitl (agent proposes, a human approves) → evals → autonomous. */
+export const ROLLOUT_PHASES = ['baseline', 'hitl', 'evals', 'autonomous'] as const;
+export type RolloutPhase = (typeof ROLLOUT_PHASES)[number];
+
+export const CONDITION_OPERATORS = ['>', '>=', '<', '<=', '==', '!=', 'in', 'exists'] as const;
+export type ConditionOperator = (typeof CONDITION_OPERATORS)[number];
+const ORDERING_OPERATORS: readonly ConditionOperator[] = ['>', '>=', '<', '<='];
+
+/** A dot path into a tool call's `parameters`: `amount`, `customer.tier`, `items.0.sku`. */
+export const PARAMETER_PATH_PATTERN = /^[^.]+(?:\.[^.]+)*$/;
+export const RULE_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/;
+
+const text = (max: number) =>
+  z.string().trim().min(1, 'must not be empty').max(max, `must be at most ${max} characters`);
+
+/** A schema-level message for a present but wrong value; a missing one falls through to "is required". */
+const unlessMissing = (message: string) => (issue: { input?: unknown }) =>
+  issue.input === undefined ? undefined : message;
+
+const score = z
+  .number({ error: unlessMissing('must be a whole number from 1 to 5') })
+  .int('must be a whole number from 1 to 5')
+  .min(1, 'must be a whole number from 1 to 5')
+  .max(5, 'must be a whole number from 1 to 5');
+
+const conditionSchema = z
+  .strictObject({
+    path: z
+      .string()
+      .max(256, 'must be at most 256 characters')
+      .regex(
+        PARAMETER_PATH_PATTERN,
+        'must be a dot path into the tool call\'s parameters, like "amount" or "customer.tier"',
+      ),
+    op: z.enum(CONDITION_OPERATORS, {
+      error: unlessMissing(`must be one of ${CONDITION_OPERATORS.join(' ')}`),
+    }),
+    value: z.json().optional(),
+  })
+  .superRefine((condition, ctx) => {
+    const { op, value } = condition;
+    if (op === 'exists') {
+      if (value !== undefined) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['value'],
+          message: 'is not used with op "exists" (it only asks whether the parameter is there): remove it',
+        });
+      }
+    } else if (op === 'in') {
+      if (!Array.isArray(value)) {
+        ctx.addIssue({ code: 'custom', path: ['value'], message: 'op "in" needs an array of values' });
+      }
+    } else if (ORDERING_OPERATORS.includes(op)) {
+      if (typeof value !== 'number') {
+        ctx.addIssue({ code: 'custom', path: ['value'], message: `op "${op}" needs a number` });
+      }
+    } else if (value === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['value'], message: `op "${op}" needs a value to compare with` });
+    }
+  });
+export type Condition = z.infer<typeof conditionSchema>;
+
+const ruleFields = {
+  id: z
+    .string()
+    .regex(RULE_ID_PATTERN, 'must be 1–128 characters of [A-Za-z0-9._:-], starting with a letter or digit'),
+  description: text(500),
+  /** The tool call's `name`, matched exactly. */
+  tool: text(256),
+  /** Every condition must hold for the rule to match; none means every call of the tool matches. */
+  when: z.array(conditionSchema).optional(),
+};
+
+/** A CANNOT rule: a tool call it matches is a boundary violation. */
+const boundaryRuleSchema = z.strictObject(ruleFields);
+export type BoundaryRule = z.infer<typeof boundaryRuleSchema>;
+
+/** A tool call it matches needs an `approved` or `edited` approval on the action. */
+const approvalRuleSchema = z.strictObject({
+  ...ruleFields,
+  /** The role that must approve. */
+  approver: text(256),
+});
+export type ApprovalRule = z.infer<typeof approvalRuleSchema>;
+
+const autonomyBoundarySchema = z
+  .strictObject({
+    /** What the agent may do, in plain language (for people; not checked by machine). */
+    can: z.array(text(500)),
+    cannot: z.array(boundaryRuleSchema),
+    approvals: z.array(approvalRuleSchema),
+    killSwitch: z.strictObject({
+      /** Where the switch is, e.g. the AppConfig flag and the CLI command that flips it. */
+      location: text(500),
+      /** The people or roles who may flip it. */
+      flippers: z.array(text(256)).min(1, 'must name at least one person or role who may flip it'),
+    }),
+  })
+  .superRefine((boundary, ctx) => {
+    const seen = new Map<string, string>();
+    for (const list of ['cannot', 'approvals'] as const) {
+      for (const [index, rule] of boundary[list].entries()) {
+        const first = seen.get(rule.id);
+        if (first !== undefined) {
+          ctx.addIssue({
+            code: 'custom',
+            path: [list, index, 'id'],
+            message: `duplicate rule id "${rule.id}" (first used at ${first}): rule ids must be unique within a workflow`,
+          });
+        } else {
+          seen.set(rule.id, `${list}.${index}`);
+        }
+      }
+    }
+  });
+export type AutonomyBoundary = z.infer<typeof autonomyBoundarySchema>;
+
+const workflowSchema = z.strictObject({
   workflowId: z.string().regex(WORKFLOW_ID_PATTERN, 'workflowId must match ^[a-z][a-z0-9-]{1,62}$'),
   unitOfValue: z.string().min(1),
+  /** The person or team accountable for the workflow. */
+  owner: text(256),
+  selectionScores: z.strictObject({
+    clearUnitOfValue: score,
+    volume: score,
+    errorCost: score,
+    writtenPolicy: score,
+    easeOfInstrumenting: score,
+  }),
+  /** In its first operating cycle; more than two at once is reported by `warnings()`. */
+  firstCycle: z.boolean().default(false),
+  rolloutPhase: z.enum(ROLLOUT_PHASES, {
+    error: unlessMissing(`must be one of ${ROLLOUT_PHASES.join(', ')}`),
+  }),
   retentionMonths: z.union([z.literal(12), z.literal(18), z.literal(24)]).default(DEFAULT_RETENTION_MONTHS),
   /** Drift pauses the lane only when both weeks have at least this many reviewed units (SPEC "Drift"). */
   minReviewed: z.number().int().min(1).default(20),
   /** The share of completed units sampled for human review (SPEC: 5–10%). */
   reviewSampleRate: z.number().min(0.05, 'must be at least 5%').max(0.1, 'must be at most 10%').default(0.05),
+  autonomyBoundary: autonomyBoundarySchema,
 });
 export type Workflow = z.infer<typeof workflowSchema>;
+/** A workflow as written in configuration (fields with defaults may be left out). */
+export type WorkflowInput = z.input<typeof workflowSchema>;
+export type SelectionScores = Workflow['selectionScores'];
 
-const registrySchema = z.array(workflowSchema).superRefine((workflows, ctx) => {
+const registrySchema = z.array(workflowSchema);
+
+/** Checked on the raw input, so a duplicate is reported even when some workflow has other problems. */
+function duplicateIds(raw: unknown): string[] {
+  if (!Array.isArray(raw)) return [];
   const seen = new Set<string>();
-  for (const [index, workflow] of workflows.entries()) {
-    if (seen.has(workflow.workflowId)) {
-      ctx.addIssue({ code: 'custom', path: [index, 'workflowId'], message: 'duplicate workflowId' });
-    }
-    seen.add(workflow.workflowId);
+  const problems: string[] = [];
+  for (const [index, item] of raw.entries()) {
+    const workflowId: unknown = typeof item === 'object' && item !== null ? item.workflowId : undefined;
+    if (typeof workflowId !== 'string') continue;
+    if (seen.has(workflowId)) problems.push(`[${index}.workflowId] duplicate workflowId`);
+    seen.add(workflowId);
   }
-});
+  return problems;
+}
 
 export class InvalidRegistryError extends Error {
   override name = 'InvalidRegistryError';
+  /** Each problem as `[path] message`. */
+  readonly problems: readonly string[];
+
+  constructor(message: string, problems: readonly string[] = []) {
+    super(message);
+    this.problems = problems;
+  }
+}
+
+/** "is required" for a missing field, instead of zod's "expected string, received undefined". */
+function requiredMessage(issue: z.core.$ZodRawIssue): string | undefined {
+  if (issue.input !== undefined) return undefined;
+  if (issue.code === 'invalid_type') return `is required (${issue.expected})`;
+  if (issue.code === 'invalid_value') {
+    return `is required (one of ${issue.values.map((value) => JSON.stringify(value)).join(', ')})`;
+  }
+  return undefined;
+}
+
+function problemsOf(raw: unknown): { workflows: Workflow[] } | { problems: string[] } {
+  const parsed = registrySchema.safeParse(raw, { error: requiredMessage });
+  const problems = parsed.success
+    ? []
+    : parsed.error.issues.map((issue) => {
+        const path = issue.path.map((segment) => String(segment)).join('.');
+        return `[${path === '' ? '(root)' : path}] ${issue.message}`;
+      });
+  problems.push(...duplicateIds(raw));
+  if (parsed.success && problems.length === 0) return { workflows: parsed.data };
+  return { problems };
+}
+
+function registryWarnings(workflows: readonly Workflow[]): string[] {
+  const warnings: string[] = [];
+  const firstCycle = workflows
+    .filter((workflow) => workflow.firstCycle)
+    .map((workflow) => workflow.workflowId);
+  if (firstCycle.length > MAX_FIRST_CYCLE_WORKFLOWS) {
+    warnings.push(
+      `${firstCycle.length} workflows are in their first cycle (${firstCycle.join(', ')}): run at most ${MAX_FIRST_CYCLE_WORKFLOWS} at once, so each gets its baseline, reviews and weekly KPIs before the next starts`,
+    );
+  }
+  for (const workflow of workflows) {
+    for (const [criterion, label] of Object.entries(SELECTION_CRITERIA)) {
+      const value = workflow.selectionScores[criterion as SelectionCriterion];
+      if (value < MIN_COMFORTABLE_SCORE) {
+        warnings.push(
+          `workflow "${workflow.workflowId}" scores ${value} of 5 on ${label} (selectionScores.${criterion}), below ${MIN_COMFORTABLE_SCORE}: a weak candidate for an agent on that criterion`,
+        );
+      }
+    }
+  }
+  return warnings;
 }
 
 export class WorkflowRegistry {
   readonly #byId: Map<string, Workflow>;
+  readonly #warnings: readonly string[];
 
   constructor(workflows: readonly Workflow[]) {
     this.#byId = new Map(workflows.map((workflow) => [workflow.workflowId, workflow]));
+    this.#warnings = registryWarnings(workflows);
   }
 
   /** Validates raw configuration; throws with every problem named by its path. */
   static parse(raw: unknown): WorkflowRegistry {
-    const parsed = registrySchema.safeParse(raw);
-    if (!parsed.success) {
-      const problems = parsed.error.issues.map((issue) => `[${issue.path.join('.')}] ${issue.message}`);
-      throw new InvalidRegistryError(`workflow registry is invalid: ${problems.join('; ')}`);
+    const result = problemsOf(raw);
+    if ('problems' in result) {
+      throw new InvalidRegistryError(
+        `workflow registry is invalid: ${result.problems.join('; ')}`,
+        result.problems,
+      );
     }
-    return new WorkflowRegistry(parsed.data);
+    return new WorkflowRegistry(result.workflows);
   }
 
   get(workflowId: string): Workflow | undefined {
@@ -65,11 +285,181 @@ export class WorkflowRegistry {
   ids(): string[] {
     return [...this.#byId.keys()];
   }
+
+  /**
+   * What is valid but worth a second look: more than two workflows in their first cycle, and
+   * selection scores below 3. Empty when there is nothing to say.
+   */
+  warnings(): string[] {
+    return [...this.#warnings];
+  }
 }
 
+/** Reads a registry from a JSON file (an array of workflows); every error names the file. */
+export function loadRegistryFile(path: string): WorkflowRegistry {
+  let source: string;
+  try {
+    source = readFileSync(path, 'utf8');
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    const why = code === 'ENOENT' ? 'it does not exist' : (error as Error).message;
+    throw new InvalidRegistryError(`cannot read workflow registry file ${path}: ${why}`);
+  }
+  let raw: unknown;
+  try {
+    raw = JSON.parse(source.replace(/^\uFEFF/, ''));
+  } catch (error) {
+    throw new InvalidRegistryError(
+      `workflow registry file ${path} is not valid JSON: ${(error as Error).message}`,
+    );
+  }
+  const result = problemsOf(raw);
+  if ('problems' in result) {
+    throw new InvalidRegistryError(
+      `workflow registry file ${path} is invalid: ${result.problems.join('; ')}`,
+      result.problems,
+    );
+  }
+  return new WorkflowRegistry(result.workflows);
+}
+
+const killSwitchLocation = (workflowId: string) =>
+  `AppConfig application "agent-ledger", feature-flag profile "kill-switch", flag "${workflowId}" (and the master flag "allAutonomousLanes"); flip with \`agent-ledger kill-switch off ${workflowId} --reason "…"\``;
+
 export const demoWorkflows = [
-  { workflowId: 'support-triage', unitOfValue: 'ticket resolved', retentionMonths: 24, reviewSampleRate: 0.1 },
-  { workflowId: 'code-review', unitOfValue: 'pull request merged', retentionMonths: 18, reviewSampleRate: 0.05 },
-] satisfies z.input<typeof workflowSchema>[];
+  {
+    workflowId: 'support-triage',
+    unitOfValue: 'ticket resolved',
+    owner: 'Head of Support Operations',
+    selectionScores: {
+      clearUnitOfValue: 5,
+      volume: 5,
+      errorCost: 3,
+      writtenPolicy: 4,
+      easeOfInstrumenting: 4,
+    },
+    firstCycle: true,
+    rolloutPhase: 'autonomous',
+    retentionMonths: 24,
+    reviewSampleRate: 0.1,
+    autonomyBoundary: {
+      can: [
+        "Read the ticket, the customer's CRM record and order history",
+        'Search the help-centre knowledge base',
+        'Tag, prioritise and route tickets to the right queue',
+        'Draft and post replies that follow the written support policy',
+        'Refund up to $100 on its own, and up to $500 with a support lead’s approval',
+      ],
+      cannot: [
+        {
+          id: 'refund-over-500',
+          description: 'Refunds above $500 go to the billing team; the agent never issues them',
+          tool: 'refund',
+          when: [{ path: 'amount', op: '>', value: 500 }],
+        },
+        {
+          id: 'close-account',
+          description: 'The agent never closes a customer account',
+          tool: 'close_account',
+        },
+        {
+          id: 'change-login-or-payment',
+          description: 'The agent never changes the login email or payment method (account-takeover risk)',
+          tool: 'update_customer',
+          when: [{ path: 'field', op: 'in', value: ['email', 'payment_method'] }],
+        },
+      ],
+      approvals: [
+        {
+          id: 'refund-over-100',
+          description: 'Refunds above $100 need a support lead’s approval',
+          tool: 'refund',
+          when: [{ path: 'amount', op: '>', value: 100 }],
+          approver: 'support-lead',
+        },
+        {
+          id: 'enterprise-reply',
+          description: 'Replies to enterprise customers are approved by their account manager',
+          tool: 'post_reply',
+          when: [{ path: 'customer.tier', op: '==', value: 'enterprise' }],
+          approver: 'account-manager',
+        },
+      ],
+      killSwitch: {
+        location: killSwitchLocation('support-triage'),
+        flippers: ['support-ops on-call', 'Head of Support Operations', 'platform on-call'],
+      },
+    },
+  },
+  {
+    workflowId: 'code-review',
+    unitOfValue: 'pull request merged',
+    owner: 'Engineering Productivity lead',
+    selectionScores: {
+      clearUnitOfValue: 4,
+      volume: 4,
+      errorCost: 3,
+      writtenPolicy: 3,
+      easeOfInstrumenting: 5,
+    },
+    firstCycle: true,
+    rolloutPhase: 'evals',
+    retentionMonths: 18,
+    reviewSampleRate: 0.05,
+    autonomyBoundary: {
+      can: [
+        'Read the pull request, its diff, linked issues and CI results',
+        'Post review comments and suggested changes',
+        'Request changes, or approve pull requests into non-protected branches',
+        'Merge into main once a code owner has approved',
+      ],
+      cannot: [
+        {
+          id: 'force-push',
+          description: 'The agent never force-pushes',
+          tool: 'push',
+          when: [{ path: 'force', op: '==', value: true }],
+        },
+        {
+          id: 'merge-failing-checks',
+          description: 'The agent never merges while required checks are not green',
+          tool: 'merge',
+          when: [{ path: 'checks.status', op: '!=', value: 'success' }],
+        },
+        {
+          id: 'release-branches',
+          description: 'The agent never merges into release or production branches',
+          tool: 'merge',
+          when: [{ path: 'target_branch', op: 'in', value: ['release', 'production'] }],
+        },
+        {
+          id: 'branch-protection',
+          description: 'The agent never changes branch protection settings',
+          tool: 'update_branch_protection',
+        },
+      ],
+      approvals: [
+        {
+          id: 'merge-to-main',
+          description: 'Merging into main needs a code owner’s approval',
+          tool: 'merge',
+          when: [{ path: 'target_branch', op: '==', value: 'main' }],
+          approver: 'code-owner',
+        },
+        {
+          id: 'large-change',
+          description: 'Merging a change of more than 50 files needs a tech lead’s approval',
+          tool: 'merge',
+          when: [{ path: 'changed_files', op: '>', value: 50 }],
+          approver: 'tech-lead',
+        },
+      ],
+      killSwitch: {
+        location: killSwitchLocation('code-review'),
+        flippers: ['Engineering Productivity lead', 'platform on-call'],
+      },
+    },
+  },
+] satisfies WorkflowInput[];
 
 export const defaultRegistry = WorkflowRegistry.parse(demoWorkflows);
