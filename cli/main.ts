@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { ACCESS_HELP, accessCommand } from './commands/access.ts';
+import { EVALS_HELP, evalsCommand } from './commands/evals.ts';
 import { JOBS_HELP, jobsCommand } from './commands/jobs.ts';
 import { drillCommand, KILL_SWITCH_HELP, killSwitchCommand } from './commands/kill-switch.ts';
 import { PRICES_HELP, pricesCommand } from './commands/prices.ts';
@@ -17,6 +18,7 @@ Commands:
   prices import|list          the price table behind cost per unit
   jobs kpi|drift              run the weekly KPI and drift jobs now
   query "<SQL>"               finance SQL over the cost-per-unit reports
+  evals register|record|compare|list   eval sets and runs per workflow
 
 Every command acts on the local stack (\`npm start\`, found through LEDGER_DATA_DIR, default .local/)
 unless given --stage <name>, which targets the deployed stage with your AWS credentials.
@@ -31,7 +33,9 @@ ${PRICES_HELP}
 
 ${JOBS_HELP}
 
-${QUERY_HELP}`;
+${QUERY_HELP}
+
+${EVALS_HELP}`;
 
 export async function run(argv: string[], print: (line: string) => void = console.log): Promise<number> {
   const [command, ...rest] = argv;
@@ -57,6 +61,9 @@ export async function run(argv: string[], print: (line: string) => void = consol
         return 0;
       case 'query':
         await queryCommand(rest, print);
+        return 0;
+      case 'evals':
+        await evalsCommand(rest, print);
         return 0;
       case undefined:
       case 'help':

@@ -17,6 +17,8 @@ export interface StoredEvent {
   readonly archiveKey: string;
   /** An autonomous action taken while the workflow's autonomous lane was switched off. */
   readonly killSwitchViolation?: true;
+  /** The autonomy-boundary rules this action broke (CANNOT rules, missing approvals). */
+  readonly boundaryViolations?: readonly RecordedBoundaryViolation[];
 }
 
 export interface EventKey {
@@ -53,8 +55,8 @@ export interface EventQuery {
   readonly unitId?: string;
   readonly type?: EventType;
   readonly limit: number;
-  /** Only actions taken while the kill switch was off. */
-  readonly onlyKillSwitchViolations?: boolean;
+  /** Only actions that broke the kill switch, or an autonomy boundary. */
+  readonly onlyViolations?: ViolationKind;
   /** Opaque position from a previous page. */
   readonly after?: string;
   /** Items that expired before this instant (epoch seconds) are never returned. */
@@ -70,6 +72,14 @@ export interface EventPage {
 export interface EventArchive {
   /** Durably stores one batch (one request, one workflow) as one object. */
   putBatch(key: string, events: readonly StoredEvent[]): Promise<void>;
+}
+
+export type ViolationKind = 'kill-switch' | 'boundary';
+
+export interface RecordedBoundaryViolation {
+  readonly kind: 'cannot' | 'approval';
+  readonly ruleId: string;
+  readonly tool: string;
 }
 
 export function eventKeyString(key: EventKey): string {

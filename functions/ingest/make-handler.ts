@@ -20,6 +20,17 @@ export function makeIngestHandler(deps: IngestHandlerDependencies) {
       metrics.addMetric('EventsAccepted', MetricUnit.Count, result.accepted);
       metrics.addMetric('EventsDuplicate', MetricUnit.Count, result.duplicates);
       metrics.addMetric('EventsConflict', MetricUnit.Count, result.conflicts);
+      const boundary = result.violations?.filter((violation) => violation.kind === 'boundary') ?? [];
+      const killSwitch = result.violations?.filter((violation) => violation.kind === 'kill-switch') ?? [];
+      metrics.addMetric('BoundaryViolations', MetricUnit.Count, boundary.length);
+      metrics.addMetric('KillSwitchViolations', MetricUnit.Count, killSwitch.length);
+      if (result.violations) {
+        // The alert operators see (rule IDs and event IDs only; never event contents).
+        logger.warn('autonomy violations stored', {
+          caller: caller.principal,
+          violations: result.violations,
+        });
+      }
       // Counts only: event contents (and so actor IDs) never reach the logs.
       logger.info('ingested', {
         caller: caller.principal,

@@ -16,6 +16,7 @@ import {
   type EventQuery,
   eventKeyString,
   type PutOutcome,
+  type RecordedBoundaryViolation,
   type StoredEvent,
 } from '#lib/ports.ts';
 import { EVENT_TIME_SHARDS } from '#lib/storage/ledger-table.ts';
@@ -42,6 +43,8 @@ export interface EventItem {
   archiveKey: string;
   expiresAt: number;
   killSwitchViolation?: true;
+  /** JSON of the boundary rules broken; absent when none. */
+  boundaryViolations?: string;
   /** The pseudonymized event as JSON: kept as a string so any JSON number survives (DynamoDB's can't). */
   body: string;
 }
@@ -74,6 +77,9 @@ export function toEventItem(stored: StoredEvent): EventItem {
     archiveKey: stored.archiveKey,
     expiresAt: stored.expiresAt,
     ...(stored.killSwitchViolation ? { killSwitchViolation: true as const } : {}),
+    ...(stored.boundaryViolations?.length
+      ? { boundaryViolations: JSON.stringify(stored.boundaryViolations) }
+      : {}),
     body: JSON.stringify(event),
   };
 }
@@ -88,6 +94,9 @@ export function fromEventItem(item: Record<string, unknown>): StoredEvent {
     expiresAt: Number(item.expiresAt),
     archiveKey: String(item.archiveKey),
     ...(item.killSwitchViolation === true ? { killSwitchViolation: true as const } : {}),
+    ...(typeof item.boundaryViolations === 'string'
+      ? { boundaryViolations: JSON.parse(item.boundaryViolations) as RecordedBoundaryViolation[] }
+      : {}),
   };
 }
 
@@ -223,14 +232,16 @@ export class DynamoDbEventIndex implements EventIndex {
             FilterExpression: [
               '#expires > :now',
               ...(query.type ? ['#type = :type'] : []),
-              ...(query.onlyKillSwitchViolations ? ['#violation = :true'] : []),
+              ...(query.onlyViolations === 'kill-switch' ? ['#violation = :true'] : []),
+              ...(query.onlyViolations === 'boundary' ? ['attribute_exists(#violation)'] : []),
             ].join(' AND '),
             ExpressionAttributeNames: {
               '#pk': partition.key,
               '#sk': partition.sortKey,
               '#expires': 'expiresAt',
               ...(query.type ? { '#type': 'type' } : {}),
-              ...(query.onlyKillSwitchViolations ? { '#violation': 'killSwitchViolation' } : {}),
+              ...(query.onlyViolations === 'kill-switch' ? { '#violation': 'killSwitchViolation' } : {}),
+              ...(query.onlyViolations === 'boundary' ? { '#violation': 'boundaryViolations' } : {}),
             },
             ExpressionAttributeValues: {
               ':pk': partition.value,
@@ -238,7 +249,7 @@ export class DynamoDbEventIndex implements EventIndex {
               ':upper': upper,
               ':now': query.nowSeconds,
               ...(query.type ? { ':type': query.type } : {}),
-              ...(query.onlyKillSwitchViolations ? { ':true': true } : {}),
+              ...(query.onlyViolations === 'kill-switch' ? { ':true': true } : {}),
             },
           },
           query.limit + 1,

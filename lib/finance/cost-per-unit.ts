@@ -69,6 +69,7 @@ export const COST_PER_UNIT_COLUMNS: readonly Column[] = [
   int('replayable_actions', (r) => r.replayableActions),
   dbl('audit_coverage', (r) => r.auditCoverage),
   int('kill_switch_violations', (r) => r.killSwitchViolations),
+  int('boundary_violations', (r) => r.boundaryViolations),
   // missingFields, one column per replay field: `toolCalls[].endpoint` → missing_tool_calls_endpoint.
   ...AUDIT_FIELDS.map((field) => int(`missing_${snakeCase(field)}`, (r) => r.missingFields[field])),
 ];

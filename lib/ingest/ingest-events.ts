@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { type Caller, mayAccess, WorkflowNotAllowedError } from '#lib/auth/caller.ts';
+import { boundaryViolations } from '#lib/boundaries/check.ts';
 import { InvalidRequestError } from '#lib/errors.ts';
 import type { ActorHasher } from '#lib/events/actor-hashing.ts';
 import { contentHash } from '#lib/events/canonical.ts';
@@ -7,7 +8,13 @@ import type { LedgerEvent } from '#lib/events/schema.ts';
 import { parseRfc3339 } from '#lib/events/timestamps.ts';
 import { validateBatch } from '#lib/events/validate.ts';
 import { LedgerLaneHistory } from '#lib/kill-switch/history.ts';
-import { type EventArchive, type EventIndex, eventKeyString, type StoredEvent } from '#lib/ports.ts';
+import {
+  type EventArchive,
+  type EventIndex,
+  eventKeyString,
+  type StoredEvent,
+  type ViolationKind,
+} from '#lib/ports.ts';
 import type { WorkflowRegistry } from '#lib/registry/workflows.ts';
 import type { ReviewQueue } from '#lib/reviews/queue.ts';
 import { isSampledForReview } from '#lib/reviews/sampling.ts';
@@ -20,6 +27,7 @@ export interface IngestResult {
   readonly duplicates: number;
   readonly conflicts: number;
   readonly results: { eventId: string; status: EventStatus }[];
+  readonly violations?: { eventId: string; kind: ViolationKind; ruleId?: string }[];
 }
 
 export interface IngestDependencies {
@@ -110,6 +118,18 @@ export async function ingestEvents(
       candidate.stored = { ...candidate.stored, killSwitchViolation: true };
     }
   }
+  // So is an action that broke its workflow's autonomy boundary: a CANNOT rule, or a missing approval.
+  for (const candidate of fresh) {
+    const { event } = candidate.stored;
+    const workflow = deps.registry.get(event.workflowId);
+    if (event.type !== 'action' || !workflow) continue;
+    const broken = boundaryViolations(event, workflow).map(({ kind, ruleId, tool }) => ({
+      kind,
+      ruleId,
+      tool,
+    }));
+    if (broken.length > 0) candidate.stored = { ...candidate.stored, boundaryViolations: broken };
+  }
 
   if (fresh.length > 0) {
     await archiveByObject(
@@ -135,11 +155,27 @@ export async function ingestEvents(
     eventId: event.eventId,
     status: statuses[position] ?? 'accepted',
   }));
+  const violations = fresh.flatMap(({ position, stored }) =>
+    statuses[position] !== 'accepted'
+      ? []
+      : [
+          ...(stored.killSwitchViolation
+            ? [{ eventId: stored.event.eventId, kind: 'kill-switch' as const }]
+            : []),
+          ...(stored.boundaryViolations ?? []).map((violation) => ({
+            eventId: stored.event.eventId,
+            kind: 'boundary' as const,
+            ruleId: violation.ruleId,
+          })),
+        ],
+  );
   return {
     accepted: results.filter((result) => result.status === 'accepted').length,
     duplicates: results.filter((result) => result.status === 'duplicate').length,
     conflicts: results.filter((result) => result.status === 'conflict').length,
     results,
+    // Stored all the same; said back so the agent service can see what it did.
+    ...(violations.length > 0 ? { violations } : {}),
   };
 }
 

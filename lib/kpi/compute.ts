@@ -10,6 +10,8 @@ export interface KpiEvent {
   readonly event: LedgerEvent;
   readonly occurredAtMs: number;
   readonly killSwitchViolation?: boolean;
+  /** The action broke at least one autonomy-boundary rule. */
+  readonly boundaryViolation?: boolean;
 }
 
 interface UnitFacts {
@@ -62,6 +64,7 @@ export class WeeklyKpis {
     number
   >;
   #violations = 0;
+  #boundaryViolations = 0;
 
   constructor(
     readonly workflowId: string,
@@ -93,6 +96,7 @@ export class WeeklyKpis {
       if (missing.length === 0) this.#replayable++;
       for (const field of missing) this.#missing[field]++;
       if (item.killSwitchViolation) this.#violations++;
+      if (item.boundaryViolation) this.#boundaryViolations++;
     } else if (event.type === 'review.verdict') {
       const table = this.prices.tableAt(occurredAtMs);
       if (table) {
@@ -179,6 +183,7 @@ export class WeeklyKpis {
       auditCoverage: ratio(this.#replayable, this.#actions),
       missingFields: { ...this.#missing },
       killSwitchViolations: this.#violations,
+      boundaryViolations: this.#boundaryViolations,
     };
   }
 

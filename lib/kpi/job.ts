@@ -68,6 +68,7 @@ function toKpiEvent(stored: StoredEvent): KpiEvent {
     event: stored.event,
     occurredAtMs: stored.occurredAtMs,
     ...(stored.killSwitchViolation ? { killSwitchViolation: true } : {}),
+    ...(stored.boundaryViolations?.length ? { boundaryViolation: true } : {}),
   };
 }
 

@@ -25,4 +25,6 @@ export interface KpiRecord {
   readonly auditCoverage: number | null;
   readonly missingFields: Record<AuditField, number>;
   readonly killSwitchViolations: number;
+  /** Actions in the week that broke an autonomy-boundary rule (CANNOT, or a missing approval). */
+  readonly boundaryViolations: number;
 }

@@ -59,8 +59,15 @@ export async function readEvents(
   if (params.unitId !== undefined && (params.unitId.length < 1 || params.unitId.length > 256)) {
     problem('unitId', 'must be 1–256 characters');
   }
-  if (params.violations !== undefined && params.violations !== 'kill-switch') {
-    problem('violations', 'must be kill-switch (actions taken while the autonomous lane was off)');
+  if (
+    params.violations !== undefined &&
+    params.violations !== 'kill-switch' &&
+    params.violations !== 'boundary'
+  ) {
+    problem(
+      'violations',
+      'must be kill-switch (autonomous while the lane was off) or boundary (broke a boundary rule)',
+    );
   }
   const after = params.cursor === undefined ? undefined : decodeCursor(params.cursor);
   if (after === null) problem('cursor', 'is not a cursor this API returned; start again without it');
@@ -75,13 +82,16 @@ export async function readEvents(
     ...(params.unitId !== undefined ? { unitId: params.unitId } : {}),
     ...(params.type !== undefined ? { type: params.type as EventType } : {}),
     ...(after ? { after } : {}),
-    ...(params.violations === 'kill-switch' ? { onlyKillSwitchViolations: true } : {}),
+    ...(params.violations === 'kill-switch' || params.violations === 'boundary'
+      ? { onlyViolations: params.violations }
+      : {}),
   });
   return {
     items: page.items.map((stored) => ({
       ...stored.event,
       receivedAt: stored.receivedAt,
       ...(stored.killSwitchViolation ? { killSwitchViolation: true } : {}),
+      ...(stored.boundaryViolations ? { boundaryViolations: stored.boundaryViolations } : {}),
     })),
     nextCursor: page.after ? Buffer.from(page.after, 'utf8').toString('base64url') : null,
   };

@@ -173,6 +173,7 @@ describe('WeeklyKpis against DuckDB SQL written from the SPEC', () => {
     expect(empty.some((row) => row.actions > 0)).toBe(true); // cost and audit, but no cohort
     expect(sqlRows.filter((row) => row.throughput > 0).length).toBeGreaterThanOrEqual(30);
     expect(sqlRows.some((row) => row.unpriced.humanReview)).toBe(true);
+    expect(sqlRows.some((row) => row.killSwitchViolations > 0 && row.boundaryViolations > 0)).toBe(true);
   });
 
   it.each(cases)('$workflowId $week: every field agrees', ({ workflowId, week, startMs }) => {

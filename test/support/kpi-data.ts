@@ -16,6 +16,7 @@ export interface KpiRow {
   readonly event: LedgerEvent;
   readonly occurredAtMs: number;
   readonly killSwitchViolation?: boolean;
+  readonly boundaryViolation?: boolean;
 }
 
 const DAY_MS = 86_400_000;
@@ -224,11 +225,14 @@ function push(ctx: UnitContext, event: Record<string, unknown>, ms: number, viol
     occurredAt: at(ctx, ms),
     ...event,
   } as unknown as LedgerEvent;
-  ctx.rows.push(
-    violation
-      ? { event: full, occurredAtMs: ms, killSwitchViolation: true }
-      : { event: full, occurredAtMs: ms },
-  );
+  // Every 13th event of a unit that is an action broke a boundary rule, deterministically.
+  const boundary = full.type === 'action' && ctx.seq % 13 === 5;
+  ctx.rows.push({
+    event: full,
+    occurredAtMs: ms,
+    ...(violation ? { killSwitchViolation: true } : {}),
+    ...(boundary ? { boundaryViolation: true } : {}),
+  });
 }
 
 /** Scales every audit-field dropout: at 0.5 about three actions in four are replayable. */

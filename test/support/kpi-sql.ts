@@ -66,11 +66,12 @@ export interface SqlKpis {
   auditCoverage: number | null;
   missingFields: Record<string, number>;
   killSwitchViolations: number;
+  boundaryViolations: number;
 }
 
 /** One NDJSON line per stored event. */
 export function eventLine(row: KpiRow): string {
-  return `{"e":${JSON.stringify(row.event)},"t":${row.occurredAtMs},"v":${row.killSwitchViolation === true}}\n`;
+  return `{"e":${JSON.stringify(row.event)},"t":${row.occurredAtMs},"v":${row.killSwitchViolation === true},"b":${row.boundaryViolation === true}}\n`;
 }
 
 export function writeEventsNdjson(rows: Iterable<KpiRow>, path: string): void {
@@ -111,6 +112,7 @@ SELECT
   epoch_ms(CAST(e.occurredAt AS TIMESTAMPTZ)) AS occurred_at_ms,
   t AS stored_occurred_at_ms,
   coalesce(v, false) AS kill_switch_violation,
+  coalesce(b, false) AS boundary_violation,
   e.lane AS lane,
   e.model.provider AS model_provider,
   e.model.name AS model_name,
@@ -140,7 +142,7 @@ SELECT
   e.verdict AS verdict,
   e.escaped AS escaped
 FROM read_json([${paths.map(quote).join(', ')}], format = 'newline_delimited',
-  columns = {e: '${EVENT_STRUCT.replaceAll('\n', ' ')}', t: 'BIGINT', v: 'BOOLEAN'}, maximum_object_size = 1048576);`;
+  columns = {e: '${EVENT_STRUCT.replaceAll('\n', ' ')}', t: 'BIGINT', v: 'BOOLEAN', b: 'BOOLEAN'}, maximum_object_size = 1048576);`;
 }
 
 /** Price tables (the SPEC's file format) → tables, model prices and tool prices. */
@@ -277,6 +279,10 @@ audit AS (
 violations AS (
   SELECT workflow_id, week_start, count(*)::INTEGER AS violations
   FROM ev WHERE kill_switch_violation GROUP BY workflow_id, week_start
+),
+boundary AS (
+  SELECT workflow_id, week_start, count(*)::INTEGER AS violations
+  FROM ev WHERE type = 'action' AND boundary_violation GROUP BY workflow_id, week_start
 )
 
 SELECT
@@ -306,7 +312,8 @@ SELECT
   coalesce(a.replayable, 0) AS replayable_actions,
   a.replayable / a.actions AS audit_coverage,
   ${missing.map((column) => `coalesce(a.${column}, 0) AS ${column}`).join(',\n  ')},
-  coalesce(v.violations, 0) AS kill_switch_violations
+  coalesce(v.violations, 0) AS kill_switch_violations,
+  coalesce(bv.violations, 0) AS boundary_violations
 FROM grid g
 LEFT JOIN unit_kpis u USING (workflow_id, week_start)
 LEFT JOIN model_cost mc USING (workflow_id, week_start)
@@ -314,6 +321,7 @@ LEFT JOIN tool_cost tc USING (workflow_id, week_start)
 LEFT JOIN review_cost rc USING (workflow_id, week_start)
 LEFT JOIN audit a USING (workflow_id, week_start)
 LEFT JOIN violations v USING (workflow_id, week_start)
+LEFT JOIN boundary bv USING (workflow_id, week_start)
 ORDER BY g.workflow_id, g.week_start`;
 }
 
@@ -357,6 +365,7 @@ export function toSqlKpis(row: Json): SqlKpis {
       Object.entries(MISSING_COLUMNS).map(([field, column]) => [field, Number(row[column])]),
     ),
     killSwitchViolations: Number(row.kill_switch_violations),
+    boundaryViolations: Number(row.boundary_violations),
   };
 }
 
