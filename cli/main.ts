@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { ACCESS_HELP, accessCommand } from './commands/access.ts';
+import { DEMO_HELP, demoCommand } from './commands/demo.ts';
 import { EVALS_HELP, evalsCommand } from './commands/evals.ts';
 import { JOBS_HELP, jobsCommand } from './commands/jobs.ts';
 import { drillCommand, KILL_SWITCH_HELP, killSwitchCommand } from './commands/kill-switch.ts';
@@ -19,6 +20,7 @@ Commands:
   jobs kpi|drift              run the weekly KPI and drift jobs now
   query "<SQL>"               finance SQL over the cost-per-unit reports
   evals register|record|compare|list   eval sets and runs per workflow
+  demo                        weeks of realistic traffic, the jobs, and where to look
 
 Every command acts on the local stack (\`npm start\`, found through LEDGER_DATA_DIR, default .local/)
 unless given --stage <name>, which targets the deployed stage with your AWS credentials.
@@ -35,7 +37,9 @@ ${JOBS_HELP}
 
 ${QUERY_HELP}
 
-${EVALS_HELP}`;
+${EVALS_HELP}
+
+${DEMO_HELP}`;
 
 export async function run(argv: string[], print: (line: string) => void = console.log): Promise<number> {
   const [command, ...rest] = argv;
@@ -64,6 +68,9 @@ export async function run(argv: string[], print: (line: string) => void = consol
         return 0;
       case 'evals':
         await evalsCommand(rest, print);
+        return 0;
+      case 'demo':
+        await demoCommand(rest, print);
         return 0;
       case undefined:
       case 'help':

@@ -1,0 +1,234 @@
+import { parseArgs } from 'node:util';
+import { lastCompleteWeek, shiftWeek, weekBounds } from '#lib/kpi/weeks.ts';
+import type { PriceTable } from '#lib/pricing/price-table.ts';
+import { UsageError } from '../errors.ts';
+import { explainTargetFailure, resolveTarget } from '../target.ts';
+import { jobsCommand } from './jobs.ts';
+import { priceStore } from './prices.ts';
+
+export const DEMO_HELP = `agent-ledger demo — several weeks of realistic traffic for the demo workflows, then the jobs
+
+  agent-ledger demo [--weeks <n>] [--stage <name> --token <t>]
+
+Posts 4 weeks (default) of support-triage and code-review units through the API (actions, reviews,
+escalations, a boundary violation, and a defect-rate jump in code-review's last week), imports a demo
+price table when none exists, runs the KPI job for each week, the drift job, and the reports, and says
+where to look. Run it again: eventIds are fixed, so nothing is counted twice.`;
+
+/** A small seeded PRNG (mulberry32): the same demo every time. */
+function random(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
+  };
+}
+
+const DEMO_PRICES: PriceTable = {
+  effectiveFrom: '2026-01-01',
+  currency: 'USD',
+  models: {
+    'anthropic/claude-sonnet': { inputPerMillion: 3, outputPerMillion: 15, cachedInputPerMillion: 0.3 },
+    'openai/gpt-5-mini': { inputPerMillion: 0.25, outputPerMillion: 2, cachedInputPerMillion: 0.025 },
+  },
+  tools: {
+    lookup_order: { perCall: 0.002 },
+    refund: { perCall: 0.01 },
+    post_reply: { perCall: 0.001 },
+    run_tests: { perCall: 0.05 },
+    post_review_comment: { perCall: 0.001 },
+  },
+  humanReviewPerHour: 60,
+};
+
+interface DemoWorkflow {
+  readonly workflowId: string;
+  readonly unitsPerWeek: number;
+  readonly tools: readonly string[];
+  readonly model: { provider: string; name: string; version: string };
+  /**
+   * Which reviewed units (by n mod 10; units with n mod 5 < 3 are reviewed) get a defect verdict, by week
+   * index (0 = oldest). Deterministic, so the drift story is the same on every run.
+   */
+  readonly defectResidues: (weekIndex: number, weeks: number) => readonly number[];
+}
+
+const WORKFLOWS: readonly DemoWorkflow[] = [
+  {
+    workflowId: 'support-triage',
+    unitsPerWeek: 60,
+    tools: ['lookup_order', 'post_reply', 'refund'],
+    model: { provider: 'anthropic', name: 'claude-sonnet', version: '2026-05' },
+    // 1 in 6 reviewed units defective, every week: steady, so drift leaves it alone.
+    defectResidues: () => [0],
+  },
+  {
+    workflowId: 'code-review',
+    unitsPerWeek: 45,
+    tools: ['run_tests', 'post_review_comment'],
+    model: { provider: 'openai', name: 'gpt-5-mini', version: '2026-08' },
+    // Quality drifts in the last week (1 in 6 → 1 in 2 reviewed units): the drift job pauses this lane.
+    defectResidues: (weekIndex, weeks) => (weekIndex === weeks - 1 ? [0, 1, 5] : [0]),
+  },
+];
+
+/** One week of one workflow's units: started, 1–3 actions, completed, and for 60% a review. */
+function weekOfEvents(
+  workflow: DemoWorkflow,
+  week: string,
+  weekIndex: number,
+  weeks: number,
+): Record<string, unknown>[] {
+  const next = random(weekIndex * 7919 + workflow.workflowId.length * 104_729);
+  const { startMs } = weekBounds(week);
+  const events: Record<string, unknown>[] = [];
+  for (let n = 0; n < workflow.unitsPerWeek; n++) {
+    const unitId = `${workflow.workflowId === 'support-triage' ? 'T' : 'PR'}-${week}-${n}`;
+    const id = (suffix: string) => `demo-${workflow.workflowId}-${week}-${n}-${suffix}`;
+    const base = { workflowId: workflow.workflowId, unitId };
+    const startedAt = startMs + Math.floor(next() * 6 * 86_400_000);
+    const at = (offsetMinutes: number) => new Date(startedAt + offsetMinutes * 60_000).toISOString();
+    events.push({
+      ...base,
+      eventId: id('start'),
+      type: 'unit.started',
+      occurredAt: at(0),
+      actor: { customerId: `cust-${n % 17}` },
+    });
+    const actions = 1 + Math.floor(next() * 3);
+    for (let a = 0; a < actions; a++) {
+      const autonomous = next() < 0.6;
+      const tool = workflow.tools[Math.floor(next() * workflow.tools.length)] as string;
+      // One boundary violation a week in support-triage: an autonomous refund over the 500 limit.
+      const amount =
+        workflow.workflowId === 'support-triage' && n === 7 && a === 0 ? 640 : Math.round(next() * 90);
+      events.push({
+        ...base,
+        eventId: id(`act-${a}`),
+        type: 'action',
+        occurredAt: at(5 + a * 20),
+        agent: { id: `${workflow.workflowId}-bot`, version: '1.4.0' },
+        lane: autonomous ? 'autonomous' : 'hitl',
+        flag: { version: 'v1', checkedAt: at(4 + a * 20) },
+        prompt: { templateId: workflow.workflowId, templateVersion: '7' },
+        model: workflow.model,
+        retrieval: next() < 0.9 ? [{ kind: 'kb', id: `KB-${n % 40}` }] : undefined,
+        toolCalls: [
+          {
+            name: workflow.workflowId === 'support-triage' && n === 7 && a === 0 ? 'refund' : tool,
+            endpoint: `${tool}.v1`,
+            parameters: { amount },
+            outcome: next() < 0.95 ? 'success' : 'failure',
+          },
+        ],
+        output: {
+          text: 'Proposed resolution drafted from policy and order history.',
+          confidence: 0.7 + next() * 0.3,
+        },
+        usage: {
+          inputTokens: 800 + Math.floor(next() * 2000),
+          outputTokens: 100 + Math.floor(next() * 400),
+          cachedInputTokens: Math.floor(next() * 600),
+        },
+        ...(autonomous
+          ? {}
+          : { approval: { approverId: 'lead-3', decision: 'approved', decidedAt: at(6 + a * 20) } }),
+        durationMs: 800 + Math.floor(next() * 4000),
+      });
+    }
+    if (next() < 0.08) {
+      events.push({
+        ...base,
+        eventId: id('esc'),
+        type: 'unit.escalated',
+        occurredAt: at(70),
+        reason: 'low confidence',
+      });
+    }
+    events.push({
+      ...base,
+      eventId: id('done'),
+      type: 'unit.completed',
+      occurredAt: at(90 + Math.floor(next() * 600)),
+    });
+    if (n % 5 < 3) {
+      const defect = workflow.defectResidues(weekIndex, weeks).includes(n % 10);
+      events.push({
+        ...base,
+        eventId: id('review'),
+        type: 'review.verdict',
+        occurredAt: at(24 * 60),
+        reviewerId: 'reviewer-2',
+        verdict: defect ? 'defect' : 'pass',
+        reviewMinutes: 2 + Math.floor(next() * 6),
+        ...(defect
+          ? { category: next() < 0.5 ? 'wrong-policy' : 'missing-context', escaped: next() < 0.2 }
+          : {}),
+      });
+    }
+  }
+  return events;
+}
+
+export async function demoCommand(args: string[], print: (line: string) => void): Promise<void> {
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: { weeks: { type: 'string' }, stage: { type: 'string' }, token: { type: 'string' } },
+  });
+  if (positionals.length > 0) throw new UsageError(DEMO_HELP);
+  const weeks = values.weeks === undefined ? 4 : Number(values.weeks);
+  if (!Number.isInteger(weeks) || weeks < 2 || weeks > 12)
+    throw new UsageError('--weeks must be a whole number from 2 to 12');
+  const target = await resolveTarget(values.stage);
+  const api = await target.api(values.token).catch((error) => explainTargetFailure(error, target));
+  const stageArgs = values.stage ? ['--stage', values.stage] : [];
+
+  const prices = priceStore(target);
+  if ((await prices.listTables().catch((error) => explainTargetFailure(error, target))).length === 0) {
+    await prices.putTable(DEMO_PRICES);
+    print(`Imported a demo price table (effective ${DEMO_PRICES.effectiveFrom}).`);
+  }
+
+  const last = lastCompleteWeek(Date.now());
+  const demoWeeks = Array.from({ length: weeks }, (_, i) => shiftWeek(last, i - (weeks - 1)));
+  for (const [weekIndex, week] of demoWeeks.entries()) {
+    const events = WORKFLOWS.flatMap((workflow) => weekOfEvents(workflow, week, weekIndex, weeks));
+    let accepted = 0;
+    let duplicates = 0;
+    for (let i = 0; i < events.length; i += 400) {
+      const response = await fetch(`${api.url}/v1/events`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${api.token}` },
+        body: JSON.stringify({ events: events.slice(i, i + 400) }),
+      }).catch((error) => explainTargetFailure(error, target));
+      const body = (await response.json()) as { accepted?: number; duplicates?: number; message?: string };
+      if (response.status !== 202)
+        throw new UsageError(`the API refused demo traffic (${response.status}): ${body.message}`);
+      accepted += body.accepted ?? 0;
+      duplicates += body.duplicates ?? 0;
+    }
+    print(`${week}: posted ${events.length} events (${accepted} new, ${duplicates} already there)`);
+  }
+
+  print('\nComputing the weekly KPIs…');
+  for (const week of demoWeeks) await jobsCommand(['kpi', '--week', week, ...stageArgs], print);
+  print('\nJudging drift…');
+  await jobsCommand(['drift', '--week', last, ...stageArgs], print);
+  print('\nWriting the governance reports…');
+  await jobsCommand(['reports', '--week', last, ...stageArgs], print);
+
+  print(`
+Where to look:
+  dashboard       ${api.url}/
+  KPIs            curl -H "Authorization: Bearer $TOKEN" '${api.url}/v1/workflows/code-review/kpis?week=${last}'
+  autonomy        npx agent-ledger kill-switch status     (code-review is paused by drift)
+  reviews         curl -H "Authorization: Bearer $TOKEN" '${api.url}/v1/workflows/support-triage/reviews?status=pending'
+  finance         npx agent-ledger query --saved week-over-week-change
+  violations      curl -H "Authorization: Bearer $TOKEN" '${api.url}/v1/workflows/support-triage/events?violations=boundary'
+(TOKEN is in $LEDGER_DATA_DIR/dev-token.) Turn code-review back on, as a person would:
+  npx agent-ledger kill-switch on code-review --reason "reviewed the drift; prompt fixed"`);
+}
