@@ -1,22 +1,26 @@
 import { parseArgs } from 'node:util';
 import { SNSClient } from '@aws-sdk/client-sns';
 import { makeDocumentClient } from '#lib/adapters/aws-clients.ts';
+import { DynamoDbEvalStore } from '#lib/adapters/dynamodb-eval-store.ts';
 import { DynamoDbEventIndex } from '#lib/adapters/dynamodb-event-index.ts';
 import { S3ReportStore } from '#lib/adapters/s3-report-store.ts';
 import { SnsNotifier } from '#lib/adapters/sns-notifier.ts';
 import { type Notifier, runDriftJob } from '#lib/drift/job.ts';
+import { LOCAL_ENVIRONMENT } from '#lib/kill-switch/names.ts';
 import { runKpiJob, weeksToCompute } from '#lib/kpi/job.ts';
 import type { KpiRecord } from '#lib/kpi/record.ts';
 import { InvalidWeekError } from '#lib/kpi/weeks.ts';
 import { defaultRegistry } from '#lib/registry/workflows.ts';
+import { runReportsJob } from '#lib/reports/job.ts';
 import { UsageError } from '../errors.ts';
-import { explainTargetFailure, resolveTarget } from '../target.ts';
+import { drillStore, explainTargetFailure, resolveTarget } from '../target.ts';
 import { priceStore } from './prices.ts';
 
 export const JOBS_HELP = `agent-ledger jobs — run the scheduled jobs now (the same code the cloud schedules run)
 
   agent-ledger jobs kpi [--week YYYY-Www] [--workflow <id>] [--stage <name>]
   agent-ledger jobs drift [--week YYYY-Www] [--stage <name>]
+  agent-ledger jobs reports [--week YYYY-Www] [--stage <name>]   governance reports and runbooks
 
 Without --week: the last complete ISO week (Monday 00:00 UTC to Monday 00:00 UTC).`;
 
@@ -32,6 +36,10 @@ export async function jobsCommand(args: string[], print: (line: string) => void)
   const [job, ...rest] = args;
   const { values, positionals } = parseArgs({ args: rest, allowPositionals: true, options });
   if (positionals.length > 0) throw new UsageError(`jobs ${job} takes no arguments, got '${positionals[0]}'`);
+  if (job === 'reports') {
+    await reportsJob(values, print);
+    return;
+  }
   let weeks: string[];
   try {
     weeks = weeksToCompute(values.week ? { week: values.week } : {}, Date.now());
@@ -107,4 +115,42 @@ function summary(record: KpiRecord): string {
   ]
     .filter(Boolean)
     .join(' ');
+}
+
+/** The weekly Agent Ops Review, the month's Autonomy + Risk Review, the quarter's Vendor/Model review, runbooks. */
+async function reportsJob(
+  values: { week?: string; stage?: string },
+  print: (line: string) => void,
+): Promise<void> {
+  const target = await resolveTarget(values.stage);
+  const documents = makeDocumentClient(target.dynamodb);
+  const store = priceStore(target);
+  const { s3, bucket } = await target.reports();
+  const { reader } = await target.killSwitch().catch((error) => explainTargetFailure(error, target));
+  let result: Awaited<ReturnType<typeof runReportsJob>>;
+  try {
+    result = await runReportsJob(values.week ? { week: values.week } : {}, {
+      index: new DynamoDbEventIndex(documents, target.tableName),
+      kpis: store,
+      prices: store,
+      drills: drillStore(target),
+      evals: new DynamoDbEvalStore(documents, target.tableName),
+      registry: defaultRegistry,
+      flags: reader,
+      reports: new S3ReportStore(s3, bucket),
+      clock: () => new Date(),
+      ...(values.stage
+        ? { stage: values.stage, killSwitchEnvironment: values.stage }
+        : { killSwitchEnvironment: LOCAL_ENVIRONMENT }),
+    });
+  } catch (error) {
+    if (error instanceof InvalidWeekError) throw new UsageError(error.message);
+    explainTargetFailure(error, target);
+  }
+  print(
+    `Wrote ${result.keys.length} report files for ${result.week} to the reports bucket of ${target.description}:`,
+  );
+  for (const key of result.keys.filter((key) => key.endsWith('.html'))) print(`  ${key}`);
+  if (!result.indexUpdated)
+    print(`(${result.week} is not the latest complete week, so the reports index still links the latest.)`);
 }

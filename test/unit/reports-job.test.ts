@@ -1,0 +1,271 @@
+import { describe, expect, it } from 'vitest';
+import type { EvalStore } from '#lib/evals/store.ts';
+import type { LedgerEvent } from '#lib/events/schema.ts';
+import type { DrillRecord, DrillStore } from '#lib/kill-switch/drills.ts';
+import { flagValuesOf, initialFlagDocument } from '#lib/kill-switch/flag-document.ts';
+import type { FlagReader } from '#lib/kill-switch/ports.ts';
+import { WeeklyKpis } from '#lib/kpi/compute.ts';
+import type { KpiStore, ReportStore } from '#lib/kpi/job.ts';
+import type { KpiRecord } from '#lib/kpi/record.ts';
+import type { EventIndex, EventPage, EventQuery, StoredEvent } from '#lib/ports.ts';
+import { PriceBook, type PriceTable } from '#lib/pricing/price-table.ts';
+import { defaultRegistry } from '#lib/registry/workflows.ts';
+import { GOVERNANCE_INDEX_KEY, type ReportsJobDependencies, runReportsJob } from '#lib/reports/job.ts';
+
+/** The event index's two reads over a list, filtering as the DynamoDB adapter does. */
+class ListIndex implements Pick<EventIndex, 'query' | 'forEachInRange'> {
+  constructor(readonly items: StoredEvent[]) {}
+
+  async forEachInRange(
+    range: { workflowId: string; fromMs: number; toMs: number },
+    visit: (stored: StoredEvent) => void,
+  ): Promise<void> {
+    for (const stored of this.items) {
+      if (
+        stored.event.workflowId === range.workflowId &&
+        stored.occurredAtMs >= range.fromMs &&
+        stored.occurredAtMs < range.toMs
+      )
+        visit(stored);
+    }
+  }
+
+  async query(query: EventQuery): Promise<EventPage> {
+    return {
+      items: this.items
+        .filter(
+          (s) =>
+            s.event.workflowId === query.workflowId &&
+            s.occurredAtMs >= query.fromMs &&
+            s.occurredAtMs < query.toMs &&
+            (query.unitId === undefined || s.event.unitId === query.unitId) &&
+            (query.type === undefined || s.event.type === query.type),
+        )
+        .sort((a, b) => a.occurredAtMs - b.occurredAtMs),
+    };
+  }
+}
+
+const stored = (event: LedgerEvent): StoredEvent => ({
+  event,
+  occurredAtMs: Date.parse(event.occurredAt),
+  receivedAt: event.occurredAt,
+  contentHash: 'h',
+  expiresAt: 4_000_000_000,
+  archiveKey: 'k',
+});
+
+const prices: PriceTable = {
+  effectiveFrom: '2026-01-01',
+  currency: 'USD',
+  models: { 'anthropic/claude-sonnet': { inputPerMillion: 3, outputPerMillion: 15 } },
+  tools: {},
+  humanReviewPerHour: 60,
+};
+
+function setup(now = '2026-05-20T06:00:00Z') {
+  const objects = new Map<string, { body: string; contentType: string }>();
+  const records = new Map<string, KpiRecord>();
+  const put = (workflowId: string, week: string, figures: Partial<KpiRecord>) =>
+    records.set(`${workflowId}|${week}`, {
+      ...new WeeklyKpis(workflowId, week, new PriceBook([])).finish(),
+      ...figures,
+    });
+  put('support-triage', '2026-W19', { throughput: 10, costPerUnitUsd: 1, defectRate: 0.1 });
+  put('support-triage', '2026-W20', { throughput: 12, costPerUnitUsd: 1.1, defectRate: 0.2 });
+  const kpis: KpiStore = {
+    putRecord: async () => {},
+    getRecord: async (workflowId, week) => records.get(`${workflowId}|${week}`),
+  };
+  const reports: ReportStore = {
+    putObject: async (key, body, contentType) => {
+      objects.set(key, { body: new TextDecoder().decode(body), contentType });
+    },
+  };
+  const drills: DrillStore = {
+    putDrill: async () => {},
+    listDrills: async (workflowId): Promise<DrillRecord[]> =>
+      workflowId === 'support-triage'
+        ? [
+            {
+              drillId: 'drill-1',
+              workflowId,
+              startedAt: '2026-05-13T08:00:00.000Z',
+              by: 'ops',
+              target: 'local',
+              offEffectMs: 900,
+              onEffectMs: 800,
+              outcome: 'passed',
+            },
+          ]
+        : [],
+  };
+  const flags: FlagReader = {
+    read: async () => ({
+      values: flagValuesOf(initialFlagDocument(defaultRegistry.ids(), now)),
+      version: '1',
+    }),
+  };
+  const index = new ListIndex([
+    stored({
+      type: 'action',
+      eventId: 'a1',
+      workflowId: 'support-triage',
+      unitId: 'u1',
+      occurredAt: '2026-05-12T10:00:00Z',
+      model: { provider: 'anthropic', name: 'claude-sonnet', version: '1' },
+      usage: { inputTokens: 1_000_000, outputTokens: 0 },
+      toolCalls: [
+        { name: 'refund', endpoint: 'e', parameters: {}, outcome: 'failure', errorCode: 'TIMEOUT' },
+      ],
+    }),
+    // Before the quarter: not in the mix. Before the week: not among the week's failures.
+    stored({
+      type: 'action',
+      eventId: 'a0',
+      workflowId: 'support-triage',
+      unitId: 'u0',
+      occurredAt: '2026-03-30T10:00:00Z',
+      model: { provider: 'anthropic', name: 'claude-sonnet', version: '1' },
+      usage: { inputTokens: 1_000_000, outputTokens: 0 },
+      toolCalls: [{ name: 'refund', endpoint: 'e', parameters: {}, outcome: 'failure', errorCode: 'OLD' }],
+    }),
+    stored({
+      type: 'rollback',
+      eventId: 'kill-switch:local:2:support-triage',
+      workflowId: 'support-triage',
+      unitId: 'kill-switch',
+      occurredAt: '2026-05-04T10:00:00Z',
+      reason: 'refunds misfiring',
+      initiatedBy: 'ops',
+      from: 'enabled',
+      to: 'disabled',
+      metadata: { flag: 'support-triage', scope: 'workflow' },
+    }),
+  ]);
+  const deps: ReportsJobDependencies = {
+    index: index as unknown as EventIndex,
+    kpis,
+    prices: { putTable: async () => {}, listTables: async () => [prices] },
+    drills,
+    registry: defaultRegistry,
+    flags,
+    reports,
+    clock: () => new Date(now),
+  };
+  return { deps, objects };
+}
+
+describe('runReportsJob', () => {
+  it('writes each report as JSON and HTML under its period, and an index of the latest', async () => {
+    // Prepare
+    const { deps, objects } = setup();
+
+    // Act
+    const result = await runReportsJob({}, deps);
+
+    // Assess
+    expect(result).toMatchObject({
+      week: '2026-W20',
+      month: '2026-05',
+      quarter: '2026-Q2',
+      indexUpdated: true,
+    });
+    expect([...objects.keys()].sort()).toEqual([
+      'governance/index.json',
+      'governance/monthly/2026-05/autonomy-risk-review.html',
+      'governance/monthly/2026-05/autonomy-risk-review.json',
+      'governance/quarterly/2026-Q2/vendor-model-strategy.html',
+      'governance/quarterly/2026-Q2/vendor-model-strategy.json',
+      'governance/runbooks/code-review.html',
+      'governance/runbooks/code-review.json',
+      'governance/runbooks/support-triage.html',
+      'governance/runbooks/support-triage.json',
+      'governance/weekly/2026-W20/agent-ops-review.html',
+      'governance/weekly/2026-W20/agent-ops-review.json',
+    ]);
+    expect(result.keys.at(-1)).toBe(GOVERNANCE_INDEX_KEY);
+    expect(objects.get('governance/weekly/2026-W20/agent-ops-review.html')?.contentType).toBe(
+      'text/html; charset=utf-8',
+    );
+    const json = (key: string) => JSON.parse(objects.get(key)?.body ?? 'null');
+    expect(json(GOVERNANCE_INDEX_KEY)).toEqual({
+      generatedAt: '2026-05-20T06:00:00.000Z',
+      week: '2026-W20',
+      reports: [
+        expect.objectContaining({
+          kind: 'agent-ops-review',
+          title: 'Agent Ops Review 2026-W20',
+          period: '2026-W20',
+          complete: true,
+          html: 'governance/weekly/2026-W20/agent-ops-review.html',
+          json: 'governance/weekly/2026-W20/agent-ops-review.json',
+        }),
+        expect.objectContaining({
+          kind: 'autonomy-risk-review',
+          title: 'Autonomy + Risk Review 2026-05 (to date)',
+          period: '2026-05',
+          complete: false,
+        }),
+        expect.objectContaining({
+          kind: 'vendor-model-strategy',
+          period: '2026-Q2',
+          json: 'governance/quarterly/2026-Q2/vendor-model-strategy.json',
+        }),
+        expect.objectContaining({ kind: 'runbook', workflowId: 'support-triage', period: null }),
+        expect.objectContaining({
+          kind: 'runbook',
+          workflowId: 'code-review',
+          html: 'governance/runbooks/code-review.html',
+        }),
+      ],
+    });
+    const weekly = json('governance/weekly/2026-W20/agent-ops-review.json');
+    expect(weekly.topFailures).toEqual([
+      expect.objectContaining({ label: 'refund failed (TIMEOUT)', count: 1 }),
+    ]);
+    const quarterly = json('governance/quarterly/2026-Q2/vendor-model-strategy.json');
+    expect(quarterly.models).toEqual([
+      expect.objectContaining({ model: 'anthropic/claude-sonnet', actions: 1, costUsd: 3 }),
+    ]);
+    const monthly = json('governance/monthly/2026-05/autonomy-risk-review.json');
+    expect(monthly.rollbacks).toEqual([
+      expect.objectContaining({ reason: 'refunds misfiring', incident: true }),
+    ]);
+    expect(monthly.workflows[0].evals.message).toBe('no eval runs recorded (no eval store connected)');
+    expect(json('governance/runbooks/support-triage.json').drills).toHaveLength(1);
+  });
+
+  it('re-running an older week rewrites its reports but leaves the index on the latest', async () => {
+    const { deps, objects } = setup();
+    const result = await runReportsJob({ week: '2026-W18' }, deps);
+    expect(result.indexUpdated).toBe(false);
+    expect(objects.has(GOVERNANCE_INDEX_KEY)).toBe(false);
+    expect(objects.has('governance/weekly/2026-W18/agent-ops-review.json')).toBe(true);
+    expect(objects.has('governance/monthly/2026-04/autonomy-risk-review.json')).toBe(true);
+  });
+
+  it('gives the same reports for the same data, and reads evals when a store is connected', async () => {
+    const { deps, objects } = setup();
+    const evals: EvalStore = {
+      putSet: async () => {},
+      getSet: async () => undefined,
+      listSets: async () => [],
+      putRun: async () => 'stored',
+      listRuns: async () => [],
+    };
+    await runReportsJob({}, { ...deps, evals });
+    const first = new Map(objects);
+    await runReportsJob({}, { ...deps, evals });
+    expect(objects).toEqual(first);
+    const monthly = JSON.parse(
+      objects.get('governance/monthly/2026-05/autonomy-risk-review.json')?.body ?? '{}',
+    );
+    expect(monthly.workflows[0].evals.message).toBe('no eval runs recorded: no eval set is registered');
+  });
+
+  it('refuses a malformed week', async () => {
+    const { deps } = setup();
+    await expect(runReportsJob({ week: '2026-20' }, deps)).rejects.toThrow('not an ISO week');
+  });
+});
