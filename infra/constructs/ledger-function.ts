@@ -221,16 +221,16 @@ export class LedgerFunction extends Construct implements iam.IGrantable {
    * Sets REPORTS_BUCKET_NAME; grants writing finance reports, and only those: s3:PutObject under
    * `cost-per-unit/` of the reports bucket (the KPI job writes one Parquet object per workflow and week).
    */
-  useReportsBucket(bucket: s3.IBucket): this {
+  useReportsBucket(bucket: s3.IBucket, prefix = COST_PER_UNIT_PREFIX): this {
     this.function.addEnvironment('REPORTS_BUCKET_NAME', bucket.bucketName);
-    const reports = bucket.arnForObjects(`${COST_PER_UNIT_PREFIX}*`);
+    const reports = bucket.arnForObjects(`${prefix}*`);
     this.role.addToPrincipalPolicy(
       new iam.PolicyStatement({ actions: ['s3:PutObject'], resources: [reports] }),
     );
     if (bucket.encryptionKey) this.allowKeyVia(bucket.encryptionKey, 's3', ['kms:GenerateDataKey']);
     this.acknowledgeWildcard(
       reports,
-      `The function writes one report per workflow and week, at "${COST_PER_UNIT_PREFIX}week=<week>/workflow=<id>/…" keys named by the week it computes, so "${COST_PER_UNIT_PREFIX}*" in the reports bucket is the narrowest resource that allows it; it grants PutObject only, no read, list or delete.`,
+      `The function writes reports at keys named by the period it computes (under "${prefix}", e.g. one per workflow and week), so "${prefix}*" in the reports bucket is the narrowest resource that allows it; it grants PutObject only, no read, list or delete.`,
     );
     return this;
   }

@@ -19,7 +19,7 @@ export const RECOMPUTE_WEEKS = 4;
 /** One job run on a schedule: which job, when (UTC), with what input. */
 export interface JobSchedule {
   readonly name: string;
-  readonly job: 'kpi' | 'drift';
+  readonly job: 'kpi' | 'drift' | 'reports';
   readonly description: string;
   readonly cron: scheduler.CronOptionsWithTimezone;
   readonly input: Record<string, unknown>;
@@ -52,6 +52,14 @@ export const JOB_SCHEDULES: readonly JobSchedule[] = [
     cron: { hour: '3', minute: '0', timeZone: TimeZone.ETC_UTC },
     input: {},
   },
+  {
+    name: 'reports-weekly',
+    job: 'reports',
+    description:
+      'Agent Ledger: the weekly Agent Ops Review, monthly and quarterly reviews and runbooks (Monday 03:30 UTC)',
+    cron: { weekDay: 'MON', hour: '3', minute: '30', timeZone: TimeZone.ETC_UTC },
+    input: {},
+  },
 ];
 
 /**
@@ -80,6 +88,7 @@ export interface ScheduledJobsProps {
 export class ScheduledJobs extends Construct {
   public readonly kpiJob: LedgerFunction;
   public readonly driftJob: LedgerFunction;
+  public readonly reportsJob: LedgerFunction;
   public readonly deadLetterQueue: sqs.Queue;
   public readonly group: scheduler.ScheduleGroup;
   public readonly schedules: ReadonlyMap<string, scheduler.Schedule>;
@@ -123,15 +132,30 @@ export class ScheduledJobs extends Construct {
       .useKillSwitch(props.killSwitch, 'write')
       .useDriftTopic(props.driftTopic);
 
+    this.reportsJob = new LedgerFunction(this, 'ReportsJob', {
+      entry: functionEntry('reports-job'),
+      description:
+        'Agent Ledger: governance reports (weekly Agent Ops Review, monthly Autonomy + Risk, quarterly Vendor/Model) and runbooks (scheduled)',
+      memorySize: 2048,
+      // The quarterly review reads the quarter's events so far (up to 13 weeks per workflow).
+      timeout: Duration.minutes(15),
+      deadLetterQueue: this.deadLetterQueue,
+    })
+      .useLedgerTable(props.table, 'read')
+      .useReportsBucket(props.reportsBucket, 'governance/')
+      .useKillSwitch(props.killSwitch, 'read');
+    this.reportsJob.function.addEnvironment('LEDGER_STAGE', props.stageName);
+
     this.group = new scheduler.ScheduleGroup(this, 'Group', {
       scheduleGroupName: `agent-ledger-${props.stageName}`,
       removalPolicy: RemovalPolicy.DESTROY,
     });
 
-    const jobs = { kpi: this.kpiJob, drift: this.driftJob };
+    const jobs = { kpi: this.kpiJob, drift: this.driftJob, reports: this.reportsJob };
     const roles = {
       kpi: this.schedulerRole('KpiJobSchedulerRole', 'the KPI job'),
       drift: this.schedulerRole('DriftJobSchedulerRole', 'the drift job'),
+      reports: this.schedulerRole('ReportsJobSchedulerRole', 'the reports job'),
     };
     const schedules = new Map<string, scheduler.Schedule>();
     for (const entry of JOB_SCHEDULES) {
@@ -154,7 +178,7 @@ export class ScheduledJobs extends Construct {
     }
     this.schedules = schedules;
 
-    for (const [job, role] of Object.entries(roles) as ['kpi' | 'drift', iam.Role][]) {
+    for (const [job, role] of Object.entries(roles) as ['kpi' | 'drift' | 'reports', iam.Role][]) {
       this.acknowledgeInvokeGrant(role, jobs[job]);
     }
   }

@@ -249,8 +249,8 @@ describe('IngestApi: functions', () => {
     // Act
     const functions = Object.entries(template.findResources('AWS::Lambda::Function'));
 
-    // Assess: these four, the kill switch's two, the flip recorder, the KPI and review routes', the two jobs
-    expect(functions).toHaveLength(11);
+    // Assess: these four, the kill switch's two, the flip recorder, the KPI and review routes', the three jobs
+    expect(functions).toHaveLength(12);
     for (const [logicalId, fn] of functions) {
       expect(fn.Properties).toMatchObject({
         Runtime: 'nodejs24.x',

@@ -16,6 +16,7 @@ function idOf(type: string, prefix: string): string {
 
 const kpiJobId = idOf('AWS::Lambda::Function', 'JobsKpiJobFunction');
 const driftJobId = idOf('AWS::Lambda::Function', 'JobsDriftJobFunction');
+const reportsJobId = idOf('AWS::Lambda::Function', 'JobsReportsJobFunction');
 const kpisId = idOf('AWS::Lambda::Function', 'KpiApiKpisFunction');
 const queueId = idOf('AWS::SQS::Queue', 'JobsDeadLetters');
 const groupId = idOf('AWS::Scheduler::ScheduleGroup', 'JobsGroup');
@@ -63,6 +64,7 @@ describe('ScheduledJobs: EventBridge Scheduler', () => {
       'drift-daily',
       'kpi-daily-recompute',
       'kpi-weekly',
+      'reports-weekly',
     ]);
     expect(scheduleNamed('kpi-weekly').Properties).toMatchObject({
       ScheduleExpression: 'cron(0 2 ? * MON *)',
@@ -81,6 +83,11 @@ describe('ScheduledJobs: EventBridge Scheduler', () => {
       ScheduleExpression: 'cron(0 3 * * ? *)',
       ScheduleExpressionTimezone: 'Etc/UTC',
       Target: { Arn: { 'Fn::GetAtt': [driftJobId, 'Arn'] }, Input: '{}' },
+    });
+    expect(scheduleNamed('reports-weekly').Properties).toMatchObject({
+      ScheduleExpression: 'cron(30 3 ? * MON *)',
+      ScheduleExpressionTimezone: 'Etc/UTC',
+      Target: { Arn: { 'Fn::GetAtt': [reportsJobId, 'Arn'] }, Input: '{}' },
     });
   });
 

@@ -71,6 +71,7 @@ describe('cdk-nag on the whole app', () => {
               /Resource::arn:.*\/hostedconfigurationversion\/\*/,
               'Resource::<kill-switch profile>/hostedconfigurationversion/*',
             )
+            .replace(/Resource::\{.*\}\/governance\/\*/, 'Resource::<reports bucket>/governance/*')
             .replace(/Resource::arn:.*\/deployment\/\*/, 'Resource::<kill-switch environment>/deployment/*')
             .replace(/Resource::<KillSwitchSyncFunction[0-9A-F]{8}\.Arn>:\*/, 'Resource::<sync function>:*')
             .replace(
@@ -86,7 +87,7 @@ describe('cdk-nag on the whole app', () => {
               'Resource::<Athena results bucket>/*',
             )
             .replace(
-              /Resource::<Jobs(Kpi|Drift)JobFunction[0-9A-F]{8}\.Arn>:\*/,
+              /Resource::<Jobs(Kpi|Drift|Reports)JobFunction[0-9A-F]{8}\.Arn>:\*/,
               'Resource::<$1 job function>:*',
             ),
           at: construct.node.path.replace(/^AgentLedger-dev-/, ''),
@@ -155,6 +156,10 @@ describe('cdk-nag on the whole app', () => {
         'AwsSolutions-IAM5[Resource::<Kpi job function>:*] @ Stateless/Jobs/KpiJobSchedulerRole/DefaultPolicy',
         'AwsSolutions-IAM5[Resource::<Drift job function>:*] @ Stateless/Jobs/DriftJobSchedulerRole/DefaultPolicy',
         'Serverless-SQSRedrivePolicy @ Stateless/Jobs/DeadLetters',
+        // The governance reports job
+        'AwsSolutions-IAM5[Resource::*] @ Stateless/Jobs/ReportsJob/Role/DefaultPolicy',
+        'AwsSolutions-IAM5[Resource::<Reports job function>:*] @ Stateless/Jobs/ReportsJobSchedulerRole/DefaultPolicy',
+        'AwsSolutions-IAM5[Resource::<reports bucket>/governance/*] @ Stateless/Jobs/ReportsJob/Role/DefaultPolicy',
         // The review queue route
         'AwsSolutions-COG4 @ Stateless/IngestApi/Api/Default/v1/workflows/{workflowId}/reviews/GET',
         'AwsSolutions-COG4 @ Stateless/IngestApi/Api/Default/iam/v1/workflows/{workflowId}/reviews/GET',
