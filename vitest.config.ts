@@ -1,7 +1,8 @@
 import { defineConfig } from 'vitest/config';
 
-// Three suites: unit (no network), integration (against one local stack started for the run), and infra
-// (CDK template assertions and cdk-nag). `npm test` runs them all.
+// The suites: unit (no network), integration (against one local stack started for the run), infra (CDK
+// template assertions and cdk-nag), browser (the local dashboard in headless Chromium), appconfig and kpi.
+// `npm test` runs them all.
 export default defineConfig({
   test: {
     reporters: process.env.CI
@@ -23,6 +24,17 @@ export default defineConfig({
         },
       },
       { test: { name: 'infra', include: ['test/infra/**/*.test.ts'], testTimeout: 120_000 } },
+      {
+        // The local dashboard in a real headless Chromium (Debian's `chromium`), on its own local stack.
+        test: {
+          name: 'browser',
+          include: ['test/browser/**/*.test.ts'],
+          globalSetup: ['test/integration/global-setup.ts'],
+          testTimeout: 60_000,
+          hookTimeout: 120_000,
+          fileParallelism: false,
+        },
+      },
       { test: { name: 'appconfig', include: ['test/appconfig/**/*.test.ts'] } },
       // KPI math cross-checked against DuckDB SQL written from the SPEC, and hand-worked cases.
       { test: { name: 'kpi', include: ['test/kpi/**/*.test.ts'], testTimeout: 120_000 } },

@@ -32,7 +32,7 @@ export function defineLedgerApp(app: App, options: LedgerAppOptions = {}): Ledge
     workflowIds,
   });
   const stateless = new StatelessStack(app, `${prefix}-Stateless`, {
-    description: `Agent Ledger (${config.stage}): ingest, read, KPI and kill-switch API, flip recorder, scheduled KPI and drift jobs`,
+    description: `Agent Ledger (${config.stage}): ingest, read, KPI and kill-switch API, flip recorder, scheduled KPI and drift jobs, dashboard and alarms`,
     config,
     eventStore: stateful.eventStore,
     killSwitch: stateful.killSwitch,

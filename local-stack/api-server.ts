@@ -23,6 +23,12 @@ export interface Route {
   readonly authorized: boolean;
 }
 
+/**
+ * Serves a request no API route matches (the local dashboard) and returns true, or returns false to let
+ * the API answer it (404). It must answer every request it takes, never throw.
+ */
+export type PageHandler = (req: IncomingMessage, res: ServerResponse, url: URL) => Promise<boolean>;
+
 /** API Gateway's own cap on a request body; larger ones never reach a handler. */
 const GATEWAY_MAX_BODY_BYTES = 10 * 1024 * 1024;
 
@@ -35,6 +41,8 @@ export function createApiServer(options: {
   routes: readonly Route[];
   authorizer: TokenAuthorizer;
   stage: string;
+  /** Pages outside the API (local only: the cloud API has none). */
+  pages?: PageHandler;
 }): Server {
   const matchers = options.routes.map((route) => ({ route, pattern: resourcePattern(route.resource) }));
 
@@ -45,6 +53,7 @@ export function createApiServer(options: {
       const candidates = matchers.filter(({ pattern }) => pattern.test(url.pathname));
       const match = candidates.find(({ route }) => route.method === method);
       if (!match) {
+        if (candidates.length === 0 && (await options.pages?.(req, res, url))) return;
         if (candidates.length > 0)
           return send(res, 405, { error: 'method_not_allowed', message: `${method} is not supported here` });
         return send(res, 404, { error: 'not_found', message: `no route for ${method} ${url.pathname}` });

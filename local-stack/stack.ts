@@ -103,6 +103,9 @@ export async function startLocalStack(
         import('#functions/kpis/handler.ts'),
         import('#functions/reviews/handler.ts'),
       ]);
+    // The dashboard reads the same stores as the handlers, wired from the same environment. GET / and
+    // /reports/<key> need no token: the server listens on 127.0.0.1 only (below).
+    const { localDashboardPages } = await import('./dashboard/pages.ts');
     recordDeployment = async (event) => {
       const requestId = randomUUID();
       await flipRecorder.handler(event, lambdaContext('flip-recorder', requestId));
@@ -110,6 +113,7 @@ export async function startLocalStack(
     server = createApiServer({
       stage: 'local',
       authorizer: authorizer.handler,
+      pages: localDashboardPages(),
       routes: [
         {
           method: 'GET',

@@ -15,6 +15,7 @@ async function main(): Promise<void> {
   const token = readFileSync(stack.devTokenFile, 'utf8').trim();
   console.log(`
 Agent Ledger is running locally (data in ${shown(settings.dataDir)}).
+  dashboard ${stack.endpoints.api}/
   api       ${stack.endpoints.api}
   dynamodb  ${stack.endpoints.dynamodb}
   s3        ${stack.endpoints.s3}

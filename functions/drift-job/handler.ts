@@ -8,8 +8,9 @@ import { SnsNotifier } from '#lib/adapters/sns-notifier.ts';
 import { runDriftJob } from '#lib/drift/job.ts';
 import { defaultRegistry } from '#lib/registry/workflows.ts';
 import { requiredEnv } from '../commons/environment.ts';
+import { publishDriftMetrics } from '../commons/job-metrics.ts';
 import { flagWriterFromEnvironment } from '../commons/kill-switch.ts';
-import { logger, tracer } from '../commons/powertools.ts';
+import { logger, metrics, tracer } from '../commons/powertools.ts';
 
 const kpis = new DynamoDbKpiStore(
   makeDocumentClient(tracer.captureAWSv3Client(makeDynamoDbClient())),
@@ -21,7 +22,10 @@ const notifier = new SnsNotifier(
 );
 const flags = flagWriterFromEnvironment();
 
-/** Scheduled after the KPI job; `{"week": "2026-W47"}` judges one week, `{}` the last complete one. */
+/**
+ * Scheduled after the KPI job; `{"week": "2026-W47"}` judges one week, `{}` the last complete one. Emits
+ * DriftPauses per workflow (1 when this run paused its lane), which the dashboard's drift alarm watches.
+ */
 export const handler = middy<{ week?: string }>()
   .use(captureLambdaHandler(tracer))
   .use(injectLambdaContext(logger))
@@ -33,6 +37,7 @@ export const handler = middy<{ week?: string }>()
       registry: defaultRegistry,
       clock: () => new Date(),
     });
+    publishDriftMetrics(metrics, outcomes);
     logger.info('drift judged', { outcomes });
     return { outcomes };
   });

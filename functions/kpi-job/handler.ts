@@ -8,7 +8,7 @@ import { S3ReportStore } from '#lib/adapters/s3-report-store.ts';
 import type { KpiJobRequest } from '#lib/kpi/job.ts';
 import { defaultRegistry } from '#lib/registry/workflows.ts';
 import { requiredEnv } from '../commons/environment.ts';
-import { logger, tracer } from '../commons/powertools.ts';
+import { logger, metrics, tracer } from '../commons/powertools.ts';
 import { makeKpiJob } from './make-handler.ts';
 
 const tableName = requiredEnv('LEDGER_TABLE_NAME');
@@ -29,5 +29,6 @@ export const handler = middy<KpiJobRequest>()
       ),
       registry: defaultRegistry,
       clock: () => new Date(),
+      metrics,
     }),
   );

@@ -1,5 +1,6 @@
 import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
+import { allowAlarmNotifications } from '../constructs/dashboard.ts';
 import { DriftNotifications } from '../constructs/drift-notifications.ts';
 import { EventStore } from '../constructs/event-store.ts';
 import { Finance } from '../constructs/finance.ts';
@@ -38,6 +39,8 @@ export class StatefulStack extends Stack {
       accessLogBucket: this.eventStore.accessLogBucket,
     });
     this.driftNotifications = new DriftNotifications(this, 'DriftNotifications', { stage: props.stage });
+    // The stateless stack's alarms (LedgerDashboard) notify operators on the drift topic.
+    allowAlarmNotifications(this.driftNotifications.topic, this.driftNotifications.key, props.stage);
 
     // Read by the CLI (`agent-ledger … --stage <stage>`) through CloudFormation DescribeStacks.
     new CfnOutput(this, 'LedgerTableName', {

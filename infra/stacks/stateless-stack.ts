@@ -4,6 +4,7 @@ import type * as sns from 'aws-cdk-lib/aws-sns';
 import type { Construct } from 'constructs';
 import { MASTER_FLAG } from '#lib/kill-switch/names.ts';
 import type { LedgerConfig } from '../config.ts';
+import { dashboardName, LedgerDashboard } from '../constructs/dashboard.ts';
 import type { EventStore } from '../constructs/event-store.ts';
 import { FlipRecorder } from '../constructs/flip-recorder.ts';
 import { IngestApi } from '../constructs/ingest-api.ts';
@@ -21,13 +22,13 @@ export interface StatelessStackProps extends StackProps {
   readonly killSwitch: KillSwitchIds;
   /** From the stateful stack: the finance reports the KPI job writes. */
   readonly reportsBucket: s3.IBucket;
-  /** From the stateful stack: where the drift job notifies operators. */
+  /** From the stateful stack: where the drift job and every alarm notify operators. */
   readonly driftTopic: sns.ITopic;
-  /** The registered workflows: each gets a flip policy, next to the master flag's. */
+  /** The registered workflows: each gets a flip policy, next to the master flag's, and dashboard widgets. */
   readonly workflowIds: readonly string[];
 }
 
-/** Code, APIs and schedules: safe to redeploy, replace or destroy at any time. */
+/** Code, APIs, schedules, the dashboard and alarms: safe to redeploy, replace or destroy at any time. */
 export class StatelessStack extends Stack {
   public readonly ingestApi: IngestApi;
   public readonly killSwitchApi: KillSwitchApi;
@@ -35,6 +36,7 @@ export class StatelessStack extends Stack {
   public readonly kpiApi: KpiApi;
   public readonly reviewApi: ReviewApi;
   public readonly jobs: ScheduledJobs;
+  public readonly dashboard: LedgerDashboard;
 
   constructor(scope: Construct, id: string, props: StatelessStackProps) {
     super(scope, id, props);
@@ -77,9 +79,23 @@ export class StatelessStack extends Stack {
       killSwitch,
     });
 
+    this.dashboard = new LedgerDashboard(this, 'Dashboard', {
+      stageName: config.stage,
+      workflowIds: props.workflowIds,
+      ingestApi: this.ingestApi,
+      jobs: this.jobs,
+      flipRecorderDeadLetters: this.flipRecorder.deadLetterQueue,
+      alarmTopic: props.driftTopic,
+    });
+
     new CfnOutput(this, 'ApiUrl', {
       value: this.ingestApi.apiUrl,
       description: 'Base URL of the ledger API (ends in /): append v1/events, healthz, …',
+    });
+    new CfnOutput(this, 'DashboardName', {
+      value: dashboardName(config.stage),
+      description:
+        'CloudWatch dashboard (console: CloudWatch > Dashboards): weekly cost per unit and defect rate per workflow, ingest errors, drift pauses, alarms',
     });
     for (const [workflowId, policy] of this.killSwitchApi.flipPolicies) {
       new CfnOutput(this, `FlipPolicyArn${pascalCase(workflowId)}`, {

@@ -57,8 +57,18 @@ export class AppConfigDataFlagReader implements FlagReader {
     private readonly now: () => number = Date.now,
   ) {}
 
+  #inFlight: Promise<FlagSnapshot> | undefined;
+
   async read(): Promise<FlagSnapshot> {
     if (this.#snapshot && this.now() < this.#nextPollAt) return this.#snapshot;
+    // A configuration token is good for one poll: concurrent readers share the poll in flight.
+    this.#inFlight ??= this.#poll().finally(() => {
+      this.#inFlight = undefined;
+    });
+    return this.#inFlight;
+  }
+
+  async #poll(): Promise<FlagSnapshot> {
     try {
       this.#token ??= (
         await this.client.send(

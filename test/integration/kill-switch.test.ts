@@ -215,3 +215,24 @@ describe('the kill switch', () => {
     expect(() => cli('kill-switch', 'off', 'code-review')).toThrow(/--reason is required/);
   });
 });
+
+describe('the flag reader', () => {
+  it('answers concurrent reads from one poll (a configuration token is good for one poll only)', async () => {
+    const client = new AppConfigClient({
+      endpoint: stack.appconfig,
+      region: LOCAL_REGION,
+      credentials: LOCAL_CREDENTIALS,
+    });
+    const location = await locateKillSwitch(client, LOCAL_ENVIRONMENT);
+    if (!location) throw new Error('no kill switch in the local stack');
+    const data = new AppConfigDataClient({
+      endpoint: stack.appconfig,
+      region: LOCAL_REGION,
+      credentials: LOCAL_CREDENTIALS,
+    });
+    const reader = new AppConfigDataFlagReader(data, location, 0);
+    await reader.read();
+    const states = await Promise.all(Array.from({ length: 5 }, () => readAutonomy('code-review', reader)));
+    for (const state of states) expect(state.reason ?? '').not.toContain('unreadable');
+  });
+});

@@ -1,0 +1,239 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { pipeline } from 'node:stream/promises';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { requiredEnv } from '#functions/commons/environment.ts';
+import { flagReaderFromEnvironment } from '#functions/commons/kill-switch.ts';
+import { makeDocumentClient, makeS3Client } from '#lib/adapters/aws-clients.ts';
+import { DynamoDbEventIndex } from '#lib/adapters/dynamodb-event-index.ts';
+import { DynamoDbKpiStore } from '#lib/adapters/dynamodb-kpi-store.ts';
+import { readAutonomy } from '#lib/kill-switch/autonomy.ts';
+import { LedgerLaneHistory } from '#lib/kill-switch/history.ts';
+import type { FlagReader, FlagSnapshot } from '#lib/kill-switch/ports.ts';
+import { defaultRegistry } from '#lib/registry/workflows.ts';
+import type { PageHandler } from '../api-server.ts';
+import { escapeHtml } from './html.ts';
+import { renderDashboard } from './render.ts';
+import { contentTypeFor, S3ReportsReader } from './reports.ts';
+import { type DashboardDependencies, loadDashboard } from './view.ts';
+
+/** A store that has not answered within this is shown as an error on the page. */
+const STORE_TIMEOUT_MS = 5_000;
+
+const REPORTS_PATH = '/reports/';
+
+/** The page has no script, loads nothing from elsewhere, and may not be framed. */
+const PAGE_HEADERS = {
+  'content-type': 'text/html; charset=utf-8',
+  'cache-control': 'no-store',
+  'content-security-policy':
+    "default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
+  'x-content-type-options': 'nosniff',
+  'referrer-policy': 'no-referrer',
+};
+
+/** Reports are documents: served as their type, never sniffed, and an HTML report runs no script. */
+const REPORT_HEADERS = {
+  'cache-control': 'no-store',
+  'content-security-policy':
+    "default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
+  'x-content-type-options': 'nosniff',
+  'referrer-policy': 'no-referrer',
+};
+
+export class RefusedReportKeyError extends Error {
+  override name = 'RefusedReportKeyError';
+}
+
+/**
+ * The local dashboard: `GET /` renders the page, `GET /reports/<key>` streams an object of the reports
+ * bucket. No token is asked for: the local stack listens on 127.0.0.1 only, so only this machine can
+ * reach it (the cloud has the CloudWatch dashboard instead). Returns false for any other path, so the
+ * API answers it.
+ */
+export function dashboardPages(deps: DashboardDependencies): PageHandler {
+  return async (req, res, url) => {
+    const page = url.pathname === '/';
+    // Routed on the raw path too: URL parsing resolves `/reports/%2e%2e/x` to `/x`, which must be refused.
+    const report = url.pathname.startsWith(REPORTS_PATH) || (req.url ?? '').startsWith(REPORTS_PATH);
+    if (!page && !report) return false;
+    if (req.method !== 'GET' && req.method !== 'HEAD') refuseMethod(res);
+    else if (page) await servePage(req, res, deps);
+    else await serveReport(req, res, deps, url);
+    return true;
+  };
+}
+
+function refuseMethod(res: ServerResponse): void {
+  sendPage(res, 405, 'Method not allowed', 'The dashboard and its reports are read with GET.', {
+    allow: 'GET, HEAD',
+  });
+}
+
+async function servePage(
+  req: IncomingMessage,
+  res: ServerResponse,
+  deps: DashboardDependencies,
+): Promise<void> {
+  let body: string;
+  try {
+    body = renderDashboard(await loadDashboard(deps));
+  } catch (error) {
+    // loadDashboard reports store errors in the page; this is the page itself failing. Still a page.
+    console.error('local dashboard: rendering failed', error);
+    return sendPage(
+      res,
+      200,
+      'Dashboard unavailable',
+      `The page could not be rendered: ${(error as Error).message}. See the local stack log.`,
+    );
+  }
+  res.writeHead(200, { ...PAGE_HEADERS, 'content-length': Buffer.byteLength(body) });
+  res.end(req.method === 'HEAD' ? undefined : body);
+}
+
+async function serveReport(
+  req: IncomingMessage,
+  res: ServerResponse,
+  deps: DashboardDependencies,
+  url: URL,
+): Promise<void> {
+  let key: string;
+  try {
+    key = reportKeyOf(req.url ?? '', url.pathname);
+  } catch (error) {
+    return sendPage(res, 400, 'Refused', (error as Error).message);
+  }
+  let object: Awaited<ReturnType<DashboardDependencies['reports']['open']>>;
+  try {
+    object = await deps.reports.open(key);
+  } catch (error) {
+    return sendPage(
+      res,
+      502,
+      'Reports bucket unavailable',
+      `The reports bucket did not answer for ${key}: ${(error as Error).message}`,
+    );
+  }
+  if (!object) {
+    return sendPage(res, 404, 'No such report', `There is no object ${key} in the reports bucket.`);
+  }
+  res.writeHead(200, {
+    ...REPORT_HEADERS,
+    'content-type': contentTypeFor(key, object.contentType),
+    ...(object.contentLength !== undefined ? { 'content-length': object.contentLength } : {}),
+    ...(key.endsWith('.parquet')
+      ? {
+          'content-disposition': `attachment; filename="${(key.split('/').at(-1) ?? 'report').replace(/"/g, '')}"`,
+        }
+      : {}),
+  });
+  if (req.method === 'HEAD') {
+    object.body.destroy();
+    res.end();
+    return;
+  }
+  try {
+    await pipeline(object.body, res);
+  } catch (error) {
+    console.error(`local dashboard: streaming ${key} failed`, error);
+    res.destroy();
+  }
+}
+
+/**
+ * The bucket key of a `/reports/<key>` request, each segment percent-decoded. Refuses `.` and `..`
+ * segments (also percent-encoded ones, which URL parsing would otherwise resolve before we see them),
+ * empty segments and control characters: a key names one object, never a path to walk.
+ */
+export function reportKeyOf(rawUrl: string, pathname: string): string {
+  const rawPath = rawUrl.split('?')[0] ?? '';
+  if (/(^|\/)(\.|%2e){1,2}(\/|$)/i.test(rawPath.replace(/%2f/gi, '/'))) {
+    throw new RefusedReportKeyError('a report key may not contain "." or ".." segments');
+  }
+  let key: string;
+  try {
+    key = pathname
+      .slice(REPORTS_PATH.length)
+      .split('/')
+      .map((segment) => decodeURIComponent(segment))
+      .join('/');
+  } catch {
+    throw new RefusedReportKeyError('the report key is not valid percent-encoding');
+  }
+  const segments = key.split('/');
+  if (key.length === 0 || key.length > 1024)
+    throw new RefusedReportKeyError('give a report key after /reports/');
+  if (segments.some((segment) => segment === '.' || segment === '..')) {
+    throw new RefusedReportKeyError('a report key may not contain "." or ".." segments');
+  }
+  if (segments.some((segment) => segment === '') || /\p{Cc}/u.test(key) || key.includes('\\')) {
+    throw new RefusedReportKeyError(
+      'a report key may not have empty segments, backslashes or control characters',
+    );
+  }
+  return key;
+}
+
+function sendPage(
+  res: ServerResponse,
+  status: number,
+  title: string,
+  message: string,
+  headers: Record<string, string> = {},
+): void {
+  const body = `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>${escapeHtml(title)} — Agent Ledger</title></head>
+<body style="font: 15px/1.45 system-ui, sans-serif; max-width: 760px; margin: 40px auto; padding: 0 20px">
+<h1 style="font-size: 22px">${escapeHtml(title)}</h1><p>${escapeHtml(message)}</p><p><a href="/">Back to the dashboard</a></p>
+</body></html>\n`;
+  if (res.headersSent) {
+    res.destroy();
+    return;
+  }
+  res.writeHead(status, { ...PAGE_HEADERS, ...headers, 'content-length': Buffer.byteLength(body) });
+  res.end(body);
+}
+
+/**
+ * The dashboard on the local stack's stores, wired from the environment the local stack sets for the
+ * handlers (call it after that): the same KPI store, flag reader and flip history as `GET /kpis` and
+ * `GET /autonomy`, and the reports bucket the KPI and report jobs write.
+ */
+export function localDashboardPages(): PageHandler {
+  const tableName = requiredEnv('LEDGER_TABLE_NAME');
+  const documents = makeDocumentClient(
+    new DynamoDBClient({
+      maxAttempts: 2,
+      requestHandler: { connectionTimeout: 1_000, requestTimeout: STORE_TIMEOUT_MS },
+    }),
+  );
+  const index = new DynamoDbEventIndex(documents, tableName);
+  const flags = sharedPoll(flagReaderFromEnvironment());
+  return dashboardPages({
+    registry: defaultRegistry,
+    kpis: new DynamoDbKpiStore(documents, tableName),
+    autonomy: (workflowId) => {
+      const history = new LedgerLaneHistory(index, Math.floor(Date.now() / 1000));
+      return readAutonomy(workflowId, flags, (id, scope) => history.lastFlip(id, scope));
+    },
+    reports: new S3ReportsReader(makeS3Client(), requiredEnv('REPORTS_BUCKET_NAME'), STORE_TIMEOUT_MS),
+    clock: () => new Date(),
+    timeoutMs: STORE_TIMEOUT_MS,
+  });
+}
+
+/**
+ * Concurrent reads share one poll. The page reads every workflow's autonomy at once, and an AppConfigData
+ * poll token may be used only once: two polls with the same token make the second fail (and the lane
+ * show as failing closed) whenever the cached flags expire mid-page.
+ */
+export function sharedPoll(reader: FlagReader): FlagReader {
+  let inFlight: Promise<FlagSnapshot> | undefined;
+  return {
+    read: () => {
+      inFlight ??= reader.read().finally(() => {
+        inFlight = undefined;
+      });
+      return inFlight;
+    },
+  };
+}

@@ -1,0 +1,381 @@
+import type { AutonomyState } from '#lib/kill-switch/autonomy.ts';
+import type { KpiRecord } from '#lib/kpi/record.ts';
+import { html, reportHref, SafeHtml } from './html.ts';
+import { GOVERNANCE_INDEX_KEY } from './reports.ts';
+import type { DashboardView, Loaded, WeekKpis, WorkflowView } from './view.ts';
+
+/** `$3.0080`: four decimals, as the CLI prints cost per unit; two from $100 up. */
+export function formatUsd(value: number | null | undefined): string {
+  if (value === null || value === undefined) return '—';
+  return `$${value.toFixed(Math.abs(value) >= 100 ? 2 : 4)}`;
+}
+
+/** `40.0%` */
+export function formatRate(value: number | null | undefined): string {
+  return value === null || value === undefined ? '—' : `${(value * 100).toFixed(1)}%`;
+}
+
+function formatSeconds(seconds: number | null): string {
+  if (seconds === null) return '—';
+  if (seconds < 60) return `${Math.round(seconds)}s`;
+  const minutes = Math.round(seconds / 60);
+  if (minutes < 60) return `${minutes}m`;
+  const hours = Math.floor(minutes / 60);
+  return hours < 48 ? `${hours}h ${minutes % 60}m` : `${(hours / 24).toFixed(1)}d`;
+}
+
+/** `2026-11-24 10:19 UTC` */
+function formatInstant(iso: string | null): string {
+  if (!iso) return 'an unrecorded time';
+  const date = new Date(iso);
+  if (Number.isNaN(date.getTime())) return iso;
+  return `${date.toISOString().slice(0, 16).replace('T', ' ')} UTC`;
+}
+
+const formatDay = (iso: string) => new Date(iso).toUTCString().slice(0, 16);
+
+const STYLE = `
+:root { color-scheme: light; --ink: #1b1f24; --muted: #57606a; --line: #d0d7de; --ok: #1a7f37;
+  --ok-bg: #dafbe1; --bad: #b42318; --bad-bg: #ffebe9; --warn: #7d4e00; --warn-bg: #fff8c5; --accent: #0969da; }
+* { box-sizing: border-box; }
+body { margin: 0; font: 15px/1.45 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; color: var(--ink);
+  background: #f6f8fa; }
+header, main, footer { max-width: 1180px; margin: 0 auto; padding: 0 20px; }
+header { padding-top: 20px; }
+h1 { font-size: 24px; margin: 0 0 4px; }
+h1 small { font-size: 14px; font-weight: 500; color: var(--muted); }
+h2 { font-size: 20px; margin: 0; }
+h3 { font-size: 15px; margin: 18px 0 8px; }
+a { color: var(--accent); }
+.sub { color: var(--muted); margin: 0 0 16px; }
+.workflow, .reports { background: #fff; border: 1px solid var(--line); border-radius: 8px; padding: 18px 20px;
+  margin: 0 0 20px; }
+.head { display: flex; flex-wrap: wrap; gap: 8px 16px; align-items: baseline; justify-content: space-between; }
+.meta { color: var(--muted); margin: 2px 0 0; }
+.autonomy { margin: 12px 0 0; padding: 8px 12px; border-radius: 6px; font-weight: 500; }
+.autonomy.allowed { background: var(--ok-bg); color: var(--ok); }
+.autonomy.paused { background: var(--bad-bg); color: var(--bad); }
+.autonomy .reason { font-weight: 400; color: var(--ink); }
+.tiles { display: grid; grid-template-columns: repeat(auto-fit, minmax(138px, 1fr)); gap: 10px; margin: 14px 0 0; }
+.tile { border: 1px solid var(--line); border-radius: 6px; padding: 10px 12px; }
+.tile .label { color: var(--muted); font-size: 13px; }
+.tile .value { font-size: 22px; font-weight: 600; font-variant-numeric: tabular-nums; }
+.tile .note { color: var(--muted); font-size: 12px; }
+.tile.key { border-color: #8c959f; background: #f6f8fa; }
+.warning { margin: 12px 0 0; padding: 8px 12px; border-radius: 6px; background: var(--warn-bg); color: var(--warn); }
+.error { margin: 12px 0 0; padding: 8px 12px; border-radius: 6px; background: var(--bad-bg); color: var(--bad);
+  font-family: ui-monospace, monospace; font-size: 13px; }
+.empty { color: var(--muted); }
+.charts { display: grid; grid-template-columns: repeat(auto-fit, minmax(320px, 1fr)); gap: 16px; margin-top: 16px; }
+figure { margin: 0; }
+figcaption { font-weight: 600; font-size: 14px; margin-bottom: 4px; }
+figcaption .legend { font-weight: 400; color: var(--muted); font-size: 12px; }
+svg { width: 100%; height: auto; display: block; }
+svg .axis { stroke: var(--line); }
+svg text { font: 11px system-ui, sans-serif; fill: var(--muted); }
+svg .line { fill: none; stroke: var(--accent); stroke-width: 2; }
+svg .point { fill: var(--accent); }
+svg .gap { stroke: var(--line); stroke-dasharray: 2 3; }
+.scroll { overflow-x: auto; }
+table { border-collapse: collapse; font-variant-numeric: tabular-nums; font-size: 13px; margin-top: 8px; }
+th, td { border-bottom: 1px solid var(--line); padding: 4px 8px; text-align: right; white-space: nowrap; }
+th:first-child, td:first-child { text-align: left; }
+thead th { color: var(--muted); font-weight: 500; }
+td.current, th.current { background: #eef4ff; }
+ul.reports-list { padding-left: 18px; margin: 6px 0; }
+ul.reports-list li { margin: 3px 0; }
+.details { color: var(--muted); }
+footer { color: var(--muted); font-size: 13px; padding-bottom: 28px; }
+code { font-family: ui-monospace, monospace; font-size: 13px; }
+`;
+
+/** The whole page: server-side HTML, no script, every value escaped. */
+export function renderDashboard(view: DashboardView): string {
+  const page = html`<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Agent Ledger — local dashboard</title>
+<style>${new SafeHtml(STYLE)}</style>
+</head>
+<body>
+<header>
+<h1>Agent Ledger <small>local dashboard</small></h1>
+<p class="sub">Last complete week <strong data-testid="week">${view.week}</strong>
+(${formatDay(view.weekStart)} – ${formatDay(view.weekEnd)}, UTC) · page generated ${formatInstant(view.generatedAt)}
+· <a href="/healthz">health</a></p>
+</header>
+<main>
+${view.workflows.map((workflow) => renderWorkflow(workflow, view.week))}
+${renderReports(view)}
+</main>
+<footer>
+<p>Served by the local stack on 127.0.0.1 only, without a token. The same figures come from
+<code>GET /v1/workflows/{workflowId}/kpis?week=${view.week}</code>; recompute them with
+<code>agent-ledger jobs kpi --week ${view.week}</code>.</p>
+</footer>
+</body>
+</html>
+`;
+  return page.value;
+}
+
+function renderWorkflow(workflow: WorkflowView, week: string): SafeHtml {
+  const weeks = workflow.weeks.ok ? workflow.weeks.value : [];
+  const current = weeks.find((w) => w.week === week)?.record;
+  return html`<section class="workflow" id="workflow-${workflow.workflowId}" data-workflow="${workflow.workflowId}">
+<div class="head">
+<div><h2>${workflow.workflowId}</h2>
+<p class="meta">unit of value: ${workflow.unitOfValue} · owner: ${workflow.owner} · rollout phase: ${workflow.rolloutPhase}</p></div>
+</div>
+${renderAutonomy(workflow.autonomy)}
+${
+  workflow.weeks.ok
+    ? html`${renderCurrentWeek(current, week, workflow.workflowId, workflow.unitOfValue)}
+${renderUnpriced(weeks, week)}
+<div class="charts">
+${renderChart('Cost per unit (USD)', weeks, (r) => r.costPerUnitUsd, USD_SCALE, week, 'cost-per-unit')}
+${renderChart('Defect rate', weeks, (r) => r.defectRate, RATE_SCALE, week, 'defect-rate')}
+</div>
+${renderWeeksTable(weeks, week)}`
+    : html`<p class="error" role="alert" data-testid="kpi-error">${workflow.weeks.error}</p>`
+}
+</section>
+`;
+}
+
+function renderAutonomy(autonomy: Loaded<AutonomyState>): SafeHtml {
+  if (!autonomy.ok) {
+    return html`<p class="autonomy paused" data-autonomy="unknown">Autonomy state unknown: agents fail closed to the
+human lane. <span class="reason">${autonomy.error}</span></p>`;
+  }
+  const state = autonomy.value;
+  const version = state.flagVersion ? html` · flag version ${state.flagVersion}` : '';
+  if (state.autonomousAllowed) {
+    return html`<p class="autonomy allowed" data-autonomy="allowed">Autonomous lane allowed${version}${
+      state.changedAt ? html` · since ${formatInstant(state.changedAt)}` : ''
+    }</p>`;
+  }
+  return html`<p class="autonomy paused" data-autonomy="paused">Autonomous lane paused since
+${formatInstant(state.changedAt)}: agents use the human-in-the-loop lane${version}.<br>
+<span class="reason">Reason: <span data-testid="autonomy-reason">${state.reason ?? 'no reason recorded'}</span></span></p>`;
+}
+
+function renderCurrentWeek(
+  record: KpiRecord | undefined,
+  week: string,
+  workflowId: string,
+  unitOfValue: string,
+): SafeHtml {
+  if (!record) {
+    return html`<p class="warning" data-testid="no-kpis">No KPI record for ${week} yet: compute it with
+<code>agent-ledger jobs kpi --week ${week} --workflow ${workflowId}</code>.</p>`;
+  }
+  return html`<h3>KPIs of ${week}</h3>
+<div class="tiles">
+${tile('Cost per unit', formatUsd(record.costPerUnitUsd), `total ${formatUsd(record.cost.totalUsd)} over ${record.throughput} units`, 'costPerUnitUsd', true)}
+${tile('Defect rate', formatRate(record.defectRate), `${record.defectiveUnits} of ${record.reviewedUnits} reviewed units`, 'defectRate', true)}
+${tile('Throughput', String(record.throughput), unitOfValue, 'throughput')}
+${tile('Escalation rate', formatRate(record.escalationRate), `${record.escalatedUnits} escalated`, 'escalationRate')}
+${tile('Cycle time', formatSeconds(record.cycleTimeMedianSeconds), `median · p90 ${formatSeconds(record.cycleTimeP90Seconds)}`, 'cycleTime')}
+${tile('Audit coverage', formatRate(record.auditCoverage), `${record.replayableActions} of ${record.actions} actions replayable`, 'auditCoverage')}
+${tile('Escape rate', formatRate(record.escapeRate), `${record.escapedUnits} defects reached a customer`, 'escapeRate')}
+${
+  record.killSwitchViolations > 0
+    ? tile(
+        'Kill-switch violations',
+        String(record.killSwitchViolations),
+        'autonomous actions while paused',
+        'killSwitchViolations',
+      )
+    : ''
+}
+</div>`;
+}
+
+function tile(label: string, value: string, note: string, kpi: string, key = false): SafeHtml {
+  return html`<div class="tile${key ? ' key' : ''}"><div class="label">${label}</div>
+<div class="value" data-kpi="${kpi}">${value}</div><div class="note">${note}</div></div>`;
+}
+
+/** Models, tools or review time that no price table prices: their cost is missing from cost per unit. */
+function renderUnpriced(weeks: readonly WeekKpis[], week: string): SafeHtml {
+  const affected = weeks.filter(({ record }) => record && hasUnpriced(record));
+  if (affected.length === 0) return html``;
+  const current = weeks.find((w) => w.week === week)?.record;
+  const lines = affected.map(({ week: w, record }) => {
+    const r = record as KpiRecord;
+    const items = [
+      ...r.unpriced.models.map((model) => `model ${model}`),
+      ...r.unpriced.tools.map((tool) => `tool ${tool}`),
+      ...(r.unpriced.humanReview ? ['human review (no hourly rate)'] : []),
+    ];
+    return html`<li>${w}: ${items.join(', ')}</li>`;
+  });
+  return html`<div class="warning" role="alert" data-testid="unpriced"><strong>Unpriced${
+    current && hasUnpriced(current) ? ` in ${week}` : ''
+  }:</strong> their cost is not in cost per unit, so it is understated. Add them to a price table and run
+<code>agent-ledger prices import &lt;file&gt;</code>, then recompute.
+<ul>${lines}</ul></div>`;
+}
+
+function hasUnpriced(record: KpiRecord): boolean {
+  return record.unpriced.models.length > 0 || record.unpriced.tools.length > 0 || record.unpriced.humanReview;
+}
+
+const CHART = { width: 360, height: 150, left: 46, right: 10, top: 10, bottom: 24 } as const;
+
+/** How a chart shows its values (points, as on the tiles) and its axis (short). */
+interface Scale {
+  readonly format: (value: number) => string;
+  readonly axis: (value: number) => string;
+  /** The top of the axis never goes above this (a rate stops at 100%). */
+  readonly cap?: number;
+}
+const USD_SCALE: Scale = { format: formatUsd, axis: (v) => `$${Number(v.toPrecision(3))}` };
+const RATE_SCALE: Scale = { format: formatRate, axis: (v) => `${Number((v * 100).toPrecision(3))}%`, cap: 1 };
+
+/**
+ * A line chart of one KPI over the weeks, drawn in SVG on the server: a missing week (no record, or a
+ * null value) breaks the line and is marked with a dashed rule, so a gap never reads as a zero.
+ */
+export function renderChart(
+  title: string,
+  weeks: readonly WeekKpis[],
+  value: (record: KpiRecord) => number | null,
+  scale: Scale,
+  currentWeek: string,
+  id: string,
+): SafeHtml {
+  const format = scale.format;
+  const points = weeks.map(({ week, record }) => ({ week, value: record ? value(record) : null }));
+  const present = points.filter((p): p is { week: string; value: number } => p.value !== null);
+  const plotWidth = CHART.width - CHART.left - CHART.right;
+  const plotHeight = CHART.height - CHART.top - CHART.bottom;
+  const max = Math.min(
+    scale.cap ?? Number.POSITIVE_INFINITY,
+    niceMax(Math.max(0, ...present.map((p) => p.value))),
+  );
+  const x = (i: number) =>
+    CHART.left + (points.length === 1 ? plotWidth / 2 : (i * plotWidth) / (points.length - 1));
+  const y = (v: number) => CHART.top + plotHeight - (v / max) * plotHeight;
+  const baseline = CHART.top + plotHeight;
+
+  let path = '';
+  let drawing = false;
+  points.forEach((point, i) => {
+    if (point.value === null) {
+      drawing = false;
+      return;
+    }
+    path += `${drawing ? 'L' : 'M'}${x(i).toFixed(1)} ${y(point.value).toFixed(1)} `;
+    drawing = true;
+  });
+  const missing = points.flatMap((point, i) => (point.value === null ? [i] : []));
+  const label = `${title}, ${points[0]?.week ?? ''} to ${points.at(-1)?.week ?? ''}: ${
+    present.length === 0 ? 'no data' : present.map((p) => `${p.week} ${format(p.value)}`).join(', ')
+  }${missing.length > 0 ? `; no data for ${missing.length} week${missing.length === 1 ? '' : 's'}` : ''}`;
+
+  return html`<figure data-chart="${id}">
+<figcaption>${title}${missing.length > 0 ? html` <span class="legend">(dashed: week without a KPI record)</span>` : ''}</figcaption>
+<svg viewBox="0 0 ${CHART.width} ${CHART.height}" role="img" aria-label="${label}">
+<line class="axis" x1="${CHART.left}" y1="${baseline}" x2="${CHART.width - CHART.right}" y2="${baseline}"/>
+<line class="axis" x1="${CHART.left}" y1="${CHART.top}" x2="${CHART.width - CHART.right}" y2="${CHART.top}"/>
+<text x="${CHART.left - 6}" y="${baseline + 4}" text-anchor="end">${scale.axis(0)}</text>
+<text x="${CHART.left - 6}" y="${CHART.top + 4}" text-anchor="end">${scale.axis(max)}</text>
+${missing.map((i) => html`<line class="gap" x1="${x(i).toFixed(1)}" y1="${CHART.top}" x2="${x(i).toFixed(1)}" y2="${baseline}"/>`)}
+${path ? html`<path class="line" d="${path.trim()}"/>` : ''}
+${points.map((point, i) =>
+  point.value === null
+    ? ''
+    : html`<circle class="point" cx="${x(i).toFixed(1)}" cy="${y(point.value).toFixed(1)}" r="${point.week === currentWeek ? 4.5 : 3}"><title>${point.week}: ${format(point.value)}</title></circle>`,
+)}
+<text x="${x(0)}" y="${CHART.height - 6}" text-anchor="start">${points[0]?.week ?? ''}</text>
+<text x="${x(points.length - 1)}" y="${CHART.height - 6}" text-anchor="end">${points.at(-1)?.week ?? ''}</text>
+${present.length === 0 ? html`<text x="${CHART.left + plotWidth / 2}" y="${CHART.top + plotHeight / 2}" text-anchor="middle">no KPI records in these weeks</text>` : ''}
+</svg>
+</figure>`;
+}
+
+/** 1, 2 or 5 times a power of ten, at or above `value` (1 when there is nothing to show). */
+function niceMax(value: number): number {
+  if (value <= 0) return 1;
+  const power = 10 ** Math.floor(Math.log10(value));
+  for (const step of [1, 2, 5, 10]) if (step * power >= value) return step * power;
+  return 10 * power;
+}
+
+function renderWeeksTable(weeks: readonly WeekKpis[], currentWeek: string): SafeHtml {
+  const cls = (week: string) => (week === currentWeek ? 'current' : '');
+  const row = (label: string, kpi: string, cell: (record: KpiRecord) => string) =>
+    html`<tr data-row="${kpi}"><th scope="row">${label}</th>${weeks.map(
+      ({ week, record }) =>
+        html`<td class="${cls(week)}" data-week="${week}">${record ? cell(record) : '—'}</td>`,
+    )}</tr>`;
+  return html`<h3>Last ${weeks.length} weeks</h3>
+<div class="scroll"><table>
+<thead><tr><th scope="col">week</th>${weeks.map(({ week }) => html`<th scope="col" class="${cls(week)}">${week.slice(5)}</th>`)}</tr></thead>
+<tbody>
+${row('cost per unit', 'costPerUnitUsd', (r) => formatUsd(r.costPerUnitUsd))}
+${row('defect rate', 'defectRate', (r) => formatRate(r.defectRate))}
+${row('reviewed', 'reviewedUnits', (r) => String(r.reviewedUnits))}
+${row('throughput', 'throughput', (r) => String(r.throughput))}
+</tbody>
+</table></div>`;
+}
+
+function renderReports(view: DashboardView): SafeHtml {
+  return html`<section class="reports" id="reports">
+<h2>Reports</h2>
+<h3>Governance</h3>
+${renderGovernance(view)}
+<h3>Cost per unit (Parquet, for finance)</h3>
+${renderCostPerUnit(view)}
+</section>`;
+}
+
+function renderGovernance(view: DashboardView): SafeHtml {
+  if (!view.governance.ok) return html`<p class="error" role="alert">${view.governance.error}</p>`;
+  const { entries, source, note } = view.governance.value;
+  const header =
+    source === 'index'
+      ? html`<p class="details">From <a href="${reportHref(GOVERNANCE_INDEX_KEY)}">${GOVERNANCE_INDEX_KEY}</a>${
+          note ? html` — ${note}` : ''
+        }</p>`
+      : note
+        ? html`<p class="details">No ${GOVERNANCE_INDEX_KEY}; ${note}.</p>`
+        : '';
+  if (entries.length === 0) {
+    return html`${header}<p class="empty" data-testid="no-governance">No governance reports in the reports bucket yet
+(the report job writes them under <code>governance/</code>).</p>`;
+  }
+  return html`${header}<ul class="reports-list" data-testid="governance-reports">${entries.map(
+    (entry) =>
+      html`<li><strong>${entry.title}</strong>${
+        entry.details.length > 0 ? html` <span class="details">(${entry.details.join(' · ')})</span>` : ''
+      } — ${entry.links.map(
+        (link, i) =>
+          html`${i > 0 ? ' · ' : ''}<a href="${reportHref(link.key)}" data-report="governance">${link.label}</a>`,
+      )}</li>`,
+  )}</ul>`;
+}
+
+function renderCostPerUnit(view: DashboardView): SafeHtml {
+  if (!view.costPerUnit.ok) return html`<p class="error" role="alert">${view.costPerUnit.error}</p>`;
+  const { weeks, totalWeeks, truncated } = view.costPerUnit.value;
+  if (weeks.length === 0) {
+    return html`<p class="empty" data-testid="no-cost-per-unit">No cost-per-unit reports yet: the KPI job writes one per
+workflow and week (<code>agent-ledger jobs kpi</code>).</p>`;
+  }
+  return html`<p class="details">Query them with <code>agent-ledger query "SELECT … FROM cost_per_unit"</code>${
+    totalWeeks > weeks.length ? ` · newest ${weeks.length} of ${totalWeeks}${truncated ? '+' : ''} weeks` : ''
+  }.</p>
+<ul class="reports-list" data-testid="cost-per-unit-reports">${weeks.map(
+    (week) =>
+      html`<li><strong>${week.week}</strong> — ${week.files.map(
+        (file, i) =>
+          html`${i > 0 ? ' · ' : ''}<a href="${reportHref(file.key)}" data-report="cost-per-unit">${file.workflowId}</a>`,
+      )}</li>`,
+  )}</ul>`;
+}

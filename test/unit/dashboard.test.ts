@@ -1,0 +1,462 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { Readable, Writable } from 'node:stream';
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import type { AutonomyState } from '#lib/kill-switch/autonomy.ts';
+import { WeeklyKpis } from '#lib/kpi/compute.ts';
+import type { KpiRecord } from '#lib/kpi/record.ts';
+import { lastCompleteWeek, shiftWeek } from '#lib/kpi/weeks.ts';
+import { PriceBook } from '#lib/pricing/price-table.ts';
+import { defaultRegistry } from '#lib/registry/workflows.ts';
+import { escapeHtml, html, reportHref } from '#local-stack/dashboard/html.ts';
+import {
+  dashboardPages,
+  RefusedReportKeyError,
+  reportKeyOf,
+  sharedPoll,
+} from '#local-stack/dashboard/pages.ts';
+import { formatRate, formatUsd, renderChart, renderDashboard } from '#local-stack/dashboard/render.ts';
+import {
+  contentTypeFor,
+  parseGovernanceIndex,
+  type ReportObject,
+  type ReportsReader,
+  readCostPerUnitListing,
+} from '#local-stack/dashboard/reports.ts';
+import { type DashboardDependencies, loadDashboard } from '#local-stack/dashboard/view.ts';
+
+const NOW = new Date('2026-11-24T10:00:00Z'); // a Tuesday of 2026-W48
+const WEEK = lastCompleteWeek(NOW.getTime()); // 2026-W47
+
+const record = (workflowId: string, week: string, overrides: Partial<KpiRecord> = {}): KpiRecord => ({
+  ...new WeeklyKpis(workflowId, week, new PriceBook([])).finish(),
+  throughput: 20,
+  reviewedUnits: 20,
+  defectiveUnits: 8,
+  defectRate: 0.4,
+  costPerUnitUsd: 3.008,
+  ...overrides,
+});
+
+const allowed = (workflowId: string): AutonomyState => ({
+  workflowId,
+  autonomousAllowed: true,
+  lane: 'autonomous',
+  flagVersion: 'v1',
+  reason: null,
+  changedAt: null,
+});
+
+/** The reports bucket over a map: real behaviour, no network. */
+class MapReports implements ReportsReader {
+  constructor(readonly objects = new Map<string, string>()) {}
+  async listKeys(prefix: string, max: number) {
+    const keys = [...this.objects.keys()].filter((key) => key.startsWith(prefix)).sort();
+    return { keys: keys.slice(0, max), truncated: keys.length > max };
+  }
+  async open(key: string): Promise<ReportObject | undefined> {
+    const text = this.objects.get(key);
+    if (text === undefined) return undefined;
+    return { body: Readable.from([Buffer.from(text)]), contentType: undefined, contentLength: text.length };
+  }
+}
+
+function deps(overrides: Partial<DashboardDependencies> = {}): DashboardDependencies {
+  const records = new Map<string, KpiRecord>([
+    [`support-triage#${WEEK}`, record('support-triage', WEEK)],
+    [`code-review#${shiftWeek(WEEK, -3)}`, record('code-review', shiftWeek(WEEK, -3), { defectRate: 0.1 })],
+  ]);
+  return {
+    registry: defaultRegistry,
+    kpis: { getRecord: async (workflowId, week) => records.get(`${workflowId}#${week}`) },
+    autonomy: async (workflowId) => allowed(workflowId),
+    reports: new MapReports(),
+    clock: () => NOW,
+    timeoutMs: 200,
+    ...overrides,
+  };
+}
+
+/** A response that keeps what the handler wrote. */
+class RecordedResponse extends Writable {
+  statusCode = 0;
+  headers: Record<string, string | number> = {};
+  headersSent = false;
+  readonly chunks: Buffer[] = [];
+  writeHead(status: number, headers: Record<string, string | number> = {}) {
+    this.statusCode = status;
+    this.headers = headers;
+    this.headersSent = true;
+    return this;
+  }
+  override _write(chunk: Buffer, _encoding: BufferEncoding, done: () => void) {
+    this.chunks.push(Buffer.from(chunk));
+    done();
+  }
+  get text() {
+    return Buffer.concat(this.chunks).toString('utf8');
+  }
+}
+
+async function get(handlerDeps: DashboardDependencies, path: string, method = 'GET') {
+  const res = new RecordedResponse();
+  const req = { method, url: path } as IncomingMessage;
+  const handled = await dashboardPages(handlerDeps)(
+    req,
+    res as unknown as ServerResponse,
+    new URL(path, 'http://127.0.0.1'),
+  );
+  if (handled && !res.writableFinished) await new Promise((resolve) => res.once('finish', resolve));
+  return { handled, status: res.statusCode, headers: res.headers, text: res.text };
+}
+
+describe('html: every interpolated value is escaped', () => {
+  it('escapes text and attribute values, and passes html results through', () => {
+    const reason = `<img src=x onerror="alert('x')"> & co`;
+    expect(html`<p title="${reason}">${reason}</p>${html`<b>ok</b>`}`.value).toBe(
+      '<p title="&lt;img src=x onerror=&quot;alert(&#39;x&#39;)&quot;&gt; &amp; co">&lt;img src=x onerror=&quot;alert(&#39;x&#39;)&quot;&gt; &amp; co</p><b>ok</b>',
+    );
+  });
+
+  it('never lets a string produce a tag or leave a quoted attribute (property)', () => {
+    fc.assert(
+      fc.property(fc.string(), (text) => {
+        const escaped = escapeHtml(text);
+        expect(html`<span title="${text}">${text}</span>`.value).toBe(
+          `<span title="${escaped}">${escaped}</span>`,
+        );
+        expect(escaped).not.toMatch(/[<>"']/);
+        expect(escaped.replace(/&(amp|lt|gt|quot|#39);/g, '')).not.toContain('&');
+      }),
+    );
+  });
+
+  it('links a report key with each segment encoded, keeping `=` readable', () => {
+    expect(reportHref('cost-per-unit/week=2026-W47/workflow=code-review/cost-per-unit.parquet')).toBe(
+      '/reports/cost-per-unit/week=2026-W47/workflow=code-review/cost-per-unit.parquet',
+    );
+    expect(reportHref('governance/a b/<x>?#.html')).toBe('/reports/governance/a%20b/%3Cx%3E%3F%23.html');
+  });
+});
+
+describe('renderDashboard', () => {
+  it('shows each workflow: autonomy, the last complete week, 12 weeks with gaps, and unpriced warnings', async () => {
+    // Prepare
+    const view = await loadDashboard(
+      deps({
+        autonomy: async (workflowId) =>
+          workflowId === 'code-review'
+            ? {
+                ...allowed(workflowId),
+                autonomousAllowed: false,
+                lane: 'hitl',
+                reason: '<script>alert(1)</script> drift',
+                changedAt: '2026-11-24T09:15:00.000Z',
+              }
+            : allowed(workflowId),
+        kpis: {
+          getRecord: async (workflowId, week) =>
+            workflowId === 'support-triage' && (week === WEEK || week === shiftWeek(WEEK, -2))
+              ? record(workflowId, week, {
+                  unpriced: { models: ['openai/gpt-x'], tools: [], humanReview: false },
+                })
+              : undefined,
+        },
+      }),
+    );
+
+    // Act
+    const page = renderDashboard(view);
+
+    // Assess
+    expect(page).not.toMatch(/<script/i);
+    expect(page).toContain('&lt;script&gt;alert(1)&lt;/script&gt; drift');
+    expect(page).toContain('data-autonomy="paused"');
+    expect(page).toContain('2026-11-24 09:15 UTC');
+    expect(page).toContain('<div class="value" data-kpi="costPerUnitUsd">$3.0080</div>');
+    expect(page).toContain('<div class="value" data-kpi="defectRate">40.0%</div>');
+    expect(page).toContain('model openai/gpt-x');
+    expect(page).toContain(`No KPI record for ${WEEK} yet`);
+    expect(page.match(/<td class="[^"]*" data-week="[^"]+">/g)).toHaveLength(2 * 4 * 12);
+  });
+
+  it('breaks the chart line at a week without a record, so a gap never reads as zero', () => {
+    const weeks = Array.from({ length: 12 }, (_, i) => {
+      const week = shiftWeek(WEEK, i - 11);
+      return { week, record: [0, 1, 5, 6, 11].includes(i) ? record('code-review', week) : undefined };
+    });
+    const svg = renderChart(
+      'Defect rate',
+      weeks,
+      (r) => r.defectRate,
+      { format: formatRate, axis: formatRate },
+      WEEK,
+      'x',
+    ).value;
+    const path = /<path class="line" d="([^"]+)"/.exec(svg)?.[1] ?? '';
+    expect(path.match(/M/g)).toHaveLength(3); // weeks 0–1, 5–6, 11
+    expect(path.match(/L/g)).toHaveLength(2);
+    expect(svg.match(/<circle /g)).toHaveLength(5);
+    expect(svg.match(/class="gap"/g)).toHaveLength(7);
+    expect(svg).toContain('no data for 7 weeks');
+  });
+
+  it('formats money and rates as the CLI does', () => {
+    expect([formatUsd(3.008), formatUsd(1234.5), formatUsd(null)]).toEqual(['$3.0080', '$1234.50', '—']);
+    expect([formatRate(0.4), formatRate(0), formatRate(null)]).toEqual(['40.0%', '0.0%', '—']);
+  });
+});
+
+describe('loadDashboard: a failing or slow store shows in its part of the page', () => {
+  it('reports each failure in place and still renders the rest', async () => {
+    // Prepare: the KPI store fails, the flags never answer, the reports bucket refuses
+    const broken = deps({
+      kpis: {
+        getRecord: async () => {
+          throw new Error('ResourceNotFoundException: table gone');
+        },
+      },
+      autonomy: () => new Promise(() => {}),
+      reports: {
+        listKeys: async () => {
+          throw new Error('connect ECONNREFUSED 127.0.0.1:3002');
+        },
+        open: async () => {
+          throw new Error('connect ECONNREFUSED 127.0.0.1:3002');
+        },
+      },
+    });
+
+    // Act
+    const started = Date.now();
+    const view = await loadDashboard(broken);
+    const page = renderDashboard(view);
+
+    // Assess
+    expect(Date.now() - started).toBeLessThan(1_000);
+    expect(view.workflows.map((w) => [w.weeks.ok, w.autonomy.ok])).toEqual([
+      [false, false],
+      [false, false],
+    ]);
+    expect(page).toContain('could not read the KPI store: Error: ResourceNotFoundException: table gone');
+    expect(page).toContain('could not read the kill-switch flags: Error: no answer within 200 ms');
+    expect(page).toContain('data-autonomy="unknown"');
+    expect(page).toContain('could not read the reports bucket (governance reports)');
+    expect(page).toContain('could not read the reports bucket (cost-per-unit reports)');
+  });
+});
+
+describe('reports', () => {
+  it.each([
+    [
+      'an array of entries',
+      [{ title: 'Agent Ops Review', week: '2026-W47', html: 'governance/2026-W47/review.html' }],
+    ],
+    [
+      'an object with reports',
+      { reports: [{ title: 'Agent Ops Review', week: '2026-W47', html: 'governance/2026-W47/review.html' }] },
+    ],
+    [
+      'keys relative to governance/ and nested files',
+      { items: [{ title: 'Agent Ops Review', week: '2026-W47', files: { html: '2026-W47/review.html' } }] },
+    ],
+  ])('reads a governance index given as %s', (_shape, index) => {
+    const [entry] = parseGovernanceIndex(JSON.stringify(index));
+    expect(entry?.title).toBe('Agent Ops Review');
+    expect(entry?.details).toEqual(['2026-W47']);
+    expect(entry?.links.map((link) => link.label)).toEqual(['HTML']);
+    expect(entry?.links.map((link) => link.key)).toEqual(['governance/2026-W47/review.html']);
+  });
+
+  it('reads the index the governance reports job writes: HTML first, the period and whether it is complete', () => {
+    const entries = parseGovernanceIndex(
+      JSON.stringify({
+        generatedAt: '2026-11-24T03:00:00.000Z',
+        week: '2026-W47',
+        reports: [
+          {
+            kind: 'autonomy-risk-review',
+            title: 'Autonomy + Risk Review',
+            period: '2026-11',
+            complete: false,
+            week: '2026-W47',
+            generatedAt: '2026-11-24T03:00:00.000Z',
+            json: 'governance/monthly/2026-11/autonomy-risk-review.json',
+            html: 'governance/monthly/2026-11/autonomy-risk-review.html',
+          },
+          {
+            kind: 'runbook',
+            title: 'Runbook: code-review',
+            period: null,
+            complete: true,
+            week: '2026-W47',
+            workflowId: 'code-review',
+            generatedAt: '2026-11-24T03:00:00.000Z',
+            json: 'governance/runbooks/code-review.json',
+            html: 'governance/runbooks/code-review.html',
+          },
+        ],
+      }),
+    );
+    expect(entries).toEqual([
+      {
+        title: 'Autonomy + Risk Review',
+        details: ['2026-11 (to date)', 'generated 2026-11-24 03:00 UTC'],
+        links: [
+          { key: 'governance/monthly/2026-11/autonomy-risk-review.html', label: 'HTML' },
+          { key: 'governance/monthly/2026-11/autonomy-risk-review.json', label: 'JSON' },
+        ],
+      },
+      {
+        title: 'Runbook: code-review',
+        details: ['2026-W47', 'workflow code-review', 'generated 2026-11-24 03:00 UTC'],
+        links: [
+          { key: 'governance/runbooks/code-review.html', label: 'HTML' },
+          { key: 'governance/runbooks/code-review.json', label: 'JSON' },
+        ],
+      },
+    ]);
+  });
+
+  it('ignores what names no report file (URLs, absolute paths, dot segments, plain values)', () => {
+    const entries = parseGovernanceIndex(
+      JSON.stringify([
+        {
+          title: 'x',
+          url: 'https://example.com/a.html',
+          path: '/etc/passwd',
+          html: '../../etc/passwd.html',
+          json: 'governance/./a.json',
+          note: 'hello',
+        },
+      ]),
+    );
+    expect(entries).toEqual([]);
+  });
+
+  it('lists the newest weeks of cost-per-unit Parquet first', async () => {
+    const reports = new MapReports(
+      new Map(
+        ['2026-W45', '2026-W47', '2026-W46'].flatMap((week) =>
+          ['support-triage', 'code-review'].map(
+            (id) => [`cost-per-unit/week=${week}/workflow=${id}/cost-per-unit.parquet`, 'PAR1'] as const,
+          ),
+        ),
+      ),
+    );
+    const listing = await readCostPerUnitListing(reports, 2);
+    expect(listing.weeks.map((w) => [w.week, w.files.map((f) => f.workflowId)])).toEqual([
+      ['2026-W47', ['code-review', 'support-triage']],
+      ['2026-W46', ['code-review', 'support-triage']],
+    ]);
+    expect(listing.totalWeeks).toBe(3);
+  });
+
+  it('serves HTML as text/html and JSON as application/json', () => {
+    expect(contentTypeFor('governance/a.html', 'binary/octet-stream')).toBe('text/html; charset=utf-8');
+    expect(contentTypeFor('governance/index.json', undefined)).toBe('application/json; charset=utf-8');
+    expect(contentTypeFor('governance/blob', 'image/png')).toBe('image/png');
+  });
+});
+
+describe('reportKeyOf', () => {
+  it.each([
+    ['/reports/governance/2026-W47/review.html', 'governance/2026-W47/review.html'],
+    ['/reports/governance/a%20b.html', 'governance/a b.html'],
+    [
+      '/reports/cost-per-unit/week=2026-W47/workflow=x/cost-per-unit.parquet',
+      'cost-per-unit/week=2026-W47/workflow=x/cost-per-unit.parquet',
+    ],
+  ])('reads %s as the key %s', (path, key) => {
+    expect(reportKeyOf(path, new URL(path, 'http://h').pathname)).toBe(key);
+  });
+
+  it.each([
+    '/reports/governance/../x.html',
+    '/reports/%2e%2e/x',
+    '/reports/governance/%2E/x',
+    '/reports/governance%2F..%2Fx',
+    '/reports/a//b',
+    '/reports/',
+    '/reports/%E0%A4%A',
+    '/reports/a%00b',
+  ])('refuses %s', (path) => {
+    expect(() => reportKeyOf(path, new URL(path, 'http://h').pathname)).toThrow(RefusedReportKeyError);
+  });
+});
+
+describe('dashboardPages: GET / and GET /reports/<key>', () => {
+  it('answers GET / with the page, HTML with no script allowed', async () => {
+    const response = await get(deps(), '/');
+    expect(response).toMatchObject({ handled: true, status: 200 });
+    expect(response.headers['content-type']).toBe('text/html; charset=utf-8');
+    expect(response.headers['content-security-policy']).toContain("default-src 'none'");
+    expect(response.text).toContain('<h2>support-triage</h2>');
+  });
+
+  it('answers 200 with the errors in the page when every store fails, never a 500', async () => {
+    const failing = async () => {
+      throw new Error('down');
+    };
+    const response = await get(
+      deps({
+        kpis: { getRecord: failing },
+        autonomy: failing,
+        reports: { listKeys: failing, open: failing },
+      }),
+      '/',
+    );
+    expect(response.status).toBe(200);
+    expect(response.text).toContain('could not read the KPI store: Error: down');
+  });
+
+  it('streams a report with its type, 404s a missing one, 502s an unreachable bucket, refuses ..', async () => {
+    const reports = new MapReports(new Map([['governance/index.json', '{"reports":[]}']]));
+    expect(await get(deps({ reports }), '/reports/governance/index.json')).toMatchObject({
+      status: 200,
+      headers: expect.objectContaining({ 'content-type': 'application/json; charset=utf-8' }),
+      text: '{"reports":[]}',
+    });
+    expect((await get(deps({ reports }), '/reports/governance/missing.html')).status).toBe(404);
+    const down = async () => {
+      throw new Error('socket hang up');
+    };
+    expect(
+      (await get(deps({ reports: { listKeys: down, open: down } }), '/reports/governance/x.html')).status,
+    ).toBe(502);
+    expect((await get(deps({ reports }), '/reports/governance/%2e%2e/index.json')).status).toBe(400);
+  });
+
+  it('refuses other methods, and leaves every other path to the API', async () => {
+    expect((await get(deps(), '/', 'POST')).status).toBe(405);
+    expect((await get(deps(), '/reports/governance/index.json', 'DELETE')).status).toBe(405);
+    expect((await get(deps(), '/v1/events')).handled).toBe(false);
+    expect((await get(deps(), '/healthz')).handled).toBe(false);
+  });
+});
+
+describe('sharedPoll', () => {
+  it('makes concurrent reads share one poll (an AppConfigData token may be used once), and polls again after', async () => {
+    // Prepare: a reader that fails a second poll while one is in flight, as AppConfigData does
+    let polls = 0;
+    let polling = false;
+    const reader = sharedPoll({
+      read: async () => {
+        if (polling) throw new Error('the configuration token was already used');
+        polling = true;
+        polls++;
+        await new Promise((resolve) => setTimeout(resolve, 10));
+        polling = false;
+        return { values: {}, version: `v${polls}` };
+      },
+    });
+
+    // Act
+    const together = await Promise.all([reader.read(), reader.read(), reader.read()]);
+    const later = await reader.read();
+
+    // Assess
+    expect(together.map((snapshot) => snapshot.version)).toEqual(['v1', 'v1', 'v1']);
+    expect(later.version).toBe('v2');
+  });
+});
