@@ -55,6 +55,9 @@ export class LedgerDashboard extends Construct {
     readonly flipRecorderDeadLetters: cloudwatch.Alarm;
     /** One per workflow: its lane was paused by drift. */
     readonly driftPauses: ReadonlyMap<string, cloudwatch.Alarm>;
+    /** Agents acted outside their autonomy boundary, or autonomously while their lane was off. */
+    readonly boundaryViolations: cloudwatch.Alarm;
+    readonly killSwitchViolations: cloudwatch.Alarm;
   };
 
   constructor(scope: Construct, id: string, props: LedgerDashboardProps) {
@@ -86,6 +89,15 @@ export class LedgerDashboard extends Construct {
     // metric would be rendered as metric math).
     const api5xxMetric = stage.metricServerError({ period: FIVE_MINUTES, statistic: cloudwatch.Stats.SUM });
     const ingestErrorsMetric = ingest.metricErrors({ period: FIVE_MINUTES, statistic: cloudwatch.Stats.SUM });
+    /** The ingest function's own EMF counts (Powertools: namespace AgentLedger, dimension `service`). */
+    const ingestMetric = (metricName: string) =>
+      new cloudwatch.Metric({
+        namespace: METRICS_NAMESPACE,
+        metricName,
+        dimensionsMap: { service: POWERTOOLS_SERVICE_NAME },
+        period: FIVE_MINUTES,
+        statistic: cloudwatch.Stats.SUM,
+      });
     const jobErrors = (job: LedgerFunction) =>
       job.function.metricErrors({ period: FIVE_MINUTES, statistic: cloudwatch.Stats.SUM });
     const deadLetters = (queue: sqs.IQueue) =>
@@ -123,6 +135,20 @@ export class LedgerDashboard extends Construct {
         alarmDescription:
           'The ledger API answered 5XX in the last 5 minutes: the API never answers 5xx for anything a client sent, so events may not have been stored. Check the ingest function and API Gateway execution logs.',
         metric: api5xxMetric,
+        threshold: 0,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+      }),
+      boundaryViolations: alarm('BoundaryViolations', 'boundary-violations', {
+        alarmDescription:
+          'An agent action broke its autonomy boundary (a CANNOT rule, or a tool call without its required approval) in the last 5 minutes. The action is stored: list it with GET /v1/workflows/<id>/events?violations=boundary.',
+        metric: ingestMetric('BoundaryViolations'),
+        threshold: 0,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+      }),
+      killSwitchViolations: alarm('KillSwitchViolations', 'kill-switch-violations', {
+        alarmDescription:
+          'An agent acted on the autonomous lane while its kill switch was off, in the last 5 minutes. The action is stored: list it with GET /v1/workflows/<id>/events?violations=kill-switch.',
+        metric: ingestMetric('KillSwitchViolations'),
         threshold: 0,
         comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
       }),
@@ -248,6 +274,8 @@ export class LedgerDashboard extends Construct {
       this.alarms.reportsJobErrors,
       this.alarms.jobDeadLetters,
       this.alarms.flipRecorderDeadLetters,
+      this.alarms.boundaryViolations,
+      this.alarms.killSwitchViolations,
     ];
 
     this.dashboard = new cloudwatch.Dashboard(this, 'Dashboard', {

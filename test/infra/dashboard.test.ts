@@ -221,7 +221,8 @@ describe('LedgerDashboard: alarms', () => {
   });
 
   it('notifies the drift topic from every alarm, each named agent-ledger-<stage>-…', () => {
-    expect(alarms()).toHaveLength(7 + WORKFLOWS.length);
+    // 7 operational alarms, a drift pause per workflow, and boundary and kill-switch violations
+    expect(alarms()).toHaveLength(9 + WORKFLOWS.length);
     for (const [id, alarm] of alarms()) {
       expect(alarm.Properties.AlarmName, id).toMatch(/^agent-ledger-dev-[a-z0-9-]+$/);
       expect(alarm.Properties.AlarmActions, id).toEqual([driftTopicArn]);
