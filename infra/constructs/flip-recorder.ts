@@ -1,11 +1,12 @@
-import { Duration, Validations } from 'aws-cdk-lib';
+import { Duration } from 'aws-cdk-lib';
 import * as appconfig from 'aws-cdk-lib/aws-appconfig';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
-import * as sqs from 'aws-cdk-lib/aws-sqs';
+import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { functionEntry } from '../paths.ts';
+import { deadLetterQueue } from './dead-letter-queue.ts';
 import { type KillSwitchIds, killSwitchArns } from './kill-switch.ts';
 import { LedgerFunction } from './ledger-function.ts';
 
@@ -18,9 +19,6 @@ export interface FlipRecorderProps {
   /** This stage's kill switch, from the stateful stack. */
   readonly killSwitch: KillSwitchIds;
 }
-
-/** How long a recording that failed every retry waits in the dead-letter queue (SQS's maximum). */
-export const DEAD_LETTER_RETENTION = Duration.days(14);
 
 /**
  * Records every flip, from any source (the CLI, the API, the AppConfig console or CLI), as `rollback` events:
@@ -38,16 +36,11 @@ export class FlipRecorder extends Construct {
   constructor(scope: Construct, id: string, props: FlipRecorderProps) {
     super(scope, id);
 
-    this.deadLetterQueue = new sqs.Queue(this, 'DeadLetters', {
-      encryption: sqs.QueueEncryption.SQS_MANAGED,
-      enforceSSL: true,
-      retentionPeriod: DEAD_LETTER_RETENTION,
-    });
-    Validations.of(this.deadLetterQueue).acknowledge({
-      id: 'Serverless-SQSRedrivePolicy',
-      reason:
-        'This queue is itself the dead-letter queue of the flip-recorder function: it holds AppConfig events whose recording failed every retry, for an operator to inspect and replay; nothing consumes it automatically, so there is nothing to redrive to.',
-    });
+    this.deadLetterQueue = deadLetterQueue(
+      this,
+      'DeadLetters',
+      'AppConfig events whose recording by the flip-recorder function failed every retry, for an operator to inspect and replay',
+    );
 
     this.function = new LedgerFunction(this, 'Function', {
       entry: functionEntry('flip-recorder'),

@@ -6,10 +6,10 @@ import type * as s3 from 'aws-cdk-lib/aws-s3';
 import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import * as targets from 'aws-cdk-lib/aws-scheduler-targets';
 import type * as sns from 'aws-cdk-lib/aws-sns';
-import * as sqs from 'aws-cdk-lib/aws-sqs';
+import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { functionEntry } from '../paths.ts';
-import { DEAD_LETTER_RETENTION } from './flip-recorder.ts';
+import { deadLetterQueue } from './dead-letter-queue.ts';
 import type { KillSwitchIds } from './kill-switch.ts';
 import { LedgerFunction } from './ledger-function.ts';
 
@@ -96,16 +96,11 @@ export class ScheduledJobs extends Construct {
   constructor(scope: Construct, id: string, props: ScheduledJobsProps) {
     super(scope, id);
 
-    this.deadLetterQueue = new sqs.Queue(this, 'DeadLetters', {
-      encryption: sqs.QueueEncryption.SQS_MANAGED,
-      enforceSSL: true,
-      retentionPeriod: DEAD_LETTER_RETENTION,
-    });
-    Validations.of(this.deadLetterQueue).acknowledge({
-      id: 'Serverless-SQSRedrivePolicy',
-      reason:
-        'This queue is itself the dead-letter queue of the KPI and drift jobs and of their schedules: it holds runs that failed every retry, for an operator to inspect and run again (agent-ledger jobs kpi|drift); nothing consumes it automatically, so there is nothing to redrive to.',
-    });
+    this.deadLetterQueue = deadLetterQueue(
+      this,
+      'DeadLetters',
+      'runs of the KPI, drift and reports jobs and deliveries of their schedules that failed every retry, for an operator to inspect and run again (agent-ledger jobs kpi|drift|reports)',
+    );
 
     this.kpiJob = new LedgerFunction(this, 'KpiJob', {
       entry: functionEntry('kpi-job'),

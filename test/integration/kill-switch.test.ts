@@ -47,6 +47,15 @@ async function eventually<T>(read: () => Promise<T>, done: (value: T) => boolean
   }
 }
 
+/** The local stack's kill switch, through the AppConfig SDK clients an operator would use. */
+async function localKillSwitch() {
+  const local = { endpoint: stack.appconfig, region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS };
+  const client = new AppConfigClient(local);
+  const location = await locateKillSwitch(client, LOCAL_ENVIRONMENT);
+  if (!location) throw new Error('no kill switch in the local stack');
+  return { client, location, data: new AppConfigDataClient(local) };
+}
+
 async function rollbacks(workflowId: string) {
   const page = await api.getEvents(workflowId, { unitId: 'kill-switch', type: 'rollback', limit: '1000' });
   return page.body.items as Record<string, any>[];
@@ -123,13 +132,7 @@ describe('the kill switch', () => {
 
   it('records a flip made with the AppConfig API directly, not the CLI', async () => {
     // Prepare: an operator's own SDK call against the stand-in, as with `aws appconfig … --endpoint-url`.
-    const client = new AppConfigClient({
-      endpoint: stack.appconfig,
-      region: LOCAL_REGION,
-      credentials: LOCAL_CREDENTIALS,
-    });
-    const location = await locateKillSwitch(client, LOCAL_ENVIRONMENT);
-    if (!location) throw new Error('no kill switch in the local stack');
+    const { client, location } = await localKillSwitch();
     const before = (await rollbacks('code-review')).length;
 
     // Act
@@ -155,18 +158,7 @@ describe('the kill switch', () => {
 
   it('fails closed when the flags cannot be read', async () => {
     // Prepare: the real reader against the stand-in, asked for a profile that does not exist.
-    const client = new AppConfigClient({
-      endpoint: stack.appconfig,
-      region: LOCAL_REGION,
-      credentials: LOCAL_CREDENTIALS,
-    });
-    const location = await locateKillSwitch(client, LOCAL_ENVIRONMENT);
-    if (!location) throw new Error('no kill switch in the local stack');
-    const data = new AppConfigDataClient({
-      endpoint: stack.appconfig,
-      region: LOCAL_REGION,
-      credentials: LOCAL_CREDENTIALS,
-    });
+    const { location, data } = await localKillSwitch();
     const unreadable = new AppConfigDataFlagReader(data, { ...location, profile: 'no-such-profile' }, 0);
 
     // Act
@@ -218,18 +210,7 @@ describe('the kill switch', () => {
 
 describe('the flag reader', () => {
   it('answers concurrent reads from one poll (a configuration token is good for one poll only)', async () => {
-    const client = new AppConfigClient({
-      endpoint: stack.appconfig,
-      region: LOCAL_REGION,
-      credentials: LOCAL_CREDENTIALS,
-    });
-    const location = await locateKillSwitch(client, LOCAL_ENVIRONMENT);
-    if (!location) throw new Error('no kill switch in the local stack');
-    const data = new AppConfigDataClient({
-      endpoint: stack.appconfig,
-      region: LOCAL_REGION,
-      credentials: LOCAL_CREDENTIALS,
-    });
+    const { location, data } = await localKillSwitch();
     const reader = new AppConfigDataFlagReader(data, location, 0);
     await reader.read();
     const states = await Promise.all(Array.from({ length: 5 }, () => readAutonomy('code-review', reader)));
