@@ -6,7 +6,7 @@ import { archiveLine } from '#lib/adapters/s3-event-archive.ts';
 import { ActorHasher } from '#lib/events/actor-hashing.ts';
 import { ingestEvents } from '#lib/ingest/ingest-events.ts';
 import type { EventArchive, EventIndex } from '#lib/ports.ts';
-import { defaultRegistry } from '#lib/registry/workflows.ts';
+import { defaultRegistry } from '#lib/registry/default-registry.ts';
 import type { BenchBatch } from './events.ts';
 import { median, percentile } from './stats.ts';
 

@@ -11,7 +11,7 @@ import { contentHash } from '#lib/events/canonical.ts';
 import type { LedgerEvent } from '#lib/events/schema.ts';
 import { parseRfc3339 } from '#lib/events/timestamps.ts';
 import type { StoredEvent } from '#lib/ports.ts';
-import { defaultRegistry } from '#lib/registry/workflows.ts';
+import { defaultRegistry } from '#lib/registry/default-registry.ts';
 import { archiveObjectKey, expirationDaysFor } from '#lib/storage/archive-bucket.ts';
 import { mapWithConcurrency } from '#lib/util/concurrency.ts';
 import type { BenchBatch } from './events.ts';

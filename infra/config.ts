@@ -1,6 +1,7 @@
 import type { Construct } from 'constructs';
 import { MASTER_FLAG } from '#lib/kill-switch/names.ts';
-import { defaultRegistry, type WorkflowRegistry } from '#lib/registry/workflows.ts';
+import { defaultRegistry } from '#lib/registry/default-registry.ts';
+import type { WorkflowRegistry } from '#lib/registry/workflows.ts';
 
 /**
  * Deployment settings, read from CDK context: defaults in `cdk.json`, overridden per command with

@@ -17,3 +17,11 @@ export class UnknownWorkflowError extends Error {
     super(`workflow '${workflowId}' is not registered`);
   }
 }
+
+/**
+ * The workflow registry cannot be read (AppConfig unreachable, nothing deployed, or a deployed version
+ * that does not validate, with no good version read before). Nothing was stored; a retry is safe.
+ */
+export class RegistryUnavailableError extends Error {
+  override name = 'RegistryUnavailableError';
+}

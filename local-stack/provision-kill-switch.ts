@@ -27,13 +27,10 @@ export interface KillSwitchIds {
 
 /**
  * The local twin of the CDK kill-switch construct, through the AppConfig API itself: the application,
- * the `local` environment, the feature-flag profile and the immediate strategy, then the flags synced
- * with the registry. What exists is kept, so paused lanes stay paused across restarts.
+ * the `local` environment, the feature-flag profile and the immediate strategy. What exists is kept, so
+ * paused lanes stay paused across restarts; `syncKillSwitchFlags` then adds the registry's flags.
  */
-export async function ensureKillSwitch(
-  client: AppConfigClient,
-  registry: WorkflowRegistry,
-): Promise<KillSwitchIds> {
+export async function ensureKillSwitch(client: AppConfigClient): Promise<KillSwitchIds> {
   const application =
     (await client.send(new ListApplicationsCommand({}))).Items?.find(
       (item) => item.Name === KILL_SWITCH_APPLICATION,
@@ -47,20 +44,7 @@ export async function ensureKillSwitch(
     (await client.send(new CreateEnvironmentCommand({ ApplicationId: application, Name: LOCAL_ENVIRONMENT })))
       .Id;
 
-  const profile =
-    (await client.send(new ListConfigurationProfilesCommand({ ApplicationId: application }))).Items?.find(
-      (item) => item.Name === KILL_SWITCH_PROFILE,
-    )?.Id ??
-    (
-      await client.send(
-        new CreateConfigurationProfileCommand({
-          ApplicationId: application,
-          Name: KILL_SWITCH_PROFILE,
-          LocationUri: 'hosted',
-          Type: 'AWS.AppConfig.FeatureFlags',
-        }),
-      )
-    ).Id;
+  const profile = await ensureProfile(client, application, KILL_SWITCH_PROFILE, 'AWS.AppConfig.FeatureFlags');
 
   const strategy =
     (await client.send(new ListDeploymentStrategiesCommand({}))).Items?.find(
@@ -78,12 +62,40 @@ export async function ensureKillSwitch(
         }),
       )
     ).Id;
-  if (!environment || !profile || !strategy)
-    throw new Error('the AppConfig stand-in did not create the kill switch');
-
-  // The same sync the CDK's custom resource runs: add missing flags, never touch existing ones.
-  await new AppConfigFlagWriter(client, { application, environment, profile, strategy }).ensureFlags(
-    registry.ids(),
-  );
+  if (!environment || !strategy) throw new Error('the AppConfig stand-in did not create the kill switch');
   return { application, environment, profile, strategy };
+}
+
+/** The profile's ID by name, created (hosted, of `type`) when missing. */
+export async function ensureProfile(
+  client: AppConfigClient,
+  application: string,
+  name: string,
+  type: string,
+): Promise<string> {
+  const profile =
+    (await client.send(new ListConfigurationProfilesCommand({ ApplicationId: application }))).Items?.find(
+      (item) => item.Name === name,
+    )?.Id ??
+    (
+      await client.send(
+        new CreateConfigurationProfileCommand({
+          ApplicationId: application,
+          Name: name,
+          LocationUri: 'hosted',
+          Type: type,
+        }),
+      )
+    ).Id;
+  if (!profile) throw new Error(`the AppConfig stand-in did not create the ${name} profile`);
+  return profile;
+}
+
+/** The same sync the CDK's custom resource runs: add missing flags, never touch existing ones. */
+export async function syncKillSwitchFlags(
+  client: AppConfigClient,
+  killSwitch: KillSwitchIds,
+  registry: WorkflowRegistry,
+): Promise<string[]> {
+  return new AppConfigFlagWriter(client, killSwitch).ensureFlags(registry.ids());
 }

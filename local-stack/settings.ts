@@ -11,6 +11,8 @@ export interface LocalSettings {
   readonly dynamodbPort: number;
   readonly s3Port: number;
   readonly appconfigPort: number;
+  /** LEDGER_REGISTRY_FILE: a workflow registry to deploy at start (unset: keep the deployed one). */
+  readonly registryFile: string | undefined;
 }
 
 export const LOCAL_REGION = 'us-east-1';
@@ -35,6 +37,7 @@ export function localSettings(env: NodeJS.ProcessEnv = process.env): LocalSettin
     dynamodbPort: apiPort + 1,
     s3Port: apiPort + 2,
     appconfigPort: apiPort + 3,
+    registryFile: env.LEDGER_REGISTRY_FILE ? resolve(env.LEDGER_REGISTRY_FILE) : undefined,
   };
 }
 
@@ -69,6 +72,8 @@ export function handlerEnvironment(settings: LocalSettings): Record<string, stri
     AWS_ENDPOINT_URL_APPCONFIGDATA: endpoints.appconfig,
     // Locally a flip must show within 2 s; AppConfigData's 15 s minimum is a cloud limit.
     FLAG_POLL_SECONDS: '1',
+    // A registry deployed with `agent-ledger registry deploy` takes effect within a second or two.
+    REGISTRY_POLL_SECONDS: '1',
     LEDGER_S3_FORCE_PATH_STYLE: 'true',
     AWS_REGION: LOCAL_REGION,
     AWS_ACCESS_KEY_ID: LOCAL_CREDENTIALS.accessKeyId,

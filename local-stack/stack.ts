@@ -7,13 +7,13 @@ import { AppConfigClient } from '@aws-sdk/client-appconfig';
 import { makeDocumentClient, makeDynamoDbClient } from '#lib/adapters/aws-clients.ts';
 import { DynamoDbAccessStore } from '#lib/adapters/dynamodb-access-store.ts';
 import { hashToken, issueToken } from '#lib/auth/tokens.ts';
-import { defaultRegistry } from '#lib/registry/workflows.ts';
 import { ledgerTableDesign } from '#lib/storage/ledger-table.ts';
 import { createApiServer, lambdaContext } from './api-server.ts';
 import { type DeploymentCompleteEvent, startAppConfigStandIn } from './appconfig/server.ts';
 import { assertPortFree, startDynamoDbLocal, startS3Server, stopProcess } from './processes.ts';
 import { ensureTable } from './provision.ts';
-import { ensureKillSwitch } from './provision-kill-switch.ts';
+import { ensureKillSwitch, syncKillSwitchFlags } from './provision-kill-switch.ts';
+import { ensureRegistry } from './provision-registry.ts';
 import {
   type Endpoints,
   endpointsFor,
@@ -77,12 +77,18 @@ export async function startLocalStack(
       dataDir: settings.dataDir,
       onDeploymentComplete: async (event) => recordDeployment?.(event),
     });
-    const killSwitch = await ensureKillSwitch(new AppConfigClient({}), defaultRegistry);
+    const appconfigClient = new AppConfigClient({});
+    const killSwitch = await ensureKillSwitch(appconfigClient);
+    const registry = await ensureRegistry(appconfigClient, killSwitch, settings.registryFile);
+    log(registry.summary);
+    for (const warning of registry.registry.warnings()) log(`registry warning: ${warning}`);
+    await syncKillSwitchFlags(appconfigClient, killSwitch, registry.registry);
     Object.assign(process.env, {
       KILL_SWITCH_APPLICATION_ID: killSwitch.application,
       KILL_SWITCH_ENVIRONMENT_ID: killSwitch.environment,
       KILL_SWITCH_PROFILE_ID: killSwitch.profile,
       KILL_SWITCH_STRATEGY_ID: killSwitch.strategy,
+      REGISTRY_PROFILE_ID: registry.profile,
     });
 
     const client = makeDynamoDbClient();

@@ -12,7 +12,7 @@ import {
   registerEvalSet,
 } from '#lib/evals/service.ts';
 import { EvalRunConflictError } from '#lib/evals/store.ts';
-import { defaultRegistry } from '#lib/registry/workflows.ts';
+import { defaultRegistry } from '#lib/registry/default-registry.ts';
 import { CliError, UsageError } from '../errors.ts';
 import { explainTargetFailure, resolveTarget, type Target } from '../target.ts';
 

@@ -10,7 +10,7 @@ import { LOCAL_ENVIRONMENT } from '#lib/kill-switch/names.ts';
 import { runKpiJob, weeksToCompute } from '#lib/kpi/job.ts';
 import type { KpiRecord } from '#lib/kpi/record.ts';
 import { InvalidWeekError } from '#lib/kpi/weeks.ts';
-import { defaultRegistry } from '#lib/registry/workflows.ts';
+import { defaultRegistry } from '#lib/registry/default-registry.ts';
 import { runReportsJob } from '#lib/reports/job.ts';
 import { UsageError } from '../errors.ts';
 import { drillStore, explainTargetFailure, resolveTarget } from '../target.ts';

@@ -5,7 +5,7 @@ import { readAutonomy } from '#lib/kill-switch/autonomy.ts';
 import type { DrillRecord } from '#lib/kill-switch/drills.ts';
 import { flipKillSwitch } from '#lib/kill-switch/flip.ts';
 import { MASTER_FLAG } from '#lib/kill-switch/names.ts';
-import { defaultRegistry } from '#lib/registry/workflows.ts';
+import { defaultRegistry } from '#lib/registry/default-registry.ts';
 import { CliError, UsageError } from '../errors.ts';
 import { drillStore, explainTargetFailure, resolveTarget, type Target } from '../target.ts';
 

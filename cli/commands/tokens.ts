@@ -1,7 +1,7 @@
 import { parseArgs } from 'node:util';
 import { formatWorkflowScope, parseWorkflowScope } from '#lib/auth/caller.ts';
 import { issueToken } from '#lib/auth/tokens.ts';
-import { defaultRegistry } from '#lib/registry/workflows.ts';
+import { defaultRegistry } from '#lib/registry/default-registry.ts';
 import { UsageError } from '../errors.ts';
 import { accessStore, explainTargetFailure, resolveTarget } from '../target.ts';
 

@@ -4,17 +4,20 @@ import middy from '@middy/core';
 import { makeDocumentClient, makeDynamoDbClient } from '#lib/adapters/aws-clients.ts';
 import { DynamoDbAccessStore } from '#lib/adapters/dynamodb-access-store.ts';
 import { DynamoDbEventIndex } from '#lib/adapters/dynamodb-event-index.ts';
-import { defaultRegistry } from '#lib/registry/workflows.ts';
 import { requiredEnv } from '../commons/environment.ts';
 import { httpErrorBoundary } from '../commons/http.ts';
 import { flagReaderFromEnvironment } from '../commons/kill-switch.ts';
 import { logger, tracer } from '../commons/powertools.ts';
+import { registryFromEnvironment } from '../commons/registry.ts';
 import { makeAutonomyHandler } from './make-handler.ts';
 
 // The reader lives as long as the container, so its cached flags are at most FLAG_POLL_SECONDS old.
 const flags = flagReaderFromEnvironment();
 const tableName = requiredEnv('LEDGER_TABLE_NAME');
 const documents = makeDocumentClient(tracer.captureAWSv3Client(makeDynamoDbClient()));
+
+// Read from AppConfig per invocation, through a cache shared by the container's invocations.
+const registry = registryFromEnvironment();
 
 export const handler = middy()
   .use(captureLambdaHandler(tracer))
@@ -25,6 +28,6 @@ export const handler = middy()
       flags,
       grants: new DynamoDbAccessStore(documents, tableName),
       index: new DynamoDbEventIndex(documents, tableName),
-      registry: defaultRegistry,
+      registry,
     }),
   );

@@ -6,7 +6,7 @@ import { readAutonomy } from '#lib/kill-switch/autonomy.ts';
 import { LedgerLaneHistory } from '#lib/kill-switch/history.ts';
 import type { FlagReader } from '#lib/kill-switch/ports.ts';
 import type { EventIndex } from '#lib/ports.ts';
-import type { WorkflowRegistry } from '#lib/registry/workflows.ts';
+import type { RegistrySource } from '#lib/registry/workflows.ts';
 import { resolveCaller } from '../commons/caller.ts';
 import { json, toErrorResponse } from '../commons/http.ts';
 
@@ -14,14 +14,14 @@ import { json, toErrorResponse } from '../commons/http.ts';
 export function makeAutonomyHandler(deps: {
   flags: FlagReader;
   grants: GrantStore;
-  registry: WorkflowRegistry;
+  registry: RegistrySource;
   index: EventIndex;
 }) {
   return async (event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult> => {
     try {
       const caller = await resolveCaller(event, deps.grants);
       const workflowId = event.pathParameters?.workflowId ?? '';
-      if (!deps.registry.get(workflowId)) throw new UnknownWorkflowError(workflowId);
+      if (!(await deps.registry.current()).get(workflowId)) throw new UnknownWorkflowError(workflowId);
       if (!mayAccess(caller, workflowId)) throw new WorkflowNotAllowedError([workflowId]);
       const history = new LedgerLaneHistory(deps.index, Math.floor(Date.now() / 1000));
       const state = await readAutonomy(workflowId, deps.flags, (id, scope) => history.lastFlip(id, scope));

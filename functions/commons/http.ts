@@ -1,7 +1,7 @@
 import type { MiddlewareObj } from '@middy/core';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { WorkflowNotAllowedError } from '#lib/auth/caller.ts';
-import { InvalidRequestError, UnknownWorkflowError } from '#lib/errors.ts';
+import { InvalidRequestError, RegistryUnavailableError, UnknownWorkflowError } from '#lib/errors.ts';
 import { MAX_BODY_BYTES } from '#lib/events/schema.ts';
 import type { ValidationIssue } from '#lib/events/validate.ts';
 import { KpisNotComputedError } from '#lib/kpi/read-kpis.ts';
@@ -53,6 +53,17 @@ export function toErrorResponse(error: unknown): APIGatewayProxyResult {
     return json(404, errorBody('not_found', error.message));
   }
   if (error instanceof HttpError) return json(error.statusCode, errorBody(error.code, error.message));
+  if (error instanceof RegistryUnavailableError) {
+    // The cause (AppConfig's answer, or which fields of the deployed registry are wrong) is for operators.
+    logger.error('workflow registry unavailable', { error });
+    return json(
+      503,
+      errorBody(
+        'service_unavailable',
+        'the workflow registry cannot be read right now; nothing was stored, and retrying later is safe',
+      ),
+    );
+  }
   // Log the error's name and message only: stack frames are fine, but never the request it came from.
   logger.error('request failed', { error: error instanceof Error ? error : String(error) });
   return json(

@@ -6,11 +6,11 @@ import { makeDocumentClient, makeDynamoDbClient } from '#lib/adapters/aws-client
 import { DynamoDbKpiStore } from '#lib/adapters/dynamodb-kpi-store.ts';
 import { SnsNotifier } from '#lib/adapters/sns-notifier.ts';
 import { runDriftJob } from '#lib/drift/job.ts';
-import { defaultRegistry } from '#lib/registry/workflows.ts';
 import { requiredEnv } from '../commons/environment.ts';
 import { publishDriftMetrics } from '../commons/job-metrics.ts';
 import { flagWriterFromEnvironment } from '../commons/kill-switch.ts';
 import { logger, metrics, tracer } from '../commons/powertools.ts';
+import { registryFromEnvironment } from '../commons/registry.ts';
 
 const kpis = new DynamoDbKpiStore(
   makeDocumentClient(tracer.captureAWSv3Client(makeDynamoDbClient())),
@@ -26,6 +26,9 @@ const flags = flagWriterFromEnvironment();
  * Scheduled after the KPI job; `{"week": "2026-W47"}` judges one week, `{}` the last complete one. Emits
  * DriftPauses per workflow (1 when this run paused its lane), which the dashboard's drift alarm watches.
  */
+// Read from AppConfig per invocation, through a cache shared by the container's invocations.
+const registry = registryFromEnvironment();
+
 export const handler = middy<{ week?: string }>()
   .use(captureLambdaHandler(tracer))
   .use(injectLambdaContext(logger))
@@ -34,7 +37,7 @@ export const handler = middy<{ week?: string }>()
       kpis,
       flags,
       notifier,
-      registry: defaultRegistry,
+      registry: await registry.current(),
       clock: () => new Date(),
     });
     publishDriftMetrics(metrics, outcomes);

@@ -8,16 +8,19 @@ import { makeDocumentClient, makeDynamoDbClient, makeS3Client } from '#lib/adapt
 import { DynamoDbEventIndex } from '#lib/adapters/dynamodb-event-index.ts';
 import { S3EventArchive } from '#lib/adapters/s3-event-archive.ts';
 import { ActorHasher } from '#lib/events/actor-hashing.ts';
-import { defaultRegistry } from '#lib/registry/workflows.ts';
 import { requiredEnv } from '../commons/environment.ts';
 import { killSwitchLocation } from '../commons/kill-switch.ts';
 import { logger, tracer } from '../commons/powertools.ts';
+import { registryFromEnvironment } from '../commons/registry.ts';
 import { type AppConfigExtensionEvent, makeFlipRecorder } from './make-handler.ts';
 
 const tableName = requiredEnv('LEDGER_TABLE_NAME');
 const location = killSwitchLocation();
 const documents = makeDocumentClient(tracer.captureAWSv3Client(makeDynamoDbClient()));
 const hasher = new ActorHasher(await loadActorHashKey());
+
+// Read from AppConfig per invocation, through a cache shared by the container's invocations.
+const registry = registryFromEnvironment();
 
 export const handler = middy<AppConfigExtensionEvent, void>()
   .use(captureLambdaHandler(tracer))
@@ -33,7 +36,7 @@ export const handler = middy<AppConfigExtensionEvent, void>()
           tracer.captureAWSv3Client(makeS3Client()),
           requiredEnv('ARCHIVE_BUCKET_NAME'),
         ),
-        registry: defaultRegistry,
+        registry,
         hasher,
         clock: () => new Date(),
       },

@@ -1,6 +1,7 @@
 import type { IngestDependencies } from '#lib/ingest/ingest-events.ts';
 import type { DeployedVersions } from '#lib/kill-switch/ports.ts';
 import { recordFlips } from '#lib/kill-switch/record-flips.ts';
+import type { RegistrySource } from '#lib/registry/workflows.ts';
 import { logger } from '../commons/powertools.ts';
 
 /** The payload AWS AppConfig sends a Lambda extension action (here at ON_DEPLOYMENT_COMPLETE). */
@@ -21,11 +22,13 @@ export interface AppConfigExtensionEvent {
  */
 export function makeFlipRecorder(deps: {
   versions: DeployedVersions;
-  ingest: IngestDependencies;
+  ingest: Omit<IngestDependencies, 'registry'> & { readonly registry: RegistrySource };
   killSwitchProfile: string;
 }) {
   return async (event: AppConfigExtensionEvent): Promise<void> => {
     if (event.Type !== 'OnDeploymentComplete') return;
+    // The registry shares the environment: its deployments are no flips.
+    if (event.ConfigurationProfile.Id !== deps.killSwitchProfile) return;
     const result = await recordFlips(
       {
         environment: event.Environment.Name ?? event.Environment.Id,
@@ -33,7 +36,7 @@ export function makeFlipRecorder(deps: {
         deploymentNumber: event.DeploymentNumber,
         configurationVersion: event.ConfigurationVersion,
       },
-      deps,
+      { ...deps, ingest: { ...deps.ingest, registry: await deps.ingest.registry.current() } },
     );
     logger.info('kill-switch deployment recorded', {
       deploymentNumber: event.DeploymentNumber,

@@ -9,10 +9,10 @@ import { DynamoDbEventIndex } from '#lib/adapters/dynamodb-event-index.ts';
 import { DynamoDbReviewQueue } from '#lib/adapters/dynamodb-review-queue.ts';
 import { S3EventArchive } from '#lib/adapters/s3-event-archive.ts';
 import { ActorHasher } from '#lib/events/actor-hashing.ts';
-import { defaultRegistry } from '#lib/registry/workflows.ts';
 import { requiredEnv } from '../commons/environment.ts';
 import { httpErrorBoundary } from '../commons/http.ts';
 import { logger, metrics, tracer } from '../commons/powertools.ts';
+import { registryFromEnvironment } from '../commons/registry.ts';
 import { makeIngestHandler } from './make-handler.ts';
 
 // Wired once per cold start: configuration, clients and the HMAC key.
@@ -21,6 +21,9 @@ const bucketName = requiredEnv('ARCHIVE_BUCKET_NAME');
 const documents = makeDocumentClient(tracer.captureAWSv3Client(makeDynamoDbClient()));
 const s3 = tracer.captureAWSv3Client(makeS3Client());
 const hasher = new ActorHasher(await loadActorHashKey());
+
+// Read from AppConfig per invocation, through a cache shared by the container's invocations.
+const registry = registryFromEnvironment();
 
 export const handler = middy()
   .use(captureLambdaHandler(tracer))
@@ -32,7 +35,7 @@ export const handler = middy()
       index: new DynamoDbEventIndex(documents, tableName),
       archive: new S3EventArchive(s3, bucketName),
       grants: new DynamoDbAccessStore(documents, tableName),
-      registry: defaultRegistry,
+      registry,
       hasher,
       clock: () => new Date(),
       reviews: new DynamoDbReviewQueue(documents, tableName),

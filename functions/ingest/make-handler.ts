@@ -2,12 +2,15 @@ import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import type { GrantStore } from '#lib/auth/tokens.ts';
 import { type IngestDependencies, ingestEvents } from '#lib/ingest/ingest-events.ts';
+import type { RegistrySource } from '#lib/registry/workflows.ts';
 import { resolveCaller } from '../commons/caller.ts';
 import { json, parseJsonBody, toErrorResponse } from '../commons/http.ts';
 import { logger, metrics } from '../commons/powertools.ts';
 
-export interface IngestHandlerDependencies extends IngestDependencies {
+export interface IngestHandlerDependencies extends Omit<IngestDependencies, 'registry'> {
   readonly grants: GrantStore;
+  /** Read per request, so a newly deployed registry takes effect without a cold start. */
+  readonly registry: RegistrySource;
 }
 
 /** POST /v1/events: body → use case → 202 with a status per event (SPEC "Ingest"). */
@@ -16,7 +19,7 @@ export function makeIngestHandler(deps: IngestHandlerDependencies) {
     try {
       const caller = await resolveCaller(event, deps.grants);
       const body = parseJsonBody(event);
-      const result = await ingestEvents(body, caller, deps);
+      const result = await ingestEvents(body, caller, { ...deps, registry: await deps.registry.current() });
       metrics.addMetric('EventsAccepted', MetricUnit.Count, result.accepted);
       metrics.addMetric('EventsDuplicate', MetricUnit.Count, result.duplicates);
       metrics.addMetric('EventsConflict', MetricUnit.Count, result.conflicts);

@@ -2,7 +2,7 @@ import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { normalizeIamPrincipal } from '#lib/auth/tokens.ts';
 import { flipKillSwitch } from '#lib/kill-switch/flip.ts';
 import type { FlagWriter } from '#lib/kill-switch/ports.ts';
-import type { WorkflowRegistry } from '#lib/registry/workflows.ts';
+import type { RegistrySource } from '#lib/registry/workflows.ts';
 import { HttpError, json, parseJsonBody, toErrorResponse } from '../commons/http.ts';
 import { logger } from '../commons/powertools.ts';
 
@@ -10,7 +10,7 @@ import { logger } from '../commons/powertools.ts';
  * POST /iam/v1/workflows/{workflowId}/kill-switch `{enabled, reason}`. IAM only: who may call it for
  * which workflow is the per-workflow IAM policy the CDK attaches; the caller's role is recorded as who.
  */
-export function makeKillSwitchHandler(deps: { writer: FlagWriter; registry: WorkflowRegistry }) {
+export function makeKillSwitchHandler(deps: { writer: FlagWriter; registry: RegistrySource }) {
   return async (event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult> => {
     try {
       const userArn = event.requestContext.identity?.userArn;
@@ -21,7 +21,7 @@ export function makeKillSwitchHandler(deps: { writer: FlagWriter; registry: Work
         event.pathParameters?.workflowId ?? '',
         parseJsonBody(event),
         changedBy,
-        deps,
+        { writer: deps.writer, registry: await deps.registry.current() },
       );
       logger.info('kill switch flipped', { ...result, changedBy });
       return json(200, result);

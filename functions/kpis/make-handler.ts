@@ -2,7 +2,7 @@ import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import type { GrantStore } from '#lib/auth/tokens.ts';
 import type { KpiStore } from '#lib/kpi/job.ts';
 import { readKpis } from '#lib/kpi/read-kpis.ts';
-import type { WorkflowRegistry } from '#lib/registry/workflows.ts';
+import type { RegistrySource } from '#lib/registry/workflows.ts';
 import { resolveCaller } from '../commons/caller.ts';
 import { json, toErrorResponse } from '../commons/http.ts';
 
@@ -10,7 +10,7 @@ import { json, toErrorResponse } from '../commons/http.ts';
 export function makeKpisHandler(deps: {
   kpis: KpiStore;
   grants: GrantStore;
-  registry: WorkflowRegistry;
+  registry: RegistrySource;
   clock: () => Date;
 }) {
   return async (event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult> => {
@@ -19,7 +19,7 @@ export function makeKpisHandler(deps: {
       const record = await readKpis(
         { workflowId: event.pathParameters?.workflowId ?? '', week: event.queryStringParameters?.week },
         caller,
-        deps,
+        { ...deps, registry: await deps.registry.current() },
       );
       return json(200, record);
     } catch (error) {

@@ -5,14 +5,17 @@ import middy from '@middy/core';
 import { makeDocumentClient, makeDynamoDbClient } from '#lib/adapters/aws-clients.ts';
 import { DynamoDbAccessStore } from '#lib/adapters/dynamodb-access-store.ts';
 import { DynamoDbEventIndex } from '#lib/adapters/dynamodb-event-index.ts';
-import { defaultRegistry } from '#lib/registry/workflows.ts';
 import { requiredEnv } from '../commons/environment.ts';
 import { httpErrorBoundary } from '../commons/http.ts';
 import { logger, metrics, tracer } from '../commons/powertools.ts';
+import { registryFromEnvironment } from '../commons/registry.ts';
 import { makeReadEventsHandler } from './make-handler.ts';
 
 const tableName = requiredEnv('LEDGER_TABLE_NAME');
 const documents = makeDocumentClient(tracer.captureAWSv3Client(makeDynamoDbClient()));
+
+// Read from AppConfig per invocation, through a cache shared by the container's invocations.
+const registry = registryFromEnvironment();
 
 export const handler = middy()
   .use(captureLambdaHandler(tracer))
@@ -23,7 +26,7 @@ export const handler = middy()
     makeReadEventsHandler({
       index: new DynamoDbEventIndex(documents, tableName),
       grants: new DynamoDbAccessStore(documents, tableName),
-      registry: defaultRegistry,
+      registry,
       clock: () => new Date(),
     }),
   );

@@ -1,7 +1,7 @@
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import type { GrantStore } from '#lib/auth/tokens.ts';
 import type { EventIndex } from '#lib/ports.ts';
-import type { WorkflowRegistry } from '#lib/registry/workflows.ts';
+import type { RegistrySource } from '#lib/registry/workflows.ts';
 import type { ReviewQueue } from '#lib/reviews/queue.ts';
 import { readReviews } from '#lib/reviews/read-reviews.ts';
 import { resolveCaller } from '../commons/caller.ts';
@@ -12,7 +12,7 @@ export function makeReviewsHandler(deps: {
   reviews: ReviewQueue;
   index: EventIndex;
   grants: GrantStore;
-  registry: WorkflowRegistry;
+  registry: RegistrySource;
   clock: () => Date;
 }) {
   return async (event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult> => {
@@ -21,7 +21,7 @@ export function makeReviewsHandler(deps: {
       const result = await readReviews(
         { workflowId: event.pathParameters?.workflowId ?? '', params: event.queryStringParameters ?? {} },
         caller,
-        deps,
+        { ...deps, registry: await deps.registry.current() },
       );
       return json(200, result);
     } catch (error) {

@@ -42,12 +42,17 @@ export class LedgerLaneHistory {
     return own && master;
   }
 
-  /** The latest recorded flip of the workflow's own flag, or of the master flag. */
+  /**
+   * Why the workflow's own flag, or the master flag, is off: its latest recorded flip when that turned
+   * it off. When the latest recorded flip turned it on, the ledger has not caught up with the flip that
+   * is being served yet (the recorder runs after the deployment), and an older pause's reason would be
+   * wrong: undefined.
+   */
   async lastFlip(workflowId: string, scope: 'workflow' | 'master'): Promise<LastFlip | undefined> {
     const last = (await this.#transitionsOf(workflowId))
       .filter((t) => t.master === (scope === 'master'))
       .at(-1);
-    return last ? { reason: last.reason, changedAt: last.occurredAt } : undefined;
+    return last && !last.enabled ? { reason: last.reason, changedAt: last.occurredAt } : undefined;
   }
 
   #transitionsOf(workflowId: string): Promise<Transition[]> {

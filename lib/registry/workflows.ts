@@ -7,7 +7,8 @@ import * as z from 'zod';
  * how each one is governed (owner, selection scores, rollout phase, autonomy boundary). It is
  * versioned configuration: every object is strict, so a misspelt key is an error rather than a
  * silently ignored setting, and `WorkflowRegistry.parse` names every problem by its path.
- * The demo workflows ship here; a later change moves the registry to versioned AppConfig.
+ * The shipped registry is `config/workflow-registry.json`; it is deployed to AppConfig as a freeform
+ * profile (the CDK in the cloud, the local stack into the stand-in) and read from there at run time.
  */
 
 export const RETENTION_MONTHS = [12, 18, 24] as const;
@@ -253,7 +254,15 @@ function registryWarnings(workflows: readonly Workflow[]): string[] {
   return warnings;
 }
 
-export class WorkflowRegistry {
+/**
+ * Where handlers get the registry from on each invocation: AppConfig in the cloud and locally (polled and
+ * cached), or a fixed registry, which is its own source.
+ */
+export interface RegistrySource {
+  current(): Promise<WorkflowRegistry>;
+}
+
+export class WorkflowRegistry implements RegistrySource {
   readonly #byId: Map<string, Workflow>;
   readonly #warnings: readonly string[];
 
@@ -272,6 +281,10 @@ export class WorkflowRegistry {
       );
     }
     return new WorkflowRegistry(result.workflows);
+  }
+
+  async current(): Promise<WorkflowRegistry> {
+    return this;
   }
 
   get(workflowId: string): Workflow | undefined {
@@ -295,171 +308,36 @@ export class WorkflowRegistry {
   }
 }
 
-/** Reads a registry from a JSON file (an array of workflows); every error names the file. */
-export function loadRegistryFile(path: string): WorkflowRegistry {
-  let source: string;
+/**
+ * Parses a registry document (a JSON array of workflows) from `source`, which names where it came from
+ * (a file, an AppConfig version) in every error.
+ */
+export function parseRegistryContent(content: string, source: string): WorkflowRegistry {
+  let raw: unknown;
   try {
-    source = readFileSync(path, 'utf8');
+    raw = JSON.parse(content.replace(/^\uFEFF/, ''));
+  } catch (error) {
+    throw new InvalidRegistryError(`${source} is not valid JSON: ${(error as Error).message}`);
+  }
+  const result = problemsOf(raw);
+  if ('problems' in result) {
+    throw new InvalidRegistryError(`${source} is invalid: ${result.problems.join('; ')}`, result.problems);
+  }
+  return new WorkflowRegistry(result.workflows);
+}
+
+/** A registry file's text; a file that cannot be read is an InvalidRegistryError naming it. */
+export function readRegistryFile(path: string): string {
+  try {
+    return readFileSync(path, 'utf8');
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     const why = code === 'ENOENT' ? 'it does not exist' : (error as Error).message;
     throw new InvalidRegistryError(`cannot read workflow registry file ${path}: ${why}`);
   }
-  let raw: unknown;
-  try {
-    raw = JSON.parse(source.replace(/^\uFEFF/, ''));
-  } catch (error) {
-    throw new InvalidRegistryError(
-      `workflow registry file ${path} is not valid JSON: ${(error as Error).message}`,
-    );
-  }
-  const result = problemsOf(raw);
-  if ('problems' in result) {
-    throw new InvalidRegistryError(
-      `workflow registry file ${path} is invalid: ${result.problems.join('; ')}`,
-      result.problems,
-    );
-  }
-  return new WorkflowRegistry(result.workflows);
 }
 
-const killSwitchLocation = (workflowId: string) =>
-  `AppConfig application "agent-ledger", feature-flag profile "kill-switch", flag "${workflowId}" (and the master flag "allAutonomousLanes"); flip with \`agent-ledger kill-switch off ${workflowId} --reason "…"\``;
-
-export const demoWorkflows = [
-  {
-    workflowId: 'support-triage',
-    unitOfValue: 'ticket resolved',
-    owner: 'Head of Support Operations',
-    selectionScores: {
-      clearUnitOfValue: 5,
-      volume: 5,
-      errorCost: 3,
-      writtenPolicy: 4,
-      easeOfInstrumenting: 4,
-    },
-    firstCycle: true,
-    rolloutPhase: 'autonomous',
-    retentionMonths: 24,
-    reviewSampleRate: 0.1,
-    autonomyBoundary: {
-      can: [
-        "Read the ticket, the customer's CRM record and order history",
-        'Search the help-centre knowledge base',
-        'Tag, prioritise and route tickets to the right queue',
-        'Draft and post replies that follow the written support policy',
-        'Refund up to $100 on its own, and up to $500 with a support lead’s approval',
-      ],
-      cannot: [
-        {
-          id: 'refund-over-500',
-          description: 'Refunds above $500 go to the billing team; the agent never issues them',
-          tool: 'refund',
-          when: [{ path: 'amount', op: '>', value: 500 }],
-        },
-        {
-          id: 'close-account',
-          description: 'The agent never closes a customer account',
-          tool: 'close_account',
-        },
-        {
-          id: 'change-login-or-payment',
-          description: 'The agent never changes the login email or payment method (account-takeover risk)',
-          tool: 'update_customer',
-          when: [{ path: 'field', op: 'in', value: ['email', 'payment_method'] }],
-        },
-      ],
-      approvals: [
-        {
-          id: 'refund-over-100',
-          description: 'Refunds above $100 need a support lead’s approval',
-          tool: 'refund',
-          when: [{ path: 'amount', op: '>', value: 100 }],
-          approver: 'support-lead',
-        },
-        {
-          id: 'enterprise-reply',
-          description: 'Replies to enterprise customers are approved by their account manager',
-          tool: 'post_reply',
-          when: [{ path: 'customer.tier', op: '==', value: 'enterprise' }],
-          approver: 'account-manager',
-        },
-      ],
-      killSwitch: {
-        location: killSwitchLocation('support-triage'),
-        flippers: ['support-ops on-call', 'Head of Support Operations', 'platform on-call'],
-      },
-    },
-  },
-  {
-    workflowId: 'code-review',
-    unitOfValue: 'pull request merged',
-    owner: 'Engineering Productivity lead',
-    selectionScores: {
-      clearUnitOfValue: 4,
-      volume: 4,
-      errorCost: 3,
-      writtenPolicy: 3,
-      easeOfInstrumenting: 5,
-    },
-    firstCycle: true,
-    rolloutPhase: 'evals',
-    retentionMonths: 18,
-    reviewSampleRate: 0.05,
-    autonomyBoundary: {
-      can: [
-        'Read the pull request, its diff, linked issues and CI results',
-        'Post review comments and suggested changes',
-        'Request changes, or approve pull requests into non-protected branches',
-        'Merge into main once a code owner has approved',
-      ],
-      cannot: [
-        {
-          id: 'force-push',
-          description: 'The agent never force-pushes',
-          tool: 'push',
-          when: [{ path: 'force', op: '==', value: true }],
-        },
-        {
-          id: 'merge-failing-checks',
-          description: 'The agent never merges while required checks are not green',
-          tool: 'merge',
-          when: [{ path: 'checks.status', op: '!=', value: 'success' }],
-        },
-        {
-          id: 'release-branches',
-          description: 'The agent never merges into release or production branches',
-          tool: 'merge',
-          when: [{ path: 'target_branch', op: 'in', value: ['release', 'production'] }],
-        },
-        {
-          id: 'branch-protection',
-          description: 'The agent never changes branch protection settings',
-          tool: 'update_branch_protection',
-        },
-      ],
-      approvals: [
-        {
-          id: 'merge-to-main',
-          description: 'Merging into main needs a code owner’s approval',
-          tool: 'merge',
-          when: [{ path: 'target_branch', op: '==', value: 'main' }],
-          approver: 'code-owner',
-        },
-        {
-          id: 'large-change',
-          description: 'Merging a change of more than 50 files needs a tech lead’s approval',
-          tool: 'merge',
-          when: [{ path: 'changed_files', op: '>', value: 50 }],
-          approver: 'tech-lead',
-        },
-      ],
-      killSwitch: {
-        location: killSwitchLocation('code-review'),
-        flippers: ['Engineering Productivity lead', 'platform on-call'],
-      },
-    },
-  },
-] satisfies WorkflowInput[];
-
-export const defaultRegistry = WorkflowRegistry.parse(demoWorkflows);
+/** Reads a registry from a JSON file (an array of workflows); every error names the file. */
+export function loadRegistryFile(path: string): WorkflowRegistry {
+  return parseRegistryContent(readRegistryFile(path), `workflow registry file ${path}`);
+}

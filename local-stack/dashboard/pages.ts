@@ -3,13 +3,13 @@ import { pipeline } from 'node:stream/promises';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { requiredEnv } from '#functions/commons/environment.ts';
 import { flagReaderFromEnvironment } from '#functions/commons/kill-switch.ts';
+import { registryFromEnvironment } from '#functions/commons/registry.ts';
 import { makeDocumentClient, makeS3Client } from '#lib/adapters/aws-clients.ts';
 import { DynamoDbEventIndex } from '#lib/adapters/dynamodb-event-index.ts';
 import { DynamoDbKpiStore } from '#lib/adapters/dynamodb-kpi-store.ts';
 import { readAutonomy } from '#lib/kill-switch/autonomy.ts';
 import { LedgerLaneHistory } from '#lib/kill-switch/history.ts';
 import type { FlagReader, FlagSnapshot } from '#lib/kill-switch/ports.ts';
-import { defaultRegistry } from '#lib/registry/workflows.ts';
 import type { PageHandler } from '../api-server.ts';
 import { escapeHtml } from './html.ts';
 import { renderDashboard } from './render.ts';
@@ -209,7 +209,7 @@ export function localDashboardPages(): PageHandler {
   const index = new DynamoDbEventIndex(documents, tableName);
   const flags = sharedPoll(flagReaderFromEnvironment());
   return dashboardPages({
-    registry: defaultRegistry,
+    registry: registryFromEnvironment(),
     kpis: new DynamoDbKpiStore(documents, tableName),
     autonomy: (workflowId) => {
       const history = new LedgerLaneHistory(index, Math.floor(Date.now() / 1000));

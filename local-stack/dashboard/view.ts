@@ -2,7 +2,7 @@ import type { AutonomyState } from '#lib/kill-switch/autonomy.ts';
 import type { KpiStore } from '#lib/kpi/job.ts';
 import type { KpiRecord } from '#lib/kpi/record.ts';
 import { lastCompleteWeek, shiftWeek, weekBounds } from '#lib/kpi/weeks.ts';
-import type { WorkflowRegistry } from '#lib/registry/workflows.ts';
+import type { RegistrySource } from '#lib/registry/workflows.ts';
 import {
   type CostPerUnitWeek,
   type GovernanceReports,
@@ -15,7 +15,7 @@ import {
 export const DASHBOARD_WEEKS = 12;
 
 export interface DashboardDependencies {
-  readonly registry: WorkflowRegistry;
+  readonly registry: RegistrySource;
   readonly kpis: Pick<KpiStore, 'getRecord'>;
   /** The autonomy state as `GET /autonomy` reports it (the same flag reader and flip history). */
   readonly autonomy: (workflowId: string) => Promise<AutonomyState>;
@@ -64,11 +64,12 @@ export async function loadDashboard(deps: DashboardDependencies): Promise<Dashbo
   const now = deps.clock();
   const week = lastCompleteWeek(now.getTime());
   const weeks = Array.from({ length: DASHBOARD_WEEKS }, (_, i) => shiftWeek(week, i - (DASHBOARD_WEEKS - 1)));
+  const registry = await deps.registry.current();
   const bounded = <T>(what: string, work: () => Promise<T>) => settle(what, work, deps.timeoutMs);
 
   const [workflows, governance, costPerUnit] = await Promise.all([
     Promise.all(
-      deps.registry.all().map(async (workflow): Promise<WorkflowView> => {
+      registry.all().map(async (workflow): Promise<WorkflowView> => {
         const [autonomy, kpiWeeks] = await Promise.all([
           bounded('the kill-switch flags', () => deps.autonomy(workflow.workflowId)),
           bounded('the KPI store', () =>

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { COST_PER_UNIT_COLUMNS } from '#lib/finance/cost-per-unit.ts';
 import { SAVED_QUERIES } from '#lib/finance/saved-queries.ts';
 import { isoWeekOf, shiftWeek } from '#lib/kpi/weeks.ts';
-import { defaultRegistry } from '#lib/registry/workflows.ts';
+import { defaultRegistry } from '#lib/registry/default-registry.ts';
 import {
   BYTES_SCANNED_CUTOFF_PER_QUERY,
   glueDatabaseName,

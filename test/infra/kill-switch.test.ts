@@ -7,7 +7,8 @@ import {
   KILL_SWITCH_STRATEGY,
   MASTER_FLAG,
 } from '#lib/kill-switch/names.ts';
-import { defaultRegistry, demoWorkflows, WorkflowRegistry } from '#lib/registry/workflows.ts';
+import { defaultRegistry, demoWorkflows } from '#lib/registry/default-registry.ts';
+import { WorkflowRegistry } from '#lib/registry/workflows.ts';
 import { readLedgerConfig } from '../../infra/config.ts';
 import { FLAG_POLL_SECONDS, FLAG_SYNC_RESOURCE_TYPE } from '../../infra/constructs/kill-switch.ts';
 import { defineLedgerApp } from '../../infra/ledger-app.ts';

@@ -154,6 +154,7 @@ describe('weekly KPIs, finance query and drift', () => {
           headers: { authorization: `Bearer ${stack.token}` },
         })
       ).json() as Promise<Record<string, any>>;
+    // The pause shows within the local poll interval (1 s), and its reason once the recorder has run.
     let codeReview = await autonomy('code-review');
     for (let i = 0; i < 60 && codeReview.reason === null; i++) {
       await new Promise((resolve) => setTimeout(resolve, 50));

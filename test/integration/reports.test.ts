@@ -13,7 +13,7 @@ import { DynamoDbKpiStore } from '#lib/adapters/dynamodb-kpi-store.ts';
 import { S3ReportStore } from '#lib/adapters/s3-report-store.ts';
 import { LOCAL_ENVIRONMENT } from '#lib/kill-switch/names.ts';
 import { runKpiJob } from '#lib/kpi/job.ts';
-import { defaultRegistry } from '#lib/registry/workflows.ts';
+import { defaultRegistry } from '#lib/registry/default-registry.ts';
 import { type ReportsJobDependencies, runReportsJob } from '#lib/reports/job.ts';
 import {
   LOCAL_CREDENTIALS,

@@ -1,7 +1,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { type BoundaryViolation, boundaryViolations, conditionHolds } from '#lib/boundaries/check.ts';
-import { type Condition, defaultRegistry, type Workflow } from '#lib/registry/workflows.ts';
+import { defaultRegistry } from '#lib/registry/default-registry.ts';
+import type { Condition, Workflow } from '#lib/registry/workflows.ts';
 
 const supportTriage = defaultRegistry.get('support-triage') as Workflow;
 const codeReview = defaultRegistry.get('code-review') as Workflow;

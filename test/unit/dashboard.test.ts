@@ -7,7 +7,7 @@ import { WeeklyKpis } from '#lib/kpi/compute.ts';
 import type { KpiRecord } from '#lib/kpi/record.ts';
 import { lastCompleteWeek, shiftWeek } from '#lib/kpi/weeks.ts';
 import { PriceBook } from '#lib/pricing/price-table.ts';
-import { defaultRegistry } from '#lib/registry/workflows.ts';
+import { defaultRegistry } from '#lib/registry/default-registry.ts';
 import { escapeHtml, html, reportHref } from '#local-stack/dashboard/html.ts';
 import {
   dashboardPages,

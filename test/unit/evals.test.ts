@@ -23,7 +23,7 @@ import {
   type EvalStore,
   type PutRunOutcome,
 } from '#lib/evals/store.ts';
-import { defaultRegistry } from '#lib/registry/workflows.ts';
+import { defaultRegistry } from '#lib/registry/default-registry.ts';
 
 const caseId = (i: number) => `c-${String(i).padStart(3, '0')}`;
 

@@ -3,7 +3,7 @@ import { WorkflowNotAllowedError } from '#lib/auth/caller.ts';
 import { InvalidRequestError } from '#lib/errors.ts';
 import { ActorHasher } from '#lib/events/actor-hashing.ts';
 import { type IngestDependencies, ingestEvents } from '#lib/ingest/ingest-events.ts';
-import { defaultRegistry } from '#lib/registry/workflows.ts';
+import { defaultRegistry } from '#lib/registry/default-registry.ts';
 import { actionEvent } from '../support/events.ts';
 import { InMemoryEventArchive, InMemoryEventIndex } from '../support/in-memory-stores.ts';
 

@@ -13,7 +13,7 @@ import { diffFlags, rollbackEventsFor } from '#lib/kill-switch/flips.ts';
 import { MASTER_FLAG } from '#lib/kill-switch/names.ts';
 import type { DeployedVersions, FlagReader } from '#lib/kill-switch/ports.ts';
 import { recordFlips } from '#lib/kill-switch/record-flips.ts';
-import { defaultRegistry } from '#lib/registry/workflows.ts';
+import { defaultRegistry } from '#lib/registry/default-registry.ts';
 import { actionEvent } from '../support/events.ts';
 import { InMemoryEventArchive, InMemoryEventIndex } from '../support/in-memory-stores.ts';
 

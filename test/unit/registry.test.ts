@@ -2,9 +2,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { defaultRegistry, demoWorkflows } from '#lib/registry/default-registry.ts';
 import {
-  defaultRegistry,
-  demoWorkflows,
   InvalidRegistryError,
   loadRegistryFile,
   type WorkflowInput,

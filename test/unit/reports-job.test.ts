@@ -9,7 +9,7 @@ import type { KpiStore, ReportStore } from '#lib/kpi/job.ts';
 import type { KpiRecord } from '#lib/kpi/record.ts';
 import type { EventIndex, EventPage, EventQuery, StoredEvent } from '#lib/ports.ts';
 import { PriceBook, type PriceTable } from '#lib/pricing/price-table.ts';
-import { defaultRegistry } from '#lib/registry/workflows.ts';
+import { defaultRegistry } from '#lib/registry/default-registry.ts';
 import { GOVERNANCE_INDEX_KEY, type ReportsJobDependencies, runReportsJob } from '#lib/reports/job.ts';
 
 /** The event index's two reads over a list, filtering as the DynamoDB adapter does. */

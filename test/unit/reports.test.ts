@@ -8,7 +8,7 @@ import { WeeklyKpis } from '#lib/kpi/compute.ts';
 import type { KpiRecord } from '#lib/kpi/record.ts';
 import type { StoredEvent } from '#lib/ports.ts';
 import { PriceBook, type PriceTable } from '#lib/pricing/price-table.ts';
-import { defaultRegistry } from '#lib/registry/workflows.ts';
+import { defaultRegistry } from '#lib/registry/default-registry.ts';
 import {
   buildAgentOpsReview,
   detectCostSpikes,
