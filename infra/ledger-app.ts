@@ -1,6 +1,7 @@
 import { type App, Tags, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks, ServerlessChecks } from 'cdk-nag';
 import { defaultRegistry } from '#lib/registry/default-registry.ts';
+import { registryDocument, registryJsonSchema } from '#lib/registry/document.ts';
 import type { WorkflowRegistry } from '#lib/registry/workflows.ts';
 import { type LedgerConfig, readLedgerConfig } from './config.ts';
 import { StatefulStack } from './stacks/stateful-stack.ts';
@@ -31,12 +32,14 @@ export function defineLedgerApp(app: App, options: LedgerAppOptions = {}): Ledge
     terminationProtection: config.stage === 'prod',
     stage: config.stage,
     workflowIds,
+    registry: { content: registryDocument(registry), jsonSchema: registryJsonSchema() },
   });
   const stateless = new StatelessStack(app, `${prefix}-Stateless`, {
     description: `Agent Ledger (${config.stage}): ingest, read, KPI and kill-switch API, flip recorder, scheduled KPI and drift jobs, dashboard and alarms`,
     config,
     eventStore: stateful.eventStore,
     killSwitch: stateful.killSwitch,
+    registry: stateful.registry,
     reportsBucket: stateful.finance.reportsBucket,
     driftTopic: stateful.driftNotifications.topic,
     workflowIds,

@@ -1,4 +1,4 @@
-import { type Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import { ArnFormat, type Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
@@ -15,6 +15,7 @@ import { ARCHIVE_PREFIX } from '#lib/storage/archive-bucket.ts';
 import { ledgerTableDesign } from '#lib/storage/ledger-table.ts';
 import { LOCK_FILE, PROJECT_ROOT } from '../paths.ts';
 import { FLAG_POLL_SECONDS, type KillSwitchIds, killSwitchArns } from './kill-switch.ts';
+import { REGISTRY_POLL_SECONDS, type WorkflowRegistryIds } from './workflow-registry.ts';
 
 /** The newest Node.js runtime this aws-cdk-lib knows; cdk-nag (L1, LambdaLatestVersion) holds us to it. */
 export const LEDGER_RUNTIME = lambda.Runtime.NODEJS_24_X;
@@ -309,6 +310,34 @@ export class LedgerFunction extends Construct implements iam.IGrantable {
         'Each flip is a new deployment to the kill-switch environment, numbered by AppConfig, so the function reads deployments it cannot know at deploy time; "deployment/*" under this one environment is the narrowest resource that allows it.',
       );
     }
+    return this;
+  }
+
+  /**
+   * Sets KILL_SWITCH_APPLICATION_ID, KILL_SWITCH_ENVIRONMENT_ID, REGISTRY_PROFILE_ID and
+   * REGISTRY_POLL_SECONDS, and lets the function read the deployed workflow registry through AppConfigData
+   * (that one configuration, nothing else of the application).
+   */
+  useRegistry(registry: WorkflowRegistryIds): this {
+    const stack = Stack.of(this);
+    const application = stack.formatArn({
+      service: 'appconfig',
+      resource: 'application',
+      resourceName: registry.applicationId,
+      arnFormat: ArnFormat.SLASH_RESOURCE_NAME,
+    });
+    this.function.addEnvironment('KILL_SWITCH_APPLICATION_ID', registry.applicationId);
+    this.function.addEnvironment('KILL_SWITCH_ENVIRONMENT_ID', registry.environmentId);
+    this.function.addEnvironment('REGISTRY_PROFILE_ID', registry.registryProfileId);
+    this.function.addEnvironment('REGISTRY_POLL_SECONDS', String(REGISTRY_POLL_SECONDS));
+    this.role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        actions: ['appconfig:StartConfigurationSession', 'appconfig:GetLatestConfiguration'],
+        resources: [
+          `${application}/environment/${registry.environmentId}/configuration/${registry.registryProfileId}`,
+        ],
+      }),
+    );
     return this;
   }
 

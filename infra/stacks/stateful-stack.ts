@@ -5,23 +5,27 @@ import { DriftNotifications } from '../constructs/drift-notifications.ts';
 import { EventStore } from '../constructs/event-store.ts';
 import { Finance } from '../constructs/finance.ts';
 import { KillSwitch } from '../constructs/kill-switch.ts';
+import { WorkflowRegistryConfig } from '../constructs/workflow-registry.ts';
 
 export interface StatefulStackProps extends StackProps {
   /** Names the kill switch's AppConfig environment, the Glue database and the Athena workgroup. */
   readonly stage: string;
   /** The registered workflows: one kill-switch flag each, and the Glue table's `workflow` partitions. */
   readonly workflowIds: readonly string[];
+  /** The workflow registry document deployed to AppConfig, and the JSON Schema its versions must pass. */
+  readonly registry: { readonly content: string; readonly jsonSchema: string };
 }
 
 /**
  * Everything that holds data: the ledger table, the archive and its access logs, the actor-hash key, the
- * kill switch (its hosted versions hold the flags' state), the finance reports with their Glue table and
+ * kill switch (its hosted versions hold the flags' state), the workflow registry's AppConfig profile, the finance reports with their Glue table and
  * Athena workgroup, and the drift topic (operators' subscriptions). Deployed apart from the stateless
  * stack, so redeploying code and APIs can never replace data.
  */
 export class StatefulStack extends Stack {
   public readonly eventStore: EventStore;
   public readonly killSwitch: KillSwitch;
+  public readonly registry: WorkflowRegistryConfig;
   public readonly finance: Finance;
   public readonly driftNotifications: DriftNotifications;
 
@@ -32,6 +36,10 @@ export class StatefulStack extends Stack {
     this.killSwitch = new KillSwitch(this, 'KillSwitch', {
       stage: props.stage,
       workflowIds: props.workflowIds,
+    });
+    this.registry = new WorkflowRegistryConfig(this, 'WorkflowRegistry', {
+      killSwitch: this.killSwitch,
+      ...props.registry,
     });
     this.finance = new Finance(this, 'Finance', {
       stage: props.stage,
@@ -70,6 +78,11 @@ export class StatefulStack extends Stack {
     new CfnOutput(this, 'KillSwitchStrategyId', {
       value: this.killSwitch.strategyId,
       description: 'AppConfig deployment strategy of every flip: all at once, no bake time',
+    });
+    new CfnOutput(this, 'RegistryProfileId', {
+      value: this.registry.registryProfileId,
+      description:
+        'AppConfig freeform profile: the workflow registry (deployed from config/workflow-registry.json)',
     });
     new CfnOutput(this, 'ReportsBucketName', {
       value: this.finance.reportsBucket.bucketName,

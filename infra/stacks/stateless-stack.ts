@@ -13,6 +13,7 @@ import { KillSwitchApi } from '../constructs/kill-switch-api.ts';
 import { KpiApi } from '../constructs/kpi-api.ts';
 import { ReviewApi } from '../constructs/review-api.ts';
 import { ScheduledJobs } from '../constructs/scheduled-jobs.ts';
+import type { WorkflowRegistryIds } from '../constructs/workflow-registry.ts';
 
 export interface StatelessStackProps extends StackProps {
   readonly config: LedgerConfig;
@@ -20,6 +21,8 @@ export interface StatelessStackProps extends StackProps {
   readonly eventStore: EventStore;
   /** From the stateful stack: referenced, never owned, by this one. */
   readonly killSwitch: KillSwitchIds;
+  /** From the stateful stack: the workflow registry's AppConfig profile, read by every handler that needs it. */
+  readonly registry: WorkflowRegistryIds;
   /** From the stateful stack: the finance reports the KPI job writes. */
   readonly reportsBucket: s3.IBucket;
   /** From the stateful stack: where the drift job and every alarm notify operators. */
@@ -78,6 +81,22 @@ export class StatelessStack extends Stack {
       driftTopic: props.driftTopic,
       killSwitch,
     });
+
+    // Every handler that looks a workflow up reads the deployed registry (healthz and the authorizer do not).
+    for (const fn of [
+      this.ingestApi.functions.ingest,
+      this.ingestApi.functions.readEvents,
+      this.killSwitchApi.functions.autonomy,
+      this.killSwitchApi.functions.killSwitch,
+      this.flipRecorder.function,
+      this.kpiApi.function,
+      this.reviewApi.function,
+      this.jobs.kpiJob,
+      this.jobs.driftJob,
+      this.jobs.reportsJob,
+    ]) {
+      fn.useRegistry(props.registry);
+    }
 
     this.dashboard = new LedgerDashboard(this, 'Dashboard', {
       stageName: config.stage,

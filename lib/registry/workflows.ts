@@ -181,7 +181,7 @@ export type Workflow = z.infer<typeof workflowSchema>;
 export type WorkflowInput = z.input<typeof workflowSchema>;
 export type SelectionScores = Workflow['selectionScores'];
 
-const registrySchema = z.array(workflowSchema);
+export const registrySchema = z.array(workflowSchema);
 
 /** Checked on the raw input, so a duplicate is reported even when some workflow has other problems. */
 function duplicateIds(raw: unknown): string[] {

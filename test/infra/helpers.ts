@@ -9,6 +9,14 @@ export function cdkJsonContext(): Record<string, unknown> {
   return cdkJson.context;
 }
 
+/** What `LedgerFunction.useRegistry` sets: where the deployed workflow registry is, and how often to poll it. */
+export const REGISTRY_VARIABLES = [
+  'KILL_SWITCH_APPLICATION_ID',
+  'KILL_SWITCH_ENVIRONMENT_ID',
+  'REGISTRY_POLL_SECONDS',
+  'REGISTRY_PROFILE_ID',
+] as const;
+
 /** Skips esbuild: template assertions do not need the bundles, and bundling is the slow part of a synth. */
 export const SKIP_BUNDLING = { 'aws:cdk:bundling-stacks': [] };
 

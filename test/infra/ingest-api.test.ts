@@ -1,7 +1,7 @@
 import { Match } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
 import { GATEWAY_RESPONSES, gatewayResponseBody } from '../../infra/constructs/ingest-api.ts';
-import { apiMethods, synthesizeLedger } from './helpers.ts';
+import { apiMethods, REGISTRY_VARIABLES, synthesizeLedger } from './helpers.ts';
 
 // Prepare (once: every test reads the same synthesized stateless stack)
 const { statelessTemplate: template } = synthesizeLedger();
@@ -284,12 +284,10 @@ describe('IngestApi: functions', () => {
     };
 
     // Assess
-    expect(variablesOf('Ingest')).toEqual([
-      'ACTOR_HASH_KEY_SECRET_ARN',
-      'ARCHIVE_BUCKET_NAME',
-      'LEDGER_TABLE_NAME',
-    ]);
-    expect(variablesOf('ReadEvents')).toEqual(['LEDGER_TABLE_NAME']);
+    expect(variablesOf('Ingest')).toEqual(
+      ['ACTOR_HASH_KEY_SECRET_ARN', 'ARCHIVE_BUCKET_NAME', 'LEDGER_TABLE_NAME', ...REGISTRY_VARIABLES].sort(),
+    );
+    expect(variablesOf('ReadEvents')).toEqual(['LEDGER_TABLE_NAME', ...REGISTRY_VARIABLES].sort());
     expect(variablesOf('Healthz')).toEqual(['ARCHIVE_BUCKET_NAME', 'LEDGER_TABLE_NAME']);
     expect(variablesOf('Authorizer')).toEqual(['LEDGER_TABLE_NAME']);
   });

@@ -2,7 +2,7 @@ import { Match } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
 import { ledgerTableDesign } from '#lib/storage/ledger-table.ts';
 import { JOB_SCHEDULES } from '../../infra/constructs/scheduled-jobs.ts';
-import { apiMethods, asArray, type CfnProperties, synthesizeLedger } from './helpers.ts';
+import { apiMethods, asArray, type CfnProperties, REGISTRY_VARIABLES, synthesizeLedger } from './helpers.ts';
 
 // Prepare (once: every test reads the same synthesized stateless stack)
 const { statelessTemplate: template } = synthesizeLedger();
@@ -169,8 +169,10 @@ describe('ScheduledJobs: KPI job', () => {
     expect(resources[kpiJobId]?.Properties).toMatchObject({ Timeout: 900, MemorySize: 2048 });
   });
 
-  it('is configured with the table and the reports bucket, and nothing else', () => {
-    expect(variablesOf(kpiJobId)).toEqual(['LEDGER_TABLE_NAME', 'REPORTS_BUCKET_NAME']);
+  it('is configured with the table, the reports bucket and the workflow registry, and nothing else', () => {
+    expect(variablesOf(kpiJobId)).toEqual(
+      ['LEDGER_TABLE_NAME', 'REPORTS_BUCKET_NAME', ...REGISTRY_VARIABLES].sort(),
+    );
     expect(resources[kpiJobId]?.Properties.Environment.Variables).toMatchObject({
       LEDGER_TABLE_NAME: fromStateful('RefEventStoreLedgerTable'),
       REPORTS_BUCKET_NAME: fromStateful('RefFinanceReportsBucket'),
@@ -208,16 +210,17 @@ describe('ScheduledJobs: KPI job', () => {
 describe('ScheduledJobs: drift job', () => {
   const statements = statementsOf('JobsDriftJob');
 
-  it('is configured with the table, the kill switch (to flip) and the drift topic', () => {
-    expect(variablesOf(driftJobId)).toEqual([
-      'DRIFT_TOPIC_ARN',
-      'FLAG_POLL_SECONDS',
-      'KILL_SWITCH_APPLICATION_ID',
-      'KILL_SWITCH_ENVIRONMENT_ID',
-      'KILL_SWITCH_PROFILE_ID',
-      'KILL_SWITCH_STRATEGY_ID',
-      'LEDGER_TABLE_NAME',
-    ]);
+  it('is configured with the table, the kill switch (to flip), the drift topic and the workflow registry', () => {
+    expect(variablesOf(driftJobId)).toEqual(
+      [
+        'DRIFT_TOPIC_ARN',
+        'FLAG_POLL_SECONDS',
+        'KILL_SWITCH_PROFILE_ID',
+        'KILL_SWITCH_STRATEGY_ID',
+        'LEDGER_TABLE_NAME',
+        ...REGISTRY_VARIABLES,
+      ].sort(),
+    );
     expect(resources[driftJobId]?.Properties.Environment.Variables.DRIFT_TOPIC_ARN).toEqual(
       fromStateful('RefDriftNotificationsTopic'),
     );
@@ -280,10 +283,12 @@ describe('KpiApi: GET /v1/workflows/{workflowId}/kpis', () => {
     }
   });
 
-  it('reads the table and nothing else', () => {
-    expect(variablesOf(kpisId)).toEqual(['LEDGER_TABLE_NAME']);
+  it('reads the table and the workflow registry, and nothing else', () => {
+    expect(variablesOf(kpisId)).toEqual(['LEDGER_TABLE_NAME', ...REGISTRY_VARIABLES].sort());
     const actions = actionsOf(statementsOf('KpiApiKpis'));
     expect(actions.filter((action) => !/^(logs|xray|kms):/.test(action))).toEqual([
+      'appconfig:GetLatestConfiguration',
+      'appconfig:StartConfigurationSession',
       'dynamodb:BatchGetItem',
       'dynamodb:DescribeTable',
       'dynamodb:GetItem',

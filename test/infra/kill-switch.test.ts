@@ -8,6 +8,8 @@ import {
   MASTER_FLAG,
 } from '#lib/kill-switch/names.ts';
 import { defaultRegistry, demoWorkflows } from '#lib/registry/default-registry.ts';
+import { registryDocument, registryJsonSchema } from '#lib/registry/document.ts';
+import { REGISTRY_PROFILE } from '#lib/registry/names.ts';
 import { WorkflowRegistry } from '#lib/registry/workflows.ts';
 import { readLedgerConfig } from '../../infra/config.ts';
 import { FLAG_POLL_SECONDS, FLAG_SYNC_RESOURCE_TYPE } from '../../infra/constructs/kill-switch.ts';
@@ -32,8 +34,10 @@ const { statefulTemplate: stateful, statelessTemplate: stateless } = synthesizeL
 const methods = apiMethods(stateless);
 const workflowIds = defaultRegistry.ids();
 
-function only(template: Template, type: string): [string, CfnProperties] {
-  const found = Object.entries(template.findResources(type));
+function only(template: Template, type: string, properties?: CfnProperties): [string, CfnProperties] {
+  const found = Object.entries(
+    template.findResources(type, properties ? { Properties: properties } : undefined),
+  );
   expect(found, type).toHaveLength(1);
   return found[0] as [string, CfnProperties];
 }
@@ -59,7 +63,7 @@ function appConfigGrants(rolePrefix: string, template: Template = stateless): Re
   const grants: Record<string, string[]> = {};
   for (const statement of statementsOf(rolePrefix, template)) {
     for (const action of asArray<string>(statement.Action).filter((a) => a.startsWith('appconfig:'))) {
-      grants[action] = asArray(statement.Resource).map(describeArn).sort();
+      grants[action] = [...(grants[action] ?? []), ...asArray(statement.Resource).map(describeArn)].sort();
     }
   }
   return grants;
@@ -76,10 +80,11 @@ function describeArn(resource: unknown): string {
     const value = part as CfnProperties;
     if (value['Fn::Join']) return (value['Fn::Join'][1] as unknown[]).map(render).join(value['Fn::Join'][0]);
     if (value['Fn::GetStackOutput']) {
-      const name = /^PublishOutputRefKillSwitch(\w+?)[A-F0-9]{16}$/.exec(
+      const name = /^PublishOutputRef(KillSwitch|WorkflowRegistry)(\w+?)[A-F0-9]{16}$/.exec(
         value['Fn::GetStackOutput'].OutputName,
       );
-      return `<${name?.[1] ?? JSON.stringify(value)}>`;
+      if (!name) return `<${JSON.stringify(value)}>`;
+      return name[1] === 'WorkflowRegistry' ? `<Registry${name[2]}>` : `<${name[2]}>`;
     }
     if (typeof value.Ref === 'string' && value.Ref.startsWith('AWS::')) return `{${value.Ref}}`;
     const local = typeof value.Ref === 'string' && /^KillSwitch(\w+?)[A-F0-9]{8}$/.exec(value.Ref);
@@ -117,8 +122,8 @@ describe('KillSwitch (stateful stack): AppConfig application, environment, profi
     });
   });
 
-  it('keeps a hosted feature-flag profile named kill-switch', () => {
-    stateful.resourceCountIs('AWS::AppConfig::ConfigurationProfile', 1);
+  it("keeps a hosted feature-flag profile named kill-switch (next to the workflow registry's)", () => {
+    stateful.resourceCountIs('AWS::AppConfig::ConfigurationProfile', 2);
     stateful.hasResourceProperties('AWS::AppConfig::ConfigurationProfile', {
       Name: KILL_SWITCH_PROFILE,
       Type: 'AWS.AppConfig.FeatureFlags',
@@ -139,12 +144,12 @@ describe('KillSwitch (stateful stack): AppConfig application, environment, profi
   });
 
   it('keeps the application, environment and profile (which holds every flag version) on deletion or replacement', () => {
-    for (const type of [
-      'AWS::AppConfig::Application',
-      'AWS::AppConfig::Environment',
-      'AWS::AppConfig::ConfigurationProfile',
-    ]) {
-      expect(only(stateful, type)[1], type).toMatchObject({
+    for (const [type, properties] of [
+      ['AWS::AppConfig::Application'],
+      ['AWS::AppConfig::Environment'],
+      ['AWS::AppConfig::ConfigurationProfile', { Name: KILL_SWITCH_PROFILE }],
+    ] as const) {
+      expect(only(stateful, type, properties)[1], type).toMatchObject({
         DeletionPolicy: 'Retain',
         UpdateReplacePolicy: 'Retain',
       });
@@ -157,7 +162,7 @@ describe('KillSwitch (stateful stack): AppConfig application, environment, profi
     expect({
       application: only(stateful, 'AWS::AppConfig::Application')[0],
       environment: only(stateful, 'AWS::AppConfig::Environment')[0],
-      profile: only(stateful, 'AWS::AppConfig::ConfigurationProfile')[0],
+      profile: only(stateful, 'AWS::AppConfig::ConfigurationProfile', { Name: KILL_SWITCH_PROFILE })[0],
       strategy: only(stateful, 'AWS::AppConfig::DeploymentStrategy')[0],
     }).toEqual({
       application: 'KillSwitchApplicationB812BC94',
@@ -168,13 +173,13 @@ describe('KillSwitch (stateful stack): AppConfig application, environment, profi
   });
 
   it('publishes the IDs the CLI needs', () => {
-    for (const [output, type] of [
+    for (const [output, type, properties] of [
       ['KillSwitchApplicationId', 'AWS::AppConfig::Application'],
       ['KillSwitchEnvironmentId', 'AWS::AppConfig::Environment'],
-      ['KillSwitchProfileId', 'AWS::AppConfig::ConfigurationProfile'],
+      ['KillSwitchProfileId', 'AWS::AppConfig::ConfigurationProfile', { Name: KILL_SWITCH_PROFILE }],
       ['KillSwitchStrategyId', 'AWS::AppConfig::DeploymentStrategy'],
     ] as const) {
-      stateful.hasOutput(output, { Value: { Ref: only(stateful, type)[0] } });
+      stateful.hasOutput(output, { Value: { Ref: only(stateful, type, properties)[0] } });
     }
   });
 });
@@ -185,9 +190,15 @@ describe('KillSwitch (stateful stack): flags synced with the registry, never res
   const [frameworkId, framework] = functionOf('KillSwitchSyncProviderframeworkonEvent', stateful);
 
   it('never writes or deploys a flag version through CloudFormation, in either stack', () => {
-    for (const template of [stateful, stateless]) {
-      template.resourceCountIs('AWS::AppConfig::HostedConfigurationVersion', 0);
-      template.resourceCountIs('AWS::AppConfig::Deployment', 0);
+    // The only version and deployment CloudFormation makes are the workflow registry's.
+    const registryProfile = only(stateful, 'AWS::AppConfig::ConfigurationProfile', {
+      Name: REGISTRY_PROFILE,
+    })[0];
+    for (const type of ['AWS::AppConfig::HostedConfigurationVersion', 'AWS::AppConfig::Deployment']) {
+      expect(only(stateful, type)[1].Properties.ConfigurationProfileId, type).toEqual({
+        Ref: registryProfile,
+      });
+      stateless.resourceCountIs(type, 0);
     }
   });
 
@@ -232,7 +243,7 @@ describe('KillSwitch (stateful stack): flags synced with the registry, never res
     expect(sync.DependsOn).toEqual(
       expect.arrayContaining([
         only(stateful, 'AWS::AppConfig::Environment')[0],
-        only(stateful, 'AWS::AppConfig::ConfigurationProfile')[0],
+        only(stateful, 'AWS::AppConfig::ConfigurationProfile', { Name: KILL_SWITCH_PROFILE })[0],
         only(stateful, 'AWS::AppConfig::DeploymentStrategy')[0],
       ]),
     );
@@ -271,7 +282,9 @@ describe('KillSwitch (stateful stack): flags synced with the registry, never res
     expect(variablesOf('KillSwitchSyncFunction', stateful)).toEqual({
       KILL_SWITCH_APPLICATION_ID: { Ref: only(stateful, 'AWS::AppConfig::Application')[0] },
       KILL_SWITCH_ENVIRONMENT_ID: { Ref: only(stateful, 'AWS::AppConfig::Environment')[0] },
-      KILL_SWITCH_PROFILE_ID: { Ref: only(stateful, 'AWS::AppConfig::ConfigurationProfile')[0] },
+      KILL_SWITCH_PROFILE_ID: {
+        Ref: only(stateful, 'AWS::AppConfig::ConfigurationProfile', { Name: KILL_SWITCH_PROFILE })[0],
+      },
       KILL_SWITCH_STRATEGY_ID: { Ref: only(stateful, 'AWS::AppConfig::DeploymentStrategy')[0] },
       FLAG_POLL_SECONDS: '15',
     });
@@ -382,6 +395,8 @@ describe('KillSwitchApi: functions', () => {
       'KILL_SWITCH_ENVIRONMENT_ID',
       'KILL_SWITCH_PROFILE_ID',
       'LEDGER_TABLE_NAME',
+      'REGISTRY_POLL_SECONDS',
+      'REGISTRY_PROFILE_ID',
     ]);
     stateless.hasResourceProperties('AWS::Lambda::Function', {
       Description: Match.stringLikeRegexp('/kill-switch'),
@@ -399,6 +414,8 @@ describe('KillSwitchApi: functions', () => {
       'KILL_SWITCH_ENVIRONMENT_ID',
       'KILL_SWITCH_PROFILE_ID',
       'KILL_SWITCH_STRATEGY_ID',
+      'REGISTRY_POLL_SECONDS',
+      'REGISTRY_PROFILE_ID',
     ]);
   });
 
@@ -407,14 +424,14 @@ describe('KillSwitchApi: functions', () => {
     expect(functionOf('KillSwitchApiKillSwitchFunction')[1].Properties.Timeout).toBeLessThan(29);
   });
 
-  it('lets autonomy only read the deployed flags of this profile in this environment', () => {
+  it('lets autonomy only read the deployed flags and registry of this environment', () => {
+    const deployed = [
+      'application/<Application>/environment/<Environment>/configuration/<FlagsConfigurationProfile>',
+      'application/<Application>/environment/<Environment>/configuration/<RegistryProfile>',
+    ];
     expect(appConfigGrants('KillSwitchApiAutonomy')).toEqual({
-      'appconfig:StartConfigurationSession': [
-        'application/<Application>/environment/<Environment>/configuration/<FlagsConfigurationProfile>',
-      ],
-      'appconfig:GetLatestConfiguration': [
-        'application/<Application>/environment/<Environment>/configuration/<FlagsConfigurationProfile>',
-      ],
+      'appconfig:StartConfigurationSession': deployed,
+      'appconfig:GetLatestConfiguration': deployed,
     });
   });
 
@@ -442,6 +459,8 @@ describe('KillSwitchApi: functions', () => {
       ].sort(),
       'appconfig:ListDeployments': [application, environment].sort(),
       'appconfig:GetDeployment': [application, environment, `${environment}/deployment/*`].sort(),
+      'appconfig:StartConfigurationSession': [`${environment}/configuration/<RegistryProfile>`],
+      'appconfig:GetLatestConfiguration': [`${environment}/configuration/<RegistryProfile>`],
     });
   });
 });
@@ -533,6 +552,8 @@ describe('FlipRecorder: AppConfig extension at ON_DEPLOYMENT_COMPLETE', () => {
       'KILL_SWITCH_ENVIRONMENT_ID',
       'KILL_SWITCH_PROFILE_ID',
       'LEDGER_TABLE_NAME',
+      'REGISTRY_POLL_SECONDS',
+      'REGISTRY_PROFILE_ID',
     ]);
     expect(appConfigGrants('FlipRecorderFunction')).toEqual({
       'appconfig:GetHostedConfigurationVersion': [
@@ -542,6 +563,8 @@ describe('FlipRecorder: AppConfig extension at ON_DEPLOYMENT_COMPLETE', () => {
       ].sort(),
       'appconfig:ListDeployments': [application, environment].sort(),
       'appconfig:GetDeployment': [application, environment, `${environment}/deployment/*`].sort(),
+      'appconfig:StartConfigurationSession': [`${environment}/configuration/<RegistryProfile>`],
+      'appconfig:GetLatestConfiguration': [`${environment}/configuration/<RegistryProfile>`],
     });
     const actions = statementsOf('FlipRecorderFunction').flatMap((statement) =>
       asArray<string>(statement.Action),
@@ -624,7 +647,12 @@ describe('Flip policies: who may flip which workflow', () => {
       },
     });
     const env = { account: '444455556666', region: 'eu-west-1' };
-    const stateful = new StatefulStack(app, 'Stateful', { env, stage: 'dev', workflowIds });
+    const stateful = new StatefulStack(app, 'Stateful', {
+      env,
+      stage: 'dev',
+      workflowIds,
+      registry: { content: registryDocument(defaultRegistry), jsonSchema: registryJsonSchema() },
+    });
 
     // Act / Assess
     expect(
@@ -634,6 +662,7 @@ describe('Flip policies: who may flip which workflow', () => {
           config: readLedgerConfig(app),
           eventStore: stateful.eventStore,
           killSwitch: stateful.killSwitch,
+          registry: stateful.registry,
           reportsBucket: stateful.finance.reportsBucket,
           driftTopic: stateful.driftNotifications.topic,
           workflowIds,
