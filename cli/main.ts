@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { InvalidRegistryError } from '#lib/registry/workflows.ts';
 import { ACCESS_HELP, accessCommand } from './commands/access.ts';
 import { DEMO_HELP, demoCommand } from './commands/demo.ts';
 import { EVALS_HELP, evalsCommand } from './commands/evals.ts';
@@ -6,6 +7,7 @@ import { JOBS_HELP, jobsCommand } from './commands/jobs.ts';
 import { drillCommand, KILL_SWITCH_HELP, killSwitchCommand } from './commands/kill-switch.ts';
 import { PRICES_HELP, pricesCommand } from './commands/prices.ts';
 import { QUERY_HELP, queryCommand } from './commands/query.ts';
+import { REGISTRY_HELP, registryCommand } from './commands/registry.ts';
 import { TOKENS_HELP, tokensCommand } from './commands/tokens.ts';
 import { CliError } from './errors.ts';
 
@@ -17,7 +19,8 @@ Commands:
   kill-switch off|on|status   the autonomous lane of each workflow
   drill <workflowId>          prove the kill switch works, and record how fast
   prices import|list          the price table behind cost per unit
-  jobs kpi|drift              run the weekly KPI and drift jobs now
+  registry show|validate|deploy   the workflow registry (versioned, in AppConfig)
+  jobs kpi|drift|reports      run the weekly KPI, drift and governance-report jobs now
   query "<SQL>"               finance SQL over the cost-per-unit reports
   evals register|record|compare|list   eval sets and runs per workflow
   demo                        weeks of realistic traffic, the jobs, and where to look
@@ -30,6 +33,8 @@ ${TOKENS_HELP}
 ${ACCESS_HELP}
 
 ${KILL_SWITCH_HELP}
+
+${REGISTRY_HELP}
 
 ${PRICES_HELP}
 
@@ -56,6 +61,9 @@ export async function run(argv: string[], print: (line: string) => void = consol
         return 0;
       case 'drill':
         await drillCommand(rest, print);
+        return 0;
+      case 'registry':
+        await registryCommand(rest, print);
         return 0;
       case 'prices':
         await pricesCommand(rest, print);
@@ -91,6 +99,11 @@ export async function run(argv: string[], print: (line: string) => void = consol
     if (error instanceof CliError) {
       console.error(`agent-ledger: ${error.message}`);
       return error.exitCode;
+    }
+    // A registry file that cannot be read is the caller's to fix.
+    if (error instanceof InvalidRegistryError) {
+      console.error(`agent-ledger: ${error.message}`);
+      return 2;
     }
     // parseArgs reports unknown or malformed options with this code.
     if ((error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {

@@ -1,19 +1,26 @@
 import { readFileSync } from 'node:fs';
 import { hostname, userInfo } from 'node:os';
 import { join } from 'node:path';
-import { AppConfigClient } from '@aws-sdk/client-appconfig';
+import { AppConfigClient, ListConfigurationProfilesCommand } from '@aws-sdk/client-appconfig';
 import { AppConfigDataClient } from '@aws-sdk/client-appconfigdata';
 import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { AppConfigDataFlagReader, AppConfigFlagWriter } from '#lib/adapters/appconfig-flags.ts';
+import { HostedProfile } from '#lib/adapters/appconfig-hosted.ts';
 import { locateKillSwitch } from '#lib/adapters/appconfig-locate.ts';
 import { makeDocumentClient } from '#lib/adapters/aws-clients.ts';
 import { DynamoDbAccessStore } from '#lib/adapters/dynamodb-access-store.ts';
 import { DynamoDbDrillStore } from '#lib/adapters/dynamodb-drill-store.ts';
 import { normalizeIamPrincipal } from '#lib/auth/tokens.ts';
 import { LOCAL_ENVIRONMENT } from '#lib/kill-switch/names.ts';
+import { REGISTRY_PROFILE } from '#lib/registry/names.ts';
+import {
+  InvalidRegistryError,
+  parseRegistryContent,
+  type WorkflowRegistry,
+} from '#lib/registry/workflows.ts';
 import {
   LOCAL_CREDENTIALS,
   LOCAL_REGION,
@@ -21,7 +28,7 @@ import {
   LOCAL_TABLE_NAME,
   localSettings,
 } from '#local-stack/settings.ts';
-import { CliError } from './errors.ts';
+import { CliError, UsageError } from './errors.ts';
 
 /**
  * Where a command acts: the local stack by default (found through `$LEDGER_DATA_DIR/endpoints.json`),
@@ -35,6 +42,8 @@ export interface Target {
   readonly dynamodb: DynamoDBClient;
   /** The kill switch's AppConfig location and clients. */
   killSwitch(): Promise<KillSwitchAccess>;
+  /** The workflow registry's freeform profile (in the kill switch's application and environment). */
+  registryProfile(): Promise<HostedProfile>;
   /** The API's base URL and a bearer token to read `/autonomy` with. */
   api(tokenOption: string | undefined): Promise<{ url: string; token: string }>;
   /** Who is acting, for the flag's `changedBy`. */
@@ -98,6 +107,18 @@ function localTarget(): Target {
           0,
         ),
       };
+    },
+    registryProfile: async () => {
+      const appconfig = new AppConfigClient({ ...local, endpoint: endpoints.appconfig });
+      const location = await locateKillSwitch(appconfig, LOCAL_ENVIRONMENT);
+      const profile =
+        location &&
+        (
+          await appconfig.send(new ListConfigurationProfilesCommand({ ApplicationId: location.application }))
+        ).Items?.find((item) => item.Name === REGISTRY_PROFILE)?.Id;
+      if (!location || !profile)
+        throw new CliError(`${description} has no workflow registry yet; restart it with \`npm start\``);
+      return new HostedProfile(appconfig, { ...location, profile });
     },
     api: async (tokenOption) => ({
       url: endpoints.api as string,
@@ -165,6 +186,13 @@ async function stageTarget(stage: string): Promise<Target> {
         reader: new AppConfigDataFlagReader(new AppConfigDataClient({}), location, 15),
       };
     },
+    registryProfile: async () =>
+      new HostedProfile(new AppConfigClient({}), {
+        application: required('KillSwitchApplicationId'),
+        environment: required('KillSwitchEnvironmentId'),
+        profile: required('RegistryProfileId'),
+        strategy: required('KillSwitchStrategyId'),
+      }),
     api: async (tokenOption) => {
       const token = tokenOption ?? process.env.LEDGER_TOKEN;
       if (!token)
@@ -197,6 +225,36 @@ async function stageApiUrl(stage: string): Promise<string> {
   const url = outputs.ApiUrl;
   if (!url) throw new CliError(`stack ${stack} has no ApiUrl output; redeploy it`);
   return url.replace(/\/$/, '');
+}
+
+/** The workflow registry deployed on the target, validated, with its version number. */
+export async function deployedRegistry(
+  target: Target,
+): Promise<{ registry: WorkflowRegistry; versionNumber: number }> {
+  const profile = await target.registryProfile().catch((error) => explainTargetFailure(error, target));
+  const version = await profile.deployedVersion().catch((error) => explainTargetFailure(error, target));
+  if (version === undefined) {
+    throw new CliError(
+      `${target.description} has no workflow registry deployed; ${target.isLocal ? 'restart it with `npm start`' : 'deploy the stage with `npx cdk deploy --all`'}`,
+    );
+  }
+  const source = `the workflow registry deployed on ${target.description} (version ${version})`;
+  const content = await profile.content(version).catch((error) => explainTargetFailure(error, target));
+  try {
+    return { registry: parseRegistryContent(content, source), versionNumber: Number(version) };
+  } catch (error) {
+    if (error instanceof InvalidRegistryError) throw new CliError(error.message);
+    throw error;
+  }
+}
+
+/** The deployed registry's workflow, or a usage error naming the registered ones. */
+export async function registeredWorkflow(target: Target, workflowId: string): Promise<WorkflowRegistry> {
+  const { registry } = await deployedRegistry(target);
+  if (!registry.get(workflowId)) {
+    throw new UsageError(`unknown workflow ${workflowId}; registered: ${registry.ids().join(', ')}`);
+  }
+  return registry;
 }
 
 export function accessStore(target: Target): DynamoDbAccessStore {

@@ -2,7 +2,7 @@ import { parseArgs } from 'node:util';
 import { normalizeIamPrincipal } from '#lib/auth/tokens.ts';
 import { UsageError } from '../errors.ts';
 import { accessStore, explainTargetFailure, resolveTarget } from '../target.ts';
-import { parseScopeOption } from './tokens.ts';
+import { parseScopeOption, registeredScope } from './tokens.ts';
 
 export const ACCESS_HELP = `agent-ledger access — which workflows an IAM caller (SigV4, under /iam/v1) may touch
 
@@ -29,8 +29,9 @@ export async function accessCommand(args: string[], print: (line: string) => voi
   const principal = normalizeIamPrincipal(arn);
 
   if (action === 'grant') {
-    const workflows = parseScopeOption(values.workflows);
+    const scope = parseScopeOption(values.workflows);
     const target = await resolveTarget(values.stage);
+    const workflows = await registeredScope(scope, target);
     await accessStore(target)
       .putGrant({ principal, workflows, createdAt: new Date().toISOString() })
       .catch((error) => explainTargetFailure(error, target));

@@ -12,9 +12,15 @@ import {
   registerEvalSet,
 } from '#lib/evals/service.ts';
 import { EvalRunConflictError } from '#lib/evals/store.ts';
-import { defaultRegistry } from '#lib/registry/default-registry.ts';
+import type { WorkflowRegistry } from '#lib/registry/workflows.ts';
 import { CliError, UsageError } from '../errors.ts';
-import { explainTargetFailure, resolveTarget, type Target } from '../target.ts';
+import {
+  deployedRegistry,
+  explainTargetFailure,
+  registeredWorkflow,
+  resolveTarget,
+  type Target,
+} from '../target.ts';
 
 export const EVALS_HELP = `agent-ledger evals — eval sets per workflow, the runs scored against them, and how a run compares
 
@@ -55,22 +61,23 @@ function readJson(file: string): unknown {
   }
 }
 
-function checkWorkflowArg(workflowId: string): void {
-  if (!defaultRegistry.get(workflowId)) {
-    throw new UsageError(`unknown workflow ${workflowId}; registered: ${defaultRegistry.ids().join(', ')}`);
-  }
-}
-
-/** Checked before the target is resolved, so this mistake is named even with no stack running. */
-function checkWorkflowInFile(file: string, what: string, workflowId: string): void {
-  if (!defaultRegistry.get(workflowId)) {
+/** The target's deployed registry, once it holds the file's workflow (named at `$.workflowId` if not). */
+async function registryForFile(
+  target: Target,
+  file: string,
+  what: string,
+  workflowId: string,
+): Promise<WorkflowRegistry> {
+  const { registry } = await deployedRegistry(target);
+  if (!registry.get(workflowId)) {
     throw invalidFile(file, what, [
       {
         path: '$.workflowId',
-        message: `workflow '${workflowId}' is not registered; registered: ${defaultRegistry.ids().join(', ')}`,
+        message: `workflow '${workflowId}' is not registered; registered: ${registry.ids().join(', ')}`,
       },
     ]);
   }
+  return registry;
 }
 
 const percent = (rate: number) => `${(rate * 100).toFixed(1)}%`;
@@ -92,10 +99,15 @@ export async function evalsCommand(args: string[], print: (line: string) => void
     const parsed = parseEvalSetInput(readJson(file));
     if (!parsed.ok) throw invalidFile(file, 'eval set; nothing was registered', parsed.issues);
     const input = parsed.value;
-    checkWorkflowInFile(file, 'eval set; nothing was registered', input.workflowId);
     const target = await resolveTarget(values.stage);
+    const registry = await registryForFile(
+      target,
+      file,
+      'eval set; nothing was registered',
+      input.workflowId,
+    );
     const register = async () =>
-      registerEvalSet(evalStore(target), defaultRegistry, input, {
+      registerEvalSet(evalStore(target), registry, input, {
         registeredBy: values.as ?? (await target.whoAmI()),
         now: new Date(),
       });
@@ -118,9 +130,9 @@ export async function evalsCommand(args: string[], print: (line: string) => void
     const parsed = parseEvalRun(readJson(file));
     if (!parsed.ok) throw invalidFile(file, 'eval run; nothing was recorded', parsed.issues);
     const run = parsed.value;
-    checkWorkflowInFile(file, 'eval run; nothing was recorded', run.workflowId);
     const target = await resolveTarget(values.stage);
-    const outcome = await recordEvalRun(evalStore(target), defaultRegistry, run).catch((error) => {
+    const registry = await registryForFile(target, file, 'eval run; nothing was recorded', run.workflowId);
+    const outcome = await recordEvalRun(evalStore(target), registry, run).catch((error) => {
       if (error instanceof EvalValidationError)
         throw invalidFile(file, 'eval run; nothing was recorded', error.issues);
       if (error instanceof EvalRunConflictError)
@@ -142,10 +154,10 @@ export async function evalsCommand(args: string[], print: (line: string) => void
     const [workflowId, setName, extra] = positionals;
     if (!workflowId || !setName || extra)
       throw new UsageError('usage: agent-ledger evals compare <workflowId> <setName> [--json]');
-    checkWorkflowArg(workflowId);
     if (!evalSetNameSchema.safeParse(setName).success)
       throw new UsageError(`'${setName}' is not an eval set name`);
     const target = await resolveTarget(values.stage);
+    await registeredWorkflow(target, workflowId);
     const comparison = await compareLatestRuns(evalStore(target), workflowId, setName).catch((error) =>
       explainTargetFailure(error, target),
     );
@@ -161,8 +173,8 @@ export async function evalsCommand(args: string[], print: (line: string) => void
   if (action === 'list') {
     const [workflowId, extra] = positionals;
     if (!workflowId || extra) throw new UsageError('usage: agent-ledger evals list <workflowId> [--json]');
-    checkWorkflowArg(workflowId);
     const target = await resolveTarget(values.stage);
+    await registeredWorkflow(target, workflowId);
     const sets = await listEvalSets(evalStore(target), workflowId).catch((error) =>
       explainTargetFailure(error, target),
     );

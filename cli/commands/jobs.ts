@@ -10,10 +10,15 @@ import { LOCAL_ENVIRONMENT } from '#lib/kill-switch/names.ts';
 import { runKpiJob, weeksToCompute } from '#lib/kpi/job.ts';
 import type { KpiRecord } from '#lib/kpi/record.ts';
 import { InvalidWeekError } from '#lib/kpi/weeks.ts';
-import { defaultRegistry } from '#lib/registry/default-registry.ts';
 import { runReportsJob } from '#lib/reports/job.ts';
 import { UsageError } from '../errors.ts';
-import { drillStore, explainTargetFailure, resolveTarget } from '../target.ts';
+import {
+  deployedRegistry,
+  drillStore,
+  explainTargetFailure,
+  registeredWorkflow,
+  resolveTarget,
+} from '../target.ts';
 import { priceStore } from './prices.ts';
 
 export const JOBS_HELP = `agent-ledger jobs — run the scheduled jobs now (the same code the cloud schedules run)
@@ -47,14 +52,12 @@ export async function jobsCommand(args: string[], print: (line: string) => void)
     if (error instanceof InvalidWeekError) throw new UsageError(error.message);
     throw error;
   }
-  if (values.workflow && !defaultRegistry.get(values.workflow)) {
-    throw new UsageError(
-      `unknown workflow ${values.workflow}; registered: ${defaultRegistry.ids().join(', ')}`,
-    );
-  }
 
   if (job === 'kpi') {
     const target = await resolveTarget(values.stage);
+    const registry = values.workflow
+      ? await registeredWorkflow(target, values.workflow)
+      : (await deployedRegistry(target)).registry;
     const documents = makeDocumentClient(target.dynamodb);
     const store = priceStore(target);
     const { s3, bucket } = await target.reports();
@@ -66,7 +69,7 @@ export async function jobsCommand(args: string[], print: (line: string) => void)
       clock: () => new Date(),
     };
     for (const week of weeks) {
-      for (const workflowId of values.workflow ? [values.workflow] : defaultRegistry.ids()) {
+      for (const workflowId of values.workflow ? [values.workflow] : registry.ids()) {
         const started = Date.now();
         const record = await runKpiJob(workflowId, week, deps).catch((error) =>
           explainTargetFailure(error, target),
@@ -82,6 +85,7 @@ export async function jobsCommand(args: string[], print: (line: string) => void)
 
   if (job === 'drift') {
     const target = await resolveTarget(values.stage);
+    const { registry } = await deployedRegistry(target);
     const { writer } = await target.killSwitch().catch((error) => explainTargetFailure(error, target));
     const notifier: Notifier = target.isLocal
       ? {
@@ -93,7 +97,7 @@ export async function jobsCommand(args: string[], print: (line: string) => void)
       kpis: priceStore(target),
       flags: writer,
       notifier,
-      registry: defaultRegistry,
+      registry,
       clock: () => new Date(),
     }).catch((error) => explainTargetFailure(error, target));
     for (const outcome of outcomes)
@@ -123,6 +127,7 @@ async function reportsJob(
   print: (line: string) => void,
 ): Promise<void> {
   const target = await resolveTarget(values.stage);
+  const { registry } = await deployedRegistry(target);
   const documents = makeDocumentClient(target.dynamodb);
   const store = priceStore(target);
   const { s3, bucket } = await target.reports();
@@ -135,7 +140,7 @@ async function reportsJob(
       prices: store,
       drills: drillStore(target),
       evals: new DynamoDbEvalStore(documents, target.tableName),
-      registry: defaultRegistry,
+      registry,
       flags: reader,
       reports: new S3ReportStore(s3, bucket),
       clock: () => new Date(),

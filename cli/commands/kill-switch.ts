@@ -5,9 +5,16 @@ import { readAutonomy } from '#lib/kill-switch/autonomy.ts';
 import type { DrillRecord } from '#lib/kill-switch/drills.ts';
 import { flipKillSwitch } from '#lib/kill-switch/flip.ts';
 import { MASTER_FLAG } from '#lib/kill-switch/names.ts';
-import { defaultRegistry } from '#lib/registry/default-registry.ts';
+import type { WorkflowRegistry } from '#lib/registry/workflows.ts';
 import { CliError, UsageError } from '../errors.ts';
-import { drillStore, explainTargetFailure, resolveTarget, type Target } from '../target.ts';
+import {
+  deployedRegistry,
+  drillStore,
+  explainTargetFailure,
+  registeredWorkflow,
+  resolveTarget,
+  type Target,
+} from '../target.ts';
 
 export const KILL_SWITCH_HELP = `agent-ledger kill-switch — the autonomous lane of each workflow (AppConfig feature flags)
 
@@ -44,14 +51,14 @@ export async function killSwitchCommand(args: string[], print: (line: string) =>
       throw new UsageError('--reason is required: say why, it goes into the ledger');
     const target = await resolveTarget(values.stage);
     const flag = values.all ? MASTER_FLAG : (workflowId as string);
-    if (!values.all && !defaultRegistry.get(flag)) {
-      throw new UsageError(`unknown workflow ${flag}; registered: ${defaultRegistry.ids().join(', ')}`);
-    }
+    const registry = values.all
+      ? (await deployedRegistry(target)).registry
+      : await registeredWorkflow(target, flag);
     const { writer } = await target.killSwitch().catch((error) => explainTargetFailure(error, target));
     const who = values.as ?? (await target.whoAmI());
     const result = await flipKillSwitch(flag, { enabled: action === 'on', reason: values.reason }, who, {
       writer,
-      registry: defaultRegistry,
+      registry,
     }).catch((error) => explainTargetFailure(error, target));
     const subject = values.all ? 'Every autonomous lane' : `The autonomous lane of ${flag}`;
     print(
@@ -73,9 +80,10 @@ export async function killSwitchCommand(args: string[], print: (line: string) =>
 
 async function printStatus(target: Target, asJson: boolean, print: (line: string) => void): Promise<void> {
   const { reader } = await target.killSwitch();
+  const { registry } = await deployedRegistry(target);
   const drills = drillStore(target);
   const rows = await Promise.all(
-    defaultRegistry.ids().map(async (workflowId) => ({
+    registry.ids().map(async (workflowId) => ({
       state: await readAutonomy(workflowId, reader),
       lastDrill: (await drills.listDrills(workflowId, 1))[0],
     })),
@@ -101,15 +109,13 @@ export async function drillCommand(args: string[], print: (line: string) => void
   const [workflowId, extra] = positionals;
   if (!workflowId || extra)
     throw new UsageError('usage: agent-ledger drill <workflowId> [--timeout <seconds>]');
-  if (!defaultRegistry.get(workflowId)) {
-    throw new UsageError(`unknown workflow ${workflowId}; registered: ${defaultRegistry.ids().join(', ')}`);
-  }
   const timeoutSeconds = values.timeout === undefined ? 60 : Number(values.timeout);
   if (!Number.isFinite(timeoutSeconds) || timeoutSeconds <= 0)
     throw new UsageError('--timeout must be a number of seconds');
   const target = await resolveTarget(values.stage);
-  const record = await runDrill(target, workflowId, timeoutSeconds * 1000, values, print).catch((error) =>
-    explainTargetFailure(error, target),
+  const registry = await registeredWorkflow(target, workflowId);
+  const record = await runDrill(target, registry, workflowId, timeoutSeconds * 1000, values, print).catch(
+    (error) => explainTargetFailure(error, target),
   );
   print(
     record.outcome === 'passed'
@@ -121,6 +127,7 @@ export async function drillCommand(args: string[], print: (line: string) => void
 
 async function runDrill(
   target: Target,
+  registry: WorkflowRegistry,
   workflowId: string,
   timeoutMs: number,
   values: { as?: string; token?: string },
@@ -140,7 +147,7 @@ async function runDrill(
   const flip = (enabled: boolean) =>
     flipKillSwitch(workflowId, { enabled, reason: `kill-switch drill ${drillId}` }, who, {
       writer,
-      registry: defaultRegistry,
+      registry,
     });
 
   let offEffectMs = -1;

@@ -1,9 +1,14 @@
 import { parseArgs } from 'node:util';
 import { formatWorkflowScope, parseWorkflowScope } from '#lib/auth/caller.ts';
 import { issueToken } from '#lib/auth/tokens.ts';
-import { defaultRegistry } from '#lib/registry/default-registry.ts';
 import { UsageError } from '../errors.ts';
-import { accessStore, explainTargetFailure, resolveTarget } from '../target.ts';
+import {
+  accessStore,
+  deployedRegistry,
+  explainTargetFailure,
+  resolveTarget,
+  type Target,
+} from '../target.ts';
 
 export const TOKENS_HELP = `agent-ledger tokens — bearer tokens for agent services outside AWS
 
@@ -29,8 +34,9 @@ export async function tokensCommand(args: string[], print: (line: string) => voi
   if (action === 'create') {
     if (positionals.length > 0)
       throw new UsageError(`tokens create takes no arguments, got '${positionals[0]}'`);
-    const workflows = parseScopeOption(values.workflows);
+    const scope = parseScopeOption(values.workflows);
     const target = await resolveTarget(values.stage);
+    const workflows = await registeredScope(scope, target);
     const { token, record } = issueToken({
       workflows,
       now: new Date(),
@@ -86,20 +92,29 @@ export async function tokensCommand(args: string[], print: (line: string) => voi
   throw new UsageError(action ? `unknown tokens action '${action}'\n\n${TOKENS_HELP}` : TOKENS_HELP);
 }
 
-/** `--workflows a,b` or `*`, every ID registered. */
-export function parseScopeOption(option: string | undefined): string {
+/** `--workflows a,b` or `*`: checked before any stack is reached. */
+export function parseScopeOption(option: string | undefined): ReturnType<typeof parseWorkflowScope> {
   if (option === undefined || option.trim() === '') {
     throw new UsageError('--workflows is required: a comma-separated list of workflow IDs, or * for all');
   }
   const scope = parseWorkflowScope(option);
+  if (scope !== '*' && scope.size === 0) throw new UsageError('--workflows names no workflow');
+  return scope;
+}
+
+/** The scope as stored, once every ID in it is registered in the target's deployed registry. */
+export async function registeredScope(
+  scope: ReturnType<typeof parseWorkflowScope>,
+  target: Target,
+): Promise<string> {
   if (scope !== '*') {
-    const unknown = [...scope].filter((id) => !defaultRegistry.get(id));
+    const { registry } = await deployedRegistry(target);
+    const unknown = [...scope].filter((id) => !registry.get(id));
     if (unknown.length > 0) {
       throw new UsageError(
-        `unknown workflow ${unknown.join(', ')}; registered: ${defaultRegistry.ids().join(', ')}`,
+        `unknown workflow ${unknown.join(', ')}; registered: ${registry.ids().join(', ')}`,
       );
     }
-    if (scope.size === 0) throw new UsageError('--workflows names no workflow');
   }
   return formatWorkflowScope(scope);
 }

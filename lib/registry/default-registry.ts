@@ -10,7 +10,7 @@ export const DEFAULT_REGISTRY_FILE = fileURLToPath(
 );
 
 /** The shipped registry as written (fields with defaults may be left out). */
-export const demoWorkflows = shipped as WorkflowInput[];
+export const demoWorkflows = shipped as unknown as WorkflowInput[];
 
 /** The shipped registry, validated: what the CDK deploys by default and the local stack provisions. */
 export const defaultRegistry = WorkflowRegistry.parse(demoWorkflows);

@@ -2,7 +2,7 @@ import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
 import { HttpError, parseJsonBody, toErrorResponse } from '#functions/commons/http.ts';
 import { WorkflowNotAllowedError } from '#lib/auth/caller.ts';
-import { InvalidRequestError } from '#lib/errors.ts';
+import { InvalidRequestError, RegistryUnavailableError } from '#lib/errors.ts';
 
 const request = (body: string | null, contentType = 'application/json', isBase64Encoded = false) =>
   ({ headers: { 'Content-Type': contentType }, body, isBase64Encoded }) as unknown as APIGatewayProxyEvent;
@@ -60,6 +60,21 @@ describe('toErrorResponse', () => {
     expect(JSON.parse(response.body)).toEqual({
       error: 'internal_error',
       message: expect.stringContaining('retry'),
+    });
+  });
+
+  it('answers an unreadable workflow registry with a 503 that says a retry is safe, and keeps the cause for the logs', () => {
+    // Act
+    const response = toErrorResponse(
+      new RegistryUnavailableError('the workflow registry cannot be read: [0.owner] is required'),
+    );
+
+    // Assess
+    expect(response.statusCode).toBe(503);
+    expect(JSON.parse(response.body)).toEqual({
+      error: 'service_unavailable',
+      message:
+        'the workflow registry cannot be read right now; nothing was stored, and retrying later is safe',
     });
   });
 });

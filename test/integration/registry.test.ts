@@ -1,0 +1,156 @@
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { demoWorkflows } from '#lib/registry/default-registry.ts';
+import { apiClient } from '../support/api.ts';
+import { actionEvent } from '../support/events.ts';
+import { type StackProcess, startStackProcess, stopStackProcess } from '../support/local-stack-process.ts';
+
+const shared = inject('localStack');
+const cliOn =
+  (dataDir: string) =>
+  (...args: string[]) => {
+    const result = spawnSync(process.execPath, ['bin/agent-ledger.js', ...args], {
+      env: { ...process.env, LEDGER_DATA_DIR: dataDir },
+      encoding: 'utf8',
+    });
+    return { status: result.status, stdout: result.stdout, stderr: result.stderr };
+  };
+const cli = cliOn(shared.dataDir);
+
+const dir = mkdtempSync(join(tmpdir(), 'agent-ledger-registry-'));
+const file = (name: string, content: unknown) => {
+  const path = join(dir, name);
+  writeFileSync(path, typeof content === 'string' ? content : JSON.stringify(content, null, 2));
+  return path;
+};
+
+describe('the deployed registry decides what the CLI accepts (shared stack)', () => {
+  it('shows the deployed version with each workflow, as text and as JSON', () => {
+    // Act
+    const text = cli('registry', 'show');
+    const json = cli('registry', 'show', '--json');
+
+    // Assess
+    expect(text.status).toBe(0);
+    expect(text.stdout).toMatch(/^Workflow registry version 1 on the local stack/);
+    expect(text.stdout).toContain('support-triage       phase autonomous');
+    expect(text.stdout).toContain('code-review');
+    expect(JSON.parse(json.stdout)).toMatchObject({
+      version: 1,
+      workflows: [{ workflowId: 'support-triage' }, { workflowId: 'code-review' }],
+    });
+  });
+
+  it.each([
+    [
+      ['tokens', 'create', '--workflows', 'payroll'],
+      'unknown workflow payroll; registered: support-triage, code-review',
+    ],
+    [
+      ['evals', 'compare', 'payroll', 'regression'],
+      'unknown workflow payroll; registered: support-triage, code-review',
+    ],
+    [
+      ['jobs', 'kpi', '--workflow', 'payroll'],
+      'unknown workflow payroll; registered: support-triage, code-review',
+    ],
+    [['drill', 'payroll'], 'unknown workflow payroll; registered: support-triage, code-review'],
+  ])('%j exits 2 naming the registered workflows', (args, message) => {
+    const result = cli(...args);
+    expect(result.stderr).toContain(message);
+    expect(result.status).toBe(2);
+  });
+
+  it('refuses an eval set for a workflow that is not registered, at its JSON path', () => {
+    // Prepare
+    const cases = Array.from({ length: 100 }, (_, i) => ({
+      caseId: `c-${i}`,
+      unitId: `u-${i}`,
+      expectedOutcome: 'approve',
+    }));
+    const path = file('payroll-set.json', { workflowId: 'payroll', name: 'regression', cases });
+
+    // Act
+    const result = cli('evals', 'register', path);
+
+    // Assess
+    expect(result.status).toBe(2);
+    expect(result.stderr).toContain(`${path} is not a valid eval set; nothing was registered:`);
+    expect(result.stderr).toContain(
+      "$.workflowId: workflow 'payroll' is not registered; registered: support-triage, code-review",
+    );
+  });
+
+  it('sends a deployed stage to cdk deploy, which deploys the registry with the stacks', () => {
+    const result = cli('registry', 'deploy', 'config/workflow-registry.json', '--stage', 'prod');
+    expect(result.status).toBe(2);
+    expect(result.stderr).toContain(
+      'npx cdk deploy --all -c stage=prod -c registryFile=config/workflow-registry.json',
+    );
+  });
+});
+
+describe('agent-ledger registry deploy (a stack of its own: it changes the registry)', () => {
+  let stack: StackProcess;
+  let run: ReturnType<typeof cliOn>;
+  beforeAll(async () => {
+    stack = await startStackProcess();
+    run = cliOn(stack.dataDir);
+  }, 120_000);
+  afterAll(async () => {
+    if (stack) await stopStackProcess(stack);
+  });
+
+  const invoiceMatching = {
+    ...demoWorkflows[1],
+    workflowId: 'invoice-matching',
+    unitOfValue: 'invoice matched',
+  };
+
+  it('refuses an invalid file with every problem by its path, and deploys nothing', () => {
+    // Prepare
+    const path = file('bad-registry.json', [...demoWorkflows, { ...invoiceMatching, retentionMonths: 6 }]);
+
+    // Act
+    const result = run('registry', 'deploy', path);
+
+    // Assess
+    expect(result.status).toBe(2);
+    expect(result.stderr).toContain(`${path} is not a valid workflow registry; nothing was deployed:`);
+    expect(result.stderr).toContain('[2.retentionMonths]');
+    expect(JSON.parse(run('registry', 'show', '--json').stdout).version).toBe(1);
+  });
+
+  it('registers a workflow: a new version, its kill-switch flag, and ingest accepts it within seconds', async () => {
+    // Prepare
+    const path = file('registry.json', [...demoWorkflows, invoiceMatching]);
+    const api = apiClient(stack.endpoints.api, stack.token);
+    const event = actionEvent({ workflowId: 'invoice-matching', unitId: 'INV-1001' });
+    expect((await api.postEvents({ events: [event] })).status).toBe(400);
+
+    // Act
+    const deployed = run('registry', 'deploy', path);
+    let answer = await api.postEvents({ events: [event] });
+    for (let i = 0; i < 50 && answer.status !== 202; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      answer = await api.postEvents({ events: [event] });
+    }
+    const again = run('registry', 'deploy', path);
+
+    // Assess
+    expect(deployed.stderr).toBe('');
+    expect(deployed.stdout).toContain('Deployed workflow registry version 2 on the local stack');
+    expect(deployed.stdout).toContain('Kill-switch flags added (autonomous lane allowed): invoice-matching.');
+    expect(answer).toMatchObject({ status: 202, body: { accepted: 1 } });
+    const autonomy = await fetch(`${stack.endpoints.api}/v1/workflows/invoice-matching/autonomy`, {
+      headers: { authorization: `Bearer ${stack.token}` },
+    });
+    expect(autonomy.status).toBe(200);
+    expect(again.stdout).toContain(`${path} is already deployed as version 2 on the local stack`);
+    expect(again.stdout).toContain('; nothing changed.');
+    expect(JSON.parse(run('registry', 'show', '--json').stdout).version).toBe(2);
+  });
+});
