@@ -10,18 +10,12 @@ import {
   isoWeeksBetween,
   PARQUET_FORMAT,
 } from '../../infra/constructs/finance.ts';
-import { asArray, type CfnProperties, synthesizeLedger } from './helpers.ts';
+import { asArray, type CfnProperties, onlyResource, synthesizeLedger } from './helpers.ts';
 
 // Prepare (once: every test reads the same synthesized stateful stack)
 const { statefulTemplate: template } = synthesizeLedger();
 
-function only(type: string, properties?: CfnProperties): [string, CfnProperties] {
-  const found = Object.entries(
-    template.findResources(type, properties ? { Properties: properties } : undefined),
-  );
-  expect(found, type).toHaveLength(1);
-  return found[0] as [string, CfnProperties];
-}
+const only = (type: string, properties?: CfnProperties) => onlyResource(template, type, properties);
 
 const bucketId = (prefix: string): string => {
   const ids = Object.keys(template.findResources('AWS::S3::Bucket')).filter((id) =>

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { App } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
+import { expect } from 'vitest';
 import { defineLedgerApp, type LedgerApp } from '../../infra/ledger-app.ts';
 
 /** The context `cdk synth` uses (feature flags, stage, throttling), so tests see what the CLI deploys. */
@@ -41,6 +42,19 @@ export function synthesizeLedger(
 }
 
 export type CfnProperties = Record<string, any>;
+
+/** The one resource of `type` (with these properties, if given) in `template`: its logical ID and body. */
+export function onlyResource(
+  template: Template,
+  type: string,
+  properties?: CfnProperties,
+): [string, CfnProperties] {
+  const found = Object.entries(
+    template.findResources(type, properties ? { Properties: properties } : undefined),
+  );
+  expect(found, type).toHaveLength(1);
+  return found[0] as [string, CfnProperties];
+}
 
 /**
  * API Gateway methods by route (`POST /v1/events`), rebuilt from the Resource tree of the template:

@@ -21,6 +21,7 @@ import {
   asArray,
   type CfnProperties,
   cdkJsonContext,
+  onlyResource,
   SKIP_BUNDLING,
   synthesizeLedger,
 } from './helpers.ts';
@@ -34,13 +35,7 @@ const { statefulTemplate: stateful, statelessTemplate: stateless } = synthesizeL
 const methods = apiMethods(stateless);
 const workflowIds = defaultRegistry.ids();
 
-function only(template: Template, type: string, properties?: CfnProperties): [string, CfnProperties] {
-  const found = Object.entries(
-    template.findResources(type, properties ? { Properties: properties } : undefined),
-  );
-  expect(found, type).toHaveLength(1);
-  return found[0] as [string, CfnProperties];
-}
+const only = onlyResource;
 
 function functionOf(prefix: string, template: Template = stateless): [string, CfnProperties] {
   const found = Object.entries(template.findResources('AWS::Lambda::Function')).filter(([id]) =>

@@ -9,7 +9,13 @@ import { REGISTRY_PROFILE } from '#lib/registry/names.ts';
 import { WorkflowRegistry } from '#lib/registry/workflows.ts';
 import { FLAG_SYNC_RESOURCE_TYPE } from '../../infra/constructs/kill-switch.ts';
 import { defineLedgerApp } from '../../infra/ledger-app.ts';
-import { type CfnProperties, cdkJsonContext, SKIP_BUNDLING, synthesizeLedger } from './helpers.ts';
+import {
+  type CfnProperties,
+  cdkJsonContext,
+  onlyResource,
+  SKIP_BUNDLING,
+  synthesizeLedger,
+} from './helpers.ts';
 
 // ajv-draft-04 is CommonJS: its class is the module's `default`.
 const { default: Ajv } = createRequire(import.meta.url)('ajv-draft-04') as typeof import('ajv-draft-04');
@@ -17,13 +23,7 @@ const { default: Ajv } = createRequire(import.meta.url)('ajv-draft-04') as typeo
 // Prepare (once: the tests read the same stateful stack)
 const { statefulTemplate: stateful } = synthesizeLedger();
 
-function only(type: string, properties?: CfnProperties): [string, CfnProperties] {
-  const found = Object.entries(
-    stateful.findResources(type, properties ? { Properties: properties } : undefined),
-  );
-  expect(found, type).toHaveLength(1);
-  return found[0] as [string, CfnProperties];
-}
+const only = (type: string, properties?: CfnProperties) => onlyResource(stateful, type, properties);
 
 const [profileId, profile] = only('AWS::AppConfig::ConfigurationProfile', { Name: REGISTRY_PROFILE });
 const [versionId, version] = only('AWS::AppConfig::HostedConfigurationVersion');
