@@ -17,8 +17,10 @@ export interface StoredEvent {
   readonly archiveKey: string;
   /** An autonomous action taken while the workflow's autonomous lane was switched off. */
   readonly killSwitchViolation?: true;
-  /** The autonomy-boundary rules this action broke (CANNOT rules, missing approvals). */
+  /** The autonomy-boundary rules this action broke (CANNOT rules, missing approvals, unlisted approvers). */
   readonly boundaryViolations?: readonly RecordedBoundaryViolation[];
+  /** An action in a lane its workflow's rollout phase had not opened when it was ingested. */
+  readonly rolloutPhaseViolation?: RecordedRolloutPhaseViolation;
 }
 
 export interface EventKey {
@@ -55,7 +57,7 @@ export interface EventQuery {
   readonly unitId?: string;
   readonly type?: EventType;
   readonly limit: number;
-  /** Only actions that broke the kill switch, or an autonomy boundary. */
+  /** Only actions that broke the kill switch, an autonomy boundary, or their rollout phase. */
   readonly onlyViolations?: ViolationKind;
   /** Opaque position from a previous page. */
   readonly after?: string;
@@ -74,12 +76,20 @@ export interface EventArchive {
   putBatch(key: string, events: readonly StoredEvent[]): Promise<void>;
 }
 
-export type ViolationKind = 'kill-switch' | 'boundary';
+export type ViolationKind = 'kill-switch' | 'boundary' | 'rollout-phase';
 
 export interface RecordedBoundaryViolation {
-  readonly kind: 'cannot' | 'approval';
+  /** `approver`: approved, but by someone not listed for the rule's role. */
+  readonly kind: 'cannot' | 'approval' | 'approver';
   readonly ruleId: string;
   readonly tool: string;
+}
+
+export interface RecordedRolloutPhaseViolation {
+  /** The workflow's rollout phase at ingest. */
+  readonly phase: string;
+  /** The action's lane, which that phase does not open. */
+  readonly lane: string;
 }
 
 export function eventKeyString(key: EventKey): string {

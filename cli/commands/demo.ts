@@ -11,9 +11,11 @@ export const DEMO_HELP = `agent-ledger demo — several weeks of realistic traff
   agent-ledger demo [--weeks <n>] [--stage <name> --token <t>]
 
 Posts 4 weeks (default) of support-triage and code-review units through the API (actions, reviews,
-escalations, a boundary violation, and a defect-rate jump in code-review's last week), imports a demo
-price table when none exists, runs the KPI job for each week, the drift job, and the reports, and says
-where to look. Run it again: eventIds are fixed, so nothing is counted twice.`;
+escalations, boundary violations: a refund over the limit and a refund approved by someone who is not a
+support lead; shadow-lane units of a reply template being onboarded; and a defect-rate jump in
+code-review's last week), imports a demo price table when none exists, runs the KPI job for each week,
+the drift job, and the reports, and says where to look. Run it again: eventIds are fixed, so nothing is
+counted twice.`;
 
 /** A small seeded PRNG (mulberry32): the same demo every time. */
 function random(seed: number): () => number {
@@ -99,28 +101,34 @@ function weekOfEvents(
       actor: { customerId: `cust-${n % 17}` },
     });
     const actions = 1 + Math.floor(next() * 3);
+    const supportTriage = workflow.workflowId === 'support-triage';
+    // The last 4 support-triage units a week try a new reply template in the shadow lane (onboarding):
+    // nothing they produce is shipped, and they are reviewed like the rest.
+    const shadowUnit = supportTriage && n >= workflow.unitsPerWeek - 4;
     for (let a = 0; a < actions; a++) {
       const autonomous = next() < 0.6;
       const tool = workflow.tools[Math.floor(next() * workflow.tools.length)] as string;
-      // One boundary violation a week in support-triage: an autonomous refund over the 500 limit.
-      const amount =
-        workflow.workflowId === 'support-triage' && n === 7 && a === 0 ? 640 : Math.round(next() * 90);
+      // One boundary violation a week in support-triage: a refund over the 500 limit.
+      const amount = supportTriage && n === 7 && a === 0 ? 640 : Math.round(next() * 90);
+      // And one more: a $250 refund approved by someone who is not a support lead (approvers in the registry).
+      const unlistedApprover = supportTriage && n === 11 && a === 0;
+      const lane = shadowUnit ? 'shadow' : unlistedApprover || !autonomous ? 'hitl' : 'autonomous';
       events.push({
         ...base,
         eventId: id(`act-${a}`),
         type: 'action',
         occurredAt: at(5 + a * 20),
         agent: { id: `${workflow.workflowId}-bot`, version: '1.4.0' },
-        lane: autonomous ? 'autonomous' : 'hitl',
+        lane,
         flag: { version: 'v1', checkedAt: at(4 + a * 20) },
-        prompt: { templateId: workflow.workflowId, templateVersion: '7' },
+        prompt: { templateId: workflow.workflowId, templateVersion: shadowUnit ? '8-shadow' : '7' },
         model: workflow.model,
         retrieval: next() < 0.9 ? [{ kind: 'kb', id: `KB-${n % 40}` }] : undefined,
         toolCalls: [
           {
-            name: workflow.workflowId === 'support-triage' && n === 7 && a === 0 ? 'refund' : tool,
+            name: (supportTriage && n === 7 && a === 0) || unlistedApprover ? 'refund' : tool,
             endpoint: `${tool}.v1`,
-            parameters: { amount },
+            parameters: { amount: unlistedApprover ? 250 : amount },
             outcome: next() < 0.95 ? 'success' : 'failure',
           },
         ],
@@ -133,9 +141,16 @@ function weekOfEvents(
           outputTokens: 100 + Math.floor(next() * 400),
           cachedInputTokens: Math.floor(next() * 600),
         },
-        ...(autonomous
-          ? {}
-          : { approval: { approverId: 'lead-3', decision: 'approved', decidedAt: at(6 + a * 20) } }),
+        ...(lane === 'hitl'
+          ? {
+              approval: {
+                // lead-3 is a support lead in the shipped registry; agent-ops-temp holds no approver role.
+                approverId: unlistedApprover ? 'agent-ops-temp' : 'lead-3',
+                decision: 'approved',
+                decidedAt: at(6 + a * 20),
+              },
+            }
+          : {}),
         durationMs: 800 + Math.floor(next() * 4000),
       });
     }
@@ -227,8 +242,10 @@ Where to look:
   KPIs            curl -H "Authorization: Bearer $TOKEN" '${api.url}/v1/workflows/code-review/kpis?week=${last}'
   autonomy        npx agent-ledger kill-switch status     (code-review is paused by drift)
   reviews         curl -H "Authorization: Bearer $TOKEN" '${api.url}/v1/workflows/support-triage/reviews?status=pending'
+  shadow reviews  curl -H "Authorization: Bearer $TOKEN" '${api.url}/v1/workflows/support-triage/reviews?status=pending&lane=shadow'
   finance         npx agent-ledger query --saved week-over-week-change
   violations      curl -H "Authorization: Bearer $TOKEN" '${api.url}/v1/workflows/support-triage/events?violations=boundary'
+                  (a refund over 500, and one approved by agent-ops-temp, who is not a support lead)
 (TOKEN is in $LEDGER_DATA_DIR/dev-token.) Turn code-review back on, as a person would:
   npx agent-ledger kill-switch on code-review --reason "reviewed the drift; prompt fixed"`);
 }

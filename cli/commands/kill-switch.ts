@@ -5,7 +5,7 @@ import { readAutonomy } from '#lib/kill-switch/autonomy.ts';
 import type { DrillRecord } from '#lib/kill-switch/drills.ts';
 import { flipKillSwitch } from '#lib/kill-switch/flip.ts';
 import { MASTER_FLAG } from '#lib/kill-switch/names.ts';
-import type { WorkflowRegistry } from '#lib/registry/workflows.ts';
+import { laneAllowedInPhase, type WorkflowRegistry } from '#lib/registry/workflows.ts';
 import { CliError, UsageError } from '../errors.ts';
 import {
   deployedRegistry,
@@ -84,7 +84,7 @@ async function printStatus(target: Target, asJson: boolean, print: (line: string
   const drills = drillStore(target);
   const rows = await Promise.all(
     registry.ids().map(async (workflowId) => ({
-      state: await readAutonomy(workflowId, reader),
+      state: await readAutonomy(workflowId, reader, undefined, registry.get(workflowId)?.rolloutPhase),
       lastDrill: (await drills.listDrills(workflowId, 1))[0],
     })),
   );
@@ -94,7 +94,9 @@ async function printStatus(target: Target, asJson: boolean, print: (line: string
   }
   print(`Kill switch on ${target.description}:`);
   for (const { state, lastDrill } of rows) {
-    const lane = state.autonomousAllowed ? 'autonomous allowed' : 'autonomous OFF (HITL)';
+    const lane = state.autonomousAllowed
+      ? 'autonomous allowed'
+      : `autonomous OFF (${state.lane.toUpperCase()})`;
     print(
       `  ${state.workflowId.padEnd(20)} ${lane.padEnd(22)} ${state.reason ?? ''}${state.changedAt ? ` (${state.changedAt})` : ''}`,
     );
@@ -114,6 +116,12 @@ export async function drillCommand(args: string[], print: (line: string) => void
     throw new UsageError('--timeout must be a number of seconds');
   const target = await resolveTarget(values.stage);
   const registry = await registeredWorkflow(target, workflowId);
+  const phase = registry.get(workflowId)?.rolloutPhase;
+  if (phase !== undefined && !laneAllowedInPhase(phase, 'autonomous')) {
+    throw new CliError(
+      `the autonomous lane of ${workflowId} is not open in its rollout phase "${phase}" (workflow registry), so there is nothing for the kill switch to stop; drill it once the workflow reaches phase "autonomous"`,
+    );
+  }
   const record = await runDrill(target, registry, workflowId, timeoutSeconds * 1000, values, print).catch(
     (error) => explainTargetFailure(error, target),
   );

@@ -10,7 +10,10 @@ import type { RegistrySource } from '#lib/registry/workflows.ts';
 import { resolveCaller } from '../commons/caller.ts';
 import { json, toErrorResponse } from '../commons/http.ts';
 
-/** GET /v1/workflows/{workflowId}/autonomy: 200 with the lane to use, failing closed (SPEC "Read API"). */
+/**
+ * GET /v1/workflows/{workflowId}/autonomy: 200 with the lane to use, gated by the workflow's rollout phase
+ * and the kill switch, failing closed (SPEC "Read API").
+ */
 export function makeAutonomyHandler(deps: {
   flags: FlagReader;
   grants: GrantStore;
@@ -21,10 +24,16 @@ export function makeAutonomyHandler(deps: {
     try {
       const caller = await resolveCaller(event, deps.grants);
       const workflowId = event.pathParameters?.workflowId ?? '';
-      if (!(await deps.registry.current()).get(workflowId)) throw new UnknownWorkflowError(workflowId);
+      const workflow = (await deps.registry.current()).get(workflowId);
+      if (!workflow) throw new UnknownWorkflowError(workflowId);
       if (!mayAccess(caller, workflowId)) throw new WorkflowNotAllowedError([workflowId]);
       const history = new LedgerLaneHistory(deps.index, Math.floor(Date.now() / 1000));
-      const state = await readAutonomy(workflowId, deps.flags, (id, scope) => history.lastFlip(id, scope));
+      const state = await readAutonomy(
+        workflowId,
+        deps.flags,
+        (id, scope) => history.lastFlip(id, scope),
+        workflow.rolloutPhase,
+      );
       return json(200, state);
     } catch (error) {
       return toErrorResponse(error);

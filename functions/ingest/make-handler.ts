@@ -2,6 +2,7 @@ import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import type { GrantStore } from '#lib/auth/tokens.ts';
 import { type IngestDependencies, ingestEvents } from '#lib/ingest/ingest-events.ts';
+import type { ViolationKind } from '#lib/ports.ts';
 import type { RegistrySource } from '#lib/registry/workflows.ts';
 import { resolveCaller } from '../commons/caller.ts';
 import { json, parseJsonBody, toErrorResponse } from '../commons/http.ts';
@@ -23,10 +24,11 @@ export function makeIngestHandler(deps: IngestHandlerDependencies) {
       metrics.addMetric('EventsAccepted', MetricUnit.Count, result.accepted);
       metrics.addMetric('EventsDuplicate', MetricUnit.Count, result.duplicates);
       metrics.addMetric('EventsConflict', MetricUnit.Count, result.conflicts);
-      const boundary = result.violations?.filter((violation) => violation.kind === 'boundary') ?? [];
-      const killSwitch = result.violations?.filter((violation) => violation.kind === 'kill-switch') ?? [];
-      metrics.addMetric('BoundaryViolations', MetricUnit.Count, boundary.length);
-      metrics.addMetric('KillSwitchViolations', MetricUnit.Count, killSwitch.length);
+      const count = (kind: ViolationKind) =>
+        result.violations?.filter((violation) => violation.kind === kind).length ?? 0;
+      metrics.addMetric('BoundaryViolations', MetricUnit.Count, count('boundary'));
+      metrics.addMetric('KillSwitchViolations', MetricUnit.Count, count('kill-switch'));
+      metrics.addMetric('RolloutPhaseViolations', MetricUnit.Count, count('rollout-phase'));
       if (result.violations) {
         // The alert operators see (rule IDs and event IDs only; never event contents).
         logger.warn('autonomy violations stored', {

@@ -22,6 +22,8 @@ export const KPI_RANGE = Duration.days(7 * 12);
 /** Job metrics are one datapoint per run (daily); a day per datapoint shows each run's figure. */
 const JOB_METRIC_PERIOD = Duration.days(1);
 const FIVE_MINUTES = Duration.minutes(5);
+/** Violations are charted per week, as the reports count them (CloudWatch's 7-day bins, not ISO weeks). */
+const WEEK = Duration.days(7);
 
 export interface LedgerDashboardProps {
   /** Names the dashboard (`agent-ledger-<stage>`) and prefixes the alarm names. */
@@ -40,8 +42,9 @@ export interface LedgerDashboardProps {
  * The CloudWatch dashboard `agent-ledger-<stage>` and the alarms operators are paged by. Per registered
  * workflow, the weekly cost per unit and defect rate (the KPI job's EMF metrics: namespace `AgentLedger`,
  * dimensions `service` and `workflowId`); then ingest errors (API Gateway 5XX and the ingest function's
- * errors), the 4XX rate, drift pauses, the jobs' errors and the dead-letter queues. Every alarm notifies
- * the drift SNS topic, whose key and policy let CloudWatch publish (`allowAlarmNotifications`).
+ * errors), the 4XX rate, drift pauses, the week's kill-switch, boundary and rollout-phase violations, the
+ * jobs' errors and the dead-letter queues. Every alarm notifies the drift SNS topic, whose key and policy
+ * let CloudWatch publish (`allowAlarmNotifications`).
  */
 export class LedgerDashboard extends Construct {
   public readonly dashboard: cloudwatch.Dashboard;
@@ -55,9 +58,13 @@ export class LedgerDashboard extends Construct {
     readonly flipRecorderDeadLetters: cloudwatch.Alarm;
     /** One per workflow: its lane was paused by drift. */
     readonly driftPauses: ReadonlyMap<string, cloudwatch.Alarm>;
-    /** Agents acted outside their autonomy boundary, or autonomously while their lane was off. */
+    /**
+     * Agents acted outside their autonomy boundary, autonomously while their lane was off, or in a lane
+     * their workflow's rollout phase has not opened.
+     */
     readonly boundaryViolations: cloudwatch.Alarm;
     readonly killSwitchViolations: cloudwatch.Alarm;
+    readonly rolloutPhaseViolations: cloudwatch.Alarm;
   };
 
   constructor(scope: Construct, id: string, props: LedgerDashboardProps) {
@@ -149,6 +156,13 @@ export class LedgerDashboard extends Construct {
         alarmDescription:
           'An agent acted on the autonomous lane while its kill switch was off, in the last 5 minutes. The action is stored: list it with GET /v1/workflows/<id>/events?violations=kill-switch.',
         metric: ingestMetric('KillSwitchViolations'),
+        threshold: 0,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+      }),
+      rolloutPhaseViolations: alarm('RolloutPhaseViolations', 'rollout-phase-violations', {
+        alarmDescription:
+          "An agent acted in a lane its workflow's rollout phase has not opened (autonomous before the autonomous phase, hitl in baseline), in the last 5 minutes. The action is stored: list it with GET /v1/workflows/<id>/events?violations=rollout-phase, and check the agent reads GET /v1/workflows/<id>/autonomy before acting.",
+        metric: ingestMetric('RolloutPhaseViolations'),
         threshold: 0,
         comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
       }),
@@ -276,6 +290,7 @@ export class LedgerDashboard extends Construct {
       this.alarms.flipRecorderDeadLetters,
       this.alarms.boundaryViolations,
       this.alarms.killSwitchViolations,
+      this.alarms.rolloutPhaseViolations,
     ];
 
     this.dashboard = new cloudwatch.Dashboard(this, 'Dashboard', {
@@ -330,6 +345,22 @@ export class LedgerDashboard extends Construct {
             ),
             leftYAxis: { min: 0, label: 'lanes paused per day', showUnits: false },
             width: 8,
+            height: 6,
+          }),
+        ],
+        [
+          new cloudwatch.GraphWidget({
+            title: 'Autonomy violations (actions per week)',
+            left: [
+              ingestMetric('KillSwitchViolations').with({ period: WEEK, label: 'kill-switch violations' }),
+              ingestMetric('BoundaryViolations').with({ period: WEEK, label: 'boundary violations' }),
+              ingestMetric('RolloutPhaseViolations').with({
+                period: WEEK,
+                label: 'rollout-phase violations',
+              }),
+            ],
+            leftYAxis: { min: 0, label: 'actions per week', showUnits: false },
+            width: 24,
             height: 6,
           }),
         ],

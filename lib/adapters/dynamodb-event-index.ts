@@ -17,6 +17,7 @@ import {
   eventKeyString,
   type PutOutcome,
   type RecordedBoundaryViolation,
+  type RecordedRolloutPhaseViolation,
   type StoredEvent,
 } from '#lib/ports.ts';
 import { EVENT_TIME_SHARDS } from '#lib/storage/ledger-table.ts';
@@ -45,6 +46,8 @@ export interface EventItem {
   killSwitchViolation?: true;
   /** JSON of the boundary rules broken; absent when none. */
   boundaryViolations?: string;
+  /** JSON of the rollout-phase violation (`{phase, lane}`); absent when none. */
+  rolloutPhaseViolation?: string;
   /** The pseudonymized event as JSON: kept as a string so any JSON number survives (DynamoDB's can't). */
   body: string;
 }
@@ -80,6 +83,9 @@ export function toEventItem(stored: StoredEvent): EventItem {
     ...(stored.boundaryViolations?.length
       ? { boundaryViolations: JSON.stringify(stored.boundaryViolations) }
       : {}),
+    ...(stored.rolloutPhaseViolation
+      ? { rolloutPhaseViolation: JSON.stringify(stored.rolloutPhaseViolation) }
+      : {}),
     body: JSON.stringify(event),
   };
 }
@@ -96,6 +102,11 @@ export function fromEventItem(item: Record<string, unknown>): StoredEvent {
     ...(item.killSwitchViolation === true ? { killSwitchViolation: true as const } : {}),
     ...(typeof item.boundaryViolations === 'string'
       ? { boundaryViolations: JSON.parse(item.boundaryViolations) as RecordedBoundaryViolation[] }
+      : {}),
+    ...(typeof item.rolloutPhaseViolation === 'string'
+      ? {
+          rolloutPhaseViolation: JSON.parse(item.rolloutPhaseViolation) as RecordedRolloutPhaseViolation,
+        }
       : {}),
   };
 }
@@ -233,7 +244,9 @@ export class DynamoDbEventIndex implements EventIndex {
               '#expires > :now',
               ...(query.type ? ['#type = :type'] : []),
               ...(query.onlyViolations === 'kill-switch' ? ['#violation = :true'] : []),
-              ...(query.onlyViolations === 'boundary' ? ['attribute_exists(#violation)'] : []),
+              ...(query.onlyViolations === 'boundary' || query.onlyViolations === 'rollout-phase'
+                ? ['attribute_exists(#violation)']
+                : []),
             ].join(' AND '),
             ExpressionAttributeNames: {
               '#pk': partition.key,
@@ -242,6 +255,7 @@ export class DynamoDbEventIndex implements EventIndex {
               ...(query.type ? { '#type': 'type' } : {}),
               ...(query.onlyViolations === 'kill-switch' ? { '#violation': 'killSwitchViolation' } : {}),
               ...(query.onlyViolations === 'boundary' ? { '#violation': 'boundaryViolations' } : {}),
+              ...(query.onlyViolations === 'rollout-phase' ? { '#violation': 'rolloutPhaseViolation' } : {}),
             },
             ExpressionAttributeValues: {
               ':pk': partition.value,

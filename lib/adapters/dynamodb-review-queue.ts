@@ -1,8 +1,13 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { type DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import type { Lane } from '#lib/registry/workflows.ts';
+import { isLane } from '#lib/reviews/lane.ts';
 import type { ReviewItem, ReviewQueue } from '#lib/reviews/queue.ts';
 
-/** The review queue in the ledger table: pk `REVIEW#<workflowId>`, sk the unitId. */
+/**
+ * The review queue in the ledger table: pk `REVIEW#<workflowId>`, sk the unitId; `lane` is absent when the
+ * unit's lane is unknown.
+ */
 export class DynamoDbReviewQueue implements ReviewQueue {
   constructor(
     private readonly documents: DynamoDBDocumentClient,
@@ -14,7 +19,9 @@ export class DynamoDbReviewQueue implements ReviewQueue {
     unitId: string;
     completedAt: string;
     sampledAt: string;
+    lane: Lane | null;
   }): Promise<void> {
+    const { lane, ...rest } = item;
     try {
       await this.documents.send(
         new PutCommand({
@@ -24,7 +31,8 @@ export class DynamoDbReviewQueue implements ReviewQueue {
             sk: item.unitId,
             kind: 'review',
             status: 'pending',
-            ...item,
+            ...rest,
+            ...(lane ? { lane } : {}),
           },
           ConditionExpression: 'attribute_not_exists(pk)',
         }),
@@ -69,7 +77,13 @@ export class DynamoDbReviewQueue implements ReviewQueue {
     }
   }
 
-  async list(query: { workflowId: string; status: 'pending' | 'reviewed'; limit: number; after?: string }) {
+  async list(query: {
+    workflowId: string;
+    status: 'pending' | 'reviewed';
+    lane?: Lane;
+    limit: number;
+    after?: string;
+  }) {
     const items: ReviewItem[] = [];
     let startKey: Record<string, unknown> | undefined = query.after
       ? { pk: `REVIEW#${query.workflowId}`, sk: query.after }
@@ -79,16 +93,20 @@ export class DynamoDbReviewQueue implements ReviewQueue {
         new QueryCommand({
           TableName: this.tableName,
           KeyConditionExpression: 'pk = :pk',
-          FilterExpression: '#status = :status',
-          ExpressionAttributeNames: { '#status': 'status' },
-          ExpressionAttributeValues: { ':pk': `REVIEW#${query.workflowId}`, ':status': query.status },
+          FilterExpression: query.lane ? '#status = :status AND #lane = :lane' : '#status = :status',
+          ExpressionAttributeNames: { '#status': 'status', ...(query.lane ? { '#lane': 'lane' } : {}) },
+          ExpressionAttributeValues: {
+            ':pk': `REVIEW#${query.workflowId}`,
+            ':status': query.status,
+            ...(query.lane ? { ':lane': query.lane } : {}),
+          },
           ExclusiveStartKey: startKey,
         }),
       );
       for (const item of page.Items ?? []) {
         if (items.length === query.limit) return { items, after: items.at(-1)?.unitId };
-        const { pk: _pk, sk: _sk, kind: _kind, ...review } = item;
-        items.push(review as ReviewItem);
+        const { pk: _pk, sk: _sk, kind: _kind, lane, ...review } = item;
+        items.push({ ...(review as Omit<ReviewItem, 'lane'>), lane: isLane(lane) ? lane : null });
       }
       startKey = page.LastEvaluatedKey;
     } while (startKey);

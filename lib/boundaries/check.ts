@@ -1,15 +1,28 @@
-import type { ApprovalRule, BoundaryRule, Condition, Workflow } from '#lib/registry/workflows.ts';
+import {
+  type ApprovalRule,
+  approversFor,
+  type BoundaryRule,
+  type Condition,
+  type Workflow,
+} from '#lib/registry/workflows.ts';
 
 /**
  * The autonomy boundary, checked by machine: which tool calls of an `action` event break a workflow's
- * CANNOT rules, or match an approval rule without an `approved` or `edited` approval on the action.
+ * CANNOT rules, match an approval rule without an `approved` or `edited` approval on the action, or were
+ * approved by someone the workflow's `approvers` does not list for the rule's role.
  * Pure and total: whatever an agent logged (parameters may be any JSON, or a JSON-encoded string as
  * many tool-calling APIs send them), it returns a list and never throws. A call counts whatever its
  * `outcome`: attempting a forbidden action is the violation.
  */
 
+/**
+ * `cannot`: a CANNOT rule matched; `approval`: an approval rule matched and the action has no approving
+ * decision; `approver`: it has one, by an approverId not listed for the rule's role.
+ */
+export type BoundaryViolationKind = 'cannot' | 'approval' | 'approver';
+
 export interface BoundaryViolation {
-  readonly kind: 'cannot' | 'approval';
+  readonly kind: BoundaryViolationKind;
   readonly ruleId: string;
   /** The tool call's name. */
   readonly tool: string;
@@ -182,6 +195,13 @@ function describe(conditions: unknown, parameters: unknown): string {
   return ` when ${parts.join(' and ')}`;
 }
 
+/** The approverIds listed for a role; undefined when none are (any approver is accepted), or the config is odd. */
+function listedApprovers(workflow: unknown, role: unknown): readonly unknown[] | undefined {
+  if (!isRecord(workflow) || typeof role !== 'string' || !isRecord(workflow.approvers)) return undefined;
+  const listed: unknown = approversFor(workflow as Pick<Workflow, 'approvers'>, role);
+  return Array.isArray(listed) ? listed : undefined;
+}
+
 function listOf<T>(value: unknown): T[] {
   return Array.isArray(value) ? (value as T[]) : [];
 }
@@ -189,7 +209,7 @@ function listOf<T>(value: unknown): T[] {
 /** Every boundary violation in one action: CANNOT rules first, then missing approvals, per tool call. */
 export function boundaryViolations(
   action: BoundaryCheckedAction,
-  workflow: Pick<Workflow, 'autonomyBoundary'>,
+  workflow: Pick<Workflow, 'autonomyBoundary' | 'approvers'>,
 ): BoundaryViolation[] {
   const boundary: unknown = isRecord(workflow) ? workflow.autonomyBoundary : undefined;
   if (!isRecord(action) || !isRecord(boundary)) return [];
@@ -215,9 +235,20 @@ export function boundaryViolations(
         message: `${call} breaks CANNOT rule "${label(rule.id)}"${describe(rule.when, parameters)}: ${label(rule.description)}`,
       });
     }
-    if (approved) continue;
     for (const rule of approvals) {
       if (!ruleMatches(rule, toolCall)) continue;
+      if (approved) {
+        const listed = listedApprovers(workflow, rule.approver);
+        if (listed === undefined || listed.includes(approval.approverId as string)) continue;
+        violations.push({
+          kind: 'approver',
+          ruleId: label(rule.id),
+          tool,
+          toolCallIndex,
+          message: `${call} needs approval by ${label(rule.approver)} under rule "${label(rule.id)}"${describe(rule.when, parameters)}, but it was ${show(approval.decision)} by ${show(approval.approverId)}, who is not listed for role ${show(rule.approver)} in the workflow's approvers: ${label(rule.description)}`,
+        });
+        continue;
+      }
       const why =
         approval === undefined
           ? 'the action has no approval'

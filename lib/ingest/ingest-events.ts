@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { type Caller, mayAccess, WorkflowNotAllowedError } from '#lib/auth/caller.ts';
 import { boundaryViolations } from '#lib/boundaries/check.ts';
+import { rolloutPhaseViolation } from '#lib/boundaries/rollout-phase.ts';
 import { InvalidRequestError } from '#lib/errors.ts';
 import type { ActorHasher } from '#lib/events/actor-hashing.ts';
 import { contentHash } from '#lib/events/canonical.ts';
@@ -16,6 +17,7 @@ import {
   type ViolationKind,
 } from '#lib/ports.ts';
 import type { WorkflowRegistry } from '#lib/registry/workflows.ts';
+import { UnitLane } from '#lib/reviews/lane.ts';
 import type { ReviewQueue } from '#lib/reviews/queue.ts';
 import { isSampledForReview } from '#lib/reviews/sampling.ts';
 import { archiveObjectKey, expirationDaysFor } from '#lib/storage/archive-bucket.ts';
@@ -27,7 +29,18 @@ export interface IngestResult {
   readonly duplicates: number;
   readonly conflicts: number;
   readonly results: { eventId: string; status: EventStatus }[];
-  readonly violations?: { eventId: string; kind: ViolationKind; ruleId?: string }[];
+  readonly violations?: IngestViolation[];
+}
+
+/** An accepted event the ledger marked: stored all the same, and said back to the agent service. */
+export interface IngestViolation {
+  readonly eventId: string;
+  readonly kind: ViolationKind;
+  /** `boundary`: the rule broken. */
+  readonly ruleId?: string;
+  /** `rollout-phase`: the workflow's phase, and the lane it has not opened. */
+  readonly phase?: string;
+  readonly lane?: string;
 }
 
 export interface IngestDependencies {
@@ -129,6 +142,14 @@ export async function ingestEvents(
       tool,
     }));
     if (broken.length > 0) candidate.stored = { ...candidate.stored, boundaryViolations: broken };
+    // And one in a lane its workflow's rollout phase has not opened (autonomous while still in evals).
+    const early = rolloutPhaseViolation(event, workflow);
+    if (early) {
+      candidate.stored = {
+        ...candidate.stored,
+        rolloutPhaseViolation: { phase: early.phase, lane: early.lane },
+      };
+    }
   }
 
   if (fresh.length > 0) {
@@ -149,13 +170,13 @@ export async function ingestEvents(
   }
 
   if (deps.reviews)
-    await updateReviewQueue(deps.reviews, validation.events, statuses, deps.registry, receivedAt);
+    await updateReviewQueue(deps.reviews, deps.index, validation.events, statuses, deps.registry, receivedAt);
 
   const results = validation.events.map((event, position) => ({
     eventId: event.eventId,
     status: statuses[position] ?? 'accepted',
   }));
-  const violations = fresh.flatMap(({ position, stored }) =>
+  const violations = fresh.flatMap(({ position, stored }): IngestViolation[] =>
     statuses[position] !== 'accepted'
       ? []
       : [
@@ -167,6 +188,16 @@ export async function ingestEvents(
             kind: 'boundary' as const,
             ruleId: violation.ruleId,
           })),
+          ...(stored.rolloutPhaseViolation
+            ? [
+                {
+                  eventId: stored.event.eventId,
+                  kind: 'rollout-phase' as const,
+                  phase: stored.rolloutPhaseViolation.phase,
+                  lane: stored.rolloutPhaseViolation.lane,
+                },
+              ]
+            : []),
         ],
   );
   return {
@@ -194,17 +225,23 @@ function defaultRequestId(): string {
   return `${Date.now().toString(36).padStart(9, '0')}-${randomBytes(6).toString('hex')}`;
 }
 
+/** Far enough ahead to include every event of a unit. */
+const END_OF_TIME_MS = Date.UTC(9999, 0, 1);
+
 /**
- * Sampled completions join the review queue; verdicts close them. Run for duplicates too: these writes
+ * Sampled completions join the review queue, with the unit's lane (lib/reviews/lane.ts) from its actions
+ * in this request and those already stored; verdicts close them. Run for duplicates too: these writes
  * are idempotent, and a retry after a failure here must still make them.
  */
 async function updateReviewQueue(
   reviews: ReviewQueue,
+  index: EventIndex,
   events: readonly LedgerEvent[],
   statuses: readonly (EventStatus | undefined)[],
   registry: WorkflowRegistry,
   receivedAt: Date,
 ): Promise<void> {
+  const nowSeconds = Math.floor(receivedAt.getTime() / 1000);
   // Queue first, then close: a completion and its verdict can arrive in the same request.
   const enqueues: Promise<void>[] = [];
   const closes: (() => Promise<void>)[] = [];
@@ -214,12 +251,28 @@ async function updateReviewQueue(
       const rate = registry.get(event.workflowId)?.reviewSampleRate ?? 0;
       if (!isSampledForReview(event.workflowId, event.unitId, rate)) continue;
       enqueues.push(
-        reviews.enqueue({
-          workflowId: event.workflowId,
-          unitId: event.unitId,
-          completedAt: event.occurredAt,
-          sampledAt: receivedAt.toISOString(),
-        }),
+        (async () => {
+          // The request's own actions count even before the index's unit view shows them.
+          const lane = new UnitLane();
+          for (const other of events) {
+            if (
+              other.type === 'action' &&
+              other.workflowId === event.workflowId &&
+              other.unitId === event.unitId
+            )
+              lane.add(other.lane);
+          }
+          await forEachStoredAction(index, event.workflowId, event.unitId, nowSeconds, (action) =>
+            lane.add(action.lane),
+          );
+          await reviews.enqueue({
+            workflowId: event.workflowId,
+            unitId: event.unitId,
+            completedAt: event.occurredAt,
+            sampledAt: receivedAt.toISOString(),
+            lane: lane.lane,
+          });
+        })(),
       );
     } else if (event.type === 'review.verdict') {
       closes.push(() =>
@@ -235,4 +288,28 @@ async function updateReviewQueue(
   }
   await Promise.all(enqueues);
   await Promise.all(closes.map((close) => close()));
+}
+
+async function forEachStoredAction(
+  index: EventIndex,
+  workflowId: string,
+  unitId: string,
+  nowSeconds: number,
+  visit: (action: Extract<LedgerEvent, { type: 'action' }>) => void,
+): Promise<void> {
+  let after: string | undefined;
+  do {
+    const page = await index.query({
+      workflowId,
+      unitId,
+      type: 'action',
+      fromMs: 0,
+      toMs: END_OF_TIME_MS,
+      limit: 1000,
+      nowSeconds,
+      ...(after ? { after } : {}),
+    });
+    for (const { event } of page.items) if (event.type === 'action' && event.unitId === unitId) visit(event);
+    after = page.after;
+  } while (after);
 }

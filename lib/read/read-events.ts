@@ -3,7 +3,7 @@ import { InvalidRequestError, UnknownWorkflowError } from '#lib/errors.ts';
 import { EVENT_TYPES, type EventType } from '#lib/events/schema.ts';
 import { parseRfc3339 } from '#lib/events/timestamps.ts';
 import type { ValidationIssue } from '#lib/events/validate.ts';
-import type { EventIndex } from '#lib/ports.ts';
+import type { EventIndex, ViolationKind } from '#lib/ports.ts';
 import type { WorkflowRegistry } from '#lib/registry/workflows.ts';
 
 export const DEFAULT_PAGE_SIZE = 100;
@@ -18,6 +18,8 @@ export interface ReadEventsResult {
   readonly items: Record<string, unknown>[];
   readonly nextCursor: string | null;
 }
+
+const VIOLATION_KINDS: readonly ViolationKind[] = ['kill-switch', 'boundary', 'rollout-phase'];
 
 const CURSOR_KEY = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z#[A-Za-z0-9._:-]{1,128}$/;
 
@@ -59,14 +61,11 @@ export async function readEvents(
   if (params.unitId !== undefined && (params.unitId.length < 1 || params.unitId.length > 256)) {
     problem('unitId', 'must be 1–256 characters');
   }
-  if (
-    params.violations !== undefined &&
-    params.violations !== 'kill-switch' &&
-    params.violations !== 'boundary'
-  ) {
+  const violations = VIOLATION_KINDS.find((kind) => kind === params.violations);
+  if (params.violations !== undefined && violations === undefined) {
     problem(
       'violations',
-      'must be kill-switch (autonomous while the lane was off) or boundary (broke a boundary rule)',
+      'must be kill-switch (autonomous while the lane was off), boundary (broke a boundary rule) or rollout-phase (a lane its rollout phase had not opened)',
     );
   }
   const after = params.cursor === undefined ? undefined : decodeCursor(params.cursor);
@@ -82,9 +81,7 @@ export async function readEvents(
     ...(params.unitId !== undefined ? { unitId: params.unitId } : {}),
     ...(params.type !== undefined ? { type: params.type as EventType } : {}),
     ...(after ? { after } : {}),
-    ...(params.violations === 'kill-switch' || params.violations === 'boundary'
-      ? { onlyViolations: params.violations }
-      : {}),
+    ...(violations ? { onlyViolations: violations } : {}),
   });
   return {
     items: page.items.map((stored) => ({
@@ -92,6 +89,7 @@ export async function readEvents(
       receivedAt: stored.receivedAt,
       ...(stored.killSwitchViolation ? { killSwitchViolation: true } : {}),
       ...(stored.boundaryViolations ? { boundaryViolations: stored.boundaryViolations } : {}),
+      ...(stored.rolloutPhaseViolation ? { rolloutPhaseViolation: stored.rolloutPhaseViolation } : {}),
     })),
     nextCursor: page.after ? Buffer.from(page.after, 'utf8').toString('base64url') : null,
   };

@@ -38,6 +38,36 @@ export const MAX_FIRST_CYCLE_WORKFLOWS = 2;
 export const ROLLOUT_PHASES = ['baseline', 'hitl', 'evals', 'autonomous'] as const;
 export type RolloutPhase = (typeof ROLLOUT_PHASES)[number];
 
+/** The lanes an `action` runs in (SPEC "Ingest"), from least to most trusted with customers. */
+export const LANES = ['shadow', 'hitl', 'autonomous'] as const;
+export type Lane = (typeof LANES)[number];
+
+/**
+ * The lanes each rollout phase opens. In baseline humans do the work and the agent may only run in the
+ * shadow lane (its output is not shipped); hitl and evals add the human-approved lane; only the
+ * autonomous phase opens the autonomous lane (which the kill switch can still close).
+ */
+export const LANES_BY_PHASE: Readonly<Record<RolloutPhase, readonly Lane[]>> = {
+  baseline: ['shadow'],
+  hitl: ['shadow', 'hitl'],
+  evals: ['shadow', 'hitl'],
+  autonomous: ['shadow', 'hitl', 'autonomous'],
+};
+
+export function laneAllowedInPhase(phase: RolloutPhase, lane: Lane): boolean {
+  return LANES_BY_PHASE[phase].includes(lane);
+}
+
+/** The most trusted lane a phase opens: the lane an agent uses when nothing else closes it. */
+export function widestLaneOf(phase: RolloutPhase): Lane {
+  return LANES_BY_PHASE[phase].at(-1) as Lane;
+}
+
+/** The first phase that opens a lane. */
+export function phaseOpening(lane: Lane): RolloutPhase {
+  return ROLLOUT_PHASES.find((phase) => laneAllowedInPhase(phase, lane)) as RolloutPhase;
+}
+
 export const CONDITION_OPERATORS = ['>', '>=', '<', '<=', '==', '!=', 'in', 'exists'] as const;
 export type ConditionOperator = (typeof CONDITION_OPERATORS)[number];
 const ORDERING_OPERATORS: readonly ConditionOperator[] = ['>', '>=', '<', '<='];
@@ -152,6 +182,55 @@ const autonomyBoundarySchema = z
   });
 export type AutonomyBoundary = z.infer<typeof autonomyBoundarySchema>;
 
+/**
+ * Who may approve for each approval role: role name (as approval rules name it in `approver`) → the
+ * approverIds that hold it, exactly as agents send them in an action's `approval.approverId` (stored as
+ * sent, not hashed: they are staff IDs, not customer data). Strings of 1–256 characters, each listed once.
+ */
+const approversSchema = z
+  .record(
+    z.string(),
+    z
+      .array(
+        z
+          .string({ error: unlessMissing('must be an approverId string (1–256 characters)') })
+          .min(1, 'must be an approverId of 1–256 characters')
+          .max(256, 'must be an approverId of 1–256 characters'),
+        { error: unlessMissing('must be a list of approverIds') },
+      )
+      .min(1, 'must list at least one approverId (leave the role out to accept any approver)'),
+    { error: unlessMissing('must be an object of role name → list of approverIds') },
+  )
+  .superRefine((approvers, ctx) => {
+    for (const [role, ids] of Object.entries(approvers)) {
+      if (role.trim() === '' || role.length > 256) {
+        ctx.addIssue({
+          code: 'custom',
+          path: role === '' ? [] : [role],
+          message: `role name ${JSON.stringify(role.slice(0, 40))}${role.length > 40 ? '…' : ''} must be 1–256 characters, not blank`,
+        });
+      } else if (role.trim() !== role) {
+        ctx.addIssue({
+          code: 'custom',
+          path: [role],
+          message: `role name "${role}" starts or ends with white space: approval rules name roles without it`,
+        });
+      }
+      const seen = new Set<string>();
+      for (const [index, id] of ids.entries()) {
+        if (seen.has(id)) {
+          ctx.addIssue({
+            code: 'custom',
+            path: [role, index],
+            message: `approverId "${id}" is listed twice`,
+          });
+        }
+        seen.add(id);
+      }
+    }
+  });
+export type Approvers = z.infer<typeof approversSchema>;
+
 const workflowSchema = z.strictObject({
   workflowId: z.string().regex(WORKFLOW_ID_PATTERN, 'workflowId must match ^[a-z][a-z0-9-]{1,62}$'),
   unitOfValue: z.string().min(1),
@@ -175,6 +254,11 @@ const workflowSchema = z.strictObject({
   /** The share of completed units sampled for human review (SPEC: 5–10%). */
   reviewSampleRate: z.number().min(0.05, 'must be at least 5%').max(0.1, 'must be at most 10%').default(0.05),
   autonomyBoundary: autonomyBoundarySchema,
+  /**
+   * Optional: who holds each approval role. An approval by someone not listed for its rule's role is a
+   * boundary violation; a rule whose role has no list accepts any approver (and `warnings()` says so).
+   */
+  approvers: approversSchema.optional(),
 });
 export type Workflow = z.infer<typeof workflowSchema>;
 /** A workflow as written in configuration (fields with defaults may be left out). */
@@ -242,6 +326,7 @@ function registryWarnings(workflows: readonly Workflow[]): string[] {
     );
   }
   for (const workflow of workflows) {
+    warnings.push(...approverWarnings(workflow));
     for (const [criterion, label] of Object.entries(SELECTION_CRITERIA)) {
       const value = workflow.selectionScores[criterion as SelectionCriterion];
       if (value < MIN_COMFORTABLE_SCORE) {
@@ -249,6 +334,36 @@ function registryWarnings(workflows: readonly Workflow[]): string[] {
           `workflow "${workflow.workflowId}" scores ${value} of 5 on ${label} (selectionScores.${criterion}), below ${MIN_COMFORTABLE_SCORE}: a weak candidate for an agent on that criterion`,
         );
       }
+    }
+  }
+  return warnings;
+}
+
+/** The approverIds listed for a role; undefined when the workflow lists none for it (any approver is accepted). */
+export function approversFor(
+  workflow: Pick<Workflow, 'approvers'>,
+  role: string,
+): readonly string[] | undefined {
+  const approvers = workflow.approvers;
+  return approvers && Object.hasOwn(approvers, role) ? approvers[role] : undefined;
+}
+
+function approverWarnings(workflow: Workflow): string[] {
+  const warnings: string[] = [];
+  const named = new Set<string>();
+  for (const rule of workflow.autonomyBoundary.approvals) {
+    named.add(rule.approver);
+    if (approversFor(workflow, rule.approver) === undefined) {
+      warnings.push(
+        `workflow "${workflow.workflowId}": any approver is accepted for rule "${rule.id}": its role "${rule.approver}" has no list in approvers (add approvers["${rule.approver}"] to check who approves)`,
+      );
+    }
+  }
+  for (const role of Object.keys(workflow.approvers ?? {})) {
+    if (!named.has(role)) {
+      warnings.push(
+        `workflow "${workflow.workflowId}": approvers["${role}"] is not the approver of any approval rule (a misspelt role?)`,
+      );
     }
   }
   return warnings;
@@ -300,8 +415,9 @@ export class WorkflowRegistry implements RegistrySource {
   }
 
   /**
-   * What is valid but worth a second look: more than two workflows in their first cycle, and
-   * selection scores below 3. Empty when there is nothing to say.
+   * What is valid but worth a second look: more than two workflows in their first cycle, selection
+   * scores below 3, approval rules that accept any approver (their role has no list in `approvers`), and
+   * approver lists no rule uses. Empty when there is nothing to say.
    */
   warnings(): string[] {
     return [...this.#warnings];

@@ -1,7 +1,7 @@
 import type { KpiRecord } from '#lib/kpi/record.ts';
 import { shiftWeek, weekBounds } from '#lib/kpi/weeks.ts';
-import type { StoredEvent } from '#lib/ports.ts';
-import type { Workflow } from '#lib/registry/workflows.ts';
+import type { RecordedBoundaryViolation, StoredEvent } from '#lib/ports.ts';
+import type { Lane, Workflow } from '#lib/registry/workflows.ts';
 import { byString, median, round6, summariseWorkflow, type WorkflowSummary } from '#lib/reports/common.ts';
 import {
   badge,
@@ -18,11 +18,13 @@ import {
   table,
 } from '#lib/reports/html.ts';
 import { weeksEndingWith } from '#lib/reports/periods.ts';
+import { moreTrustedLane } from '#lib/reviews/lane.ts';
 
 /**
  * The weekly Agent Ops Review: each workflow's KPIs with their change on the week before, cost per unit
- * and defect rate over the last 12 weeks, the week's five most frequent failures, cost spikes, and
- * kill-switch and boundary violations, with room for the action items the review agrees on.
+ * and defect rate over the last 12 weeks, the week's five most frequent failures, cost spikes,
+ * kill-switch, boundary and rollout-phase violations, the shadow-lane (onboarding) reviews, with room for
+ * the action items the review agrees on.
  */
 
 export const CHART_WEEKS = 12;
@@ -52,24 +54,35 @@ export interface FailureCount {
 
 export interface BoundaryRuleCount {
   readonly workflowId: string;
-  readonly kind: 'cannot' | 'approval';
+  readonly kind: RecordedBoundaryViolation['kind'];
   readonly ruleId: string;
   readonly tool: string;
   /** Tool calls that broke the rule. */
   readonly count: number;
 }
 
+export interface RolloutPhaseCount {
+  readonly workflowId: string;
+  /** The workflow's phase when the action was ingested. */
+  readonly phase: string;
+  /** The lane the action ran in, which that phase had not opened. */
+  readonly lane: string;
+  readonly count: number;
+}
+
 /**
  * Tallies one workflow's events that occurred in the week: defect verdicts by category, failing tool
- * calls by tool and error code, and the boundary rules actions broke (as recorded at ingest). Pure.
+ * calls by tool and error code, the boundary rules actions broke and the actions in a lane their rollout
+ * phase had not opened (both as recorded at ingest). Pure.
  */
 export class WeekActivity {
   readonly #failures = new Map<string, FailureCount & { count: number }>();
   readonly #boundary = new Map<string, BoundaryRuleCount & { count: number }>();
+  readonly #rolloutPhase = new Map<string, RolloutPhaseCount & { count: number }>();
 
   constructor(readonly workflowId: string) {}
 
-  add(stored: Pick<StoredEvent, 'event' | 'boundaryViolations'>): void {
+  add(stored: Pick<StoredEvent, 'event' | 'boundaryViolations' | 'rolloutPhaseViolation'>): void {
     const { event } = stored;
     if (event.type === 'review.verdict' && event.verdict === 'defect') {
       this.#countFailure({ kind: 'defect', category: event.category ?? null, tool: null, errorCode: null });
@@ -89,6 +102,18 @@ export class WeekActivity {
         entry.count++;
         this.#boundary.set(key, entry);
       }
+      const early = stored.rolloutPhaseViolation;
+      if (early) {
+        const key = JSON.stringify([early.phase, early.lane]);
+        const entry = this.#rolloutPhase.get(key) ?? {
+          workflowId: this.workflowId,
+          phase: early.phase,
+          lane: early.lane,
+          count: 0,
+        };
+        entry.count++;
+        this.#rolloutPhase.set(key, entry);
+      }
     }
   }
 
@@ -98,6 +123,10 @@ export class WeekActivity {
 
   boundaryViolations(): BoundaryRuleCount[] {
     return [...this.#boundary.values()].map((entry) => ({ ...entry }));
+  }
+
+  rolloutPhaseViolations(): RolloutPhaseCount[] {
+    return [...this.#rolloutPhase.values()].map((entry) => ({ ...entry }));
   }
 
   #countFailure(failure: Omit<FailureCount, 'workflowId' | 'count'>): void {
@@ -134,6 +163,89 @@ export function topFailures(failures: readonly FailureCount[], limit = TOP_FAILU
     )
     .slice(0, limit)
     .map((failure, i) => ({ rank: i + 1, ...failure }));
+}
+
+// ---- shadow-lane (onboarding) reviews ----
+
+/**
+ * Finds one workflow's shadow-lane units completed in the week, from the events the reports job reads in
+ * its one pass (the quarter up to the week's end): units completed in the week whose actions all ran in
+ * the shadow lane, as far as the pass saw them. The job then reads each candidate's whole history to
+ * confirm its lane and find its verdicts, however late they came. Lanes as the review queue judges them
+ * (lib/reviews/lane.ts): a mixed unit goes by its most trusted lane, so it is not a shadow unit.
+ */
+export class ShadowUnitFinder {
+  /** Per unit with an action naming a lane: the most trusted lane so far (a constant: small per unit). */
+  readonly #lanes = new Map<string, Lane>();
+  readonly #completed = new Set<string>();
+
+  constructor(
+    readonly workflowId: string,
+    private readonly week: { readonly startMs: number; readonly endMs: number },
+  ) {}
+
+  add(stored: Pick<StoredEvent, 'event' | 'occurredAtMs'>): void {
+    const { event } = stored;
+    if (event.type === 'action') {
+      const lane = moreTrustedLane(this.#lanes.get(event.unitId), event.lane);
+      if (lane !== undefined) this.#lanes.set(event.unitId, lane);
+    } else if (
+      event.type === 'unit.completed' &&
+      stored.occurredAtMs >= this.week.startMs &&
+      stored.occurredAtMs < this.week.endMs
+    ) {
+      this.#completed.add(event.unitId);
+    }
+  }
+
+  /** The units completed in the week whose actions seen so far all ran in the shadow lane, sorted. */
+  candidates(): string[] {
+    return [...this.#completed].filter((unitId) => this.#lanes.get(unitId) === 'shadow').sort(byString);
+  }
+}
+
+/** A shadow-lane candidate as its whole history shows it. */
+export interface ShadowUnit {
+  readonly unitId: string;
+  /** From all its actions: only `shadow` units are counted. */
+  readonly lane: Lane | null;
+  /** In the workflow's review sample (lib/reviews/sampling.ts): queued for review when it completed. */
+  readonly sampled: boolean;
+  readonly verdicts: readonly ('pass' | 'defect')[];
+}
+
+export interface ShadowReviewSummary {
+  readonly workflowId: string;
+  /** Shadow-lane units completed in the week. */
+  readonly units: number;
+  /** Of them, in the review sample. */
+  readonly sampled: number;
+  /** Of them, with at least one review verdict (sampled or not). */
+  readonly reviewed: number;
+  /** Of the reviewed, with at least one `defect` verdict. */
+  readonly defective: number;
+  /** defective ÷ reviewed; null when none was reviewed. */
+  readonly defectRate: number | null;
+  /** Sampled and not reviewed yet: what `GET …/reviews?status=pending&lane=shadow` lists of them. */
+  readonly pending: number;
+}
+
+export function summariseShadowReviews(
+  workflowId: string,
+  units: readonly ShadowUnit[],
+): ShadowReviewSummary {
+  const shadow = units.filter((unit) => unit.lane === 'shadow');
+  const reviewed = shadow.filter((unit) => unit.verdicts.length > 0);
+  const defective = reviewed.filter((unit) => unit.verdicts.includes('defect')).length;
+  return {
+    workflowId,
+    units: shadow.length,
+    sampled: shadow.filter((unit) => unit.sampled).length,
+    reviewed: reviewed.length,
+    defective,
+    defectRate: reviewed.length === 0 ? null : round6(defective / reviewed.length),
+    pending: shadow.filter((unit) => unit.sampled && unit.verdicts.length === 0).length,
+  };
 }
 
 // ---- series and spikes ----
@@ -373,6 +485,10 @@ export interface ViolationSummary {
   readonly boundaryTracked: boolean;
   /** The rules broken in the week, most broken first (from the events' recorded violations). */
   readonly byRule: BoundaryRuleCount[];
+  /** Actions in the week in a lane their workflow's rollout phase had not opened (from the events). */
+  readonly rolloutPhaseViolations: number;
+  /** Those by phase and lane, most first. */
+  readonly byPhase: RolloutPhaseCount[];
 }
 
 export interface ActionItem {
@@ -395,6 +511,8 @@ export interface AgentOpsReview {
   readonly topFailures: RankedFailure[];
   readonly costSpikes: CostSpike[];
   readonly violations: ViolationSummary[];
+  /** Per workflow: the week's shadow-lane units and their reviews (onboarding), apart from the KPIs. */
+  readonly shadowReviews: ShadowReviewSummary[];
   /** Empty when written: the review fills them in (the HTML leaves blank rows for them). */
   readonly actionItems: ActionItem[];
 }
@@ -407,6 +525,8 @@ export interface AgentOpsReviewInput {
   readonly records: readonly KpiRecord[];
   /** The week's tallies, one per workflow. */
   readonly activity: readonly WeekActivity[];
+  /** The week's shadow-lane reviews per workflow; a workflow left out had no shadow-lane units. */
+  readonly shadowReviews?: readonly ShadowReviewSummary[];
 }
 
 export function buildAgentOpsReview(input: AgentOpsReviewInput): AgentOpsReview {
@@ -426,6 +546,7 @@ export function buildAgentOpsReview(input: AgentOpsReviewInput): AgentOpsReview 
   const workflows: WorkflowWeek[] = [];
   const costSpikes: CostSpike[] = [];
   const violations: ViolationSummary[] = [];
+  const shadowReviews: ShadowReviewSummary[] = [];
   const failures: FailureCount[] = [];
   for (const workflow of input.workflows) {
     const records = byWorkflow.get(workflow.workflowId) ?? new Map<string, KpiRecord>();
@@ -453,9 +574,21 @@ export function buildAgentOpsReview(input: AgentOpsReviewInput): AgentOpsReview 
       boundaryViolations: boundary ?? null,
       boundaryTracked: boundary !== undefined,
       byRule: (tally?.boundaryViolations() ?? []).sort(
-        (a, b) => b.count - a.count || byString(a.ruleId, b.ruleId) || byString(a.tool, b.tool),
+        (a, b) =>
+          b.count - a.count ||
+          byString(a.ruleId, b.ruleId) ||
+          byString(a.kind, b.kind) ||
+          byString(a.tool, b.tool),
+      ),
+      rolloutPhaseViolations: (tally?.rolloutPhaseViolations() ?? []).reduce((sum, c) => sum + c.count, 0),
+      byPhase: (tally?.rolloutPhaseViolations() ?? []).sort(
+        (a, b) => b.count - a.count || byString(a.phase, b.phase) || byString(a.lane, b.lane),
       ),
     });
+    shadowReviews.push(
+      input.shadowReviews?.find((summary) => summary.workflowId === workflow.workflowId) ??
+        summariseShadowReviews(workflow.workflowId, []),
+    );
   }
   costSpikes.sort(
     (a, b) =>
@@ -476,6 +609,7 @@ export function buildAgentOpsReview(input: AgentOpsReviewInput): AgentOpsReview 
     topFailures: topFailures(failures),
     costSpikes,
     violations,
+    shadowReviews,
     actionItems: [],
   };
 }
@@ -613,7 +747,13 @@ export function renderAgentOpsReview(model: AgentOpsReview): string {
           [2, 3, 4],
         );
   const violations = table(
-    ['Workflow', 'Kill-switch violations', 'Boundary violations', 'Rules broken (tool calls)'],
+    [
+      'Workflow',
+      'Kill-switch violations',
+      'Boundary violations',
+      'Rules broken (tool calls)',
+      'Rollout-phase violations',
+    ],
     model.violations.map((row) => [
       row.workflowId,
       row.killSwitchViolations === null ? 'no KPI record' : violationCell(row.killSwitchViolations),
@@ -622,11 +762,41 @@ export function renderAgentOpsReview(model: AgentOpsReview): string {
         ? '—'
         : html`${row.byRule.map(
             (rule, i) =>
-              html`${i > 0 && ', '}<code>${rule.ruleId}</code> (${rule.kind === 'cannot' ? 'CANNOT' : 'missing approval'}, ${rule.tool}) × ${rule.count}`,
+              html`${i > 0 && ', '}<code>${rule.ruleId}</code> (${BOUNDARY_KIND_LABEL[rule.kind] ?? rule.kind}, ${rule.tool}) × ${rule.count}`,
+          )}`,
+      row.rolloutPhaseViolations === 0
+        ? '0'
+        : html`${violationCell(row.rolloutPhaseViolations)}: ${row.byPhase.map(
+            (entry, i) => html`${i > 0 && ', '}${entry.lane} lane in phase ${entry.phase} × ${entry.count}`,
           )}`,
     ]),
     [1, 2],
   );
+  const shadowed = model.shadowReviews.filter((row) => row.units > 0);
+  const shadow =
+    shadowed.length === 0
+      ? note('No shadow-lane units completed this week.')
+      : table(
+          [
+            'Workflow',
+            'Shadow-lane units completed',
+            'In the review sample',
+            'Reviewed',
+            'Defects',
+            'Defect rate',
+            'Awaiting review',
+          ],
+          shadowed.map((row) => [
+            row.workflowId,
+            row.units,
+            row.sampled,
+            row.reviewed,
+            row.defective,
+            formatRate(row.defectRate),
+            row.pending > 0 ? badge(String(row.pending), 'warn') : '0',
+          ]),
+          [1, 2, 3, 4, 5, 6],
+        );
   const body = html`${note(
     html`Week ${model.week}: ${model.weekStart} to ${model.weekEnd} (UTC). Changes are against ${model.previousWeek}; rates change in percentage points (pp). Green is better, red is worse.`,
   )}
@@ -642,9 +812,14 @@ ${failures}
 ${spikes}
 </section>
 <section>
-<h2>Kill-switch and boundary violations</h2>
-<p class="muted">Kill-switch violations: autonomous actions taken while the lane was off. Boundary violations: actions that broke a CANNOT rule or lacked a required approval.</p>
+<h2>Kill-switch, boundary and rollout-phase violations</h2>
+<p class="muted">Kill-switch violations: autonomous actions taken while the lane was off. Boundary violations: actions that broke a CANNOT rule, lacked a required approval, or were approved by someone not listed for the approver role. Rollout-phase violations: actions in a lane the workflow's rollout phase had not opened (baseline opens only shadow; hitl and evals add hitl; autonomous opens all three).</p>
 ${violations}
+</section>
+<section>
+<h2>Shadow-lane reviews (onboarding)</h2>
+<p class="muted">Units completed this week whose actions all ran in the shadow lane (output not shipped), reviewed the same way as shipped work; apart from the KPIs above, which count every unit. A unit with any hitl or autonomous action counts in its shipped lane instead. Awaiting review: sampled and without a verdict yet (<code>GET /v1/workflows/{id}/reviews?status=pending&amp;lane=shadow</code>).</p>
+${shadow}
 </section>
 <section>
 <h2>Action items</h2>
@@ -668,6 +843,12 @@ ${
     body,
   });
 }
+
+const BOUNDARY_KIND_LABEL: Record<string, string> = {
+  cannot: 'CANNOT',
+  approval: 'missing approval',
+  approver: 'approver not in role',
+};
 
 function violationCell(count: number): Html | string {
   return count > 0 ? badge(String(count), 'bad') : '0';

@@ -196,6 +196,8 @@ export interface WeekViolations {
   readonly killSwitchViolations: number | null;
   /** null: no record, or not tracked by it. */
   readonly boundaryViolations: number | null;
+  /** Actions in a lane the rollout phase had not opened, counted from the events; null: not counted. */
+  readonly rolloutPhaseViolations: number | null;
 }
 
 export interface WorkflowRisk extends WorkflowSummary {
@@ -245,6 +247,11 @@ export interface AutonomyRiskReviewInput {
   readonly drills: ReadonlyMap<string, readonly DrillRow[]>;
   /** Eval results per workflow. */
   readonly evals: ReadonlyMap<string, EvalSummary>;
+  /**
+   * Rollout-phase violations per workflow and week (from the events: the KPI record does not count them);
+   * a week missing from a workflow's map had none. Without it, the weeks say "not counted".
+   */
+  readonly rolloutPhaseViolations?: ReadonlyMap<string, ReadonlyMap<string, number>>;
 }
 
 /** The weeks whose Monday falls in the month, up to and including `week`. */
@@ -273,15 +280,17 @@ export function buildAutonomyRiskReview(input: AutonomyRiskReviewInput): Autonom
         flagKey: workflow.workflowId,
         location: workflow.autonomyBoundary.killSwitch.location,
         flippers: [...workflow.autonomyBoundary.killSwitch.flippers],
-        lane: laneState(input.killSwitch, workflow.workflowId),
+        lane: laneState(input.killSwitch, workflow.workflowId, workflow.rolloutPhase),
       },
       evals: input.evals.get(workflow.workflowId) ?? summariseEvals(undefined, input.month),
       violationsByWeek: weeks.map((week) => {
         const record = records.get(`${workflow.workflowId}|${week}`);
+        const counted = input.rolloutPhaseViolations?.get(workflow.workflowId);
         return {
           week,
           killSwitchViolations: record ? record.killSwitchViolations : null,
           boundaryViolations: record ? (boundaryViolationsOf(record) ?? null) : null,
+          rolloutPhaseViolations: input.rolloutPhaseViolations ? (counted?.get(week) ?? 0) : null,
         };
       }),
       drills,
@@ -379,7 +388,7 @@ ${table(
 ${renderBoundary(workflow.boundary)}
 <h3>Violations by week</h3>
 ${table(
-  ['Week', 'Kill-switch violations', 'Boundary violations'],
+  ['Week', 'Kill-switch violations', 'Boundary violations', 'Rollout-phase violations'],
   workflow.violationsByWeek.map((row) => [
     row.week,
     row.killSwitchViolations === null ? 'no KPI record' : violationCell(row.killSwitchViolations),
@@ -388,9 +397,11 @@ ${table(
       : row.boundaryViolations === null
         ? 'not tracked'
         : violationCell(row.boundaryViolations),
+    row.rolloutPhaseViolations === null ? 'not counted' : violationCell(row.rolloutPhaseViolations),
   ]),
-  [1, 2],
+  [1, 2, 3],
 )}
+<p class="muted">Rollout-phase violations: actions in a lane the workflow's rollout phase (now ${workflow.rolloutPhase}) had not opened, counted from the week's events.</p>
 <h3>Eval results</h3>
 ${renderEvals(workflow.evals)}
 <h3>Drills this month</h3>

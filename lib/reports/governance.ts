@@ -2,7 +2,17 @@ import type { DrillRecord } from '#lib/kill-switch/drills.ts';
 import type { FlagValue } from '#lib/kill-switch/flag-document.ts';
 import { MASTER_FLAG } from '#lib/kill-switch/names.ts';
 import type { FlagReader } from '#lib/kill-switch/ports.ts';
-import type { ApprovalRule, BoundaryRule, Condition, Workflow } from '#lib/registry/workflows.ts';
+import {
+  type ApprovalRule,
+  approversFor,
+  type BoundaryRule,
+  type Condition,
+  laneAllowedInPhase,
+  phaseOpening,
+  type RolloutPhase,
+  type Workflow,
+  widestLaneOf,
+} from '#lib/registry/workflows.ts';
 import { median } from '#lib/reports/common.ts';
 import { badge, formatMs, type Html, html, table } from '#lib/reports/html.ts';
 
@@ -77,8 +87,21 @@ const who = (flag: FlagState) =>
     .filter(Boolean)
     .join(', ');
 
-/** The lane as `/autonomy` judges it (lib/kill-switch/autonomy.ts): its own flag and the master flag both on. */
-export function laneState(state: KillSwitchState, workflowId: string): LaneState {
+/**
+ * The lane as `/autonomy` judges it (lib/kill-switch/autonomy.ts): open only in the autonomous rollout
+ * phase (when `phase` is given), with its own flag and the master flag both on.
+ */
+export function laneState(state: KillSwitchState, workflowId: string, phase?: RolloutPhase): LaneState {
+  const flags = flagLaneState(state, workflowId);
+  if (phase === undefined || laneAllowedInPhase(phase, 'autonomous')) return flags;
+  return {
+    autonomousAllowed: false,
+    own: flags.own,
+    summary: `not open in rollout phase "${phase}" (it opens in phase "${phaseOpening('autonomous')}"): agents use the ${widestLaneOf(phase)} lane; kill switch: ${flags.summary}`,
+  };
+}
+
+function flagLaneState(state: KillSwitchState, workflowId: string): LaneState {
   if (!state.readable) {
     return {
       autonomousAllowed: null,
@@ -124,6 +147,8 @@ export interface RuleView {
   readonly when: string;
   /** Approval rules: the role that must approve. */
   readonly approver?: string;
+  /** Approval rules: the approverIds the registry lists for that role; null when any approver is accepted. */
+  readonly approverIds?: string[] | null;
 }
 
 export function conditionText(conditions: readonly Condition[] | undefined): string {
@@ -132,13 +157,17 @@ export function conditionText(conditions: readonly Condition[] | undefined): str
     .join(' and ');
 }
 
-export function ruleView(rule: BoundaryRule | ApprovalRule): RuleView {
+export function ruleView(
+  rule: BoundaryRule | ApprovalRule,
+  approvers: Pick<Workflow, 'approvers'> = {},
+): RuleView {
+  const listed = 'approver' in rule ? approversFor(approvers, rule.approver) : undefined;
   return {
     id: rule.id,
     description: rule.description,
     tool: rule.tool,
     when: conditionText(rule.when),
-    ...('approver' in rule ? { approver: rule.approver } : {}),
+    ...('approver' in rule ? { approver: rule.approver, approverIds: listed ? [...listed] : null } : {}),
   };
 }
 
@@ -152,8 +181,8 @@ export function boundaryView(workflow: Workflow): BoundaryView {
   const boundary = workflow.autonomyBoundary;
   return {
     can: [...boundary.can],
-    cannot: boundary.cannot.map(ruleView),
-    approvals: boundary.approvals.map(ruleView),
+    cannot: boundary.cannot.map((rule) => ruleView(rule)),
+    approvals: boundary.approvals.map((rule) => ruleView(rule, workflow)),
   };
 }
 
@@ -176,15 +205,19 @@ ${
 ${
   boundary.approvals.length === 0
     ? html`<p class="muted">No approval rules.</p>`
-    : table(
-        ['Rule', 'Tool call', 'Approver', 'Why'],
-        boundary.approvals.map((rule) => [
-          html`<code>${rule.id}</code>`,
-          callText(rule),
-          rule.approver ?? '—',
-          rule.description,
-        ]),
-      )
+    : html`<p class="muted">A matching tool call needs an approved or edited approval on its action, by an approverId the registry lists for the rule's role; one by anyone else is a boundary violation (kind <code>approver</code>).</p>
+${table(
+  ['Rule', 'Tool call', 'Approver role', 'Who may approve (approverIds)', 'Why'],
+  boundary.approvals.map((rule) => [
+    html`<code>${rule.id}</code>`,
+    callText(rule),
+    rule.approver ?? '—',
+    rule.approverIds
+      ? html`${rule.approverIds.map((id, i) => html`${i > 0 && ', '}<code>${id}</code>`)}`
+      : badge('anyone: no list in the registry', 'warn'),
+    rule.description,
+  ]),
+)}`
 }`;
 }
 

@@ -6,7 +6,7 @@ import { KILL_SWITCH_UNIT } from '#lib/kill-switch/flips.ts';
 import type { FlagReader } from '#lib/kill-switch/ports.ts';
 import type { KpiStore, ReportStore } from '#lib/kpi/job.ts';
 import type { KpiRecord } from '#lib/kpi/record.ts';
-import { lastCompleteWeek, weekBounds } from '#lib/kpi/weeks.ts';
+import { isoWeekOf, lastCompleteWeek, weekBounds } from '#lib/kpi/weeks.ts';
 import type { EventIndex, StoredEvent } from '#lib/ports.ts';
 import { PriceBook, type PriceStore } from '#lib/pricing/price-table.ts';
 import type { WorkflowRegistry } from '#lib/registry/workflows.ts';
@@ -15,6 +15,10 @@ import {
   buildAgentOpsReview,
   RECORD_WEEKS,
   renderAgentOpsReview,
+  type ShadowReviewSummary,
+  type ShadowUnit,
+  ShadowUnitFinder,
+  summariseShadowReviews,
   WeekActivity,
 } from '#lib/reports/agent-ops-review.ts';
 import {
@@ -23,6 +27,7 @@ import {
   type EvalSummary,
   renderAutonomyRiskReview,
   summariseEvals,
+  weeksOfMonth,
 } from '#lib/reports/autonomy-risk-review.ts';
 import { type DrillRow, drillRow, readKillSwitchState } from '#lib/reports/governance.ts';
 import { monthOfWeek, quarterOfWeek, toDate, weeksEndingWith } from '#lib/reports/periods.ts';
@@ -33,6 +38,8 @@ import {
   UsageMix,
   type VendorModelStrategyReview,
 } from '#lib/reports/vendor-model-strategy.ts';
+import { UnitLane } from '#lib/reviews/lane.ts';
+import { isSampledForReview } from '#lib/reviews/sampling.ts';
 import { mapWithConcurrency } from '#lib/util/concurrency.ts';
 
 /**
@@ -165,20 +172,34 @@ export async function runReportsJob(
   ]);
 
   // One pass over each workflow's events from the quarter's start to the week's end: the quarter's model
-  // and tool mix, and the week's failures and boundary violations.
+  // and tool mix, the week's failures and boundary violations, the month's rollout-phase violations by
+  // week, and the lanes of the week's completed units.
   const mix = new UsageMix(new PriceBook(prices));
+  const monthWeeks = new Set(weeksOfMonth(month, week));
   // The mix sums integers and prices them once, in key order, so reads may interleave in any order.
-  const activity = await mapWithConcurrency(ids, CONCURRENCY, async (workflowId) => {
+  const passes = await mapWithConcurrency(ids, CONCURRENCY, async (workflowId) => {
     const tally = new WeekActivity(workflowId);
+    const shadow = new ShadowUnitFinder(workflowId, { startMs: weekStartMs, endMs: weekEndMs });
+    const phaseViolationsByWeek = new Map<string, number>();
     await deps.index.forEachInRange(
       { workflowId, fromMs: quarter.startMs, toMs: weekEndMs, nowSeconds },
       (stored) => {
         if (stored.occurredAtMs < quarter.asOfMs) mix.add(stored.event, stored.occurredAtMs);
         if (stored.occurredAtMs >= weekStartMs) tally.add(stored);
+        shadow.add(stored);
+        if (stored.rolloutPhaseViolation && stored.occurredAtMs >= month.startMs) {
+          const eventWeek = isoWeekOf(stored.occurredAtMs);
+          if (monthWeeks.has(eventWeek))
+            phaseViolationsByWeek.set(eventWeek, (phaseViolationsByWeek.get(eventWeek) ?? 0) + 1);
+        }
       },
     );
-    return tally;
+    return { tally, shadow, phaseViolationsByWeek };
   });
+  const activity = passes.map((pass) => pass.tally);
+  const shadowReviews = await mapWithConcurrency(passes, CONCURRENCY, ({ shadow }) =>
+    readShadowReviews(deps.index, deps.registry, shadow, nowSeconds),
+  );
 
   const [rollbacks, drills, evals] = await Promise.all([
     mapWithConcurrency(ids, CONCURRENCY, (workflowId) =>
@@ -201,6 +222,7 @@ export async function runReportsJob(
     workflows,
     records,
     activity,
+    shadowReviews,
   });
   const monthly = buildAutonomyRiskReview({
     month,
@@ -212,6 +234,9 @@ export async function runReportsJob(
     rollbacks: rollbacks.flat(),
     drills: new Map(ids.map((id) => [id, (drillsOf.get(id) ?? []).filter(inMonth)])),
     evals: new Map(ids.map((id, i) => [id, evals[i] as EvalSummary])),
+    rolloutPhaseViolations: new Map(
+      ids.map((id, i) => [id, passes[i]?.phaseViolationsByWeek ?? new Map<string, number>()]),
+    ),
   });
   const quarterly = buildVendorModelStrategyReview({ quarter, week, generatedAt, workflows, mix });
   const runbooks = workflows.map((workflow) =>
@@ -338,6 +363,47 @@ async function readRollbacks(
     after = page.after;
   } while (after);
   return events;
+}
+
+/** Far enough ahead to include every event of a unit. */
+const END_OF_TIME_MS = Date.UTC(9999, 0, 1);
+
+/**
+ * The week's shadow-lane units of one workflow and their reviews: each candidate's whole history (its
+ * lane from every action, its verdicts however late), as the KPI job reads its cohort's.
+ */
+async function readShadowReviews(
+  index: EventIndex,
+  registry: WorkflowRegistry,
+  finder: ShadowUnitFinder,
+  nowSeconds: number,
+): Promise<ShadowReviewSummary> {
+  const { workflowId } = finder;
+  const rate = registry.get(workflowId)?.reviewSampleRate ?? 0;
+  const units = await mapWithConcurrency(finder.candidates(), 16, async (unitId): Promise<ShadowUnit> => {
+    const lane = new UnitLane();
+    const verdicts: ('pass' | 'defect')[] = [];
+    let after: string | undefined;
+    do {
+      const page = await index.query({
+        workflowId,
+        unitId,
+        fromMs: 0,
+        toMs: END_OF_TIME_MS,
+        limit: 1000,
+        nowSeconds,
+        ...(after ? { after } : {}),
+      });
+      for (const { event } of page.items) {
+        if (event.unitId !== unitId) continue;
+        if (event.type === 'action') lane.add(event.lane);
+        else if (event.type === 'review.verdict') verdicts.push(event.verdict);
+      }
+      after = page.after;
+    } while (after);
+    return { unitId, lane: lane.lane, sampled: isSampledForReview(workflowId, unitId, rate), verdicts };
+  });
+  return summariseShadowReviews(workflowId, units);
 }
 
 async function readEvals(

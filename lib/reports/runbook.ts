@@ -105,7 +105,7 @@ export function buildRunbook(input: {
       },
       location: workflow.autonomyBoundary.killSwitch.location,
       flippers: [...workflow.autonomyBoundary.killSwitch.flippers],
-      lane: laneState(input.killSwitch, workflow.workflowId),
+      lane: laneState(input.killSwitch, workflow.workflowId, workflow.rolloutPhase),
       master: input.killSwitch.master,
       stateReadAt: input.killSwitch.readAt,
     },

@@ -1,8 +1,16 @@
+import type { Lane } from '#lib/registry/workflows.ts';
+
 /** A sampled unit awaiting (or done with) human review. */
 export interface ReviewItem {
   readonly workflowId: string;
   readonly unitId: string;
   readonly status: 'pending' | 'reviewed';
+  /**
+   * The unit's lane when it was sampled (lib/reviews/lane.ts): `shadow` for a unit whose actions all ran
+   * in the shadow lane (onboarding reviews). null when its actions named no lane, or it was queued before
+   * lanes were recorded.
+   */
+  readonly lane: Lane | null;
   readonly completedAt: string;
   readonly sampledAt: string;
   readonly reviewedAt?: string;
@@ -17,6 +25,7 @@ export interface ReviewQueue {
     unitId: string;
     completedAt: string;
     sampledAt: string;
+    lane: Lane | null;
   }): Promise<void>;
   /** Closes a queued unit with its verdict; a unit that was not sampled is left alone (idempotent). */
   close(review: {
@@ -29,6 +38,8 @@ export interface ReviewQueue {
   list(query: {
     workflowId: string;
     status: 'pending' | 'reviewed';
+    /** Only units of this lane. */
+    lane?: Lane;
     limit: number;
     after?: string;
   }): Promise<{

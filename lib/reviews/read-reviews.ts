@@ -1,7 +1,8 @@
 import { type Caller, mayAccess, WorkflowNotAllowedError } from '#lib/auth/caller.ts';
 import { InvalidRequestError, UnknownWorkflowError } from '#lib/errors.ts';
 import type { EventIndex } from '#lib/ports.ts';
-import type { WorkflowRegistry } from '#lib/registry/workflows.ts';
+import { LANES, type WorkflowRegistry } from '#lib/registry/workflows.ts';
+import { isLane } from '#lib/reviews/lane.ts';
 import type { ReviewItem, ReviewQueue } from '#lib/reviews/queue.ts';
 
 const END_OF_TIME_MS = Date.UTC(9999, 0, 1);
@@ -13,8 +14,9 @@ export interface ReviewForReviewer extends ReviewItem {
 }
 
 /**
- * GET /v1/workflows/{id}/reviews?status=pending: the sampled units awaiting review, each with what a
- * reviewer needs to judge it. A `review.verdict` event for the unit closes it.
+ * GET /v1/workflows/{id}/reviews?status=pending[&lane=shadow]: the sampled units awaiting review, each
+ * with its lane and what a reviewer needs to judge it. `lane=shadow` lists the onboarding reviews: units
+ * whose actions all ran in the shadow lane. A `review.verdict` event for the unit closes it.
  */
 export async function readReviews(
   request: { workflowId: string; params: Readonly<Record<string, string | undefined>> },
@@ -23,10 +25,13 @@ export async function readReviews(
 ): Promise<{ items: ReviewForReviewer[]; nextCursor: string | null }> {
   if (!deps.registry.get(request.workflowId)) throw new UnknownWorkflowError(request.workflowId);
   if (!mayAccess(caller, request.workflowId)) throw new WorkflowNotAllowedError([request.workflowId]);
-  const { status = 'pending', limit: limitParam, cursor } = request.params;
+  const { status = 'pending', lane, limit: limitParam, cursor } = request.params;
   const issues = [];
   if (status !== 'pending' && status !== 'reviewed') {
     issues.push({ index: null, path: 'query.status', message: 'must be pending or reviewed' });
+  }
+  if (lane !== undefined && !isLane(lane)) {
+    issues.push({ index: null, path: 'query.lane', message: `must be one of ${LANES.join(', ')}` });
   }
   const limit = limitParam === undefined ? 20 : Number(limitParam);
   if (!Number.isInteger(limit) || limit < 1 || limit > 100) {
@@ -41,6 +46,7 @@ export async function readReviews(
   const page = await deps.reviews.list({
     workflowId: request.workflowId,
     status: status as 'pending' | 'reviewed',
+    ...(lane !== undefined && isLane(lane) ? { lane } : {}),
     limit,
     ...(after ? { after } : {}),
   });

@@ -10,6 +10,8 @@ import { DynamoDbKpiStore } from '#lib/adapters/dynamodb-kpi-store.ts';
 import { readAutonomy } from '#lib/kill-switch/autonomy.ts';
 import { LedgerLaneHistory } from '#lib/kill-switch/history.ts';
 import type { FlagReader, FlagSnapshot } from '#lib/kill-switch/ports.ts';
+import { weekBounds } from '#lib/kpi/weeks.ts';
+import type { EventIndex, ViolationKind } from '#lib/ports.ts';
 import type { PageHandler } from '../api-server.ts';
 import { escapeHtml } from './html.ts';
 import { renderDashboard } from './render.ts';
@@ -211,14 +213,41 @@ export function localDashboardPages(): PageHandler {
   return dashboardPages({
     registry: registryFromEnvironment(),
     kpis: new DynamoDbKpiStore(documents, tableName),
-    autonomy: (workflowId) => {
+    autonomy: (workflowId, rolloutPhase) => {
       const history = new LedgerLaneHistory(index, Math.floor(Date.now() / 1000));
-      return readAutonomy(workflowId, flags, (id, scope) => history.lastFlip(id, scope));
+      return readAutonomy(workflowId, flags, (id, scope) => history.lastFlip(id, scope), rolloutPhase);
     },
+    rolloutPhaseViolations: (workflowId, week) => countViolations(index, workflowId, week, 'rollout-phase'),
     reports: new S3ReportsReader(makeS3Client(), requiredEnv('REPORTS_BUCKET_NAME'), STORE_TIMEOUT_MS),
     clock: () => new Date(),
     timeoutMs: STORE_TIMEOUT_MS,
   });
+}
+
+/** The week's actions marked with a violation of one kind (a filtered read of the time index). */
+export async function countViolations(
+  index: EventIndex,
+  workflowId: string,
+  week: string,
+  kind: ViolationKind,
+): Promise<number> {
+  const { startMs, endMs } = weekBounds(week);
+  let count = 0;
+  let after: string | undefined;
+  do {
+    const page = await index.query({
+      workflowId,
+      fromMs: startMs,
+      toMs: endMs,
+      limit: 1000,
+      onlyViolations: kind,
+      nowSeconds: Math.floor(Date.now() / 1000),
+      ...(after ? { after } : {}),
+    });
+    count += page.items.length;
+    after = page.after;
+  } while (after);
+  return count;
 }
 
 /**

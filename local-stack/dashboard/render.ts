@@ -1,5 +1,6 @@
 import type { AutonomyState } from '#lib/kill-switch/autonomy.ts';
 import type { KpiRecord } from '#lib/kpi/record.ts';
+import { laneAllowedInPhase, type RolloutPhase } from '#lib/registry/workflows.ts';
 import { html, reportHref, SafeHtml } from './html.ts';
 import { GOVERNANCE_INDEX_KEY } from './reports.ts';
 import type { DashboardView, Loaded, WeekKpis, WorkflowView } from './view.ts';
@@ -55,6 +56,7 @@ a { color: var(--accent); }
 .autonomy { margin: 12px 0 0; padding: 8px 12px; border-radius: 6px; font-weight: 500; }
 .autonomy.allowed { background: var(--ok-bg); color: var(--ok); }
 .autonomy.paused { background: var(--bad-bg); color: var(--bad); }
+.autonomy.closed { background: var(--warn-bg); color: var(--warn); }
 .autonomy .reason { font-weight: 400; color: var(--ink); }
 .tiles { display: grid; grid-template-columns: repeat(auto-fit, minmax(138px, 1fr)); gap: 10px; margin: 14px 0 0; }
 .tile { border: 1px solid var(--line); border-radius: 6px; padding: 10px 12px; }
@@ -129,7 +131,8 @@ function renderWorkflow(workflow: WorkflowView, week: string): SafeHtml {
 <div><h2>${workflow.workflowId}</h2>
 <p class="meta">unit of value: ${workflow.unitOfValue} · owner: ${workflow.owner} · rollout phase: ${workflow.rolloutPhase}</p></div>
 </div>
-${renderAutonomy(workflow.autonomy)}
+${renderAutonomy(workflow.autonomy, workflow.rolloutPhase)}
+${renderRolloutPhaseViolations(workflow, week)}
 ${
   workflow.weeks.ok
     ? html`${renderCurrentWeek(current, week, workflow.workflowId, workflow.unitOfValue)}
@@ -145,13 +148,24 @@ ${renderWeeksTable(weeks, week)}`
 `;
 }
 
-function renderAutonomy(autonomy: Loaded<AutonomyState>): SafeHtml {
+const LANE_WORDS: Record<AutonomyState['lane'], string> = {
+  autonomous: 'the autonomous lane',
+  hitl: 'the human-in-the-loop lane',
+  shadow: 'the shadow lane (output not shipped)',
+};
+
+function renderAutonomy(autonomy: Loaded<AutonomyState>, phase: RolloutPhase): SafeHtml {
   if (!autonomy.ok) {
     return html`<p class="autonomy paused" data-autonomy="unknown">Autonomy state unknown: agents fail closed to the
 human lane. <span class="reason">${autonomy.error}</span></p>`;
   }
   const state = autonomy.value;
   const version = state.flagVersion ? html` · flag version ${state.flagVersion}` : '';
+  if (!laneAllowedInPhase(phase, 'autonomous')) {
+    return html`<p class="autonomy closed" data-autonomy="phase">Autonomous lane not open in rollout phase ${phase}:
+agents use ${LANE_WORDS[state.lane] ?? state.lane}${version}.<br>
+<span class="reason">Reason: <span data-testid="autonomy-reason">${state.reason ?? 'no reason recorded'}</span></span></p>`;
+  }
   if (state.autonomousAllowed) {
     return html`<p class="autonomy allowed" data-autonomy="allowed">Autonomous lane allowed${version}${
       state.changedAt ? html` · since ${formatInstant(state.changedAt)}` : ''
@@ -160,6 +174,16 @@ human lane. <span class="reason">${autonomy.error}</span></p>`;
   return html`<p class="autonomy paused" data-autonomy="paused">Autonomous lane paused since
 ${formatInstant(state.changedAt)}: agents use the human-in-the-loop lane${version}.<br>
 <span class="reason">Reason: <span data-testid="autonomy-reason">${state.reason ?? 'no reason recorded'}</span></span></p>`;
+}
+
+function renderRolloutPhaseViolations(workflow: WorkflowView, week: string): SafeHtml | string {
+  const counted = workflow.rolloutPhaseViolations;
+  if (counted === null) return '';
+  if (!counted.ok) return html`<p class="error" role="alert">${counted.error}</p>`;
+  if (counted.value === 0) return '';
+  return html`<p class="warning" role="alert" data-testid="rollout-phase-violations"><strong>${counted.value}</strong>
+action${counted.value === 1 ? '' : 's'} in ${week} ran in a lane rollout phase ${workflow.rolloutPhase} has not opened: list them with
+<code>GET /v1/workflows/${workflow.workflowId}/events?violations=rollout-phase</code>.</p>`;
 }
 
 function renderCurrentWeek(

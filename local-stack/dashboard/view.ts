@@ -2,7 +2,7 @@ import type { AutonomyState } from '#lib/kill-switch/autonomy.ts';
 import type { KpiStore } from '#lib/kpi/job.ts';
 import type { KpiRecord } from '#lib/kpi/record.ts';
 import { lastCompleteWeek, shiftWeek, weekBounds } from '#lib/kpi/weeks.ts';
-import type { RegistrySource } from '#lib/registry/workflows.ts';
+import type { RegistrySource, RolloutPhase } from '#lib/registry/workflows.ts';
 import {
   type CostPerUnitWeek,
   type GovernanceReports,
@@ -17,8 +17,13 @@ export const DASHBOARD_WEEKS = 12;
 export interface DashboardDependencies {
   readonly registry: RegistrySource;
   readonly kpis: Pick<KpiStore, 'getRecord'>;
-  /** The autonomy state as `GET /autonomy` reports it (the same flag reader and flip history). */
-  readonly autonomy: (workflowId: string) => Promise<AutonomyState>;
+  /** The autonomy state as `GET /autonomy` reports it (the same flag reader, flip history and phase gate). */
+  readonly autonomy: (workflowId: string, rolloutPhase: RolloutPhase) => Promise<AutonomyState>;
+  /**
+   * How many actions of the week ran in a lane the workflow's rollout phase had not opened (the events'
+   * recorded violations: the KPI record does not count them). Without it the page does not show them.
+   */
+  readonly rolloutPhaseViolations?: (workflowId: string, week: string) => Promise<number>;
   readonly reports: ReportsReader;
   readonly clock: () => Date;
   /** A store that has not answered by then is reported on the page instead of holding it up. */
@@ -39,8 +44,10 @@ export interface WorkflowView {
   readonly workflowId: string;
   readonly unitOfValue: string;
   readonly owner: string;
-  readonly rolloutPhase: string;
+  readonly rolloutPhase: RolloutPhase;
   readonly autonomy: Loaded<AutonomyState>;
+  /** Rollout-phase violations in the page's week; null when the page has no way to count them. */
+  readonly rolloutPhaseViolations: Loaded<number> | null;
   /** The last DASHBOARD_WEEKS weeks, oldest first; a week without a record is a gap. */
   readonly weeks: Loaded<WeekKpis[]>;
 }
@@ -70,8 +77,9 @@ export async function loadDashboard(deps: DashboardDependencies): Promise<Dashbo
   const [workflows, governance, costPerUnit] = await Promise.all([
     Promise.all(
       registry.all().map(async (workflow): Promise<WorkflowView> => {
-        const [autonomy, kpiWeeks] = await Promise.all([
-          bounded('the kill-switch flags', () => deps.autonomy(workflow.workflowId)),
+        const countViolations = deps.rolloutPhaseViolations;
+        const [autonomy, kpiWeeks, rolloutPhaseViolations] = await Promise.all([
+          bounded('the kill-switch flags', () => deps.autonomy(workflow.workflowId, workflow.rolloutPhase)),
           bounded('the KPI store', () =>
             Promise.all(
               weeks.map(async (w) => ({
@@ -80,6 +88,11 @@ export async function loadDashboard(deps: DashboardDependencies): Promise<Dashbo
               })),
             ),
           ),
+          countViolations
+            ? bounded('the event index (rollout-phase violations)', () =>
+                countViolations(workflow.workflowId, week),
+              )
+            : null,
         ]);
         return {
           workflowId: workflow.workflowId,
@@ -88,6 +101,7 @@ export async function loadDashboard(deps: DashboardDependencies): Promise<Dashbo
           rolloutPhase: workflow.rolloutPhase,
           autonomy,
           weeks: kpiWeeks,
+          rolloutPhaseViolations,
         };
       }),
     ),

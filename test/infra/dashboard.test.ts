@@ -121,6 +121,19 @@ describe('LedgerDashboard: the CloudWatch dashboard', () => {
     expect(alarmWidget?.properties.alarms).toHaveLength(alarms().length);
   });
 
+  it('charts the kill-switch, boundary and rollout-phase violations per week, from the ingest function', () => {
+    const graph = body.widgets.find(
+      (widget) => widget.properties.title === 'Autonomy violations (actions per week)',
+    );
+    const lines = (graph?.properties.metrics ?? []) as unknown[][];
+    expect(lines.map((line) => `${line[0]} ${line[1]} ${line[2]}=${line[3]}`)).toEqual([
+      `AgentLedger KillSwitchViolations service=${POWERTOOLS_SERVICE_NAME}`,
+      `AgentLedger BoundaryViolations service=${POWERTOOLS_SERVICE_NAME}`,
+      `AgentLedger RolloutPhaseViolations service=${POWERTOOLS_SERVICE_NAME}`,
+    ]);
+    for (const line of lines) expect(line.at(-1)).toMatchObject({ period: 604_800, stat: 'Sum' });
+  });
+
   it('gives every registered workflow its row of KPI widgets and its drift alarm', () => {
     // Prepare: a third workflow in the registry
     const first = demoWorkflows[0] as (typeof demoWorkflows)[number];
@@ -221,9 +234,28 @@ describe('LedgerDashboard: alarms', () => {
     }
   });
 
+  it.each([
+    ['boundary-violations', 'BoundaryViolations', 'violations=boundary'],
+    ['kill-switch-violations', 'KillSwitchViolations', 'violations=kill-switch'],
+    ['rollout-phase-violations', 'RolloutPhaseViolations', 'violations=rollout-phase'],
+  ])('alarms on any %s the ingest function counts (%s > 0 in 5 minutes)', (suffix, metricName, query) => {
+    const alarm = alarmNamed(`agent-ledger-dev-${suffix}`);
+    expect(alarm).toMatchObject({
+      Namespace: METRICS_NAMESPACE,
+      MetricName: metricName,
+      Dimensions: [{ Name: 'service', Value: POWERTOOLS_SERVICE_NAME }],
+      Statistic: 'Sum',
+      Period: 300,
+      Threshold: 0,
+      ComparisonOperator: 'GreaterThanThreshold',
+      TreatMissingData: 'notBreaching',
+    });
+    expect(alarm.AlarmDescription).toContain(query);
+  });
+
   it('notifies the drift topic from every alarm, each named agent-ledger-<stage>-…', () => {
-    // 7 operational alarms, a drift pause per workflow, and boundary and kill-switch violations
-    expect(alarms()).toHaveLength(9 + WORKFLOWS.length);
+    // 7 operational alarms, a drift pause per workflow, and boundary, kill-switch and rollout-phase violations
+    expect(alarms()).toHaveLength(10 + WORKFLOWS.length);
     for (const [id, alarm] of alarms()) {
       expect(alarm.Properties.AlarmName, id).toMatch(/^agent-ledger-dev-[a-z0-9-]+$/);
       expect(alarm.Properties.AlarmActions, id).toEqual([driftTopicArn]);

@@ -94,6 +94,7 @@ describe('the deployed registry decides what the CLI accepts (shared stack)', ()
 });
 
 describe('agent-ledger registry deploy (a stack of its own: it changes the registry)', () => {
+  // The tests build on each other: an invalid file first, then the deploy, then what it governs.
   let stack: StackProcess;
   let run: ReturnType<typeof cliOn>;
   beforeAll(async () => {
@@ -104,10 +105,12 @@ describe('agent-ledger registry deploy (a stack of its own: it changes the regis
     if (stack) await stopStackProcess(stack);
   });
 
+  // A new workflow in its evals phase: humans approve, the autonomous lane is not open yet.
   const invoiceMatching = {
     ...demoWorkflows[1],
     workflowId: 'invoice-matching',
     unitOfValue: 'invoice matched',
+    rolloutPhase: 'evals',
   };
 
   it('refuses an invalid file with every problem by its path, and deploys nothing', () => {
@@ -149,8 +152,44 @@ describe('agent-ledger registry deploy (a stack of its own: it changes the regis
       headers: { authorization: `Bearer ${stack.token}` },
     });
     expect(autonomy.status).toBe(200);
+    expect(await autonomy.json()).toMatchObject({
+      autonomousAllowed: false,
+      lane: 'hitl',
+      reason: 'rollout phase "evals": the autonomous lane opens in phase "autonomous" (workflow registry)',
+    });
     expect(again.stdout).toContain(`${path} is already deployed as version 2 on the local stack`);
     expect(again.stdout).toContain('; nothing changed.');
     expect(JSON.parse(run('registry', 'show', '--json').stdout).version).toBe(2);
+  });
+
+  it('governs the new workflow by its phase: an autonomous action is stored and flagged, and no drill runs', async () => {
+    // Prepare
+    const api = apiClient(stack.endpoints.api, stack.token);
+    const autonomous = actionEvent({
+      workflowId: 'invoice-matching',
+      unitId: 'INV-1002',
+      lane: 'autonomous',
+    });
+
+    // Act
+    const answer = await api.postEvents({ events: [autonomous] });
+    const drill = run('drill', 'invoice-matching');
+
+    // Assess
+    expect(answer).toMatchObject({
+      status: 202,
+      body: {
+        accepted: 1,
+        violations: [
+          { eventId: autonomous.eventId, kind: 'rollout-phase', phase: 'evals', lane: 'autonomous' },
+        ],
+      },
+    });
+    const flagged = await api.getEvents('invoice-matching', { violations: 'rollout-phase' });
+    expect(flagged.body.items.map((item: { eventId: string }) => item.eventId)).toEqual([autonomous.eventId]);
+    expect(drill.status).toBe(1);
+    expect(drill.stderr).toContain(
+      'the autonomous lane of invoice-matching is not open in its rollout phase "evals" (workflow registry)',
+    );
   });
 });

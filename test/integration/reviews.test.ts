@@ -6,9 +6,9 @@ import { actionEvent, unitEvent } from '../support/events.ts';
 const stack = inject('localStack');
 const api = apiClient(stack.api, stack.token);
 
-async function reviews(status: string) {
+async function reviews(status: string, lane?: string) {
   const response = await fetch(
-    `${stack.api}/v1/workflows/support-triage/reviews?status=${status}&limit=100`,
+    `${stack.api}/v1/workflows/support-triage/reviews?status=${status}&limit=100${lane === undefined ? '' : `&lane=${lane}`}`,
     {
       headers: { authorization: `Bearer ${stack.token}` },
     },
@@ -16,10 +16,11 @@ async function reviews(status: string) {
   return { status: response.status, body: (await response.json()) as Record<string, any> };
 }
 
-/** A fresh unit ID that the 10% sample of support-triage does (or does not) pick. */
+/** A fresh unit ID that the 10% sample of support-triage does (or does not) pick; never the same twice. */
+let drawn = 0;
 function unitId(sampled: boolean): string {
-  for (let i = 0; ; i++) {
-    const id = `review-${Date.now()}-${i}`;
+  for (;;) {
+    const id = `review-${Date.now()}-${drawn++}`;
     if (isSampledForReview('support-triage', id, 0.1) === sampled) return id;
   }
 }
@@ -80,5 +81,50 @@ describe('the review queue', () => {
 
   it('answers 400 for an unknown status', async () => {
     expect((await reviews('maybe')).status).toBe(400);
+  });
+
+  it('gives each unit its lane, and lists the shadow-lane (onboarding) reviews apart with lane=shadow', async () => {
+    // Prepare: a unit whose actions all ran in shadow, one that also shipped through hitl
+    const shadow = unitId(true);
+    const mixed = unitId(true);
+    await api.postEvents({
+      events: [
+        actionEvent({ unitId: shadow, lane: 'shadow' }),
+        actionEvent({ unitId: mixed, lane: 'shadow' }),
+      ],
+    });
+    await api.postEvents({
+      events: [
+        actionEvent({ unitId: shadow, lane: 'shadow' }),
+        unitEvent('unit.completed', shadow),
+        actionEvent({ unitId: mixed, lane: 'hitl' }),
+        unitEvent('unit.completed', mixed),
+      ],
+    });
+
+    // Act
+    const onboarding = await reviews('pending', 'shadow');
+    const approved = await reviews('pending', 'hitl');
+    const all = await reviews('pending');
+    const bad = await reviews('pending', 'human');
+
+    // Assess
+    expect(onboarding.status).toBe(200);
+    const shadowItem = onboarding.body.items.find((i: { unitId: string }) => i.unitId === shadow);
+    expect(shadowItem).toMatchObject({ unitId: shadow, lane: 'shadow', status: 'pending' });
+    expect(shadowItem.events.filter((e: { type: string }) => e.type === 'action')).toHaveLength(2);
+    expect(onboarding.body.items.every((i: { lane: string }) => i.lane === 'shadow')).toBe(true);
+    expect(onboarding.body.items.some((i: { unitId: string }) => i.unitId === mixed)).toBe(false);
+    expect(approved.body.items.find((i: { unitId: string }) => i.unitId === mixed)).toMatchObject({
+      lane: 'hitl',
+    });
+    expect(all.body.items.map((i: { unitId: string }) => i.unitId)).toEqual(
+      expect.arrayContaining([shadow, mixed]),
+    );
+    expect(bad.status).toBe(400);
+    expect(bad.body).toMatchObject({
+      error: 'invalid_request',
+      issues: [{ path: 'query.lane', message: 'must be one of shadow, hitl, autonomous' }],
+    });
   });
 });

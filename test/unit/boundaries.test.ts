@@ -13,11 +13,13 @@ const call = (name: string, parameters?: unknown) => ({
   parameters,
   outcome: 'success',
 });
-const approval = (decision: 'approved' | 'edited' | 'rejected') => ({
-  approverId: 'lead-7',
+/** An approval by `approverId`; lead-7 is a support lead and alice a code owner in the shipped registry. */
+const approvalBy = (approverId: unknown, decision: 'approved' | 'edited' | 'rejected') => ({
+  approverId,
   decision,
   decidedAt: '2026-11-24T11:00:00Z',
 });
+const approval = (decision: 'approved' | 'edited' | 'rejected') => approvalBy('lead-7', decision);
 const ids = (violations: BoundaryViolation[]) =>
   violations.map((v) => `${v.kind}:${v.ruleId}@${v.toolCallIndex}`);
 
@@ -252,12 +254,15 @@ describe('boundaryViolations', () => {
     expect(merge({ target_branch: 'main', checks: { status: 'success' } })).toEqual([
       'approval:merge-to-main@0',
     ]);
+    const byCodeOwner = { approval: approvalBy('alice', 'approved') };
+    expect(merge({ target_branch: 'main', checks: { status: 'success' } }, byCodeOwner)).toEqual([]);
+    expect(merge({ target_branch: 'main', checks: { status: 'failure' } }, byCodeOwner)).toEqual([
+      'cannot:merge-failing-checks@0',
+    ]);
+    // A support lead is no code owner.
     expect(
       merge({ target_branch: 'main', checks: { status: 'success' } }, { approval: approval('approved') }),
-    ).toEqual([]);
-    expect(
-      merge({ target_branch: 'main', checks: { status: 'failure' } }, { approval: approval('approved') }),
-    ).toEqual(['cannot:merge-failing-checks@0']);
+    ).toEqual(['approver:merge-to-main@0']);
     expect(merge({ target_branch: 'release', checks: { status: 'success' } })).toEqual([
       'cannot:release-branches@0',
     ]);
@@ -339,10 +344,89 @@ describe('boundaryViolations', () => {
         expect(Array.isArray(violations)).toBe(true);
         for (const violation of violations) {
           expect(typeof violation.message).toBe('string');
-          expect(['cannot', 'approval']).toContain(violation.kind);
+          expect(['cannot', 'approval', 'approver']).toContain(violation.kind);
         }
       }),
       { numRuns: 2_000 },
     );
+  });
+});
+
+describe("boundaryViolations: approver roles (the workflow's approvers)", () => {
+  const refund = (approverId: unknown, decision: 'approved' | 'edited' | 'rejected' = 'approved') => ({
+    toolCalls: [call('refund', { amount: 250 })],
+    approval: approvalBy(approverId, decision),
+  });
+
+  it("accepts an approval by an approverId listed for the rule's role", () => {
+    // Prepare: support-lead lists lead-3, lead-7 and lead-12 in config/workflow-registry.json
+    expect(supportTriage.approvers?.['support-lead']).toEqual(['lead-3', 'lead-7', 'lead-12']);
+
+    // Act / Assess
+    for (const approverId of ['lead-3', 'lead-7', 'lead-12']) {
+      expect(boundaryViolations(refund(approverId), supportTriage)).toEqual([]);
+      expect(boundaryViolations(refund(approverId, 'edited'), supportTriage)).toEqual([]);
+    }
+  });
+
+  it('flags an approval by someone not listed for the role, naming the approver and the role', () => {
+    // Act
+    const violations = boundaryViolations(refund('agent-ops-temp'), supportTriage);
+
+    // Assess
+    expect(violations).toEqual([
+      {
+        kind: 'approver',
+        ruleId: 'refund-over-100',
+        tool: 'refund',
+        toolCallIndex: 0,
+        message:
+          'tool call 0 "refund" needs approval by support-lead under rule "refund-over-100" when amount > 100 (amount = 250), but it was "approved" by "agent-ops-temp", who is not listed for role "support-lead" in the workflow\'s approvers: Refunds above $100 need a support lead’s approval',
+      },
+    ]);
+    expect(ids(boundaryViolations(refund('agent-ops-temp', 'edited'), supportTriage))).toEqual([
+      'approver:refund-over-100@0',
+    ]);
+  });
+
+  it('compares approverIds exactly, as events carry them (raw, case-sensitive)', () => {
+    for (const approverId of ['LEAD-3', ' lead-3', 'lead-3 ', 'lead', 3, null]) {
+      expect(ids(boundaryViolations(refund(approverId), supportTriage)), String(approverId)).toEqual([
+        'approver:refund-over-100@0',
+      ]);
+    }
+  });
+
+  it('checks each rule against its own role: an account manager approves enterprise replies, not refunds', () => {
+    const action = {
+      toolCalls: [call('post_reply', { customer: { tier: 'enterprise' } }), call('refund', { amount: 300 })],
+      approval: approvalBy('am-ana', 'approved'),
+    };
+    expect(ids(boundaryViolations(action, supportTriage))).toEqual(['approver:refund-over-100@1']);
+  });
+
+  it('keeps a rejected approval a missing approval, whoever rejected it', () => {
+    expect(ids(boundaryViolations(refund('agent-ops-temp', 'rejected'), supportTriage))).toEqual([
+      'approval:refund-over-100@0',
+    ]);
+  });
+
+  it('accepts any approver for a rule whose role has no list', () => {
+    // Prepare: the same boundary, with a list for account-manager only
+    const workflow = { ...supportTriage, approvers: { 'account-manager': ['am-ana'] } };
+    const withoutAny = { ...supportTriage, approvers: undefined };
+
+    // Act / Assess
+    expect(boundaryViolations(refund('anyone-at-all'), workflow)).toEqual([]);
+    expect(boundaryViolations(refund('anyone-at-all'), withoutAny)).toEqual([]);
+    // Still not without an approving decision
+    expect(ids(boundaryViolations({ toolCalls: [call('refund', { amount: 250 })] }, withoutAny))).toEqual([
+      'approval:refund-over-100@0',
+    ]);
+  });
+
+  it('does not check approvers of rules that do not match', () => {
+    const small = { toolCalls: [call('refund', { amount: 40 })], approval: approvalBy('nobody', 'approved') };
+    expect(boundaryViolations(small, supportTriage)).toEqual([]);
   });
 });

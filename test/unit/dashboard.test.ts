@@ -3,11 +3,13 @@ import { Readable, Writable } from 'node:stream';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { AutonomyState } from '#lib/kill-switch/autonomy.ts';
+import { readAutonomy } from '#lib/kill-switch/autonomy.ts';
 import { WeeklyKpis } from '#lib/kpi/compute.ts';
 import type { KpiRecord } from '#lib/kpi/record.ts';
 import { lastCompleteWeek, shiftWeek } from '#lib/kpi/weeks.ts';
 import { PriceBook } from '#lib/pricing/price-table.ts';
-import { defaultRegistry } from '#lib/registry/default-registry.ts';
+import { defaultRegistry, demoWorkflows } from '#lib/registry/default-registry.ts';
+import { WorkflowRegistry } from '#lib/registry/workflows.ts';
 import { escapeHtml, html, reportHref } from '#local-stack/dashboard/html.ts';
 import {
   dashboardPages,
@@ -178,6 +180,57 @@ describe('renderDashboard', () => {
     expect(page).toContain('model openai/gpt-x');
     expect(page).toContain(`No KPI record for ${WEEK} yet`);
     expect(page.match(/<td class="[^"]*" data-week="[^"]+">/g)).toHaveLength(2 * 4 * 12);
+  });
+
+  it("shows a lane its rollout phase has not opened, the lane agents use, and the week's rollout-phase violations", async () => {
+    // Prepare: code-review in evals (hitl) and support-triage in baseline (shadow)
+    const registry = WorkflowRegistry.parse(
+      demoWorkflows.map((workflow) => ({
+        ...workflow,
+        rolloutPhase: workflow.workflowId === 'code-review' ? 'evals' : 'baseline',
+      })),
+    );
+    const asked: [string, string][] = [];
+    const view = await loadDashboard(
+      deps({
+        registry,
+        // The handler's own gate, over flags that are on
+        autonomy: (workflowId, rolloutPhase) =>
+          readAutonomy(
+            workflowId,
+            { read: async () => ({ values: { [workflowId]: { enabled: true } }, version: 'v9' }) },
+            undefined,
+            rolloutPhase,
+          ),
+        rolloutPhaseViolations: async (workflowId, week) => {
+          asked.push([workflowId, week]);
+          return workflowId === 'code-review' ? 3 : 0;
+        },
+      }),
+    );
+
+    // Act
+    const page = renderDashboard(view);
+
+    // Assess
+    expect(asked.sort()).toEqual([
+      ['code-review', WEEK],
+      ['support-triage', WEEK],
+    ]);
+    const section = (workflowId: string) =>
+      page.slice(
+        page.indexOf(`data-workflow="${workflowId}"`),
+        page.indexOf('</section>', page.indexOf(`data-workflow="${workflowId}"`)),
+      );
+    expect(section('code-review')).toContain('data-autonomy="phase"');
+    expect(section('code-review')).toContain('agents use the human-in-the-loop lane · flag version v9');
+    expect(section('code-review')).toContain(
+      'rollout phase &quot;evals&quot;: the autonomous lane opens in phase &quot;autonomous&quot; (workflow registry)',
+    );
+    expect(section('support-triage')).toContain('agents use the shadow lane (output not shipped)');
+    expect(section('code-review')).toContain('data-testid="rollout-phase-violations"');
+    expect(section('code-review')).toContain('/v1/workflows/code-review/events?violations=rollout-phase');
+    expect(section('support-triage')).not.toContain('rollout-phase-violations');
   });
 
   it('breaks the chart line at a week without a record, so a gap never reads as zero', () => {

@@ -39,6 +39,7 @@ function workflow(overrides: Record<string, unknown> = {}): Record<string, unkno
       ],
       killSwitch: { location: 'AppConfig flag invoice-matching', flippers: ['finance on-call'] },
     },
+    approvers: { 'ap-clerk': ['clerk-1', 'clerk-2'] },
     ...overrides,
   };
 }
@@ -238,6 +239,62 @@ describe('WorkflowRegistry.parse', () => {
     );
   });
 
+  it('takes approvers as role → non-empty list of approverIds of 1–256 characters, each once', () => {
+    // Prepare
+    const cases: [unknown, string[]][] = [
+      [{ 'ap-clerk': ['clerk-1'], controller: ['c@example.com', 'x'.repeat(256)] }, []],
+      [
+        { 'ap-clerk': [] },
+        [
+          '[0.approvers.ap-clerk] must list at least one approverId (leave the role out to accept any approver)',
+        ],
+      ],
+      [
+        { 'ap-clerk': ['', 'x'.repeat(257), 7] },
+        [
+          '[0.approvers.ap-clerk.0] must be an approverId of 1–256 characters',
+          '[0.approvers.ap-clerk.1] must be an approverId of 1–256 characters',
+          '[0.approvers.ap-clerk.2] must be an approverId string (1–256 characters)',
+        ],
+      ],
+      [
+        { 'ap-clerk': ['clerk-1', 'clerk-1'] },
+        ['[0.approvers.ap-clerk.1] approverId "clerk-1" is listed twice'],
+      ],
+      [{ 'ap-clerk': 'clerk-1' }, ['[0.approvers.ap-clerk] must be a list of approverIds']],
+      [['clerk-1'], ['[0.approvers] must be an object of role name → list of approverIds']],
+      [null, ['[0.approvers] must be an object of role name → list of approverIds']],
+      [{ '': ['clerk-1'] }, ['[0.approvers] role name "" must be 1–256 characters, not blank']],
+      [
+        { ' ap-clerk': ['clerk-1'] },
+        [
+          '[0.approvers. ap-clerk] role name " ap-clerk" starts or ends with white space: approval rules name roles without it',
+        ],
+      ],
+    ];
+
+    // Act / Assess
+    for (const [approvers, expected] of cases) {
+      expect(problems([workflow({ approvers })]), JSON.stringify(approvers)).toEqual(expected);
+    }
+    expect(problems([workflow({ approvers: undefined })])).toEqual([]);
+    expect(WorkflowRegistry.parse([workflow()]).get('invoice-matching')?.approvers).toEqual({
+      'ap-clerk': ['clerk-1', 'clerk-2'],
+    });
+  });
+
+  it('ships approver lists for every approval role of the demo workflows', () => {
+    for (const demo of defaultRegistry.all()) {
+      for (const rule of demo.autonomyBoundary.approvals) {
+        expect(
+          demo.approvers?.[rule.approver]?.length,
+          `${demo.workflowId} ${rule.approver}`,
+        ).toBeGreaterThan(0);
+      }
+    }
+    expect(defaultRegistry.get('support-triage')?.approvers?.['support-lead']).toContain('lead-3');
+  });
+
   it('still accepts the demo workflows reordered', () => {
     expect(WorkflowRegistry.parse([...demoWorkflows].reverse()).ids()).toEqual([
       'code-review',
@@ -267,6 +324,33 @@ describe('WorkflowRegistry.warnings', () => {
     expect(registry.warnings()).toEqual([
       'workflow "invoice-matching" scores 2 of 5 on volume (≥ 200 units/month) (selectionScores.volume), below 3: a weak candidate for an agent on that criterion',
       'workflow "invoice-matching" scores 1 of 5 on error cost (selectionScores.errorCost), below 3: a weak candidate for an agent on that criterion',
+    ]);
+  });
+
+  it('warns that any approver is accepted for an approval rule whose role has no list', () => {
+    // Prepare: a second rule whose role has no list, and no approvers at all in another workflow
+    const approvals = [
+      { id: 'pay', description: 'Every payment is approved', tool: 'pay_invoice', approver: 'ap-clerk' },
+      { id: 'void', description: 'Voids are approved', tool: 'void_invoice', approver: 'controller' },
+    ];
+    const registry = WorkflowRegistry.parse([
+      boundary({ approvals }),
+      workflow({ workflowId: 'no-lists', approvers: undefined }),
+    ]);
+
+    // Act / Assess
+    expect(registry.warnings()).toEqual([
+      'workflow "invoice-matching": any approver is accepted for rule "void": its role "controller" has no list in approvers (add approvers["controller"] to check who approves)',
+      'workflow "no-lists": any approver is accepted for rule "pay": its role "ap-clerk" has no list in approvers (add approvers["ap-clerk"] to check who approves)',
+    ]);
+  });
+
+  it('warns about an approver list that no approval rule uses (a misspelt role?)', () => {
+    const registry = WorkflowRegistry.parse([
+      workflow({ approvers: { 'ap-clerk': ['clerk-1'], 'ap-clrek': ['clerk-2'] } }),
+    ]);
+    expect(registry.warnings()).toEqual([
+      'workflow "invoice-matching": approvers["ap-clrek"] is not the approver of any approval rule (a misspelt role?)',
     ]);
   });
 

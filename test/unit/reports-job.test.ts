@@ -11,6 +11,7 @@ import type { EventIndex, EventPage, EventQuery, StoredEvent } from '#lib/ports.
 import { PriceBook, type PriceTable } from '#lib/pricing/price-table.ts';
 import { defaultRegistry } from '#lib/registry/default-registry.ts';
 import { GOVERNANCE_INDEX_KEY, type ReportsJobDependencies, runReportsJob } from '#lib/reports/job.ts';
+import { isSampledForReview } from '#lib/reviews/sampling.ts';
 
 /** The event index's two reads over a list, filtering as the DynamoDB adapter does. */
 class ListIndex implements Pick<EventIndex, 'query' | 'forEachInRange'> {
@@ -262,6 +263,90 @@ describe('runReportsJob', () => {
       objects.get('governance/monthly/2026-05/autonomy-risk-review.json')?.body ?? '{}',
     );
     expect(monthly.workflows[0].evals.message).toBe('no eval runs recorded: no eval set is registered');
+  });
+
+  it("counts the week's shadow-lane units with their reviews however late, and rollout-phase violations by week", async () => {
+    // Prepare: support-triage units completed in 2026-W20 — two in the shadow lane (one reviewed a week
+    // later, one sampled and awaiting review), one mixed; and actions its rollout phase had not opened
+    const { deps, objects } = setup();
+    const index = deps.index as unknown as ListIndex;
+    const sampled = (unitId: string) => isSampledForReview('support-triage', unitId, 0.1);
+    const unitIds = Array.from({ length: 200 }, (_, n) => `shadow-${n}`);
+    const reviewed = unitIds.find((id) => !sampled(id)) as string;
+    const waiting = unitIds.find(sampled) as string;
+    const event = (type: string, unitId: string, occurredAt: string, extra: object = {}) =>
+      stored({
+        type,
+        eventId: `${type}-${unitId}-${occurredAt}`,
+        workflowId: 'support-triage',
+        unitId,
+        occurredAt,
+        ...extra,
+      } as LedgerEvent);
+    for (const unitId of [reviewed, waiting]) {
+      index.items.push(
+        event('action', unitId, '2026-05-08T10:00:00Z', { lane: 'shadow' }),
+        event('unit.completed', unitId, '2026-05-12T10:00:00Z'),
+      );
+    }
+    index.items.push(
+      event('review.verdict', reviewed, '2026-05-19T10:00:00Z', {
+        reviewerId: 'r',
+        verdict: 'defect',
+        reviewMinutes: 3,
+      }),
+      event('action', 'mixed', '2026-05-11T10:00:00Z', { lane: 'shadow' }),
+      event('action', 'mixed', '2026-05-11T11:00:00Z', { lane: 'hitl' }),
+      event('unit.completed', 'mixed', '2026-05-12T10:00:00Z'),
+      {
+        ...event('action', 'early-1', '2026-05-05T10:00:00Z', { lane: 'autonomous' }),
+        rolloutPhaseViolation: { phase: 'evals', lane: 'autonomous' },
+      },
+      {
+        ...event('action', 'early-2', '2026-05-13T10:00:00Z', { lane: 'autonomous' }),
+        rolloutPhaseViolation: { phase: 'evals', lane: 'autonomous' },
+      },
+      {
+        ...event('action', 'early-3', '2026-05-14T10:00:00Z', { lane: 'hitl' }),
+        rolloutPhaseViolation: { phase: 'baseline', lane: 'hitl' },
+      },
+    );
+
+    // Act: run on the Wednesday after 2026-W21, so the late verdict is in
+    await runReportsJob({ week: '2026-W20' }, { ...deps, clock: () => new Date('2026-05-27T06:00:00Z') });
+
+    // Assess
+    const json = (key: string) => JSON.parse(objects.get(key)?.body ?? 'null');
+    const weekly = json('governance/weekly/2026-W20/agent-ops-review.json');
+    expect(weekly.shadowReviews).toEqual([
+      {
+        workflowId: 'support-triage',
+        units: 2,
+        sampled: 1,
+        reviewed: 1,
+        defective: 1,
+        defectRate: 1,
+        pending: 1,
+      },
+      expect.objectContaining({ workflowId: 'code-review', units: 0 }),
+    ]);
+    expect(weekly.violations[0]).toMatchObject({
+      rolloutPhaseViolations: 2,
+      byPhase: [
+        { phase: 'baseline', lane: 'hitl', count: 1 },
+        { phase: 'evals', lane: 'autonomous', count: 1 },
+      ],
+    });
+    const monthly = json('governance/monthly/2026-05/autonomy-risk-review.json');
+    expect(
+      monthly.workflows[0].violationsByWeek.map((row: { week: string; rolloutPhaseViolations: number }) => [
+        row.week,
+        row.rolloutPhaseViolations,
+      ]),
+    ).toEqual([
+      ['2026-W19', 1],
+      ['2026-W20', 2],
+    ]);
   });
 
   it('refuses a malformed week', async () => {

@@ -14,7 +14,9 @@ import {
   detectCostSpikes,
   kpiChanges,
   renderAgentOpsReview,
+  ShadowUnitFinder,
   seriesOf,
+  summariseShadowReviews,
   topFailures,
   WeekActivity,
 } from '#lib/reports/agent-ops-review.ts';
@@ -350,6 +352,8 @@ describe('Agent Ops Review: model and HTML', () => {
             count: 1,
           },
         ],
+        rolloutPhaseViolations: 0,
+        byPhase: [],
       },
       {
         workflowId: 'code-review',
@@ -357,9 +361,138 @@ describe('Agent Ops Review: model and HTML', () => {
         boundaryViolations: null,
         boundaryTracked: false,
         byRule: [],
+        rolloutPhaseViolations: 0,
+        byPhase: [],
       },
     ]);
+    expect(model.shadowReviews.map((row) => [row.workflowId, row.units])).toEqual([
+      ['support-triage', 0],
+      ['code-review', 0],
+    ]);
     expect(model.actionItems).toEqual([]);
+  });
+
+  it('counts rollout-phase violations by phase and lane, and names each kind of boundary violation', () => {
+    // Prepare
+    const code = new WeekActivity('code-review');
+    const early = (n: number, phase: string, lane: string) =>
+      stored(toolFailure(n, 'merge', 'E', 'code-review'), { rolloutPhaseViolation: { phase, lane } });
+    code.add(early(1, 'evals', 'autonomous'));
+    code.add(early(2, 'evals', 'autonomous'));
+    code.add(early(3, 'baseline', 'hitl'));
+    code.add(
+      stored(toolFailure(4, 'merge', 'E', 'code-review'), {
+        boundaryViolations: [{ kind: 'approver', ruleId: 'merge-to-main', tool: 'merge' }],
+      }),
+    );
+    code.add(
+      stored(verdict(5, 'x', 'code-review'), { rolloutPhaseViolation: { phase: 'evals', lane: 'hitl' } }),
+    );
+
+    // Act
+    const model = buildAgentOpsReview({
+      week: '2026-W20',
+      generatedAt: GENERATED_AT,
+      workflows: defaultRegistry.all(),
+      records: [],
+      activity: [code],
+    });
+
+    // Assess: only actions count (a verdict is never in a lane)
+    const row = model.violations.find((v) => v.workflowId === 'code-review');
+    expect(row).toMatchObject({
+      rolloutPhaseViolations: 3,
+      byPhase: [
+        { workflowId: 'code-review', phase: 'evals', lane: 'autonomous', count: 2 },
+        { workflowId: 'code-review', phase: 'baseline', lane: 'hitl', count: 1 },
+      ],
+      byRule: [{ kind: 'approver', ruleId: 'merge-to-main', tool: 'merge', count: 1 }],
+    });
+    const page = renderAgentOpsReview(model);
+    expect(page).toContain('Rollout-phase violations');
+    expect(page).toContain('autonomous lane in phase evals × 2');
+    expect(page).toContain('approver not in role');
+  });
+
+  it("shows the shadow-lane (onboarding) reviews apart, from each unit's whole history", () => {
+    // Prepare: the pass sees actions and completions; the job then reads each candidate's history
+    const { startMs, endMs } = {
+      startMs: Date.parse('2026-05-11T00:00:00Z'),
+      endMs: Date.parse('2026-05-18T00:00:00Z'),
+    };
+    const finder = new ShadowUnitFinder('support-triage', { startMs, endMs });
+    const act = (unitId: string, lane: string | undefined, at = '2026-05-12T10:00:00Z'): LedgerEvent =>
+      ({
+        type: 'action',
+        eventId: `a-${unitId}-${lane}-${at}`,
+        workflowId: 'support-triage',
+        unitId,
+        occurredAt: at,
+        ...(lane ? { lane } : {}),
+      }) as LedgerEvent;
+    const done = (unitId: string, at = '2026-05-13T10:00:00Z'): LedgerEvent => ({
+      type: 'unit.completed',
+      eventId: `c-${unitId}`,
+      workflowId: 'support-triage',
+      unitId,
+      occurredAt: at,
+    });
+    for (const event of [
+      act('s1', 'shadow'),
+      act('s1', 'shadow', '2026-04-20T10:00:00Z'),
+      done('s1'),
+      act('s2', 'shadow'),
+      done('s2'),
+      act('mixed', 'shadow'),
+      act('mixed', 'hitl'),
+      done('mixed'),
+      act('shipped', 'autonomous'),
+      done('shipped'),
+      act('laneless', undefined),
+      done('laneless'),
+      act('earlier', 'shadow'),
+      done('earlier', '2026-05-08T10:00:00Z'),
+      act('open', 'shadow'),
+    ])
+      finder.add(stored(event));
+
+    // Act
+    const candidates = finder.candidates();
+    const summary = summariseShadowReviews('support-triage', [
+      { unitId: 's1', lane: 'shadow', sampled: true, verdicts: ['defect', 'pass'] },
+      { unitId: 's2', lane: 'shadow', sampled: true, verdicts: [] },
+      { unitId: 's3', lane: 'shadow', sampled: false, verdicts: ['pass'] },
+      { unitId: 's4', lane: 'shadow', sampled: false, verdicts: [] },
+      // A candidate whose history shows a later shipped action is not a shadow unit.
+      { unitId: 'late', lane: 'hitl', sampled: true, verdicts: ['defect'] },
+    ]);
+    const model = buildAgentOpsReview({
+      week: '2026-W20',
+      generatedAt: GENERATED_AT,
+      workflows: defaultRegistry.all(),
+      records: [],
+      activity: [],
+      shadowReviews: [summary],
+    });
+
+    // Assess
+    expect(candidates).toEqual(['s1', 's2']);
+    expect(summary).toEqual({
+      workflowId: 'support-triage',
+      units: 4,
+      sampled: 2,
+      reviewed: 2,
+      defective: 1,
+      defectRate: 0.5,
+      pending: 1,
+    });
+    expect(model.shadowReviews).toEqual([summary, summariseShadowReviews('code-review', [])]);
+    expect(summariseShadowReviews('x', [])).toMatchObject({ units: 0, defectRate: null, pending: 0 });
+    const page = renderAgentOpsReview(model);
+    expect(page).toContain('Shadow-lane reviews (onboarding)');
+    expect(page).toContain('reviews?status=pending&amp;lane=shadow');
+    expect(page).toContain('50.0%');
+    expect(renderAgentOpsReview(review())).toContain('No shadow-lane units completed this week.');
   });
 
   it('escapes every string from the ledger, and has no script and no external asset', () => {
@@ -616,9 +749,20 @@ describe('Autonomy + Risk Review', () => {
     expect(support?.boundary.approvals.find((rule) => rule.id === 'refund-over-100')?.approver).toBe(
       'support-lead',
     );
+    expect(support?.boundary.approvals.find((rule) => rule.id === 'refund-over-100')?.approverIds).toEqual([
+      'lead-3',
+      'lead-7',
+      'lead-12',
+    ]);
+    // Rollout-phase violations come from the events, which this input does not give
     expect(support?.violationsByWeek).toEqual([
-      { week: '2026-W19', killSwitchViolations: 2, boundaryViolations: 1 },
-      { week: '2026-W20', killSwitchViolations: null, boundaryViolations: null },
+      { week: '2026-W19', killSwitchViolations: 2, boundaryViolations: 1, rolloutPhaseViolations: null },
+      {
+        week: '2026-W20',
+        killSwitchViolations: null,
+        boundaryViolations: null,
+        rolloutPhaseViolations: null,
+      },
     ]);
     // The run after the as-of (r3, in June) is left out: r2 against r1.
     expect(support?.evals).toMatchObject({
@@ -643,6 +787,57 @@ describe('Autonomy + Risk Review', () => {
     expect(page).toContain('defects &lt;up&gt;');
   });
 
+  it('counts rollout-phase violations by week, and shows the lane closed by a phase that has not opened it', async () => {
+    // Prepare: code-review in evals, its flag on
+    const month = toDate(monthOfWeek('2026-W20'), '2026-W20');
+    const workflows = defaultRegistry
+      .all()
+      .map((workflow) =>
+        workflow.workflowId === 'code-review' ? { ...workflow, rolloutPhase: 'evals' as const } : workflow,
+      );
+    const killSwitch = await readKillSwitchState(
+      {
+        read: async () => ({
+          values: flagValuesOf(initialFlagDocument(defaultRegistry.ids(), GENERATED_AT)),
+          version: '1',
+        }),
+      },
+      GENERATED_AT,
+    );
+
+    // Act
+    const model = buildAutonomyRiskReview({
+      month,
+      week: '2026-W20',
+      generatedAt: GENERATED_AT,
+      workflows,
+      killSwitch,
+      records: [],
+      rollbacks: [],
+      drills: new Map(),
+      evals: new Map(),
+      rolloutPhaseViolations: new Map([['code-review', new Map([['2026-W20', 3]])]]),
+    });
+
+    // Assess
+    const [support, code] = model.workflows;
+    expect(code?.violationsByWeek.map((row) => [row.week, row.rolloutPhaseViolations])).toEqual([
+      ['2026-W19', 0],
+      ['2026-W20', 3],
+    ]);
+    expect(support?.violationsByWeek.map((row) => row.rolloutPhaseViolations)).toEqual([0, 0]);
+    expect(support?.killSwitch.lane).toMatchObject({ autonomousAllowed: true });
+    expect(code?.killSwitch.lane).toEqual({
+      autonomousAllowed: false,
+      own: expect.objectContaining({ enabled: true }),
+      summary:
+        'not open in rollout phase "evals" (it opens in phase "autonomous"): agents use the hitl lane; kill switch: autonomous lane allowed',
+    });
+    const page = renderAutonomyRiskReview(model);
+    expect(page).toContain('Rollout-phase violations');
+    expect(page).toContain('not open in rollout phase &quot;evals&quot;');
+  });
+
   it('says "no eval runs recorded" without an eval store', () => {
     expect(summariseEvals(undefined, { startMs: 0, asOfMs: 1 })).toEqual({
       status: 'not-connected',
@@ -652,6 +847,20 @@ describe('Autonomy + Risk Review', () => {
 });
 
 describe('kill-switch state and runbooks', () => {
+  it('says when any approver is accepted for an approval rule (its role has no list)', async () => {
+    const killSwitch = await readKillSwitchState(
+      { read: async () => ({ values: {}, version: null }) },
+      GENERATED_AT,
+    );
+    const workflow = {
+      ...(defaultRegistry.get('code-review') as NonNullable<ReturnType<typeof defaultRegistry.get>>),
+    };
+    delete workflow.approvers;
+    const runbook = buildRunbook({ workflow, generatedAt: GENERATED_AT, killSwitch, drills: [] });
+    expect(runbook.boundary.approvals.map((rule) => rule.approverIds)).toEqual([null, null]);
+    expect(renderRunbook(runbook)).toContain('anyone: no list in the registry');
+  });
+
   it('fails closed in words when the flags cannot be read', async () => {
     const state = await readKillSwitchState(
       { read: () => Promise.reject(new Error('no route')) },
@@ -720,8 +929,13 @@ describe('kill-switch state and runbooks', () => {
       'd3',
       'd2',
     ]);
-    expect(runbook.boundary.approvals.map((rule) => rule.id)).toEqual(['merge-to-main', 'large-change']);
+    expect(runbook.boundary.approvals.map((rule) => [rule.id, rule.approver, rule.approverIds])).toEqual([
+      ['merge-to-main', 'code-owner', ['alice', 'bob', 'chen']],
+      ['large-change', 'tech-lead', ['dana']],
+    ]);
     const page = renderRunbook(runbook);
+    expect(page).toContain('Who may approve (approverIds)');
+    expect(page).toContain('<code>alice</code>, <code>bob</code>, <code>chen</code>');
     expect(page).toContain(
       'agent-ledger kill-switch off code-review --reason &quot;&lt;what happened&gt;&quot; --stage prod',
     );
