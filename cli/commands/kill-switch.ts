@@ -1,9 +1,12 @@
 import { randomBytes } from 'node:crypto';
 import { parseArgs } from 'node:util';
+import { makeDocumentClient } from '#lib/adapters/aws-clients.ts';
+import { DynamoDbEventIndex } from '#lib/adapters/dynamodb-event-index.ts';
 import type { AutonomyState } from '#lib/kill-switch/autonomy.ts';
 import { readAutonomy } from '#lib/kill-switch/autonomy.ts';
 import type { DrillRecord } from '#lib/kill-switch/drills.ts';
 import { flipKillSwitch } from '#lib/kill-switch/flip.ts';
+import { LedgerLaneHistory } from '#lib/kill-switch/history.ts';
 import { MASTER_FLAG } from '#lib/kill-switch/names.ts';
 import { laneAllowedInPhase, type WorkflowRegistry } from '#lib/registry/workflows.ts';
 import { CliError, UsageError } from '../errors.ts';
@@ -82,9 +85,19 @@ async function printStatus(target: Target, asJson: boolean, print: (line: string
   const { reader } = await target.killSwitch();
   const { registry } = await deployedRegistry(target);
   const drills = drillStore(target);
+  // AppConfig serves a disabled flag without its attributes: why it is off comes from the recorded flip.
+  const history = new LedgerLaneHistory(
+    new DynamoDbEventIndex(makeDocumentClient(target.dynamodb), target.tableName),
+    Math.floor(Date.now() / 1000),
+  );
   const rows = await Promise.all(
     registry.ids().map(async (workflowId) => ({
-      state: await readAutonomy(workflowId, reader, undefined, registry.get(workflowId)?.rolloutPhase),
+      state: await readAutonomy(
+        workflowId,
+        reader,
+        (id, scope) => history.lastFlip(id, scope),
+        registry.get(workflowId)?.rolloutPhase,
+      ),
       lastDrill: (await drills.listDrills(workflowId, 1))[0],
     })),
   );

@@ -170,6 +170,10 @@ describe('weekly KPIs, finance query and drift', () => {
       '40.0% (8 of 20 reviewed) in 2026-W11 vs 25.0% (5 of 20 reviewed) in 2026-W10',
     );
     expect((await autonomy('support-triage')).autonomousAllowed).toBe(true);
+    // The operator's view says why too (AppConfig serves an off flag without its reason; the ledger has it).
+    expect(cli('kill-switch', 'status')).toMatch(
+      /code-review +autonomous OFF \(HITL\) +drift: defect rate 40\.0% \(8 of 20 reviewed\) in 2026-W11/,
+    );
     const rollbacks = await api.getEvents('code-review', {
       unitId: 'kill-switch',
       type: 'rollback',
