@@ -5,6 +5,7 @@ import { InvalidRequestError, RegistryUnavailableError, UnknownWorkflowError } f
 import { MAX_BODY_BYTES } from '#lib/events/schema.ts';
 import type { ValidationIssue } from '#lib/events/validate.ts';
 import { KpisNotComputedError } from '#lib/kpi/read-kpis.ts';
+import { REGISTRY_UNAVAILABLE_LOG } from '#lib/registry/names.ts';
 import { logger } from './powertools.ts';
 
 /** An HTTP answer decided in the handler layer (auth, media type, size, routing). */
@@ -55,7 +56,7 @@ export function toErrorResponse(error: unknown): APIGatewayProxyResult {
   if (error instanceof HttpError) return json(error.statusCode, errorBody(error.code, error.message));
   if (error instanceof RegistryUnavailableError) {
     // The cause (AppConfig's answer, or which fields of the deployed registry are wrong) is for operators.
-    logger.error('workflow registry unavailable', { error });
+    logger.error(REGISTRY_UNAVAILABLE_LOG, { error });
     return json(
       503,
       errorBody(

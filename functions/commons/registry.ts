@@ -1,5 +1,6 @@
 import { AppConfigDataClient } from '@aws-sdk/client-appconfigdata';
 import { AppConfigRegistrySource } from '#lib/adapters/appconfig-registry.ts';
+import { REGISTRY_STALE_LOG } from '#lib/registry/names.ts';
 import { requiredEnv } from './environment.ts';
 import { logger } from './powertools.ts';
 
@@ -23,7 +24,7 @@ export function registryFromEnvironment(): AppConfigRegistrySource {
     {
       pollSeconds,
       onStale: (error) =>
-        logger.error('workflow registry not refreshed: serving the last good version', {
+        logger.error(REGISTRY_STALE_LOG, {
           error: error instanceof Error ? error : String(error),
         }),
     },

@@ -7,6 +7,7 @@ import type * as sns from 'aws-cdk-lib/aws-sns';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { JOB_METRICS, WORKFLOW_DIMENSION } from '#functions/commons/job-metrics.ts';
+import { REGISTRY_STALE_METRIC } from '#lib/registry/names.ts';
 import type { IngestApi } from './ingest-api.ts';
 import { type LedgerFunction, METRICS_NAMESPACE, POWERTOOLS_SERVICE_NAME } from './ledger-function.ts';
 import type { ScheduledJobs } from './scheduled-jobs.ts';
@@ -43,7 +44,7 @@ export interface LedgerDashboardProps {
  * workflow, the weekly cost per unit and defect rate (the KPI job's EMF metrics: namespace `AgentLedger`,
  * dimensions `service` and `workflowId`); then ingest errors (API Gateway 5XX and the ingest function's
  * errors), the 4XX rate, drift pauses, the week's kill-switch, boundary and rollout-phase violations, the
- * jobs' errors and the dead-letter queues. Every alarm notifies the drift SNS topic, whose key and policy
+ * jobs' errors, the dead-letter queues and a workflow registry the handlers cannot use. Every alarm notifies the drift SNS topic, whose key and policy
  * let CloudWatch publish (`allowAlarmNotifications`).
  */
 export class LedgerDashboard extends Construct {
@@ -56,6 +57,8 @@ export class LedgerDashboard extends Construct {
     readonly reportsJobErrors: cloudwatch.Alarm;
     readonly jobDeadLetters: cloudwatch.Alarm;
     readonly flipRecorderDeadLetters: cloudwatch.Alarm;
+    /** A handler could not use the deployed workflow registry (RegistryStale, from the functions' logs). */
+    readonly registryStale: cloudwatch.Alarm;
     /** One per workflow: its lane was paused by drift. */
     readonly driftPauses: ReadonlyMap<string, cloudwatch.Alarm>;
     /**
@@ -163,6 +166,18 @@ export class LedgerDashboard extends Construct {
         alarmDescription:
           "An agent acted in a lane its workflow's rollout phase has not opened (autonomous before the autonomous phase, hitl in baseline), in the last 5 minutes. The action is stored: list it with GET /v1/workflows/<id>/events?violations=rollout-phase, and check the agent reads GET /v1/workflows/<id>/autonomy before acting.",
         metric: ingestMetric('RolloutPhaseViolations'),
+        threshold: 0,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+      }),
+      registryStale: alarm('RegistryStale', 'registry-stale', {
+        alarmDescription:
+          'A handler could not use the deployed workflow registry in the last 5 minutes: a version that does not validate, or AppConfig unreachable. It serves the last good registry, or answers 503 when it has none. Check the function logs for "workflow registry not refreshed" or "workflow registry unavailable", and deploy a valid registry (npx agent-ledger registry validate <file>, then npx cdk deploy).',
+        metric: new cloudwatch.Metric({
+          namespace: METRICS_NAMESPACE,
+          metricName: REGISTRY_STALE_METRIC,
+          period: FIVE_MINUTES,
+          statistic: cloudwatch.Stats.SUM,
+        }),
         threshold: 0,
         comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
       }),
@@ -291,6 +306,7 @@ export class LedgerDashboard extends Construct {
       this.alarms.boundaryViolations,
       this.alarms.killSwitchViolations,
       this.alarms.rolloutPhaseViolations,
+      this.alarms.registryStale,
     ];
 
     this.dashboard = new cloudwatch.Dashboard(this, 'Dashboard', {

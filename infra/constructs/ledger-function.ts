@@ -11,6 +11,7 @@ import type * as sns from 'aws-cdk-lib/aws-sns';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct, type IConstruct } from 'constructs';
 import { COST_PER_UNIT_PREFIX } from '#lib/finance/cost-per-unit.ts';
+import { REGISTRY_STALE_LOG, REGISTRY_STALE_METRIC, REGISTRY_UNAVAILABLE_LOG } from '#lib/registry/names.ts';
 import { ARCHIVE_PREFIX } from '#lib/storage/archive-bucket.ts';
 import { ledgerTableDesign } from '#lib/storage/ledger-table.ts';
 import { LOCK_FILE, PROJECT_ROOT } from '../paths.ts';
@@ -338,6 +339,17 @@ export class LedgerFunction extends Construct implements iam.IGrantable {
         ],
       }),
     );
+    // A registry the function cannot use (stale or unavailable) is logged; count it for the alarm.
+    new logs.MetricFilter(this, 'RegistryStale', {
+      logGroup: this.logGroup,
+      metricNamespace: METRICS_NAMESPACE,
+      metricName: REGISTRY_STALE_METRIC,
+      metricValue: '1',
+      filterPattern: logs.FilterPattern.any(
+        logs.FilterPattern.stringValue('$.message', '=', REGISTRY_STALE_LOG),
+        logs.FilterPattern.stringValue('$.message', '=', REGISTRY_UNAVAILABLE_LOG),
+      ),
+    });
     return this;
   }
 

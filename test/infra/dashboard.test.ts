@@ -254,8 +254,9 @@ describe('LedgerDashboard: alarms', () => {
   });
 
   it('notifies the drift topic from every alarm, each named agent-ledger-<stage>-…', () => {
-    // 7 operational alarms, a drift pause per workflow, and boundary, kill-switch and rollout-phase violations
-    expect(alarms()).toHaveLength(10 + WORKFLOWS.length);
+    // 7 operational alarms, a drift pause per workflow, boundary, kill-switch and rollout-phase violations,
+    // and a registry the handlers cannot use
+    expect(alarms()).toHaveLength(11 + WORKFLOWS.length);
     for (const [id, alarm] of alarms()) {
       expect(alarm.Properties.AlarmName, id).toMatch(/^agent-ledger-dev-[a-z0-9-]+$/);
       expect(alarm.Properties.AlarmActions, id).toEqual([driftTopicArn]);

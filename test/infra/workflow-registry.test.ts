@@ -5,7 +5,12 @@ import { describe, expect, it } from 'vitest';
 import { KILL_SWITCH_PROFILE } from '#lib/kill-switch/names.ts';
 import { defaultRegistry, demoWorkflows } from '#lib/registry/default-registry.ts';
 import { registryDocument, registryJsonSchema } from '#lib/registry/document.ts';
-import { REGISTRY_PROFILE } from '#lib/registry/names.ts';
+import {
+  REGISTRY_PROFILE,
+  REGISTRY_STALE_LOG,
+  REGISTRY_STALE_METRIC,
+  REGISTRY_UNAVAILABLE_LOG,
+} from '#lib/registry/names.ts';
 import { WorkflowRegistry } from '#lib/registry/workflows.ts';
 import { FLAG_SYNC_RESOURCE_TYPE } from '../../infra/constructs/kill-switch.ts';
 import { defineLedgerApp } from '../../infra/ledger-app.ts';
@@ -123,5 +128,40 @@ describe("the registry's JSON Schema (what AppConfig checks before a version dep
     ['an object instead of a list', { 'support-triage': demoWorkflows[0] }],
   ])('refuses %s', (_, document) => {
     expect(validate(JSON.parse(JSON.stringify(document)))).toBe(false);
+  });
+});
+
+describe('RegistryStale: a registry the handlers cannot use pages someone', () => {
+  const { statelessTemplate: stateless } = synthesizeLedger();
+
+  it('counts the stale and unavailable log lines of every function that reads the registry', () => {
+    const filters = Object.values(stateless.findResources('AWS::Logs::MetricFilter')).filter(
+      (filter) => filter.Properties.MetricTransformations[0].MetricName === REGISTRY_STALE_METRIC,
+    );
+    // ingest, read-events, autonomy, kill-switch, flip-recorder, kpis, reviews and the three jobs
+    expect(filters).toHaveLength(10);
+    for (const filter of filters) {
+      expect(filter.Properties.FilterPattern).toBe(
+        `{ ($.message = "${REGISTRY_STALE_LOG}") || ($.message = "${REGISTRY_UNAVAILABLE_LOG}") }`,
+      );
+      expect(filter.Properties.MetricTransformations).toEqual([
+        { MetricNamespace: 'AgentLedger', MetricName: REGISTRY_STALE_METRIC, MetricValue: '1' },
+      ]);
+    }
+  });
+
+  it('alarms on any of them within 5 minutes', () => {
+    const [, alarm] = onlyResource(stateless, 'AWS::CloudWatch::Alarm', {
+      AlarmName: 'agent-ledger-dev-registry-stale',
+    });
+    expect(alarm.Properties).toMatchObject({
+      Namespace: 'AgentLedger',
+      MetricName: REGISTRY_STALE_METRIC,
+      Statistic: 'Sum',
+      Period: 300,
+      Threshold: 0,
+      ComparisonOperator: 'GreaterThanThreshold',
+    });
+    expect(alarm.Properties.Dimensions).toBeUndefined();
   });
 });
