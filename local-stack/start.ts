@@ -19,6 +19,7 @@ Agent Ledger is running locally (data in ${shown(settings.dataDir)}).
   api       ${stack.endpoints.api}
   dynamodb  ${stack.endpoints.dynamodb}
   s3        ${stack.endpoints.s3}
+  appconfig ${stack.endpoints.appconfig}   (kill switch and workflow registry: AppConfig and AppConfigData)
 Endpoints are in ${shown(`${settings.dataDir}/endpoints.json`)}; \`source ${shown(`${settings.dataDir}/aws-env`)}\` points the AWS CLI at them.
 Dev token: ${shown(stack.devTokenFile)}
 

@@ -33,6 +33,10 @@ describe('npm start (its own stack, apart from the shared one)', () => {
     });
     const ports = [first.port, first.port + 1, first.port + 2, first.port + 3];
     expect(await Promise.all(ports.map(listening))).toEqual([true, true, true, true]);
+    // It prints every endpoint it wrote to endpoints.json (SPEC "Two homes").
+    for (const [name, url] of Object.entries(first.endpoints)) {
+      expect(first.output()).toMatch(new RegExp(`^  ${name} +${url}`, 'm'));
+    }
 
     // Act
     const exitCode = await stopStackProcess(first, 'SIGINT');
