@@ -10,17 +10,14 @@ import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { AppConfigDataFlagReader, AppConfigFlagWriter } from '#lib/adapters/appconfig-flags.ts';
 import { HostedProfile } from '#lib/adapters/appconfig-hosted.ts';
 import { locateKillSwitch } from '#lib/adapters/appconfig-locate.ts';
+import { readDeployedRegistry } from '#lib/adapters/appconfig-registry.ts';
 import { makeDocumentClient } from '#lib/adapters/aws-clients.ts';
 import { DynamoDbAccessStore } from '#lib/adapters/dynamodb-access-store.ts';
 import { DynamoDbDrillStore } from '#lib/adapters/dynamodb-drill-store.ts';
 import { normalizeIamPrincipal } from '#lib/auth/tokens.ts';
 import { LOCAL_ENVIRONMENT } from '#lib/kill-switch/names.ts';
 import { REGISTRY_PROFILE } from '#lib/registry/names.ts';
-import {
-  InvalidRegistryError,
-  parseRegistryContent,
-  type WorkflowRegistry,
-} from '#lib/registry/workflows.ts';
+import { InvalidRegistryError, type WorkflowRegistry } from '#lib/registry/workflows.ts';
 import {
   LOCAL_CREDENTIALS,
   LOCAL_REGION,
@@ -232,20 +229,16 @@ export async function deployedRegistry(
   target: Target,
 ): Promise<{ registry: WorkflowRegistry; versionNumber: number }> {
   const profile = await target.registryProfile().catch((error) => explainTargetFailure(error, target));
-  const version = await profile.deployedVersion().catch((error) => explainTargetFailure(error, target));
-  if (version === undefined) {
+  const deployed = await readDeployedRegistry(profile, `on ${target.description}`).catch((error) => {
+    if (error instanceof InvalidRegistryError) throw new CliError(error.message);
+    return explainTargetFailure(error, target);
+  });
+  if (!deployed) {
     throw new CliError(
       `${target.description} has no workflow registry deployed; ${target.isLocal ? 'restart it with `npm start`' : 'deploy the stage with `npx cdk deploy --all`'}`,
     );
   }
-  const source = `the workflow registry deployed on ${target.description} (version ${version})`;
-  const content = await profile.content(version).catch((error) => explainTargetFailure(error, target));
-  try {
-    return { registry: parseRegistryContent(content, source), versionNumber: Number(version) };
-  } catch (error) {
-    if (error instanceof InvalidRegistryError) throw new CliError(error.message);
-    throw error;
-  }
+  return deployed;
 }
 
 /** The deployed registry's workflow, or a usage error naming the registered ones. */

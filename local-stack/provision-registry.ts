@@ -1,14 +1,9 @@
 import type { AppConfigClient } from '@aws-sdk/client-appconfig';
 import { HostedProfile } from '#lib/adapters/appconfig-hosted.ts';
-import { deployRegistry } from '#lib/adapters/appconfig-registry.ts';
+import { deployRegistry, readDeployedRegistry } from '#lib/adapters/appconfig-registry.ts';
 import { DEFAULT_REGISTRY_FILE } from '#lib/registry/default-registry.ts';
 import { REGISTRY_PROFILE, REGISTRY_PROFILE_TYPE } from '#lib/registry/names.ts';
-import {
-  InvalidRegistryError,
-  parseRegistryContent,
-  readRegistryFile,
-  type WorkflowRegistry,
-} from '#lib/registry/workflows.ts';
+import { InvalidRegistryError, readRegistryFile, type WorkflowRegistry } from '#lib/registry/workflows.ts';
 import { ensureProfile, type KillSwitchIds } from './provision-kill-switch.ts';
 
 export interface ProvisionedRegistry {
@@ -37,12 +32,13 @@ export async function ensureRegistry(
     REGISTRY_PROFILE_TYPE,
   );
   const profile = new HostedProfile(client, { ...killSwitch, profile: profileId });
-  const deployed = await profile.deployedVersion();
-  if (registryFile === undefined && deployed !== undefined) {
-    const source = `the workflow registry deployed locally (version ${deployed})`;
+  if (registryFile === undefined) {
     try {
-      const registry = parseRegistryContent(await profile.content(deployed), source);
-      return { profile: profileId, versionNumber: Number(deployed), registry, summary: `${source} kept` };
+      const deployed = await readDeployedRegistry(profile, 'locally');
+      if (deployed) {
+        const { registry, versionNumber, source } = deployed;
+        return { profile: profileId, versionNumber, registry, summary: `${source} kept` };
+      }
     } catch (error) {
       if (!(error instanceof InvalidRegistryError)) throw error;
       throw new InvalidRegistryError(

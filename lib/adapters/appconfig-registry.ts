@@ -52,6 +52,22 @@ export class AppConfigRegistrySource implements RegistrySource {
   }
 }
 
+/**
+ * The registry version the profile has deployed, read through the control plane (the CLI and the local
+ * stack's start, which need the version number), validated; undefined when none is deployed. `where`
+ * names it in errors, e.g. "on the local stack".
+ */
+export async function readDeployedRegistry(
+  profile: HostedProfile,
+  where: string,
+): Promise<{ registry: WorkflowRegistry; versionNumber: number; source: string } | undefined> {
+  const version = await profile.deployedVersion();
+  if (version === undefined) return undefined;
+  const source = `the workflow registry deployed ${where} (version ${version})`;
+  const registry = parseRegistryContent(await profile.content(version), source);
+  return { registry, versionNumber: Number(version), source };
+}
+
 export interface RegistryDeployment {
   /** The hosted version now deployed. */
   readonly versionNumber: number;

@@ -9,7 +9,6 @@ import { DynamoDbEventIndex } from '#lib/adapters/dynamodb-event-index.ts';
 import { DynamoDbKpiStore } from '#lib/adapters/dynamodb-kpi-store.ts';
 import { readAutonomy } from '#lib/kill-switch/autonomy.ts';
 import { LedgerLaneHistory } from '#lib/kill-switch/history.ts';
-import type { FlagReader, FlagSnapshot } from '#lib/kill-switch/ports.ts';
 import { weekBounds } from '#lib/kpi/weeks.ts';
 import type { EventIndex, ViolationKind } from '#lib/ports.ts';
 import type { PageHandler } from '../api-server.ts';
@@ -209,7 +208,9 @@ export function localDashboardPages(): PageHandler {
     }),
   );
   const index = new DynamoDbEventIndex(documents, tableName);
-  const flags = sharedPoll(flagReaderFromEnvironment());
+  // One reader for the page: it reads every workflow's autonomy at once, and the reader shares one poll
+  // between concurrent reads (an AppConfigData token is good for one poll).
+  const flags = flagReaderFromEnvironment();
   return dashboardPages({
     registry: registryFromEnvironment(),
     kpis: new DynamoDbKpiStore(documents, tableName),
@@ -248,21 +249,4 @@ export async function countViolations(
     after = page.after;
   } while (after);
   return count;
-}
-
-/**
- * Concurrent reads share one poll. The page reads every workflow's autonomy at once, and an AppConfigData
- * poll token may be used only once: two polls with the same token make the second fail (and the lane
- * show as failing closed) whenever the cached flags expire mid-page.
- */
-export function sharedPoll(reader: FlagReader): FlagReader {
-  let inFlight: Promise<FlagSnapshot> | undefined;
-  return {
-    read: () => {
-      inFlight ??= reader.read().finally(() => {
-        inFlight = undefined;
-      });
-      return inFlight;
-    },
-  };
 }

@@ -100,6 +100,36 @@ function variablesOf(prefix: string, template: Template = stateless): Record<str
   return variables;
 }
 
+/** The kill switch's AppConfig resources as `appConfigGrants` names them. */
+const application = 'application/<Application>';
+const environment = `${application}/environment/<Environment>`;
+const profile = `${application}/configurationprofile/<FlagsConfigurationProfile>`;
+
+/** What a function that flips flags may do: versions of this profile, deployed with this strategy. */
+const FLAG_WRITE_GRANTS: Record<string, string[]> = {
+  'appconfig:ListHostedConfigurationVersions': [application, profile].sort(),
+  'appconfig:CreateHostedConfigurationVersion': [application, profile].sort(),
+  'appconfig:GetHostedConfigurationVersion': [
+    application,
+    profile,
+    `${profile}/hostedconfigurationversion/*`,
+  ].sort(),
+  'appconfig:StartDeployment': [
+    application,
+    environment,
+    profile,
+    'deploymentstrategy/<ImmediateStrategy>',
+  ].sort(),
+  'appconfig:ListDeployments': [application, environment].sort(),
+  'appconfig:GetDeployment': [application, environment, `${environment}/deployment/*`].sort(),
+};
+
+/** Reading the deployed workflow registry, and nothing else of it. */
+const REGISTRY_READ_GRANTS = {
+  'appconfig:StartConfigurationSession': [`${environment}/configuration/<RegistryProfile>`],
+  'appconfig:GetLatestConfiguration': [`${environment}/configuration/<RegistryProfile>`],
+};
+
 const stackOutput = (name: string) => ({
   'Fn::GetStackOutput': Match.objectLike({
     OutputName: Match.stringLikeRegexp(`^PublishOutputRefKillSwitch${name}`),
@@ -292,26 +322,7 @@ describe('KillSwitch (stateful stack): flags synced with the registry, never res
       asArray<string>(statement.Action),
     );
     expect(actions.filter((action) => !/^(appconfig|logs|xray):/.test(action))).toEqual([]);
-    const application = 'application/<Application>';
-    const environment = `${application}/environment/<Environment>`;
-    const profile = `${application}/configurationprofile/<FlagsConfigurationProfile>`;
-    expect(appConfigGrants('KillSwitchSync', stateful)).toEqual({
-      'appconfig:ListHostedConfigurationVersions': [application, profile].sort(),
-      'appconfig:CreateHostedConfigurationVersion': [application, profile].sort(),
-      'appconfig:GetHostedConfigurationVersion': [
-        application,
-        profile,
-        `${profile}/hostedconfigurationversion/*`,
-      ].sort(),
-      'appconfig:StartDeployment': [
-        application,
-        environment,
-        profile,
-        'deploymentstrategy/<ImmediateStrategy>',
-      ].sort(),
-      'appconfig:ListDeployments': [application, environment].sort(),
-      'appconfig:GetDeployment': [application, environment, `${environment}/deployment/*`].sort(),
-    });
+    expect(appConfigGrants('KillSwitchSync', stateful)).toEqual(FLAG_WRITE_GRANTS);
   });
 });
 
@@ -435,27 +446,9 @@ describe('KillSwitchApi: functions', () => {
       asArray<string>(statement.Action),
     );
     expect(actions.filter((action) => !/^(appconfig|logs|xray):/.test(action))).toEqual([]);
-    const application = 'application/<Application>';
-    const environment = `${application}/environment/<Environment>`;
-    const profile = `${application}/configurationprofile/<FlagsConfigurationProfile>`;
     expect(appConfigGrants('KillSwitchApiKillSwitch')).toEqual({
-      'appconfig:ListHostedConfigurationVersions': [application, profile].sort(),
-      'appconfig:CreateHostedConfigurationVersion': [application, profile].sort(),
-      'appconfig:GetHostedConfigurationVersion': [
-        application,
-        profile,
-        `${profile}/hostedconfigurationversion/*`,
-      ].sort(),
-      'appconfig:StartDeployment': [
-        application,
-        environment,
-        profile,
-        'deploymentstrategy/<ImmediateStrategy>',
-      ].sort(),
-      'appconfig:ListDeployments': [application, environment].sort(),
-      'appconfig:GetDeployment': [application, environment, `${environment}/deployment/*`].sort(),
-      'appconfig:StartConfigurationSession': [`${environment}/configuration/<RegistryProfile>`],
-      'appconfig:GetLatestConfiguration': [`${environment}/configuration/<RegistryProfile>`],
+      ...FLAG_WRITE_GRANTS,
+      ...REGISTRY_READ_GRANTS,
     });
   });
 });
@@ -537,9 +530,6 @@ describe('FlipRecorder: AppConfig extension at ON_DEPLOYMENT_COMPLETE', () => {
   });
 
   it('writes rollback events (table, archive, actor hashing) and reads deployments and their versions', () => {
-    const application = 'application/<Application>';
-    const environment = `${application}/environment/<Environment>`;
-    const profile = `${application}/configurationprofile/<FlagsConfigurationProfile>`;
     expect(Object.keys(variablesOf('FlipRecorderFunction')).sort()).toEqual([
       'ACTOR_HASH_KEY_SECRET_ARN',
       'ARCHIVE_BUCKET_NAME',
@@ -551,15 +541,10 @@ describe('FlipRecorder: AppConfig extension at ON_DEPLOYMENT_COMPLETE', () => {
       'REGISTRY_PROFILE_ID',
     ]);
     expect(appConfigGrants('FlipRecorderFunction')).toEqual({
-      'appconfig:GetHostedConfigurationVersion': [
-        application,
-        profile,
-        `${profile}/hostedconfigurationversion/*`,
-      ].sort(),
-      'appconfig:ListDeployments': [application, environment].sort(),
-      'appconfig:GetDeployment': [application, environment, `${environment}/deployment/*`].sort(),
-      'appconfig:StartConfigurationSession': [`${environment}/configuration/<RegistryProfile>`],
-      'appconfig:GetLatestConfiguration': [`${environment}/configuration/<RegistryProfile>`],
+      'appconfig:GetHostedConfigurationVersion': FLAG_WRITE_GRANTS['appconfig:GetHostedConfigurationVersion'],
+      'appconfig:ListDeployments': FLAG_WRITE_GRANTS['appconfig:ListDeployments'],
+      'appconfig:GetDeployment': FLAG_WRITE_GRANTS['appconfig:GetDeployment'],
+      ...REGISTRY_READ_GRANTS,
     });
     const actions = statementsOf('FlipRecorderFunction').flatMap((statement) =>
       asArray<string>(statement.Action),

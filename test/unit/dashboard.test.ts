@@ -11,12 +11,7 @@ import { PriceBook } from '#lib/pricing/price-table.ts';
 import { defaultRegistry, demoWorkflows } from '#lib/registry/default-registry.ts';
 import { WorkflowRegistry } from '#lib/registry/workflows.ts';
 import { escapeHtml, html, reportHref } from '#local-stack/dashboard/html.ts';
-import {
-  dashboardPages,
-  RefusedReportKeyError,
-  reportKeyOf,
-  sharedPoll,
-} from '#local-stack/dashboard/pages.ts';
+import { dashboardPages, RefusedReportKeyError, reportKeyOf } from '#local-stack/dashboard/pages.ts';
 import { formatRate, formatUsd, renderChart, renderDashboard } from '#local-stack/dashboard/render.ts';
 import {
   contentTypeFor,
@@ -485,31 +480,5 @@ describe('dashboardPages: GET / and GET /reports/<key>', () => {
     expect((await get(deps(), '/reports/governance/index.json', 'DELETE')).status).toBe(405);
     expect((await get(deps(), '/v1/events')).handled).toBe(false);
     expect((await get(deps(), '/healthz')).handled).toBe(false);
-  });
-});
-
-describe('sharedPoll', () => {
-  it('makes concurrent reads share one poll (an AppConfigData token may be used once), and polls again after', async () => {
-    // Prepare: a reader that fails a second poll while one is in flight, as AppConfigData does
-    let polls = 0;
-    let polling = false;
-    const reader = sharedPoll({
-      read: async () => {
-        if (polling) throw new Error('the configuration token was already used');
-        polling = true;
-        polls++;
-        await new Promise((resolve) => setTimeout(resolve, 10));
-        polling = false;
-        return { values: {}, version: `v${polls}` };
-      },
-    });
-
-    // Act
-    const together = await Promise.all([reader.read(), reader.read(), reader.read()]);
-    const later = await reader.read();
-
-    // Assess
-    expect(together.map((snapshot) => snapshot.version)).toEqual(['v1', 'v1', 'v1']);
-    expect(later.version).toBe('v2');
   });
 });
