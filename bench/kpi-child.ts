@@ -10,6 +10,7 @@ import type { LedgerEvent } from '#lib/events/schema.ts';
 import { type KpiEvent, WeeklyKpis } from '#lib/kpi/compute.ts';
 import type { KpiRecord } from '#lib/kpi/record.ts';
 import { PriceBook, type PriceTable } from '#lib/pricing/price-table.ts';
+import { parseEventLine } from '../test/support/kpi-sql.ts';
 
 interface Args {
   readonly weekPath: string;
@@ -19,12 +20,6 @@ interface Args {
   readonly week: string;
   readonly fromMs: number;
   readonly toMs: number;
-}
-
-interface Line {
-  readonly e: LedgerEvent;
-  readonly t: number;
-  readonly v: boolean;
 }
 
 const startRssKiB = Math.round(process.memoryUsage().rss / 1024);
@@ -44,11 +39,6 @@ async function forEachLine(path: string, visit: (line: string) => void): Promise
   }
   if (rest) visit(rest);
 }
-
-const toKpiEvent = (line: Line): KpiEvent =>
-  line.v
-    ? { event: line.e, occurredAtMs: line.t, killSwitchViolation: true }
-    : { event: line.e, occurredAtMs: line.t };
 
 function readPrices(path: string): PriceBook {
   return new PriceBook(
@@ -98,14 +88,13 @@ async function parseOnly(args: Args) {
   let checksum = 0;
   const t0 = performance.now();
   await forEachLine(args.weekPath, (text) => {
-    const line = JSON.parse(text) as Line;
+    const row = parseEventLine(text);
     events++;
-    checksum += line.t % 7;
+    checksum += row.occurredAtMs % 7;
   });
   const t1 = performance.now();
   await forEachLine(args.historyPath, (text) => {
-    const line = JSON.parse(text) as Line;
-    checksum += line.t % 7;
+    checksum += parseEventLine(text).occurredAtMs % 7;
   });
   const t2 = performance.now();
   return { weekMs: t1 - t0, historyMs: t2 - t1, totalMs: t2 - t0, events, checksum };
@@ -117,15 +106,15 @@ async function stream(args: Args) {
   let history = 0;
   const t0 = performance.now();
   await forEachLine(args.weekPath, (text) => {
-    const line = JSON.parse(text) as Line;
-    workflows.get(line.e.workflowId).addWeekEvent(toKpiEvent(line));
+    const row = parseEventLine(text);
+    workflows.get(row.event.workflowId).addWeekEvent(row);
     events++;
   });
   const t1 = performance.now();
   await forEachLine(args.historyPath, (text) => {
-    const line = JSON.parse(text) as Line;
-    if (!workflows.inCohort(line.e)) return;
-    workflows.get(line.e.workflowId).addUnitHistory(toKpiEvent(line));
+    const row = parseEventLine(text);
+    if (!workflows.inCohort(row.event)) return;
+    workflows.get(row.event.workflowId).addUnitHistory(row);
     history++;
   });
   const t2 = performance.now();
@@ -149,8 +138,8 @@ const heapUsedKiB = () => Math.round(process.memoryUsage().heapUsed / 1024);
 async function memory(args: Args) {
   const weekEvents: KpiEvent[] = [];
   const historyEvents: KpiEvent[] = [];
-  await forEachLine(args.weekPath, (text) => weekEvents.push(toKpiEvent(JSON.parse(text) as Line)));
-  await forEachLine(args.historyPath, (text) => historyEvents.push(toKpiEvent(JSON.parse(text) as Line)));
+  await forEachLine(args.weekPath, (text) => weekEvents.push(parseEventLine(text)));
+  await forEachLine(args.historyPath, (text) => historyEvents.push(parseEventLine(text)));
   gc();
   const loadedRssKiB = Math.round(process.memoryUsage().rss / 1024);
   const loadedHeapKiB = heapUsedKiB();

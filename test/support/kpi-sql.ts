@@ -1,6 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { type DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
+import type { LedgerEvent } from '#lib/events/schema.ts';
 import type { PriceTable } from '#lib/pricing/price-table.ts';
 import type { KpiRow } from './kpi-data.ts';
 
@@ -69,9 +70,20 @@ export interface SqlKpis {
   boundaryViolations: number;
 }
 
-/** One NDJSON line per stored event. */
+/** One NDJSON line per stored event: `e` the event, `t` when it occurred, `v` and `b` its violation flags. */
 export function eventLine(row: KpiRow): string {
   return `{"e":${JSON.stringify(row.event)},"t":${row.occurredAtMs},"v":${row.killSwitchViolation === true},"b":${row.boundaryViolation === true}}\n`;
+}
+
+/** The row an `eventLine` was written from (the flags only when set, as the event index returns them). */
+export function parseEventLine(text: string): KpiRow {
+  const line = JSON.parse(text) as { e: LedgerEvent; t: number; v: boolean; b: boolean };
+  return {
+    event: line.e,
+    occurredAtMs: line.t,
+    ...(line.v ? { killSwitchViolation: true } : {}),
+    ...(line.b ? { boundaryViolation: true } : {}),
+  };
 }
 
 export function writeEventsNdjson(rows: Iterable<KpiRow>, path: string): void {
