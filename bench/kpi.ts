@@ -23,6 +23,7 @@ import type { KpiRecord } from '#lib/kpi/record.ts';
 import { isoWeekOf } from '#lib/kpi/weeks.ts';
 import { benchUnits, PRICE_TABLES } from '../test/support/kpi-data.ts';
 import { diffKpis, eventLine, flattenEventsSql, type SqlKpis } from '../test/support/kpi-sql.ts';
+import { intSetting } from './settings.ts';
 import { fixed, table } from './stats.ts';
 
 const REPO_ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -40,16 +41,6 @@ const WORKFLOWS = [
   'contract-review',
   'order-routing',
 ];
-
-function intSetting(name: string, fallback: number, min: number, max: number): number {
-  const raw = process.env[name];
-  if (raw === undefined || raw === '') return fallback;
-  const value = Number(raw);
-  if (!Number.isInteger(value) || value < min || value > max) {
-    throw new Error(`${name} must be an integer from ${min} to ${max}, not '${raw}'`);
-  }
-  return value;
-}
 
 const log = (line = '') => console.log(line);
 const seconds = (ms: number) => `${fixed(ms / 1000, 2)} s`;
@@ -274,51 +265,45 @@ export async function runKpiBench(): Promise<void> {
 
     const perEvent = (ms: number, events: number) => `${fixed((ms * 1000) / events, 2)} µs`;
     const events = big.weekEvents;
+    // One row per measured side: its time, rate and time per in-week event, then two memory columns.
+    const sideRow = (name: string, ms: number, peak: string, start: string) => [
+      name,
+      seconds(ms),
+      fixed((events * 1000) / ms),
+      perEvent(ms, events),
+      peak,
+      start,
+    ];
     log('');
     log(
       table(
         ['side', 'time', 'events/s', 'per event', 'peak RSS', 'RSS at start'],
         [
-          [
+          sideRow(
             '(a) WeeklyKpis, NDJSON streamed + parsed',
-            seconds(streamed.totalMs),
-            fixed((events * 1000) / streamed.totalMs),
-            perEvent(streamed.totalMs, events),
+            streamed.totalMs,
             mib(streamed.peakRssKiB),
             mib(streamed.startRssKiB),
-          ],
-          [
+          ),
+          sideRow(
             '    the same reads + JSON.parse only',
-            seconds(parsed.totalMs),
-            fixed((events * 1000) / parsed.totalMs),
-            perEvent(parsed.totalMs, events),
+            parsed.totalMs,
             mib(parsed.peakRssKiB),
             mib(parsed.startRssKiB),
-          ],
-          [
-            '    ≈ WeeklyKpis alone (stream − parse)',
-            seconds(streamed.totalMs - parsed.totalMs),
-            fixed((events * 1000) / (streamed.totalMs - parsed.totalMs)),
-            perEvent(streamed.totalMs - parsed.totalMs, events),
-            '',
-            '',
-          ],
-          [
+          ),
+          sideRow('    ≈ WeeklyKpis alone (stream − parse)', streamed.totalMs - parsed.totalMs, '', ''),
+          sideRow(
             '    WeeklyKpis over pre-parsed events',
-            seconds(inMemory.totalMs),
-            fixed((events * 1000) / inMemory.totalMs),
-            perEvent(inMemory.totalMs, events),
+            inMemory.totalMs,
             `heap +${mib(inMemory.kpiStateKiB as number)}`,
             `${mib(inMemory.loadedRssKiB as number)} (events)`,
-          ],
-          [
+          ),
+          sideRow(
             `(b) DuckDB SQL over Parquet, ${duck.threads} threads`,
-            seconds(duck.totalMs),
-            fixed((events * 1000) / duck.totalMs),
-            perEvent(duck.totalMs, events),
+            duck.totalMs,
             mib(duck.peakRssKiB),
             mib(duck.afterImportRssKiB as number),
-          ],
+          ),
         ],
       ),
     );

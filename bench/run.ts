@@ -21,6 +21,7 @@ import { bundleHandler, measureImports } from './bundle.ts';
 import { measureUseCaseCpu } from './cpu.ts';
 import { averageEventBytes, BATCH_SIZE, type BenchBatch, generateBatches } from './events.ts';
 import { type FloorRunResult, prepareBatches, runFloor } from './floor.ts';
+import { intSetting } from './settings.ts';
 import {
   findFreePortTriple,
   type StackHandle,
@@ -31,16 +32,6 @@ import { fixed, kib, percentile, perSecond, table } from './stats.ts';
 import { assertIndexed, countArchiveObjects } from './verify.ts';
 
 const REPO_ROOT = fileURLToPath(new URL('..', import.meta.url));
-
-function intSetting(name: string, fallback: number, min: number, max: number): number {
-  const raw = process.env[name];
-  if (raw === undefined || raw === '') return fallback;
-  const value = Number(raw);
-  if (!Number.isInteger(value) || value < min || value > max) {
-    throw new Error(`${name} must be an integer from ${min} to ${max}, not '${raw}'`);
-  }
-  return value;
-}
 
 const EVENTS = intSetting('BENCH_EVENTS', 20_000, BATCH_SIZE, 100_000);
 const CONCURRENCIES = [
@@ -398,37 +389,21 @@ async function main(): Promise<void> {
 
   section('Summary');
   const rows: string[][] = [];
-  for (const run of sweep) {
-    rows.push([
-      `sweep API  c=${run.concurrency}`,
-      fixed(run.events),
-      fixed(rate(run)),
-      fixed(perSecond(run.requests, run.wallMs), 1),
-      fixed(percentile(run.latenciesMs, 50)),
-      fixed(percentile(run.latenciesMs, 95)),
-      '',
-    ]);
-  }
+  // One summary row per load run: name, events, events/s, requests/s, latency p50 and p95, vs the floor.
+  const summaryRow = (name: string, run: Totals, vsFloor: string) => [
+    name,
+    fixed(run.events),
+    fixed(rate(run)),
+    fixed(perSecond(run.requests, run.wallMs), 1),
+    fixed(percentile(run.latenciesMs, 50)),
+    fixed(percentile(run.latenciesMs, 95)),
+    vsFloor,
+  ];
+  for (const run of sweep) rows.push(summaryRow(`sweep API  c=${run.concurrency}`, run, ''));
   for (const run of full) {
     const ratio = rate(run.api) / rate(run.floor);
-    rows.push([
-      `API        c=${run.concurrency}`,
-      fixed(run.api.events),
-      fixed(rate(run.api)),
-      fixed(perSecond(run.api.requests, run.api.wallMs), 1),
-      fixed(percentile(run.api.latenciesMs, 50)),
-      fixed(percentile(run.api.latenciesMs, 95)),
-      `${fixed(ratio, 2)}×`,
-    ]);
-    rows.push([
-      `floor      c=${run.concurrency}`,
-      fixed(run.floor.events),
-      fixed(rate(run.floor)),
-      fixed(perSecond(run.floor.requests, run.floor.wallMs), 1),
-      fixed(percentile(run.floor.latenciesMs, 50)),
-      fixed(percentile(run.floor.latenciesMs, 95)),
-      '1.00×',
-    ]);
+    rows.push(summaryRow(`API        c=${run.concurrency}`, run.api, `${fixed(ratio, 2)}×`));
+    rows.push(summaryRow(`floor      c=${run.concurrency}`, run.floor, '1.00×'));
   }
   log(table(['run', 'events', 'events/s', 'req/s', 'p50 ms', 'p95 ms', 'vs floor'], rows));
   const headline = full.reduce((a, b) => (rate(b.api) > rate(a.api) ? b : a));
