@@ -2,8 +2,8 @@ import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { makeDocumentClient } from '#lib/adapters/aws-clients.ts';
 import { DynamoDbKpiStore } from '#lib/adapters/dynamodb-kpi-store.ts';
-import { toJsonPath } from '#lib/events/validate.ts';
 import { priceTableSchema } from '#lib/pricing/price-table.ts';
+import { formatIssues, parseWithIssues } from '#lib/validation/zod-issues.ts';
 import { CliError, UsageError } from '../errors.ts';
 import { explainTargetFailure, resolveTarget, type Target } from '../target.ts';
 
@@ -38,12 +38,9 @@ export async function pricesCommand(args: string[], print: (line: string) => voi
     } catch (error) {
       throw new CliError(`${file} could not be read as JSON: ${(error as Error).message}`, 2);
     }
-    const parsed = priceTableSchema.safeParse(raw);
+    const parsed = parseWithIssues(priceTableSchema, raw);
     if (!parsed.success) {
-      const problems = parsed.error.issues.map(
-        (issue) =>
-          `  ${toJsonPath(issue.path.map((segment) => (typeof segment === 'symbol' ? String(segment) : segment)))}: ${issue.message}`,
-      );
+      const problems = formatIssues(parsed.issues).map((line) => `  ${line}`);
       throw new CliError(
         `${file} is not a valid price table; nothing was imported:\n${problems.join('\n')}`,
         2,

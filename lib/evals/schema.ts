@@ -1,8 +1,8 @@
 // The namespace import lets the bundler leave out zod's locales and JSON Schema code.
 import * as z from 'zod';
 import { parseRfc3339 } from '#lib/events/timestamps.ts';
-import { toJsonPath } from '#lib/events/validate.ts';
 import { WORKFLOW_ID_PATTERN } from '#lib/registry/workflows.ts';
+import { type PathIssue, parseWithIssues, toJsonPath } from '#lib/validation/zod-issues.ts';
 
 /**
  * Evals: an eval set per workflow (100–300 cases, each a historical unit and the outcome it should
@@ -130,10 +130,7 @@ export const evalRunSchema = z.strictObject({
 export type EvalRun = z.infer<typeof evalRunSchema>;
 
 /** One problem with a file: where in it (a JSON path such as `$.cases[3].caseId`) and what is wrong. */
-export interface EvalIssue {
-  readonly path: string;
-  readonly message: string;
-}
+export type EvalIssue = PathIssue;
 
 export type Parsed<T> =
   | { readonly ok: true; readonly value: T }
@@ -148,8 +145,8 @@ export function parseEvalRun(raw: unknown): Parsed<EvalRun> {
 }
 
 function parseWith<T>(schema: z.ZodType<T>, raw: unknown, what: 'set' | 'run'): Parsed<T> {
-  const parsed = schema.safeParse(raw);
-  if (!parsed.success) return { ok: false, issues: parsed.error.issues.map(toEvalIssue) };
+  const parsed = parseWithIssues(schema, raw, { unknownFieldAdvice: versionAdvice });
+  if (!parsed.success) return { ok: false, issues: parsed.issues };
   const bytes = Buffer.byteLength(JSON.stringify(parsed.data));
   if (bytes > MAX_EVAL_JSON_BYTES) {
     return {
@@ -165,31 +162,11 @@ function parseWith<T>(schema: z.ZodType<T>, raw: unknown, what: 'set' | 'run'): 
   return { ok: true, value: parsed.data };
 }
 
-function toEvalIssue(issue: z.core.$ZodIssue): EvalIssue {
-  const path = issue.path.map((segment) => (typeof segment === 'symbol' ? String(segment) : segment));
-  const at = toJsonPath(path);
-  if (issue.code === 'unrecognized_keys') {
-    if (path.length === 0 && issue.keys.includes('version')) {
-      return {
-        path: at,
-        message: `unknown field${issue.keys.length > 1 ? 's' : ''} ${issue.keys.join(', ')}; the version is assigned on register (it goes up by one each time the set changes)`,
-      };
-    }
-    return { path: at, message: `unknown field${issue.keys.length > 1 ? 's' : ''} ${issue.keys.join(', ')}` };
-  }
-  if (issue.code === 'invalid_type') {
-    const received = /received (\w+)/.exec(issue.message)?.[1];
-    if (received === 'undefined') return { path: at, message: 'is required' };
-    return {
-      path: at,
-      message: `must be ${article(issue.expected)}${received ? `, not ${article(received)}` : ''}`,
-    };
-  }
-  return { path: at, message: issue.message };
-}
-
-function article(typeName: string): string {
-  return /^[aeiou]/.test(typeName) ? `an ${typeName}` : `a ${typeName}`;
+/** A set's `version` is not the writer's to choose. */
+function versionAdvice(path: readonly (string | number)[], keys: readonly string[]): string | undefined {
+  return path.length === 0 && keys.includes('version')
+    ? 'the version is assigned on register (it goes up by one each time the set changes)'
+    : undefined;
 }
 
 /** How many IDs an issue lists before summarising the rest. */

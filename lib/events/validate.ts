@@ -1,7 +1,5 @@
-import type { z } from 'zod';
 import {
   batchSchema,
-  EVENT_TYPES,
   eventSchema,
   type LedgerEvent,
   MAX_EVENT_BYTES,
@@ -9,6 +7,7 @@ import {
 } from '#lib/events/schema.ts';
 import { parseRfc3339 } from '#lib/events/timestamps.ts';
 import type { WorkflowRegistry } from '#lib/registry/workflows.ts';
+import { type IssueOptions, parseWithIssues, toJsonPath } from '#lib/validation/zod-issues.ts';
 
 /** One problem with a request: which event (null for the body itself), where in it, and what is wrong. */
 export interface ValidationIssue {
@@ -32,18 +31,18 @@ export function validateBatch(
   body: unknown,
   options: { now: Date; registry: WorkflowRegistry },
 ): BatchValidation {
-  const batch = batchSchema.safeParse(body);
+  const batch = parseWithIssues(batchSchema, body, ADVICE);
   if (!batch.success) {
-    return { ok: false, issues: batch.error.issues.map((issue) => toIssue(issue, [])).slice(0, MAX_ISSUES) };
+    return { ok: false, issues: batch.issues.map((issue) => withIndex(issue, null)).slice(0, MAX_ISSUES) };
   }
   const issues: ValidationIssue[] = [];
   const events: LedgerEvent[] = [];
   const latestAllowed = options.now.getTime() + MAX_FUTURE_SKEW_MS;
   for (const [index, raw] of batch.data.events.entries()) {
     const base = ['events', index];
-    const parsed = eventSchema.safeParse(raw);
+    const parsed = parseWithIssues(eventSchema, raw, { ...ADVICE, base });
     if (!parsed.success) {
-      issues.push(...parsed.error.issues.map((issue) => toIssue(issue, base)));
+      issues.push(...parsed.issues.map((issue) => withIndex(issue, index)));
       continue;
     }
     const event = parsed.data;
@@ -63,46 +62,17 @@ export function validateBatch(
   return { ok: true, events };
 }
 
-function toIssue(issue: z.core.$ZodIssue, base: (string | number)[]): ValidationIssue {
-  const path = [
-    ...base,
-    ...issue.path.map((segment) => (typeof segment === 'symbol' ? String(segment) : segment)),
-  ];
-  if (issue.code === 'unrecognized_keys') {
-    const fields = `unknown field${issue.keys.length > 1 ? 's' : ''} ${issue.keys.join(', ')}`;
-    const advice =
-      path.at(-1) === 'actor' ? 'actor takes only userId and customerId' : 'put free-form data in metadata';
-    return issueAt(path, `${fields}; ${advice}`);
-  }
-  if (issue.code === 'invalid_union' && issue.discriminator === 'type') {
-    return issueAt(path, `must be one of ${EVENT_TYPES.join(', ')}`);
-  }
-  if (issue.code === 'invalid_type') {
-    const received = /received (\w+)/.exec(issue.message)?.[1];
-    if (received === 'undefined') return issueAt(path, 'is required');
-    return issueAt(
-      path,
-      `must be ${withArticle(issue.expected)}${received ? `, not ${withArticle(received)}` : ''}`,
-    );
-  }
-  return issueAt(path, issue.message);
-}
+/** Where free-form data goes instead of an unknown field: nothing personal may slip past the hashing. */
+const ADVICE: IssueOptions = {
+  unknownFieldAdvice: (path) =>
+    path.at(-1) === 'actor' ? 'actor takes only userId and customerId' : 'put free-form data in metadata',
+};
 
-function withArticle(typeName: string): string {
-  return /^[aeiou]/.test(typeName) ? `an ${typeName}` : `a ${typeName}`;
+function withIndex(issue: { path: string; message: string }, index: number | null): ValidationIssue {
+  return { index, path: issue.path, message: issue.message };
 }
 
 function issueAt(path: (string | number)[], message: string): ValidationIssue {
   const index = path[0] === 'events' && typeof path[1] === 'number' ? path[1] : null;
   return { index, path: toJsonPath(path), message };
-}
-
-/** `['events', 3, 'toolCalls', 0, 'outcome']` → `$.events[3].toolCalls[0].outcome`. */
-export function toJsonPath(path: readonly (string | number)[]): string {
-  return path.reduce<string>((acc, segment) => {
-    if (typeof segment === 'number') return `${acc}[${segment}]`;
-    return /^[A-Za-z_$][A-Za-z0-9_$]*$/.test(segment)
-      ? `${acc}.${segment}`
-      : `${acc}[${JSON.stringify(segment)}]`;
-  }, '$');
 }

@@ -1,9 +1,9 @@
 import * as z from 'zod';
 import { InvalidRequestError, UnknownWorkflowError } from '#lib/errors.ts';
-import { toJsonPath } from '#lib/events/validate.ts';
 import { MASTER_FLAG } from '#lib/kill-switch/names.ts';
 import type { FlagWriter, FlipResult } from '#lib/kill-switch/ports.ts';
 import type { WorkflowRegistry } from '#lib/registry/workflows.ts';
+import { parseWithIssues } from '#lib/validation/zod-issues.ts';
 
 export const flipRequestSchema = z.strictObject({
   enabled: z.boolean(),
@@ -24,17 +24,11 @@ export async function flipKillSwitch(
   deps: { writer: FlagWriter; registry: WorkflowRegistry },
 ): Promise<FlipResult & { flag: string; enabled: boolean }> {
   const flag = flagFor(target, deps.registry);
-  const parsed = flipRequestSchema.safeParse(body);
+  const parsed = parseWithIssues(flipRequestSchema, body);
   if (!parsed.success) {
     throw new InvalidRequestError(
       'the flip request is invalid',
-      parsed.error.issues.map((issue) => ({
-        index: null,
-        path: toJsonPath(
-          issue.path.map((segment) => (typeof segment === 'symbol' ? String(segment) : segment)),
-        ),
-        message: issue.message,
-      })),
+      parsed.issues.map((issue) => ({ index: null, ...issue })),
     );
   }
   const result = await deps.writer.setFlag(flag, { ...parsed.data, changedBy });

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 // The namespace import lets the bundler leave out zod's locales and JSON Schema code (−350 KiB).
 import * as z from 'zod';
+import { formatIssues, parseWithIssues, toJsonPath } from '#lib/validation/zod-issues.ts';
 
 /**
  * The workflow registry: which workflows the ledger accepts events for, how long it keeps them, and
@@ -275,7 +276,7 @@ function duplicateIds(raw: unknown): string[] {
   for (const [index, item] of raw.entries()) {
     const workflowId: unknown = typeof item === 'object' && item !== null ? item.workflowId : undefined;
     if (typeof workflowId !== 'string') continue;
-    if (seen.has(workflowId)) problems.push(`[${index}.workflowId] duplicate workflowId`);
+    if (seen.has(workflowId)) problems.push(`${toJsonPath([index, 'workflowId'])}: duplicate workflowId`);
     seen.add(workflowId);
   }
   return problems;
@@ -283,7 +284,7 @@ function duplicateIds(raw: unknown): string[] {
 
 export class InvalidRegistryError extends Error {
   override name = 'InvalidRegistryError';
-  /** Each problem as `[path] message`. */
+  /** Each problem as `<JSON path>: message`, e.g. `$[0].owner: is required`. */
   readonly problems: readonly string[];
 
   constructor(message: string, problems: readonly string[] = []) {
@@ -292,24 +293,9 @@ export class InvalidRegistryError extends Error {
   }
 }
 
-/** "is required" for a missing field, instead of zod's "expected string, received undefined". */
-function requiredMessage(issue: z.core.$ZodRawIssue): string | undefined {
-  if (issue.input !== undefined) return undefined;
-  if (issue.code === 'invalid_type') return `is required (${issue.expected})`;
-  if (issue.code === 'invalid_value') {
-    return `is required (one of ${issue.values.map((value) => JSON.stringify(value)).join(', ')})`;
-  }
-  return undefined;
-}
-
 function problemsOf(raw: unknown): { workflows: Workflow[] } | { problems: string[] } {
-  const parsed = registrySchema.safeParse(raw, { error: requiredMessage });
-  const problems = parsed.success
-    ? []
-    : parsed.error.issues.map((issue) => {
-        const path = issue.path.map((segment) => String(segment)).join('.');
-        return `[${path === '' ? '(root)' : path}] ${issue.message}`;
-      });
+  const parsed = parseWithIssues(registrySchema, raw);
+  const problems = parsed.success ? [] : formatIssues(parsed.issues);
   problems.push(...duplicateIds(raw));
   if (parsed.success && problems.length === 0) return { workflows: parsed.data };
   return { problems };

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
 import type * as z from 'zod';
+import { formatIssues, parseWithIssues } from '#lib/validation/zod-issues.ts';
 
 /**
  * An error the way AWS's REST-JSON services send it: the HTTP status, the error name in
@@ -51,11 +52,9 @@ export function jsonBody<T extends z.ZodType>(request: Request, schema: T): z.in
       throw badRequest(`the request body is not valid JSON: ${(error as Error).message}`);
     }
   }
-  const result = schema.safeParse(parsed);
+  const result = parseWithIssues(schema, parsed);
   if (!result.success) {
-    const problems = result.error.issues.map(
-      (issue) => `${issue.path.length > 0 ? issue.path.join('.') : 'body'}: ${issue.message}`,
-    );
+    const problems = formatIssues(result.issues);
     throw badRequest(
       `${problems.length} validation error${problems.length === 1 ? '' : 's'} detected: ${problems.join('; ')}`,
     );

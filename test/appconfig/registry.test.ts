@@ -121,7 +121,7 @@ describe('ensureRegistry: the local stack provisions the registry into the stand
     // Assess
     await expect(attempt).rejects.toThrow(InvalidRegistryError);
     await expect(attempt).rejects.toThrow(
-      `workflow registry file ${file} is invalid: [0.owner] must not be empty; [0.reviewSampleRate] must be at most 10%`,
+      `workflow registry file ${file} is invalid: $[0].owner: must not be empty; $[0].reviewSampleRate: must be at most 10%`,
     );
     expect(await versionCount(stand.appconfig, killSwitch.application, profile)).toBe(1);
   });
@@ -181,7 +181,7 @@ describe('AppConfigRegistrySource: what the handlers read', () => {
     expect(stale).toHaveLength(1);
     expect(stale[0]).toBeInstanceOf(InvalidRegistryError);
     expect((stale[0] as InvalidRegistryError).problems).toEqual([
-      expect.stringMatching(/^\[0\.retentionMonths\] /),
+      expect.stringMatching(/^\$\[0\]\.retentionMonths: /),
     ]);
   });
 

@@ -123,7 +123,7 @@ describe('agent-ledger registry deploy (a stack of its own: it changes the regis
     // Assess
     expect(result.status).toBe(2);
     expect(result.stderr).toContain(`${path} is not a valid workflow registry; nothing was deployed:`);
-    expect(result.stderr).toContain('[2.retentionMonths]');
+    expect(result.stderr).toContain('$[2].retentionMonths: ');
     expect(JSON.parse(run('registry', 'show', '--json').stdout).version).toBe(1);
   });
 

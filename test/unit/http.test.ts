@@ -66,7 +66,7 @@ describe('toErrorResponse', () => {
   it('answers an unreadable workflow registry with a 503 that says a retry is safe, and keeps the cause for the logs', () => {
     // Act
     const response = toErrorResponse(
-      new RegistryUnavailableError('the workflow registry cannot be read: [0.owner] is required'),
+      new RegistryUnavailableError('the workflow registry cannot be read: $[0].owner: is required'),
     );
 
     // Assess

@@ -98,10 +98,10 @@ describe('WorkflowRegistry.parse', () => {
       delete raw[field];
     }
     expect(problems([raw])).toEqual([
-      '[0.owner] is required (string)',
-      '[0.selectionScores] is required (object)',
-      '[0.rolloutPhase] is required (one of "baseline", "hitl", "evals", "autonomous")',
-      '[0.autonomyBoundary] is required (object)',
+      '$[0].owner: is required',
+      '$[0].selectionScores: is required',
+      '$[0].rolloutPhase: is required (one of "baseline", "hitl", "evals", "autonomous")',
+      '$[0].autonomyBoundary: is required',
     ]);
   });
 
@@ -110,7 +110,7 @@ describe('WorkflowRegistry.parse', () => {
       expect(problems([workflow({ rolloutPhase })])).toEqual([]);
     }
     expect(problems([workflow({ rolloutPhase: 'pilot' })])).toEqual([
-      '[0.rolloutPhase] must be one of baseline, hitl, evals, autonomous',
+      '$[0].rolloutPhase: must be one of baseline, hitl, evals, autonomous',
     ]);
   });
 
@@ -119,20 +119,20 @@ describe('WorkflowRegistry.parse', () => {
     expect(
       problems([workflow({ selectionScores: { ...scores, volume: 0, errorCost: 6, writtenPolicy: 2.5 } })]),
     ).toEqual([
-      '[0.selectionScores.volume] must be a whole number from 1 to 5',
-      '[0.selectionScores.errorCost] must be a whole number from 1 to 5',
-      '[0.selectionScores.writtenPolicy] must be a whole number from 1 to 5',
+      '$[0].selectionScores.volume: must be a whole number from 1 to 5',
+      '$[0].selectionScores.errorCost: must be a whole number from 1 to 5',
+      '$[0].selectionScores.writtenPolicy: must be a whole number from 1 to 5',
     ]);
     const { easeOfInstrumenting: _, ...four } = scores;
     expect(problems([workflow({ selectionScores: { ...four, easOfInstrumenting: 3 } })])).toEqual([
-      '[0.selectionScores.easeOfInstrumenting] is required (number)',
-      '[0.selectionScores] Unrecognized key: "easOfInstrumenting"',
+      '$[0].selectionScores.easeOfInstrumenting: is required',
+      '$[0].selectionScores: unknown field easOfInstrumenting',
     ]);
   });
 
   it('rejects a misspelt key instead of ignoring it', () => {
     expect(problems([workflow({ reviewSampleRte: 0.08 })])).toEqual([
-      '[0] Unrecognized key: "reviewSampleRte"',
+      '$[0]: unknown field reviewSampleRte',
     ]);
   });
 
@@ -144,25 +144,25 @@ describe('WorkflowRegistry.parse', () => {
         workflow(),
       ]),
     ).toEqual([
-      '[0.workflowId] workflowId must match ^[a-z][a-z0-9-]{1,62}$',
-      expect.stringMatching(/^\[0\.retentionMonths\]/),
-      '[0.minReviewed] Too small: expected number to be >=1',
-      '[0.reviewSampleRate] must be at most 10%',
-      '[2.workflowId] duplicate workflowId',
+      '$[0].workflowId: workflowId must match ^[a-z][a-z0-9-]{1,62}$',
+      expect.stringMatching(/^\$\[0\]\.retentionMonths: /),
+      '$[0].minReviewed: Too small: expected number to be >=1',
+      '$[0].reviewSampleRate: must be at most 10%',
+      '$[2].workflowId: duplicate workflowId',
     ]);
     expect(problems([workflow({ reviewSampleRate: 0.01 })])).toEqual([
-      '[0.reviewSampleRate] must be at least 5%',
+      '$[0].reviewSampleRate: must be at least 5%',
     ]);
-    expect(problems({ workflows: [] })).toEqual(['[(root)] Invalid input: expected array, received object']);
+    expect(problems({ workflows: [] })).toEqual(['$: must be an array, not an object']);
   });
 
   it('validates the kill switch: where it is, and at least one person or role who may flip it', () => {
     expect(problems([boundary({ killSwitch: { location: ' ', flippers: [] } })])).toEqual([
-      '[0.autonomyBoundary.killSwitch.location] must not be empty',
-      '[0.autonomyBoundary.killSwitch.flippers] must name at least one person or role who may flip it',
+      '$[0].autonomyBoundary.killSwitch.location: must not be empty',
+      '$[0].autonomyBoundary.killSwitch.flippers: must name at least one person or role who may flip it',
     ]);
     expect(problems([boundary({ killSwitch: { location: 'AppConfig' } })])).toEqual([
-      '[0.autonomyBoundary.killSwitch.flippers] is required (array)',
+      '$[0].autonomyBoundary.killSwitch.flippers: is required',
     ]);
   });
 
@@ -176,10 +176,10 @@ describe('WorkflowRegistry.parse', () => {
         }),
       ]),
     ).toEqual([
-      '[0.autonomyBoundary.can.1] must not be empty',
-      '[0.autonomyBoundary.cannot.0.id] must be 1–128 characters of [A-Za-z0-9._:-], starting with a letter or digit',
-      '[0.autonomyBoundary.cannot.0.tool] must not be empty',
-      '[0.autonomyBoundary.approvals.0.approver] is required (string)',
+      '$[0].autonomyBoundary.can[1]: must not be empty',
+      '$[0].autonomyBoundary.cannot[0].id: must be 1–128 characters of [A-Za-z0-9._:-], starting with a letter or digit',
+      '$[0].autonomyBoundary.cannot[0].tool: must not be empty',
+      '$[0].autonomyBoundary.approvals[0].approver: is required',
     ]);
   });
 
@@ -191,7 +191,7 @@ describe('WorkflowRegistry.parse', () => {
         }),
       ]),
     ).toEqual([
-      '[0.autonomyBoundary.approvals.0.id] duplicate rule id "pay-over-10k" (first used at cannot.0): rule ids must be unique within a workflow',
+      '$[0].autonomyBoundary.approvals[0].id: duplicate rule id "pay-over-10k" (first used at cannot.0): rule ids must be unique within a workflow',
     ]);
     // The same rule id in two workflows is fine.
     expect(problems([workflow(), workflow({ workflowId: 'other' })])).toEqual([]);
@@ -219,23 +219,23 @@ describe('WorkflowRegistry.parse', () => {
       { path: 'a', op: 'exists', value: false },
       { path: 'a', op: '==', value: 1, note: 'x' },
     ];
-    const at = (index: number) => `[0.autonomyBoundary.cannot.0.when.${index}`;
+    const at = (index: number) => `$[0].autonomyBoundary.cannot[0].when[${index}]`;
     expect(problems([boundary({ cannot: [{ id: 'r', description: 'd', tool: 't', when: bad }] })])).toEqual([
-      `${at(0)}.path] must be a dot path into the tool call's parameters, like "amount" or "customer.tier"`,
-      `${at(1)}.path] must be a dot path into the tool call's parameters, like "amount" or "customer.tier"`,
-      `${at(2)}.op] must be one of > >= < <= == != in exists`,
-      `${at(3)}.value] op ">" needs a number`,
-      `${at(4)}.value] op "in" needs an array of values`,
-      `${at(5)}.value] op "==" needs a value to compare with`,
-      `${at(6)}.value] is not used with op "exists" (it only asks whether the parameter is there): remove it`,
-      `${at(7)}] Unrecognized key: "note"`,
+      `${at(0)}.path: must be a dot path into the tool call's parameters, like "amount" or "customer.tier"`,
+      `${at(1)}.path: must be a dot path into the tool call's parameters, like "amount" or "customer.tier"`,
+      `${at(2)}.op: must be one of > >= < <= == != in exists`,
+      `${at(3)}.value: op ">" needs a number`,
+      `${at(4)}.value: op "in" needs an array of values`,
+      `${at(5)}.value: op "==" needs a value to compare with`,
+      `${at(6)}.value: is not used with op "exists" (it only asks whether the parameter is there): remove it`,
+      `${at(7)}: unknown field note`,
     ]);
   });
 
   it('reports every problem at once, in one message', () => {
     const raw = [workflow({ owner: '' }), workflow({ workflowId: 'bb', rolloutPhase: 'x' })];
     expect(() => WorkflowRegistry.parse(raw)).toThrow(
-      'workflow registry is invalid: [0.owner] must not be empty; [1.rolloutPhase] must be one of baseline, hitl, evals, autonomous',
+      'workflow registry is invalid: $[0].owner: must not be empty; $[1].rolloutPhase: must be one of baseline, hitl, evals, autonomous',
     );
   });
 
@@ -246,29 +246,29 @@ describe('WorkflowRegistry.parse', () => {
       [
         { 'ap-clerk': [] },
         [
-          '[0.approvers.ap-clerk] must list at least one approverId (leave the role out to accept any approver)',
+          '$[0].approvers["ap-clerk"]: must list at least one approverId (leave the role out to accept any approver)',
         ],
       ],
       [
         { 'ap-clerk': ['', 'x'.repeat(257), 7] },
         [
-          '[0.approvers.ap-clerk.0] must be an approverId of 1–256 characters',
-          '[0.approvers.ap-clerk.1] must be an approverId of 1–256 characters',
-          '[0.approvers.ap-clerk.2] must be an approverId string (1–256 characters)',
+          '$[0].approvers["ap-clerk"][0]: must be an approverId of 1–256 characters',
+          '$[0].approvers["ap-clerk"][1]: must be an approverId of 1–256 characters',
+          '$[0].approvers["ap-clerk"][2]: must be an approverId string (1–256 characters)',
         ],
       ],
       [
         { 'ap-clerk': ['clerk-1', 'clerk-1'] },
-        ['[0.approvers.ap-clerk.1] approverId "clerk-1" is listed twice'],
+        ['$[0].approvers["ap-clerk"][1]: approverId "clerk-1" is listed twice'],
       ],
-      [{ 'ap-clerk': 'clerk-1' }, ['[0.approvers.ap-clerk] must be a list of approverIds']],
-      [['clerk-1'], ['[0.approvers] must be an object of role name → list of approverIds']],
-      [null, ['[0.approvers] must be an object of role name → list of approverIds']],
-      [{ '': ['clerk-1'] }, ['[0.approvers] role name "" must be 1–256 characters, not blank']],
+      [{ 'ap-clerk': 'clerk-1' }, ['$[0].approvers["ap-clerk"]: must be a list of approverIds']],
+      [['clerk-1'], ['$[0].approvers: must be an object of role name → list of approverIds']],
+      [null, ['$[0].approvers: must be an object of role name → list of approverIds']],
+      [{ '': ['clerk-1'] }, ['$[0].approvers: role name "" must be 1–256 characters, not blank']],
       [
         { ' ap-clerk': ['clerk-1'] },
         [
-          '[0.approvers. ap-clerk] role name " ap-clerk" starts or ends with white space: approval rules name roles without it',
+          '$[0].approvers[" ap-clerk"]: role name " ap-clerk" starts or ends with white space: approval rules name roles without it',
         ],
       ],
     ];
@@ -412,7 +412,7 @@ describe('loadRegistryFile', () => {
     }
     expect(caught).toBeInstanceOf(InvalidRegistryError);
     expect((caught as Error).message).toBe(
-      `workflow registry file ${path} is invalid: [0.owner] must not be empty; [1.rolloutPhase] must be one of baseline, hitl, evals, autonomous; [1.workflowId] duplicate workflowId`,
+      `workflow registry file ${path} is invalid: $[0].owner: must not be empty; $[1].rolloutPhase: must be one of baseline, hitl, evals, autonomous; $[1].workflowId: duplicate workflowId`,
     );
     expect((caught as InvalidRegistryError).problems).toHaveLength(3);
   });

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { MAX_EVENTS_PER_REQUEST } from '#lib/events/schema.ts';
-import { toJsonPath, validateBatch } from '#lib/events/validate.ts';
+import { validateBatch } from '#lib/events/validate.ts';
 import { defaultRegistry } from '#lib/registry/default-registry.ts';
+import { toJsonPath } from '#lib/validation/zod-issues.ts';
 import { actionEvent, unitEvent } from '../support/events.ts';
 
 const now = new Date('2026-11-24T12:00:00Z');
