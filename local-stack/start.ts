@@ -38,6 +38,13 @@ Ctrl-C stops everything.`);
   };
   process.on('SIGINT', () => void shutdown('SIGINT'));
   process.on('SIGTERM', () => void shutdown('SIGTERM'));
+  process.on('SIGHUP', () => void shutdown('SIGHUP'));
+  // A supervisor's SIGTERM to `npm start` ends npm and its shell without reaching this process; once its
+  // parent is gone (it is adopted by another), the stack stops as if it had been signalled itself.
+  const parent = process.ppid;
+  setInterval(() => {
+    if (process.ppid !== parent) void shutdown('parent process gone');
+  }, 500).unref();
 }
 
 main().catch((error: unknown) => {
