@@ -131,9 +131,7 @@ describe('WorkflowRegistry.parse', () => {
   });
 
   it('rejects a misspelt key instead of ignoring it', () => {
-    expect(problems([workflow({ reviewSampleRte: 0.08 })])).toEqual([
-      '$[0]: unknown field reviewSampleRte',
-    ]);
+    expect(problems([workflow({ reviewSampleRte: 0.08 })])).toEqual(['$[0]: unknown field reviewSampleRte']);
   });
 
   it('keeps the meaning of the existing fields', () => {
