@@ -1,6 +1,7 @@
 /**
  * RFC 3339 timestamps with an explicit offset (`Z` or `±hh:mm`), validated to the calendar: JavaScript's
- * Date quietly rolls 2026-02-30 over to March 2, so the parsed fields are checked against the input.
+ * Date quietly rolls 2026-02-30 over to March 2, so the parsed fields are checked against the input. Every
+ * year RFC 3339 can write (0000–9999) is kept as sent: `Date.UTC` would read years 0–99 as 1900–1999.
  */
 const RFC3339 =
   /^(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2}):(\d{2})(\.\d{1,9})?([Zz]|([+-])(\d{2}):(\d{2}))$/;
@@ -27,11 +28,23 @@ export function parseRfc3339(value: string): number | undefined {
     offsetMinutes = (sign === '-' ? -1 : 1) * (offsetHours * 60 + offsetMins);
   }
   const millis = fraction ? Math.floor(Number(`0${fraction}`) * 1000) : 0;
-  return Date.UTC(year, month - 1, day, hour, minute, second, millis) - offsetMinutes * 60_000;
+  const local = new Date(0);
+  local.setUTCFullYear(year, month - 1, day);
+  local.setUTCHours(hour, minute, second, millis);
+  const instant = local.getTime() - offsetMinutes * 60_000;
+  // An offset can carry 0000-01-01 or 9999-12-31 across the edge of the years a sort key can hold.
+  if (instant < MIN_INSTANT_MS || instant > MAX_INSTANT_MS) return undefined;
+  return instant;
 }
 
+/** The instants whose UTC form has a four-digit year (fixed-width sort keys; RFC 3339's own range). */
+const MIN_INSTANT_MS = Date.parse('0000-01-01T00:00:00.000Z');
+const MAX_INSTANT_MS = Date.parse('9999-12-31T23:59:59.999Z');
+
+/** Proleptic Gregorian, as RFC 3339 counts: year 0 is a leap year, 1900 is not, 2000 is. */
 function daysInMonth(year: number, month: number): number {
-  return new Date(Date.UTC(year, month, 0)).getUTCDate();
+  if (month === 2) return year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0) ? 29 : 28;
+  return [4, 6, 9, 11].includes(month) ? 30 : 31;
 }
 
 /** Fixed-width UTC form used in sort keys: string order equals time order. */
