@@ -10,6 +10,7 @@ import { QUERY_HELP, queryCommand } from './commands/query.ts';
 import { REGISTRY_HELP, registryCommand } from './commands/registry.ts';
 import { TOKENS_HELP, tokensCommand } from './commands/tokens.ts';
 import { CliError } from './errors.ts';
+import { terminalSafe } from './terminal.ts';
 
 const HELP = `agent-ledger — operate the Agent Ledger
 
@@ -46,7 +47,9 @@ ${EVALS_HELP}
 
 ${DEMO_HELP}`;
 
-export async function run(argv: string[], print: (line: string) => void = console.log): Promise<number> {
+export async function run(argv: string[], write: (line: string) => void = console.log): Promise<number> {
+  const print = (line: string) => write(terminalSafe(line));
+  const fail = (line: string) => console.error(terminalSafe(line));
   const [command, ...rest] = argv;
   try {
     switch (command) {
@@ -97,20 +100,20 @@ export async function run(argv: string[], print: (line: string) => void = consol
     }
   } catch (error) {
     if (error instanceof CliError) {
-      console.error(`agent-ledger: ${error.message}`);
+      fail(`agent-ledger: ${error.message}`);
       return error.exitCode;
     }
     // A registry file that cannot be read is the caller's to fix.
     if (error instanceof InvalidRegistryError) {
-      console.error(`agent-ledger: ${error.message}`);
+      fail(`agent-ledger: ${error.message}`);
       return 2;
     }
     // parseArgs reports unknown or malformed options with this code.
     if ((error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
-      console.error(`agent-ledger: ${(error as Error).message}`);
+      fail(`agent-ledger: ${(error as Error).message}`);
       return 2;
     }
-    console.error(`agent-ledger: unexpected failure: ${(error as Error).message ?? error}`);
+    fail(`agent-ledger: unexpected failure: ${(error as Error).message ?? error}`);
     return 1;
   }
 }

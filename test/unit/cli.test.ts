@@ -37,6 +37,12 @@ describe('agent-ledger', () => {
     expect(errors.join('\n')).not.toMatch(/\n\s+at /);
   });
 
+  it('prints what it was given as text, never as a terminal escape sequence', async () => {
+    expect(await cli('\u001b]0;owned\u0007')).toBe(2);
+    expect(errors.join('\n')).toContain("unknown command '\\u001b]0;owned\\u0007'");
+    expect(errors.join('\n')).not.toMatch(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/);
+  });
+
   it('says how to start the local stack when none is running', async () => {
     expect(await cli('tokens', 'list')).toBe(1);
     expect(errors.join('\n')).toContain('start it with `npm start`');
