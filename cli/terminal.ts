@@ -5,6 +5,7 @@
  * as `\u001b`-style text instead. Newlines and tabs are kept, as are JSON lines: an escape of this form
  * inside a JSON string reads back as the same character.
  */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: finding control characters is the point
 const CONTROL = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u200e\u200f\u202a-\u202e\u2066-\u2069]/gu;
 
 export function terminalSafe(text: string): string {

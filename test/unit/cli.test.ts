@@ -40,6 +40,7 @@ describe('agent-ledger', () => {
   it('prints what it was given as text, never as a terminal escape sequence', async () => {
     expect(await cli('\u001b]0;owned\u0007')).toBe(2);
     expect(errors.join('\n')).toContain("unknown command '\\u001b]0;owned\\u0007'");
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: no control character may be printed
     expect(errors.join('\n')).not.toMatch(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/);
   });
 
