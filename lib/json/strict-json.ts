@@ -36,8 +36,8 @@ export function parseStrictJson(text: string, options: { maxDepth?: number } = {
 
 // Sticky patterns: each matches at `lastIndex` only. Strings: no raw control characters (RFC 8259 §7), and
 // surrogates only in pairs, so a lone one fails the match (escaped ones are checked after decoding).
-// biome-ignore lint/suspicious/noControlCharactersInRegex: JSON forbids raw control characters in strings
 const STRING =
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: JSON forbids raw control characters in strings
   /"((?:[^"\\\u0000-\u001f\ud800-\udfff]|[\ud800-\udbff][\udc00-\udfff]|\\(?:["\\/bfnrt]|u[0-9a-fA-F]{4}))*)"/y;
 /** The common case: no escapes, no surrogates. */
 // biome-ignore lint/suspicious/noControlCharactersInRegex: JSON forbids raw control characters in strings
