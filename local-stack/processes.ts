@@ -3,6 +3,7 @@ import { mkdirSync, readdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { createConnection } from 'node:net';
 import { delimiter, dirname, join } from 'node:path';
+import type { S3ServerOptions } from './s3-server.ts';
 import type { LocalSettings } from './settings.ts';
 
 export class LocalStackError extends Error {
@@ -122,7 +123,10 @@ function dynamoDbLocalDirectory(): string {
   return join(lib, release);
 }
 
-/** The `s3rver` S3-compatible server, in its own process so it never competes with the API's event loop. */
+/**
+ * The `s3rver` S3-compatible server, in its own process (`s3-server.ts`) so it never competes with the API's
+ * event loop; it exits when this process is gone (`exit-with-parent.cjs`, preloaded).
+ */
 export async function startS3Server(
   settings: LocalSettings,
   buckets: readonly string[],
@@ -130,22 +134,19 @@ export async function startS3Server(
   await assertPortFree(settings.s3Port, 'the S3 server');
   const directory = join(settings.dataDir, 's3');
   mkdirSync(directory, { recursive: true });
-  const bin = createRequire(import.meta.url).resolve('s3rver/bin/s3rver.js');
-  const args = [
-    '--require',
-    join(import.meta.dirname, 'exit-with-parent.cjs'),
-    bin,
-    '-d',
-    directory,
-    '-a',
-    '127.0.0.1',
-    '-p',
-    String(settings.s3Port),
-    '--silent',
-    '--no-vhost-buckets',
-  ];
-  for (const bucket of buckets) args.push('--configure-bucket', bucket);
-  const child = spawn(process.execPath, args, { stdio: 'pipe' });
+  const options: S3ServerOptions = { directory, port: settings.s3Port, buckets };
+  const child = spawn(
+    process.execPath,
+    [
+      '--require',
+      join(import.meta.dirname, 'exit-with-parent.cjs'),
+      '--import',
+      import.meta.resolve('tsx'),
+      join(import.meta.dirname, 's3-server.ts'),
+      JSON.stringify(options),
+    ],
+    { stdio: 'pipe' },
+  );
   const output = captureOutput(child);
   await waitForPort(child, settings.s3Port, 'the S3 server', output);
   return child;

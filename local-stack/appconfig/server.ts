@@ -1,5 +1,6 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { hostRefusal, isLoopbackHost } from '../loopback.ts';
 import {
   createApplication,
   createConfigurationProfile,
@@ -48,6 +49,8 @@ export interface DeploymentCompleteEvent {
 
 /** What every handler is given besides the request. */
 export interface Context {
+  /** The port the stand-in listens on: requests must name it in their Host header. */
+  readonly port: number;
   readonly store: Store;
   /** The last spent token position per AppConfigData session (a token works once). */
   readonly spentTokens: Map<string, number>;
@@ -128,8 +131,10 @@ export async function startAppConfigStandIn(options: {
     pending.add(running);
   };
 
+  let listeningPort = options.port;
   const server = createServer((request, response) => {
     void handle(request, response, {
+      port: listeningPort,
       store,
       spentTokens,
       onDeploymentComplete: options.onDeploymentComplete,
@@ -149,6 +154,7 @@ export async function startAppConfigStandIn(options: {
     server.listen(options.port, host, () => resolve());
   });
   const { port } = server.address() as AddressInfo;
+  listeningPort = port;
   const urlHost = host === '0.0.0.0' ? '127.0.0.1' : host.includes(':') ? `[${host}]` : host;
 
   const drain = async () => {
@@ -174,6 +180,9 @@ export async function startAppConfigStandIn(options: {
 
 async function handle(request: IncomingMessage, response: ServerResponse, context: Context): Promise<void> {
   try {
+    if (!isLoopbackHost(request.headers.host, context.port)) {
+      throw new AwsError(403, 'ForbiddenException', hostRefusal(request.headers.host, context.port));
+    }
     const url = new URL(request.url ?? '/', 'http://localhost');
     const method = request.method ?? 'GET';
     let match: { route: Route; groups: Record<string, string> } | undefined;

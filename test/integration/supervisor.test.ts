@@ -1,5 +1,6 @@
 import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { request as httpRequest } from 'node:http';
 import { createConnection } from 'node:net';
 import { networkInterfaces, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -62,6 +63,41 @@ function children(pid: number): number[] {
     return []; // pgrep exits 1 when there are none
   }
 }
+
+/** The status a local service answers for `GET /` under a given Host header. */
+async function statusFor(url: string, host: string): Promise<number> {
+  const target = new URL(url);
+  return new Promise((done, fail) => {
+    const request = httpRequest(
+      { host: target.hostname, port: target.port, path: '/', method: 'GET', headers: { host } },
+      (response) => {
+        response.resume();
+        done(response.statusCode ?? 0);
+      },
+    );
+    request.once('error', fail);
+    request.end();
+  });
+}
+
+describe('the local services answer only their loopback host names (DNS rebinding)', () => {
+  it.each(['dynamodb', 's3', 'appconfig'] as const)(
+    '%s refuses Host evil.example with 403',
+    async (service) => {
+      // Prepare
+      const url = inject('localStack')[service];
+      const port = new URL(url).port;
+      // Act
+      const refused = await statusFor(url, `evil.example:${port}`);
+      const served = await Promise.all(
+        ['127.0.0.1', 'localhost', '[::1]'].map((name) => statusFor(url, `${name}:${port}`)),
+      );
+      // Assess
+      expect(refused).toBe(403);
+      for (const status of served) expect(status).not.toBe(403);
+    },
+  );
+});
 
 /** Every process below `pid`, depth first. */
 function descendants(pid: number): number[] {
