@@ -1,4 +1,5 @@
 import type { LedgerEvent } from '#lib/events/schema.ts';
+import { CostAccumulator, modelKeyOf } from '#lib/pricing/cost.ts';
 import type { PriceBook } from '#lib/pricing/price-table.ts';
 import type { Workflow } from '#lib/registry/workflows.ts';
 import { byString, round6, summariseWorkflow, type WorkflowSummary } from '#lib/reports/common.ts';
@@ -23,16 +24,9 @@ import type { PeriodToDate } from '#lib/reports/periods.ts';
 
 type ActionEvent = Extract<LedgerEvent, { type: 'action' }>;
 
-/** Integer counts, summed exactly, priced once per (table, model) in a fixed order as the KPI job does. */
-interface TokenCounts {
-  input: number;
-  output: number;
-  cached: number;
-}
-
 interface ModelTally {
   actions: number;
-  tokens: TokenCounts;
+  tokens: { input: number; output: number; cached: number };
   /** Actions with usage that no price table prices. */
   unpricedActions: number;
   versions: Set<string>;
@@ -46,33 +40,30 @@ interface ToolTally {
   workflows: Set<string>;
 }
 
-const UNKNOWN = 'unknown';
 const MAX_VERSIONS_LISTED = 10;
 
 /**
- * The quarter's model and tool mix, fed every action that occurred in it. Pricing follows the KPI job
- * (lib/kpi/compute.ts): an action's tokens are priced with the table in force when it occurred, under
- * `<provider>/<name>`; cached input at the input price when a model has no cached price; a tool call at its
- * per-call price; anything without a price is counted as unpriced, never costed at zero. Pure.
+ * The quarter's model and tool mix, fed every action that occurred in it, priced by the KPI job's cost
+ * rule (lib/pricing/cost.ts): anything without a price is counted as unpriced, never costed at zero. Pure.
  */
 export class UsageMix {
   readonly #models = new Map<string, ModelTally>();
   readonly #tools = new Map<string, ToolTally>();
-  /** `<effectiveFrom>|<model>` → tokens and the price that applies. */
-  readonly #pricedTokens = new Map<string, { model: string; tokens: TokenCounts; price: TokenCounts }>();
-  readonly #pricedCalls = new Map<string, { tool: string; calls: number; perCall: number }>();
+  readonly #cost: CostAccumulator;
   /** workflow → provider → model → actions. */
   readonly #served = new Map<string, Map<string, Map<string, number>>>();
   #actions = 0;
   #actionsWithoutModel = 0;
 
-  constructor(private readonly prices: PriceBook) {}
+  constructor(prices: PriceBook) {
+    this.#cost = new CostAccumulator(prices);
+  }
 
   add(event: LedgerEvent, occurredAtMs: number): void {
     if (event.type !== 'action') return;
     this.#actions++;
-    const table = this.prices.tableAt(occurredAtMs);
-    this.#addModel(event, table);
+    const unpriced = this.#cost.addAction(event, occurredAtMs);
+    this.#addModel(event, unpriced.model !== undefined);
     for (const call of event.toolCalls ?? []) {
       const tally = this.#tools.get(call.name) ?? {
         calls: 0,
@@ -84,26 +75,21 @@ export class UsageMix {
       if (call.outcome === 'failure') tally.failures++;
       tally.workflows.add(event.workflowId);
       this.#tools.set(call.name, tally);
-      const price = table?.tools[call.name];
-      if (price && table) {
-        const id = `${table.effectiveFrom}|${call.name}`;
-        const entry = this.#pricedCalls.get(id) ?? { tool: call.name, calls: 0, perCall: price.perCall };
-        entry.calls++;
-        this.#pricedCalls.set(id, entry);
-      } else {
-        tally.unpricedCalls++;
-      }
+    }
+    for (const tool of unpriced.toolCalls) {
+      const tally = this.#tools.get(tool);
+      if (tally) tally.unpricedCalls++;
     }
   }
 
-  #addModel(event: ActionEvent, table: ReturnType<PriceBook['tableAt']>): void {
+  #addModel(event: ActionEvent, unpricedUsage: boolean): void {
     const provider = event.model?.provider;
     const name = event.model?.name;
     if (!event.usage && !provider && !name) {
       this.#actionsWithoutModel++;
       return;
     }
-    const key = `${provider ?? UNKNOWN}/${name ?? UNKNOWN}`;
+    const key = modelKeyOf(event.model);
     const tally = this.#models.get(key) ?? {
       actions: 0,
       tokens: { input: 0, output: 0, cached: 0 },
@@ -127,42 +113,11 @@ export class UsageMix {
     tally.tokens.input += inputTokens;
     tally.tokens.output += outputTokens;
     tally.tokens.cached += cachedInputTokens;
-    const price = table?.models[key];
-    if (!price || !table) {
-      tally.unpricedActions++;
-      return;
-    }
-    const id = `${table.effectiveFrom}|${key}`;
-    const entry = this.#pricedTokens.get(id) ?? {
-      model: key,
-      tokens: { input: 0, output: 0, cached: 0 },
-      price: {
-        input: price.inputPerMillion,
-        output: price.outputPerMillion,
-        cached: price.cachedInputPerMillion ?? price.inputPerMillion,
-      },
-    };
-    entry.tokens.input += inputTokens;
-    entry.tokens.output += outputTokens;
-    entry.tokens.cached += cachedInputTokens;
-    this.#pricedTokens.set(id, entry);
+    if (unpricedUsage) tally.unpricedActions++;
   }
 
   finish(workflows: readonly Workflow[]): UsageMixResult {
-    const inKeyOrder = <T>(map: Map<string, T>) =>
-      [...map].sort(([a], [b]) => byString(a, b)).map(([, v]) => v);
-    const modelCost = new Map<string, number>();
-    for (const { model, tokens, price } of inKeyOrder(this.#pricedTokens)) {
-      const usd =
-        (tokens.input * price.input + tokens.output * price.output + tokens.cached * price.cached) / 1e6;
-      modelCost.set(model, (modelCost.get(model) ?? 0) + usd);
-    }
-    const toolCost = new Map<string, number>();
-    for (const { tool, calls, perCall } of inKeyOrder(this.#pricedCalls)) {
-      toolCost.set(tool, (toolCost.get(tool) ?? 0) + calls * perCall);
-    }
-    const modelUsd = [...modelCost].sort(([a], [b]) => byString(a, b)).reduce((sum, [, usd]) => sum + usd, 0);
-    const toolUsd = [...toolCost].sort(([a], [b]) => byString(a, b)).reduce((sum, [, usd]) => sum + usd, 0);
+    const { modelUsd, toolUsd, byModel: modelCost, byTool: toolCost } = this.#cost.costs();
     const actionsWithModel = [...this.#models.values()].reduce((sum, tally) => sum + tally.actions, 0);
 
     const models: ModelUsage[] = [...this.#models]
