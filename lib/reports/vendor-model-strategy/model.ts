@@ -1,3 +1,4 @@
+import { formatRate } from '#lib/presentation/format.ts';
 import type { Workflow } from '#lib/registry/workflows.ts';
 import {
   byString,
@@ -152,7 +153,6 @@ function fallbackReadiness(
     }))
     .sort((a, b) => b.actions - a.actions || byString(a.provider, b.provider));
   const total = providers.reduce((sum, p) => sum + p.actions, 0);
-  const share = (n: number) => `${((n / total) * 100).toFixed(1)}%`;
   let status: FallbackReadiness['status'];
   let statement: string;
   if (providers.length === 0) {
@@ -164,7 +164,7 @@ function fallbackReadiness(
   } else {
     status = 'multi-provider';
     statement = `${providers.length} providers served it: ${providers
-      .map((p) => `${p.provider} ${share(p.actions)}`)
+      .map((p) => `${p.provider} ${formatRate(p.actions / total)}`)
       .join(', ')}; a fallback has carried real traffic`;
   }
   return { ...summariseWorkflow(workflow), status, statement, providers };
