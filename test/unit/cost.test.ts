@@ -11,10 +11,10 @@ const JANUARY: PriceTable = {
   currency: 'USD',
   models: {
     'anthropic/claude-sonnet': { inputPerMillion: 3, outputPerMillion: 15, cachedInputPerMillion: 0.3 },
-    'openai/gpt-5': { inputPerMillion: 1.25, outputPerMillion: 10 },
+    'openai/gpt-5': { inputPerMillion: 2, outputPerMillion: 8 },
   },
-  tools: { lookup_order: { perCall: 0.002 } },
-  humanReviewPerHour: 60,
+  tools: { lookup_order: { perCall: 0.01 } },
+  humanReviewPerHour: 48,
 };
 /** From March: sonnet costs twice as much, the tool is free, review time costs more. */
 const MARCH: PriceTable = {
@@ -59,11 +59,11 @@ describe('CostAccumulator: the cost rule of the KPI job and the reports', () => 
       JAN_10,
     );
 
-    // Assess: Jan (1000×3 + 200×15 + 100×0.3)/1e6; Mar (1000×6 + 200×30 + 100×6)/1e6; gpt-5 2000×1.25/1e6
+    // Assess: Jan (1000×3 + 200×15 + 100×0.3)/1e6; Mar (1000×6 + 200×30 + 100×6)/1e6; gpt-5 2000×2/1e6
     const costs = cost.costs();
     expect(costs.byModel.get('anthropic/claude-sonnet')).toBeCloseTo(0.00603 + 0.0126, 12);
-    expect(costs.byModel.get('openai/gpt-5')).toBeCloseTo(0.0025, 12);
-    expect(costs.modelUsd).toBeCloseTo(0.00603 + 0.0126 + 0.0025, 12);
+    expect(costs.byModel.get('openai/gpt-5')).toBeCloseTo(0.004, 12);
+    expect(costs.modelUsd).toBeCloseTo(0.00603 + 0.0126 + 0.004, 12);
   });
 
   it('prices tool calls per call and review minutes per hour, and says what no table prices', () => {
@@ -83,8 +83,12 @@ describe('CostAccumulator: the cost rule of the KPI job and the reports', () => 
     expect(priced).toEqual({ model: undefined, toolCalls: [] });
     expect(unpriced).toEqual({ model: 'acme/unknown', toolCalls: ['crm', 'crm'] });
     expect(reviewed).toEqual([true, true]);
-    expect(cost.costs()).toMatchObject({ toolUsd: 0.004, humanReviewUsd: 1.5 + 3, modelUsd: 0 });
-    expect([...cost.costs().byTool]).toEqual([['lookup_order', 0.004]]);
+    // Jan: 2 calls at $0.01 and 1.5 min at $48/h; Mar: the call is free, 2 min at $90/h
+    const costs = cost.costs();
+    expect(costs.toolUsd).toBeCloseTo(0.02, 12);
+    expect(costs.humanReviewUsd).toBeCloseTo(1.2 + 3, 12);
+    expect(costs.modelUsd).toBe(0);
+    expect([...costs.byTool.keys()]).toEqual(['lookup_order']);
     expect(beforeAnyTable.addReviewMinutes(3, JAN_10)).toBe(false);
     expect(
       beforeAnyTable.addAction(action(sonnet, { inputTokens: 1, outputTokens: 1 }, ['x']), JAN_10),
