@@ -3,7 +3,7 @@ import { Html, html } from '#lib/presentation/html.ts';
 /**
  * The page every HTML view is written into: the governance reports (files that open anywhere), the local
  * dashboard and its error pages. No script may run in any of them, styles are inline and images are data
- * only; servers send `PAGE_CSP` as a header too, with what only a header can say.
+ * only. A server sends `PAGE_CSP` as a header too, with what a meta tag cannot say (frame-ancestors).
  */
 
 export const PAGE_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:";

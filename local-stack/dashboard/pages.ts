@@ -22,8 +22,8 @@ import { type DashboardDependencies, loadDashboard } from './view.ts';
 const STORE_TIMEOUT_MS = 5_000;
 
 /**
- * Reports are documents: served as their type, never sniffed, and an HTML report runs no script. What
- * only a header can say is added to the pages' own policy: no base, no form, never framed.
+ * Reports are documents: served as their type, never sniffed, and an HTML report runs no script: the
+ * pages' own policy, and no base, no form, never framed (frame-ancestors works only as a header).
  */
 const REPORT_HEADERS = {
   'cache-control': 'no-store',
