@@ -2,6 +2,7 @@ import type { AutonomyState } from '#lib/kill-switch/autonomy.ts';
 import type { KpiRecord } from '#lib/kpi/record.ts';
 import { type ChartScale, COMPACT_CHART, lineChart, RATE_SCALE, USD_SCALE } from '#lib/presentation/chart.ts';
 import {
+  formatCount,
   formatDay,
   formatInstant,
   formatRate,
@@ -164,7 +165,7 @@ function renderCurrentWeek(
 <div class="tiles">
 ${tile('Cost per unit', formatUsd(record.costPerUnitUsd), `total ${formatUsd(record.cost.totalUsd)} over ${record.throughput} units`, 'costPerUnitUsd', true)}
 ${tile('Defect rate', formatRate(record.defectRate), `${record.defectiveUnits} of ${record.reviewedUnits} reviewed units`, 'defectRate', true)}
-${tile('Throughput', String(record.throughput), unitOfValue, 'throughput')}
+${tile('Throughput', formatCount(record.throughput), unitOfValue, 'throughput')}
 ${tile('Escalation rate', formatRate(record.escalationRate), `${record.escalatedUnits} escalated`, 'escalationRate')}
 ${tile('Cycle time', formatSeconds(record.cycleTimeMedianSeconds), `median · p90 ${formatSeconds(record.cycleTimeP90Seconds)}`, 'cycleTime')}
 ${tile('Audit coverage', formatRate(record.auditCoverage), `${record.replayableActions} of ${record.actions} actions replayable`, 'auditCoverage')}
@@ -173,7 +174,7 @@ ${
   record.killSwitchViolations > 0
     ? tile(
         'Kill-switch violations',
-        String(record.killSwitchViolations),
+        formatCount(record.killSwitchViolations),
         'autonomous actions while paused',
         'killSwitchViolations',
       )
@@ -251,8 +252,8 @@ function renderWeeksTable(weeks: readonly WeekKpis[], currentWeek: string): Html
 <tbody>
 ${row('cost per unit', 'costPerUnitUsd', (r) => formatUsd(r.costPerUnitUsd))}
 ${row('defect rate', 'defectRate', (r) => formatRate(r.defectRate))}
-${row('reviewed', 'reviewedUnits', (r) => String(r.reviewedUnits))}
-${row('throughput', 'throughput', (r) => String(r.throughput))}
+${row('reviewed', 'reviewedUnits', (r) => formatCount(r.reviewedUnits))}
+${row('throughput', 'throughput', (r) => formatCount(r.throughput))}
 </tbody>
 </table></div>`;
 }
