@@ -12,6 +12,7 @@ import {
   registerEvalSet,
 } from '#lib/evals/service.ts';
 import { EvalRunConflictError } from '#lib/evals/store.ts';
+import { formatRate } from '#lib/presentation/format.ts';
 import type { WorkflowRegistry } from '#lib/registry/workflows.ts';
 import { CliError, UsageError } from '../errors.ts';
 import {
@@ -80,8 +81,6 @@ async function registryForFile(
   return registry;
 }
 
-const percent = (rate: number) => `${(rate * 100).toFixed(1)}%`;
-
 export async function evalsCommand(args: string[], print: (line: string) => void): Promise<void> {
   const [action, ...rest] = args;
   if (action === 'help' || action === '--help' || action === '-h') {
@@ -146,7 +145,7 @@ export async function evalsCommand(args: string[], print: (line: string) => void
     print(
       outcome.status === 'duplicate'
         ? `Run ${run.runId} of ${label} was already recorded on ${target.description}; nothing changed.`
-        : `Recorded run ${run.runId} of ${label} on ${target.description}: ${passed}/${run.results.length} passed (${percent(passed / run.results.length)}). Compare it: agent-ledger evals compare ${run.workflowId} ${run.evalSet}`,
+        : `Recorded run ${run.runId} of ${label} on ${target.description}: ${passed}/${run.results.length} passed (${formatRate(passed / run.results.length)}). Compare it: agent-ledger evals compare ${run.workflowId} ${run.evalSet}`,
     );
     return;
   }
@@ -196,7 +195,7 @@ export async function evalsCommand(args: string[], print: (line: string) => void
       const run = set.latestRun;
       print(
         run
-          ? `    latest run ${run.runId} (${run.ranAt}, by ${run.ranBy}, v${run.evalSetVersion}): ${run.passed}/${run.total} passed (${percent(run.passRate)}), prompt ${run.promptVersion}, model ${run.modelVersion}`
+          ? `    latest run ${run.runId} (${run.ranAt}, by ${run.ranBy}, v${run.evalSetVersion}): ${run.passed}/${run.total} passed (${formatRate(run.passRate)}), prompt ${run.promptVersion}, model ${run.modelVersion}`
           : '    no runs yet',
       );
     }
@@ -210,7 +209,7 @@ function printComparison(c: RunComparison, print: (line: string) => void): void 
   print(
     `Eval set ${c.workflowId}/${c.evalSet}: run ${current.runId} (${current.ranAt}, by ${current.ranBy}, v${current.evalSetVersion})`,
   );
-  print(`  pass rate      ${percent(c.passRate)} (${current.passed}/${current.total})`);
+  print(`  pass rate      ${formatRate(c.passRate)} (${current.passed}/${current.total})`);
   if (!previous || c.previousPassRate === null || c.delta === null) {
     print('  first run of this set: nothing to compare with yet');
     print(`  prompt ${current.promptVersion}, model ${current.modelVersion}`);
@@ -218,7 +217,7 @@ function printComparison(c: RunComparison, print: (line: string) => void): void 
   }
   const points = c.delta * 100;
   print(
-    `  previous       ${percent(c.previousPassRate)} (${previous.passed}/${previous.total}), run ${previous.runId} (${previous.ranAt}, v${previous.evalSetVersion})`,
+    `  previous       ${formatRate(c.previousPassRate)} (${previous.passed}/${previous.total}), run ${previous.runId} (${previous.ranAt}, v${previous.evalSetVersion})`,
   );
   print(`  delta          ${points > 0 ? '+' : ''}${points.toFixed(1)} points`);
   const change = (changed: boolean, before: string, now: string) =>

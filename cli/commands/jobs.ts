@@ -10,6 +10,7 @@ import { LOCAL_ENVIRONMENT } from '#lib/kill-switch/names.ts';
 import { runKpiJob, weeksToCompute } from '#lib/kpi/job.ts';
 import type { KpiRecord } from '#lib/kpi/record.ts';
 import { InvalidWeekError } from '#lib/kpi/weeks.ts';
+import { formatRate, formatUsd } from '#lib/presentation/format.ts';
 import { runReportsJob } from '#lib/reports/job.ts';
 import { UsageError } from '../errors.ts';
 import {
@@ -34,8 +35,6 @@ const options = {
   workflow: { type: 'string' },
   stage: { type: 'string' },
 } as const;
-const pct = (value: number | null) => (value === null ? 'n/a' : `${(value * 100).toFixed(1)}%`);
-const usd = (value: number | null) => (value === null ? 'n/a' : `$${value.toFixed(4)}`);
 
 export async function jobsCommand(args: string[], print: (line: string) => void): Promise<void> {
   const [job, ...rest] = args;
@@ -74,7 +73,7 @@ export async function jobsCommand(args: string[], print: (line: string) => void)
         const record = await runKpiJob(workflowId, week, deps).catch((error) =>
           explainTargetFailure(error, target),
         );
-        print(`${summary(record)}  (${Date.now() - started} ms)`);
+        print(`${kpiSummaryLine(record)}  (${Date.now() - started} ms)`);
       }
     }
     print(
@@ -107,14 +106,15 @@ export async function jobsCommand(args: string[], print: (line: string) => void)
   throw new UsageError(job ? `unknown job '${job}'\n\n${JOBS_HELP}` : JOBS_HELP);
 }
 
-function summary(record: KpiRecord): string {
+/** What `jobs kpi` prints of a computed week, with the figures written as the dashboard and reports write them. */
+export function kpiSummaryLine(record: KpiRecord): string {
   const unpriced = [...record.unpriced.models, ...record.unpriced.tools];
   return [
     `${record.workflowId} ${record.week}:`,
     `throughput ${record.throughput},`,
-    `cost/unit ${usd(record.costPerUnitUsd)} (total ${usd(record.cost.totalUsd)}),`,
-    `defect rate ${pct(record.defectRate)} of ${record.reviewedUnits} reviewed,`,
-    `audit coverage ${pct(record.auditCoverage)}`,
+    `cost/unit ${formatUsd(record.costPerUnitUsd)} (total ${formatUsd(record.cost.totalUsd)}),`,
+    `defect rate ${formatRate(record.defectRate)} of ${record.reviewedUnits} reviewed,`,
+    `audit coverage ${formatRate(record.auditCoverage)}`,
     unpriced.length > 0 ? `— UNPRICED: ${unpriced.join(', ')}` : '',
   ]
     .filter(Boolean)

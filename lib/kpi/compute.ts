@@ -3,6 +3,7 @@ import { AUDIT_FIELDS, type AuditField, missingAuditFields } from '#lib/kpi/audi
 import { quantileCont } from '#lib/kpi/quantiles.ts';
 import type { KpiRecord } from '#lib/kpi/record.ts';
 import { weekBounds } from '#lib/kpi/weeks.ts';
+import { CostAccumulator } from '#lib/pricing/cost.ts';
 import type { PriceBook } from '#lib/pricing/price-table.ts';
 
 /** An event with the instant it occurred (UTC ms) and whether it broke the kill switch. */
@@ -26,13 +27,6 @@ interface UnitFacts {
 }
 
 const round6 = (value: number) => Math.round(value * 1e6) / 1e6;
-
-/** What is priced, summed exactly: integer counts per price table, priced once in `finish()`. */
-interface Usage {
-  input: number;
-  output: number;
-  cached: number;
-}
 const ratio = (part: number, whole: number) => (whole === 0 ? null : part / whole);
 
 /**
@@ -45,15 +39,8 @@ export class WeeklyKpis {
   readonly #startMs: number;
   readonly #endMs: number;
   readonly #units = new Map<string, UnitFacts>();
-  // Keyed by the table's effectiveFrom and the model or tool, so costing happens once, in a fixed order:
-  // the record is the same whatever order the events come in (float sums are not associative).
-  readonly #tokens = new Map<
-    string,
-    { usage: Usage; price: { input: number; output: number; cached: number } }
-  >();
-  readonly #toolCalls = new Map<string, { calls: number; perCall: number }>();
-  /** Review micro-minutes per hourly rate's table (minutes may be fractional; integers sum exactly). */
-  readonly #reviewMicroMinutes = new Map<string, { microMinutes: number; perHour: number }>();
+  // Priced once, in a fixed order, in finish(): the record is the same whatever order the events come in.
+  readonly #cost: CostAccumulator;
   readonly #unpricedModels = new Set<string>();
   readonly #unpricedTools = new Set<string>();
   #unpricedHumanReview = false;
@@ -69,8 +56,9 @@ export class WeeklyKpis {
   constructor(
     readonly workflowId: string,
     readonly week: string,
-    private readonly prices: PriceBook,
+    prices: PriceBook,
   ) {
+    this.#cost = new CostAccumulator(prices);
     const { startMs, endMs } = weekBounds(week);
     this.#startMs = startMs;
     this.#endMs = endMs;
@@ -90,7 +78,9 @@ export class WeeklyKpis {
     }
     this.#addUnitFact(event, occurredAtMs);
     if (event.type === 'action') {
-      this.#priceAction(event, occurredAtMs);
+      const unpriced = this.#cost.addAction(event, occurredAtMs);
+      if (unpriced.model !== undefined) this.#unpricedModels.add(unpriced.model);
+      for (const tool of unpriced.toolCalls) this.#unpricedTools.add(tool);
       this.#actions++;
       const missing = missingAuditFields(event);
       if (missing.length === 0) this.#replayable++;
@@ -98,17 +88,8 @@ export class WeeklyKpis {
       if (item.killSwitchViolation) this.#violations++;
       if (item.boundaryViolation) this.#boundaryViolations++;
     } else if (event.type === 'review.verdict') {
-      const table = this.prices.tableAt(occurredAtMs);
-      if (table) {
-        const entry = this.#reviewMicroMinutes.get(table.effectiveFrom) ?? {
-          microMinutes: 0,
-          perHour: table.humanReviewPerHour,
-        };
-        entry.microMinutes += Math.round(event.reviewMinutes * 1e6);
-        this.#reviewMicroMinutes.set(table.effectiveFrom, entry);
-      } else if (event.reviewMinutes > 0) {
-        this.#unpricedHumanReview = true;
-      }
+      const priced = this.#cost.addReviewMinutes(event.reviewMinutes, occurredAtMs);
+      if (!priced && event.reviewMinutes > 0) this.#unpricedHumanReview = true;
     }
   }
 
@@ -138,18 +119,7 @@ export class WeeklyKpis {
     const defective = reviewed.filter((facts) => facts.defect).length;
     const escaped = cohort.filter((facts) => facts.escaped).length;
     const escalated = cohort.filter((facts) => facts.escalated).length;
-    const inKeyOrder = <T>(map: Map<string, T>) =>
-      [...map].sort(([a], [b]) => (a < b ? -1 : 1)).map(([, v]) => v);
-    const modelUsd = inKeyOrder(this.#tokens).reduce(
-      (sum, { usage, price }) =>
-        sum + (usage.input * price.input + usage.output * price.output + usage.cached * price.cached) / 1e6,
-      0,
-    );
-    const toolUsd = inKeyOrder(this.#toolCalls).reduce((sum, { calls, perCall }) => sum + calls * perCall, 0);
-    const humanReviewUsd = inKeyOrder(this.#reviewMicroMinutes).reduce(
-      (sum, { microMinutes, perHour }) => sum + (microMinutes / 1e6 / 60) * perHour,
-      0,
-    );
+    const { modelUsd, toolUsd, humanReviewUsd } = this.#cost.costs();
     const cost = {
       modelUsd: round6(modelUsd),
       toolUsd: round6(toolUsd),
@@ -218,43 +188,6 @@ export class WeeklyKpis {
           if (event.escaped) facts.escaped = true;
         }
         break;
-    }
-  }
-
-  #priceAction(action: Extract<LedgerEvent, { type: 'action' }>, occurredAtMs: number): void {
-    const table = this.prices.tableAt(occurredAtMs);
-    if (action.usage) {
-      const key = `${action.model?.provider ?? 'unknown'}/${action.model?.name ?? 'unknown'}`;
-      const price = table?.models[key];
-      if (price && table) {
-        const { inputTokens, outputTokens, cachedInputTokens = 0 } = action.usage;
-        const id = `${table.effectiveFrom}|${key}`;
-        const entry = this.#tokens.get(id) ?? {
-          usage: { input: 0, output: 0, cached: 0 },
-          price: {
-            input: price.inputPerMillion,
-            output: price.outputPerMillion,
-            cached: price.cachedInputPerMillion ?? price.inputPerMillion,
-          },
-        };
-        entry.usage.input += inputTokens;
-        entry.usage.output += outputTokens;
-        entry.usage.cached += cachedInputTokens;
-        this.#tokens.set(id, entry);
-      } else {
-        this.#unpricedModels.add(key);
-      }
-    }
-    for (const call of action.toolCalls ?? []) {
-      const price = table?.tools[call.name];
-      if (price && table) {
-        const id = `${table.effectiveFrom}|${call.name}`;
-        const entry = this.#toolCalls.get(id) ?? { calls: 0, perCall: price.perCall };
-        entry.calls++;
-        this.#toolCalls.set(id, entry);
-      } else {
-        this.#unpricedTools.add(call.name);
-      }
     }
   }
 }

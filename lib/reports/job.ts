@@ -14,30 +14,29 @@ import {
   type AgentOpsReview,
   buildAgentOpsReview,
   RECORD_WEEKS,
-  renderAgentOpsReview,
   type ShadowReviewSummary,
   type ShadowUnit,
-  ShadowUnitFinder,
   summariseShadowReviews,
-  WeekActivity,
-} from '#lib/reports/agent-ops-review.ts';
+} from '#lib/reports/agent-ops-review/model.ts';
+import { renderAgentOpsReview } from '#lib/reports/agent-ops-review/render.ts';
+import { ShadowUnitFinder, WeekActivity } from '#lib/reports/agent-ops-review/tally.ts';
 import {
   type AutonomyRiskReview,
   buildAutonomyRiskReview,
-  type EvalSummary,
-  renderAutonomyRiskReview,
-  summariseEvals,
   weeksOfMonth,
-} from '#lib/reports/autonomy-risk-review.ts';
-import { type DrillRow, drillRow, readKillSwitchState } from '#lib/reports/governance.ts';
+} from '#lib/reports/autonomy-risk-review/model.ts';
+import { renderAutonomyRiskReview } from '#lib/reports/autonomy-risk-review/render.ts';
+import { type EvalSummary, summariseEvals } from '#lib/reports/autonomy-risk-review/tally.ts';
+import { type DrillRow, drillRow, readKillSwitchState } from '#lib/reports/governance/model.ts';
 import { monthOfWeek, quarterOfWeek, toDate, weeksEndingWith } from '#lib/reports/periods.ts';
-import { buildRunbook, type Runbook, renderRunbook } from '#lib/reports/runbook.ts';
+import { buildRunbook, type Runbook } from '#lib/reports/runbook/model.ts';
+import { renderRunbook } from '#lib/reports/runbook/render.ts';
 import {
   buildVendorModelStrategyReview,
-  renderVendorModelStrategyReview,
-  UsageMix,
   type VendorModelStrategyReview,
-} from '#lib/reports/vendor-model-strategy.ts';
+} from '#lib/reports/vendor-model-strategy/model.ts';
+import { renderVendorModelStrategyReview } from '#lib/reports/vendor-model-strategy/render.ts';
+import { UsageMix } from '#lib/reports/vendor-model-strategy/tally.ts';
 import { UnitLane } from '#lib/reviews/lane.ts';
 import { isSampledForReview } from '#lib/reviews/sampling.ts';
 import { mapWithConcurrency } from '#lib/util/concurrency.ts';

@@ -11,35 +11,32 @@ import { readAutonomy } from '#lib/kill-switch/autonomy.ts';
 import { LedgerLaneHistory } from '#lib/kill-switch/history.ts';
 import { weekBounds } from '#lib/kpi/weeks.ts';
 import type { EventIndex, ViolationKind } from '#lib/ports.ts';
+import { html } from '#lib/presentation/html.ts';
+import { htmlDocument, PAGE_CSP } from '#lib/presentation/page.ts';
 import type { PageHandler } from '../api-server.ts';
-import { escapeHtml } from './html.ts';
 import { renderDashboard } from './render.ts';
-import { contentTypeFor, S3ReportsReader } from './reports.ts';
+import { contentTypeFor, REPORTS_PATH, S3ReportsReader } from './reports.ts';
 import { type DashboardDependencies, loadDashboard } from './view.ts';
 
 /** A store that has not answered within this is shown as an error on the page. */
 const STORE_TIMEOUT_MS = 5_000;
 
-const REPORTS_PATH = '/reports/';
-
-/** The page has no script, loads nothing from elsewhere, and may not be framed. */
-const PAGE_HEADERS = {
-  'content-type': 'text/html; charset=utf-8',
-  'cache-control': 'no-store',
-  'content-security-policy':
-    "default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
-  'x-content-type-options': 'nosniff',
-  'referrer-policy': 'no-referrer',
-};
-
-/** Reports are documents: served as their type, never sniffed, and an HTML report runs no script. */
+/**
+ * Reports are documents: served as their type, never sniffed, and an HTML report runs no script: the
+ * pages' own policy, and no base, no form, never framed (frame-ancestors works only as a header).
+ */
 const REPORT_HEADERS = {
   'cache-control': 'no-store',
-  'content-security-policy':
-    "default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
+  'content-security-policy': `${PAGE_CSP}; base-uri 'none'; form-action 'none'; frame-ancestors 'none'`,
   'x-content-type-options': 'nosniff',
   'referrer-policy': 'no-referrer',
 };
+
+/** The page has no script, loads nothing from elsewhere, and may not be framed. */
+const PAGE_HEADERS = { ...REPORT_HEADERS, 'content-type': 'text/html; charset=utf-8' };
+
+const MESSAGE_STYLE =
+  'body { font: 15px/1.45 system-ui, sans-serif; max-width: 760px; margin: 40px auto; padding: 0 20px; } h1 { font-size: 22px; }';
 
 export class RefusedReportKeyError extends Error {
   override name = 'RefusedReportKeyError';
@@ -182,10 +179,11 @@ function sendPage(
   message: string,
   headers: Record<string, string> = {},
 ): void {
-  const body = `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>${escapeHtml(title)} — Agent Ledger</title></head>
-<body style="font: 15px/1.45 system-ui, sans-serif; max-width: 760px; margin: 40px auto; padding: 0 20px">
-<h1 style="font-size: 22px">${escapeHtml(title)}</h1><p>${escapeHtml(message)}</p><p><a href="/">Back to the dashboard</a></p>
-</body></html>\n`;
+  const body = htmlDocument({
+    title: `${title} — Agent Ledger`,
+    style: MESSAGE_STYLE,
+    body: html`<h1>${title}</h1><p>${message}</p><p><a href="/">Back to the dashboard</a></p>`,
+  });
   if (res.headersSent) {
     res.destroy();
     return;

@@ -1,39 +1,21 @@
 import type { AutonomyState } from '#lib/kill-switch/autonomy.ts';
 import type { KpiRecord } from '#lib/kpi/record.ts';
+import { type ChartScale, COMPACT_CHART, lineChart, RATE_SCALE, USD_SCALE } from '#lib/presentation/chart.ts';
+import {
+  formatCount,
+  formatDay,
+  formatInstant,
+  formatRate,
+  formatSeconds,
+  formatShortWeek,
+  formatUsd,
+  NO_VALUE,
+} from '#lib/presentation/format.ts';
+import { type Html, html } from '#lib/presentation/html.ts';
+import { htmlDocument } from '#lib/presentation/page.ts';
 import { laneAllowedInPhase, type RolloutPhase } from '#lib/registry/workflows.ts';
-import { html, reportHref, SafeHtml } from './html.ts';
-import { GOVERNANCE_INDEX_KEY } from './reports.ts';
+import { GOVERNANCE_INDEX_KEY, reportHref } from './reports.ts';
 import type { DashboardView, Loaded, WeekKpis, WorkflowView } from './view.ts';
-
-/** `$3.0080`: four decimals, as the CLI prints cost per unit; two from $100 up. */
-export function formatUsd(value: number | null | undefined): string {
-  if (value === null || value === undefined) return '—';
-  return `$${value.toFixed(Math.abs(value) >= 100 ? 2 : 4)}`;
-}
-
-/** `40.0%` */
-export function formatRate(value: number | null | undefined): string {
-  return value === null || value === undefined ? '—' : `${(value * 100).toFixed(1)}%`;
-}
-
-function formatSeconds(seconds: number | null): string {
-  if (seconds === null) return '—';
-  if (seconds < 60) return `${Math.round(seconds)}s`;
-  const minutes = Math.round(seconds / 60);
-  if (minutes < 60) return `${minutes}m`;
-  const hours = Math.floor(minutes / 60);
-  return hours < 48 ? `${hours}h ${minutes % 60}m` : `${(hours / 24).toFixed(1)}d`;
-}
-
-/** `2026-11-24 10:19 UTC` */
-function formatInstant(iso: string | null): string {
-  if (!iso) return 'an unrecorded time';
-  const date = new Date(iso);
-  if (Number.isNaN(date.getTime())) return iso;
-  return `${date.toISOString().slice(0, 16).replace('T', ' ')} UTC`;
-}
-
-const formatDay = (iso: string) => new Date(iso).toUTCString().slice(0, 16);
 
 const STYLE = `
 :root { color-scheme: light; --ink: #1b1f24; --muted: #57606a; --line: #d0d7de; --ok: #1a7f37;
@@ -72,12 +54,7 @@ a { color: var(--accent); }
 figure { margin: 0; }
 figcaption { font-weight: 600; font-size: 14px; margin-bottom: 4px; }
 figcaption .legend { font-weight: 400; color: var(--muted); font-size: 12px; }
-svg { width: 100%; height: auto; display: block; }
-svg .axis { stroke: var(--line); }
-svg text { font: 11px system-ui, sans-serif; fill: var(--muted); }
-svg .line { fill: none; stroke: var(--accent); stroke-width: 2; }
-svg .point { fill: var(--accent); }
-svg .gap { stroke: var(--line); stroke-dasharray: 2 3; }
+svg.chart { width: 100%; height: auto; display: block; background: #fff; border: 1px solid var(--line); border-radius: 4px; }
 .scroll { overflow-x: auto; }
 table { border-collapse: collapse; font-variant-numeric: tabular-nums; font-size: 13px; margin-top: 8px; }
 th, td { border-bottom: 1px solid var(--line); padding: 4px 8px; text-align: right; white-space: nowrap; }
@@ -93,16 +70,7 @@ code { font-family: ui-monospace, monospace; font-size: 13px; }
 
 /** The whole page: server-side HTML, no script, every value escaped. */
 export function renderDashboard(view: DashboardView): string {
-  const page = html`<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>Agent Ledger — local dashboard</title>
-<style>${new SafeHtml(STYLE)}</style>
-</head>
-<body>
-<header>
+  const body = html`<header>
 <h1>Agent Ledger <small>local dashboard</small></h1>
 <p class="sub">Last complete week <strong data-testid="week">${view.week}</strong>
 (${formatDay(view.weekStart)} – ${formatDay(view.weekEnd)}, UTC) · page generated ${formatInstant(view.generatedAt)}
@@ -116,14 +84,11 @@ ${renderReports(view)}
 <p>Served by the local stack on 127.0.0.1 only, without a token. The same figures come from
 <code>GET /v1/workflows/{workflowId}/kpis?week=${view.week}</code>; recompute them with
 <code>agent-ledger jobs kpi --week ${view.week}</code>.</p>
-</footer>
-</body>
-</html>
-`;
-  return page.value;
+</footer>`;
+  return htmlDocument({ title: 'Agent Ledger — local dashboard', style: STYLE, body });
 }
 
-function renderWorkflow(workflow: WorkflowView, week: string): SafeHtml {
+function renderWorkflow(workflow: WorkflowView, week: string): Html {
   const weeks = workflow.weeks.ok ? workflow.weeks.value : [];
   const current = weeks.find((w) => w.week === week)?.record;
   return html`<section class="workflow" id="workflow-${workflow.workflowId}" data-workflow="${workflow.workflowId}">
@@ -154,7 +119,7 @@ const LANE_WORDS: Record<AutonomyState['lane'], string> = {
   shadow: 'the shadow lane (output not shipped)',
 };
 
-function renderAutonomy(autonomy: Loaded<AutonomyState>, phase: RolloutPhase): SafeHtml {
+function renderAutonomy(autonomy: Loaded<AutonomyState>, phase: RolloutPhase): Html {
   if (!autonomy.ok) {
     return html`<p class="autonomy paused" data-autonomy="unknown">Autonomy state unknown: agents fail closed to the
 human lane. <span class="reason">${autonomy.error}</span></p>`;
@@ -172,11 +137,11 @@ agents use ${LANE_WORDS[state.lane] ?? state.lane}${version}.<br>
     }</p>`;
   }
   return html`<p class="autonomy paused" data-autonomy="paused">Autonomous lane paused since
-${formatInstant(state.changedAt)}: agents use the human-in-the-loop lane${version}.<br>
+${state.changedAt ? formatInstant(state.changedAt) : 'an unrecorded time'}: agents use the human-in-the-loop lane${version}.<br>
 <span class="reason">Reason: <span data-testid="autonomy-reason">${state.reason ?? 'no reason recorded'}</span></span></p>`;
 }
 
-function renderRolloutPhaseViolations(workflow: WorkflowView, week: string): SafeHtml | string {
+function renderRolloutPhaseViolations(workflow: WorkflowView, week: string): Html | string {
   const counted = workflow.rolloutPhaseViolations;
   if (counted === null) return '';
   if (!counted.ok) return html`<p class="error" role="alert">${counted.error}</p>`;
@@ -191,7 +156,7 @@ function renderCurrentWeek(
   week: string,
   workflowId: string,
   unitOfValue: string,
-): SafeHtml {
+): Html {
   if (!record) {
     return html`<p class="warning" data-testid="no-kpis">No KPI record for ${week} yet: compute it with
 <code>agent-ledger jobs kpi --week ${week} --workflow ${workflowId}</code>.</p>`;
@@ -200,7 +165,7 @@ function renderCurrentWeek(
 <div class="tiles">
 ${tile('Cost per unit', formatUsd(record.costPerUnitUsd), `total ${formatUsd(record.cost.totalUsd)} over ${record.throughput} units`, 'costPerUnitUsd', true)}
 ${tile('Defect rate', formatRate(record.defectRate), `${record.defectiveUnits} of ${record.reviewedUnits} reviewed units`, 'defectRate', true)}
-${tile('Throughput', String(record.throughput), unitOfValue, 'throughput')}
+${tile('Throughput', formatCount(record.throughput), unitOfValue, 'throughput')}
 ${tile('Escalation rate', formatRate(record.escalationRate), `${record.escalatedUnits} escalated`, 'escalationRate')}
 ${tile('Cycle time', formatSeconds(record.cycleTimeMedianSeconds), `median · p90 ${formatSeconds(record.cycleTimeP90Seconds)}`, 'cycleTime')}
 ${tile('Audit coverage', formatRate(record.auditCoverage), `${record.replayableActions} of ${record.actions} actions replayable`, 'auditCoverage')}
@@ -209,7 +174,7 @@ ${
   record.killSwitchViolations > 0
     ? tile(
         'Kill-switch violations',
-        String(record.killSwitchViolations),
+        formatCount(record.killSwitchViolations),
         'autonomous actions while paused',
         'killSwitchViolations',
       )
@@ -218,13 +183,13 @@ ${
 </div>`;
 }
 
-function tile(label: string, value: string, note: string, kpi: string, key = false): SafeHtml {
+function tile(label: string, value: string, note: string, kpi: string, key = false): Html {
   return html`<div class="tile${key ? ' key' : ''}"><div class="label">${label}</div>
 <div class="value" data-kpi="${kpi}">${value}</div><div class="note">${note}</div></div>`;
 }
 
 /** Models, tools or review time that no price table prices: their cost is missing from cost per unit. */
-function renderUnpriced(weeks: readonly WeekKpis[], week: string): SafeHtml {
+function renderUnpriced(weeks: readonly WeekKpis[], week: string): Html {
   const affected = weeks.filter(({ record }) => record && hasUnpriced(record));
   if (affected.length === 0) return html``;
   const current = weeks.find((w) => w.week === week)?.record;
@@ -248,108 +213,52 @@ function hasUnpriced(record: KpiRecord): boolean {
   return record.unpriced.models.length > 0 || record.unpriced.tools.length > 0 || record.unpriced.humanReview;
 }
 
-const CHART = { width: 360, height: 150, left: 46, right: 10, top: 10, bottom: 24 } as const;
-
-/** How a chart shows its values (points, as on the tiles) and its axis (short). */
-interface Scale {
-  readonly format: (value: number) => string;
-  readonly axis: (value: number) => string;
-  /** The top of the axis never goes above this (a rate stops at 100%). */
-  readonly cap?: number;
-}
-const USD_SCALE: Scale = { format: formatUsd, axis: (v) => `$${Number(v.toPrecision(3))}` };
-const RATE_SCALE: Scale = { format: formatRate, axis: (v) => `${Number((v * 100).toPrecision(3))}%`, cap: 1 };
-
 /**
- * A line chart of one KPI over the weeks, drawn in SVG on the server: a missing week (no record, or a
- * null value) breaks the line and is marked with a dashed rule, so a gap never reads as a zero.
+ * A line chart of one KPI over the weeks: a missing week (no record, or a null value) breaks the line and
+ * is marked with a dashed rule, so a gap never reads as a zero.
  */
 export function renderChart(
   title: string,
   weeks: readonly WeekKpis[],
   value: (record: KpiRecord) => number | null,
-  scale: Scale,
+  scale: ChartScale,
   currentWeek: string,
   id: string,
-): SafeHtml {
-  const format = scale.format;
-  const points = weeks.map(({ week, record }) => ({ week, value: record ? value(record) : null }));
-  const present = points.filter((p): p is { week: string; value: number } => p.value !== null);
-  const plotWidth = CHART.width - CHART.left - CHART.right;
-  const plotHeight = CHART.height - CHART.top - CHART.bottom;
-  const max = Math.min(
-    scale.cap ?? Number.POSITIVE_INFINITY,
-    niceMax(Math.max(0, ...present.map((p) => p.value))),
-  );
-  const x = (i: number) =>
-    CHART.left + (points.length === 1 ? plotWidth / 2 : (i * plotWidth) / (points.length - 1));
-  const y = (v: number) => CHART.top + plotHeight - (v / max) * plotHeight;
-  const baseline = CHART.top + plotHeight;
-
-  let path = '';
-  let drawing = false;
-  points.forEach((point, i) => {
-    if (point.value === null) {
-      drawing = false;
-      return;
-    }
-    path += `${drawing ? 'L' : 'M'}${x(i).toFixed(1)} ${y(point.value).toFixed(1)} `;
-    drawing = true;
-  });
-  const missing = points.flatMap((point, i) => (point.value === null ? [i] : []));
-  const label = `${title}, ${points[0]?.week ?? ''} to ${points.at(-1)?.week ?? ''}: ${
-    present.length === 0 ? 'no data' : present.map((p) => `${p.week} ${format(p.value)}`).join(', ')
-  }${missing.length > 0 ? `; no data for ${missing.length} week${missing.length === 1 ? '' : 's'}` : ''}`;
-
+): Html {
+  const points = weeks.map(({ week, record }) => ({
+    label: week,
+    axisLabel: formatShortWeek(week),
+    value: record ? value(record) : null,
+    gapReason: record ? 'no value that week' : 'no KPI record',
+    highlight: week === currentWeek,
+  }));
+  const missing = points.some((point) => point.value === null);
   return html`<figure data-chart="${id}">
-<figcaption>${title}${missing.length > 0 ? html` <span class="legend">(dashed: week without a KPI record)</span>` : ''}</figcaption>
-<svg viewBox="0 0 ${CHART.width} ${CHART.height}" role="img" aria-label="${label}">
-<line class="axis" x1="${CHART.left}" y1="${baseline}" x2="${CHART.width - CHART.right}" y2="${baseline}"/>
-<line class="axis" x1="${CHART.left}" y1="${CHART.top}" x2="${CHART.width - CHART.right}" y2="${CHART.top}"/>
-<text x="${CHART.left - 6}" y="${baseline + 4}" text-anchor="end">${scale.axis(0)}</text>
-<text x="${CHART.left - 6}" y="${CHART.top + 4}" text-anchor="end">${scale.axis(max)}</text>
-${missing.map((i) => html`<line class="gap" x1="${x(i).toFixed(1)}" y1="${CHART.top}" x2="${x(i).toFixed(1)}" y2="${baseline}"/>`)}
-${path ? html`<path class="line" d="${path.trim()}"/>` : ''}
-${points.map((point, i) =>
-  point.value === null
-    ? ''
-    : html`<circle class="point" cx="${x(i).toFixed(1)}" cy="${y(point.value).toFixed(1)}" r="${point.week === currentWeek ? 4.5 : 3}"><title>${point.week}: ${format(point.value)}</title></circle>`,
-)}
-<text x="${x(0)}" y="${CHART.height - 6}" text-anchor="start">${points[0]?.week ?? ''}</text>
-<text x="${x(points.length - 1)}" y="${CHART.height - 6}" text-anchor="end">${points.at(-1)?.week ?? ''}</text>
-${present.length === 0 ? html`<text x="${CHART.left + plotWidth / 2}" y="${CHART.top + plotHeight / 2}" text-anchor="middle">no KPI records in these weeks</text>` : ''}
-</svg>
+<figcaption>${title}${missing && html` <span class="legend">(dashed: week without a KPI record)</span>`}</figcaption>
+${lineChart({ title, points, scale, size: COMPACT_CHART, emptyText: 'no KPI records in these weeks' })}
 </figure>`;
 }
 
-/** 1, 2 or 5 times a power of ten, at or above `value` (1 when there is nothing to show). */
-function niceMax(value: number): number {
-  if (value <= 0) return 1;
-  const power = 10 ** Math.floor(Math.log10(value));
-  for (const step of [1, 2, 5, 10]) if (step * power >= value) return step * power;
-  return 10 * power;
-}
-
-function renderWeeksTable(weeks: readonly WeekKpis[], currentWeek: string): SafeHtml {
+function renderWeeksTable(weeks: readonly WeekKpis[], currentWeek: string): Html {
   const cls = (week: string) => (week === currentWeek ? 'current' : '');
   const row = (label: string, kpi: string, cell: (record: KpiRecord) => string) =>
     html`<tr data-row="${kpi}"><th scope="row">${label}</th>${weeks.map(
       ({ week, record }) =>
-        html`<td class="${cls(week)}" data-week="${week}">${record ? cell(record) : '—'}</td>`,
+        html`<td class="${cls(week)}" data-week="${week}">${record ? cell(record) : NO_VALUE}</td>`,
     )}</tr>`;
   return html`<h3>Last ${weeks.length} weeks</h3>
 <div class="scroll"><table>
-<thead><tr><th scope="col">week</th>${weeks.map(({ week }) => html`<th scope="col" class="${cls(week)}">${week.slice(5)}</th>`)}</tr></thead>
+<thead><tr><th scope="col">week</th>${weeks.map(({ week }) => html`<th scope="col" class="${cls(week)}">${formatShortWeek(week)}</th>`)}</tr></thead>
 <tbody>
 ${row('cost per unit', 'costPerUnitUsd', (r) => formatUsd(r.costPerUnitUsd))}
 ${row('defect rate', 'defectRate', (r) => formatRate(r.defectRate))}
-${row('reviewed', 'reviewedUnits', (r) => String(r.reviewedUnits))}
-${row('throughput', 'throughput', (r) => String(r.throughput))}
+${row('reviewed', 'reviewedUnits', (r) => formatCount(r.reviewedUnits))}
+${row('throughput', 'throughput', (r) => formatCount(r.throughput))}
 </tbody>
 </table></div>`;
 }
 
-function renderReports(view: DashboardView): SafeHtml {
+function renderReports(view: DashboardView): Html {
   return html`<section class="reports" id="reports">
 <h2>Reports</h2>
 <h3>Governance</h3>
@@ -359,7 +268,7 @@ ${renderCostPerUnit(view)}
 </section>`;
 }
 
-function renderGovernance(view: DashboardView): SafeHtml {
+function renderGovernance(view: DashboardView): Html {
   if (!view.governance.ok) return html`<p class="error" role="alert">${view.governance.error}</p>`;
   const { entries, source, note } = view.governance.value;
   const header =
@@ -385,7 +294,7 @@ function renderGovernance(view: DashboardView): SafeHtml {
   )}</ul>`;
 }
 
-function renderCostPerUnit(view: DashboardView): SafeHtml {
+function renderCostPerUnit(view: DashboardView): Html {
   if (!view.costPerUnit.ok) return html`<p class="error" role="alert">${view.costPerUnit.error}</p>`;
   const { weeks, totalWeeks, truncated } = view.costPerUnit.value;
   if (weeks.length === 0) {

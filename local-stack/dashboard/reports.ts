@@ -6,6 +6,19 @@ import { GOVERNANCE_INDEX_KEY, GOVERNANCE_PREFIX } from '#lib/reports/job.ts';
 // Where the governance reports job writes its reports, and the index of them the page links from.
 export { GOVERNANCE_INDEX_KEY, GOVERNANCE_PREFIX };
 
+/** Where the page serves objects of the reports bucket: `/reports/<key>`. */
+export const REPORTS_PATH = '/reports/';
+
+/**
+ * The page's link to an object of the reports bucket: each key segment percent-encoded, except the
+ * characters a path segment may hold as they are (`week=2026-W47` stays readable).
+ */
+export function reportHref(key: string): string {
+  const segment = (part: string) =>
+    encodeURIComponent(part).replace(/%(3D|3A|40|2C)/g, (escaped) => decodeURIComponent(escaped));
+  return `${REPORTS_PATH}${key.split('/').map(segment).join('/')}`;
+}
+
 export interface ReportObject {
   readonly body: Readable;
   readonly contentType: string | undefined;

@@ -1,26 +1,27 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Readable, Writable } from 'node:stream';
-import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { AutonomyState } from '#lib/kill-switch/autonomy.ts';
 import { readAutonomy } from '#lib/kill-switch/autonomy.ts';
 import { WeeklyKpis } from '#lib/kpi/compute.ts';
 import type { KpiRecord } from '#lib/kpi/record.ts';
 import { lastCompleteWeek, shiftWeek } from '#lib/kpi/weeks.ts';
+import { formatRate, formatUsd } from '#lib/presentation/format.ts';
 import { PriceBook } from '#lib/pricing/price-table.ts';
 import { defaultRegistry, demoWorkflows } from '#lib/registry/default-registry.ts';
 import { WorkflowRegistry } from '#lib/registry/workflows.ts';
-import { escapeHtml, html, reportHref } from '#local-stack/dashboard/html.ts';
 import { dashboardPages, RefusedReportKeyError, reportKeyOf } from '#local-stack/dashboard/pages.ts';
-import { formatRate, formatUsd, renderChart, renderDashboard } from '#local-stack/dashboard/render.ts';
+import { renderChart, renderDashboard } from '#local-stack/dashboard/render.ts';
 import {
   contentTypeFor,
   parseGovernanceIndex,
   type ReportObject,
   type ReportsReader,
   readCostPerUnitListing,
+  reportHref,
 } from '#local-stack/dashboard/reports.ts';
 import { type DashboardDependencies, loadDashboard } from '#local-stack/dashboard/view.ts';
+import { kpiSummaryLine } from '../../cli/commands/jobs.ts';
 
 const NOW = new Date('2026-11-24T10:00:00Z'); // a Tuesday of 2026-W48
 const WEEK = lastCompleteWeek(NOW.getTime()); // 2026-W47
@@ -107,27 +108,7 @@ async function get(handlerDeps: DashboardDependencies, path: string, method = 'G
   return { handled, status: res.statusCode, headers: res.headers, text: res.text };
 }
 
-describe('html: every interpolated value is escaped', () => {
-  it('escapes text and attribute values, and passes html results through', () => {
-    const reason = `<img src=x onerror="alert('x')"> & co`;
-    expect(html`<p title="${reason}">${reason}</p>${html`<b>ok</b>`}`.value).toBe(
-      '<p title="&lt;img src=x onerror=&quot;alert(&#39;x&#39;)&quot;&gt; &amp; co">&lt;img src=x onerror=&quot;alert(&#39;x&#39;)&quot;&gt; &amp; co</p><b>ok</b>',
-    );
-  });
-
-  it('never lets a string produce a tag or leave a quoted attribute (property)', () => {
-    fc.assert(
-      fc.property(fc.string(), (text) => {
-        const escaped = escapeHtml(text);
-        expect(html`<span title="${text}">${text}</span>`.value).toBe(
-          `<span title="${escaped}">${escaped}</span>`,
-        );
-        expect(escaped).not.toMatch(/[<>"']/);
-        expect(escaped.replace(/&(amp|lt|gt|quot|#39);/g, '')).not.toContain('&');
-      }),
-    );
-  });
-
+describe('reportHref', () => {
   it('links a report key with each segment encoded, keeping `=` readable', () => {
     expect(reportHref('cost-per-unit/week=2026-W47/workflow=code-review/cost-per-unit.parquet')).toBe(
       '/reports/cost-per-unit/week=2026-W47/workflow=code-review/cost-per-unit.parquet',
@@ -249,9 +230,35 @@ describe('renderDashboard', () => {
     expect(svg).toContain('no data for 7 weeks');
   });
 
-  it('formats money and rates as the CLI does', () => {
+  it('formats money and rates as the CLI does', async () => {
+    // Prepare: the week the page leads with, and one with no units
+    const current = record('support-triage', WEEK, {
+      auditCoverage: 0,
+      cost: { modelUsd: 1000, toolUsd: 234.5, humanReviewUsd: 0, totalUsd: 1234.5 },
+    });
+    const empty = record('support-triage', WEEK, {
+      throughput: 0,
+      reviewedUnits: 0,
+      costPerUnitUsd: null,
+      defectRate: null,
+    });
+
+    // Act
+    const page = renderDashboard(await loadDashboard(deps({ kpis: { getRecord: async () => current } })));
+    const printed = [kpiSummaryLine(current), kpiSummaryLine(empty)];
+
+    // Assess: one formatter for both
     expect([formatUsd(3.008), formatUsd(1234.5), formatUsd(null)]).toEqual(['$3.0080', '$1234.50', '—']);
     expect([formatRate(0.4), formatRate(0), formatRate(null)]).toEqual(['40.0%', '0.0%', '—']);
+    expect(page).toContain('<div class="value" data-kpi="costPerUnitUsd">$3.0080</div>');
+    expect(page).toContain('total $1234.50 over 20 units');
+    expect(page).toContain('<div class="value" data-kpi="defectRate">40.0%</div>');
+    expect(printed[0]).toBe(
+      `support-triage ${WEEK}: throughput 20, cost/unit $3.0080 (total $1234.50), defect rate 40.0% of 20 reviewed, audit coverage 0.0%`,
+    );
+    expect(printed[1]).toContain(
+      'cost/unit — (total $0.0000), defect rate — of 0 reviewed, audit coverage —',
+    );
   });
 });
 

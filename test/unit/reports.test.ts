@@ -13,29 +13,24 @@ import {
   buildAgentOpsReview,
   detectCostSpikes,
   kpiChanges,
-  renderAgentOpsReview,
-  ShadowUnitFinder,
   seriesOf,
   summariseShadowReviews,
   topFailures,
-  WeekActivity,
-} from '#lib/reports/agent-ops-review.ts';
-import {
-  buildAutonomyRiskReview,
-  renderAutonomyRiskReview,
-  rollbackRows,
-  summariseEvals,
-  weeksOfMonth,
-} from '#lib/reports/autonomy-risk-review.ts';
-import { laneState, readKillSwitchState } from '#lib/reports/governance.ts';
-import { escapeHtml, html, lineChart } from '#lib/reports/html.ts';
+} from '#lib/reports/agent-ops-review/model.ts';
+import { renderAgentOpsReview } from '#lib/reports/agent-ops-review/render.ts';
+import { ShadowUnitFinder, WeekActivity } from '#lib/reports/agent-ops-review/tally.ts';
+import { buildAutonomyRiskReview, weeksOfMonth } from '#lib/reports/autonomy-risk-review/model.ts';
+import { renderAutonomyRiskReview } from '#lib/reports/autonomy-risk-review/render.ts';
+import { rollbackRows, summariseEvals } from '#lib/reports/autonomy-risk-review/tally.ts';
+import { periodHeader } from '#lib/reports/common.ts';
+import { drillHistory, laneState, readKillSwitchState } from '#lib/reports/governance/model.ts';
+import { periodToDateNote, violationCell } from '#lib/reports/layout.ts';
 import { monthOfWeek, quarterOfWeek, toDate, weeksEndingWith } from '#lib/reports/periods.ts';
-import { buildRunbook, renderRunbook } from '#lib/reports/runbook.ts';
-import {
-  buildVendorModelStrategyReview,
-  renderVendorModelStrategyReview,
-  UsageMix,
-} from '#lib/reports/vendor-model-strategy.ts';
+import { buildRunbook } from '#lib/reports/runbook/model.ts';
+import { renderRunbook } from '#lib/reports/runbook/render.ts';
+import { buildVendorModelStrategyReview } from '#lib/reports/vendor-model-strategy/model.ts';
+import { renderVendorModelStrategyReview } from '#lib/reports/vendor-model-strategy/render.ts';
+import { UsageMix } from '#lib/reports/vendor-model-strategy/tally.ts';
 
 const GENERATED_AT = '2026-05-20T06:00:00.000Z';
 
@@ -124,6 +119,77 @@ describe('report periods', () => {
   });
 });
 
+describe('what the reports share', () => {
+  it('opens a monthly or quarterly report with its period, how far it reaches and the run that wrote it', () => {
+    // Prepare
+    const month = toDate(monthOfWeek('2026-W13'), '2026-W13');
+    const quarter = toDate(quarterOfWeek('2026-W14'), '2026-W14');
+
+    // Act
+    const monthly = periodHeader('month', month, '2026-W13', GENERATED_AT);
+    const quarterly = periodHeader('quarter', quarter, '2026-W14', GENERATED_AT);
+
+    // Assess
+    expect(monthly).toEqual({
+      month: '2026-03',
+      monthStart: '2026-03-01T00:00:00.000Z',
+      monthEnd: '2026-04-01T00:00:00.000Z',
+      asOf: '2026-03-30T00:00:00.000Z',
+      complete: false,
+      week: '2026-W13',
+      generatedAt: GENERATED_AT,
+    });
+    expect(quarterly).toMatchObject({
+      quarter: '2026-Q1',
+      quarterEnd: '2026-04-01T00:00:00.000Z',
+      complete: true,
+    });
+    expect(periodToDateNote('month', monthly, 'More <b>.</b>').value).toBe(
+      '<p class="note">2026-03: 2026-03-01T00:00:00.000Z to 2026-04-01T00:00:00.000Z (UTC). Month to date: figures up to 2026-03-30T00:00:00.000Z (written by the run for 2026-W13). More &lt;b&gt;.&lt;/b&gt;</p>',
+    );
+    expect(periodToDateNote('quarter', quarterly).value).toContain('(UTC). The quarter is complete.</p>');
+  });
+
+  it('shows a count of violations in red only when there are any', () => {
+    expect(violationCell(0)).toBe('0');
+    expect(String(violationCell(3))).toBe('<span class="badge bad">3</span>');
+  });
+
+  it('lists drills newest first, the newest `limit` of them, with their summary', () => {
+    const drill = (
+      drillId: string,
+      startedAt: string,
+      outcome: 'passed' | 'failed',
+      offEffectMs: number,
+    ) => ({
+      drillId,
+      startedAt,
+      by: 'ops',
+      outcome,
+      offEffectMs,
+      onEffectMs: 900,
+      detail: null,
+    });
+    const drills = [
+      drill('d1', '2026-05-01T09:00:00Z', 'passed', 1200),
+      drill('d3', '2026-05-03T09:00:00Z', 'failed', 60_000),
+      drill('d2', '2026-05-02T09:00:00Z', 'passed', 800),
+    ];
+    expect(drillHistory(drills).drills.map((d) => d.drillId)).toEqual(['d3', 'd2', 'd1']);
+    expect(drillHistory(drills, 2)).toEqual({
+      drills: [drills[1], drills[2]],
+      drillSummary: {
+        count: 2,
+        passed: 1,
+        failed: 1,
+        medianOffEffectMs: 800,
+        maxOffEffectMs: 800,
+        medianOnEffectMs: 900,
+      },
+    });
+  });
+});
+
 describe('Agent Ops Review: KPIs week over week', () => {
   it('gives each KPI its change, in points for rates and relative for the rest, and which way is better', () => {
     // Prepare
@@ -199,22 +265,6 @@ describe('Agent Ops Review: 12-week series', () => {
     expect(series[2]).toEqual({ week: '2026-W11', value: null, recorded: false });
     expect(series[3]).toEqual({ week: '2026-W12', value: null, recorded: true });
     expect(series[11]).toEqual({ week: '2026-W20', value: 0, recorded: true });
-  });
-
-  it('draws a gap as a break in the line, not a point at zero', () => {
-    const svg = lineChart({
-      title: 'cost',
-      points: [
-        { label: 'a', value: 1 },
-        { label: 'b', value: 2 },
-        { label: 'c', value: null },
-        { label: 'd', value: 2 },
-      ],
-      format: String,
-    }).value;
-    expect(svg.match(/<polyline/g)).toHaveLength(2);
-    expect(svg.match(/<circle/g)).toHaveLength(3);
-    expect(svg).toContain('stroke-dasharray');
   });
 });
 
@@ -504,13 +554,6 @@ describe('Agent Ops Review: model and HTML', () => {
     expect(page).toContain('Content-Security-Policy" content="default-src \'none\'');
     expect(page.match(/<svg/g)).toHaveLength(4); // two charts per workflow
     expect(page).toContain('Action items');
-  });
-
-  it('escapes in attributes and text alike', () => {
-    expect(escapeHtml(`"'<>&`)).toBe('&quot;&#39;&lt;&gt;&amp;');
-    expect(html`<p title="${'" onmouseover="x'}">${['<i>', html`<b>ok</b>`]}</p>`.value).toBe(
-      '<p title="&quot; onmouseover=&quot;x">&lt;i&gt;<b>ok</b></p>',
-    );
   });
 });
 

@@ -13,12 +13,12 @@ import {
   type Workflow,
   widestLaneOf,
 } from '#lib/registry/workflows.ts';
-import { median } from '#lib/reports/common.ts';
-import { badge, formatMs, type Html, html, table } from '#lib/reports/html.ts';
+import { byString, median } from '#lib/reports/common.ts';
 
 /**
  * What the monthly Autonomy + Risk Review and the runbooks share: the kill switch's state as AppConfig
- * serves it now, the autonomy boundary's rules in words, and drills with their times to effect.
+ * serves it now, where each workflow's switch is and who may flip it, the autonomy boundary's rules in
+ * words, and drills with their times to effect. Rendered by ./render.ts.
  */
 
 export interface FlagState {
@@ -132,9 +132,20 @@ function flagLaneState(state: KillSwitchState, workflowId: string): LaneState {
       };
 }
 
-export function laneBadge(lane: LaneState): Html {
-  if (lane.autonomousAllowed === null) return badge('unreadable', 'warn');
-  return lane.autonomousAllowed ? badge('on', 'good') : badge('off', 'bad');
+/** Where a workflow's kill switch is, who may flip it, and its lane now. */
+export interface KillSwitchControl {
+  /** As the registry describes it (`autonomyBoundary.killSwitch.location`). */
+  readonly location: string;
+  readonly flippers: string[];
+  readonly lane: LaneState;
+}
+
+export function killSwitchControl(workflow: Workflow, state: KillSwitchState): KillSwitchControl {
+  return {
+    location: workflow.autonomyBoundary.killSwitch.location,
+    flippers: [...workflow.autonomyBoundary.killSwitch.flippers],
+    lane: laneState(state, workflow.workflowId, workflow.rolloutPhase),
+  };
 }
 
 // ---- the boundary's rules, in words ----
@@ -186,41 +197,6 @@ export function boundaryView(workflow: Workflow): BoundaryView {
   };
 }
 
-const callText = (rule: RuleView) =>
-  html`<code>${rule.tool}</code>${rule.when ? html` when <code>${rule.when}</code>` : ' (every call)'}`;
-
-export function renderBoundary(boundary: BoundaryView): Html {
-  return html`<h3>The agent can</h3>
-${boundary.can.length === 0 ? html`<p class="muted">Nothing listed.</p>` : html`<ul>${boundary.can.map((item) => html`<li>${item}</li>`)}</ul>`}
-<h3>The agent cannot (CANNOT rules, checked on every tool call)</h3>
-${
-  boundary.cannot.length === 0
-    ? html`<p class="muted">No CANNOT rules.</p>`
-    : table(
-        ['Rule', 'Tool call', 'Why'],
-        boundary.cannot.map((rule) => [html`<code>${rule.id}</code>`, callText(rule), rule.description]),
-      )
-}
-<h3>Approvals required</h3>
-${
-  boundary.approvals.length === 0
-    ? html`<p class="muted">No approval rules.</p>`
-    : html`<p class="muted">A matching tool call needs an approved or edited approval on its action, by an approverId the registry lists for the rule's role; one by anyone else is a boundary violation (kind <code>approver</code>).</p>
-${table(
-  ['Rule', 'Tool call', 'Approver role', 'Who may approve (approverIds)', 'Why'],
-  boundary.approvals.map((rule) => [
-    html`<code>${rule.id}</code>`,
-    callText(rule),
-    rule.approver ?? '—',
-    rule.approverIds
-      ? html`${rule.approverIds.map((id, i) => html`${i > 0 && ', '}<code>${id}</code>`)}`
-      : badge('anyone: no list in the registry', 'warn'),
-    rule.description,
-  ]),
-)}`
-}`;
-}
-
 // ---- drills ----
 
 export interface DrillRow {
@@ -266,19 +242,14 @@ export function summariseDrills(drills: readonly DrillRow[]): DrillSummary {
   };
 }
 
-export function renderDrills(drills: readonly DrillRow[], none: string): Html {
-  if (drills.length === 0) return html`<p class="muted">${none}</p>`;
-  return table(
-    ['Started', 'Drill', 'By', 'Outcome', 'Off took effect in', 'On again in', 'Detail'],
-    drills.map((drill) => [
-      drill.startedAt,
-      html`<code>${drill.drillId}</code>`,
-      drill.by,
-      drill.outcome === 'passed' ? badge('passed', 'good') : badge('failed', 'bad'),
-      formatMs(drill.offEffectMs),
-      formatMs(drill.onEffectMs),
-      drill.detail ?? '',
-    ]),
-    [4, 5],
-  );
+/** Drills as a report lists them: newest first, with their summary. */
+export interface DrillHistory {
+  readonly drills: DrillRow[];
+  readonly drillSummary: DrillSummary;
+}
+
+/** The newest `limit` of the drills (any order), and their summary. */
+export function drillHistory(drills: readonly DrillRow[], limit = Number.POSITIVE_INFINITY): DrillHistory {
+  const newest = [...drills].sort((a, b) => byString(b.startedAt, a.startedAt)).slice(0, limit);
+  return { drills: newest, drillSummary: summariseDrills(newest) };
 }
