@@ -1,12 +1,30 @@
-import type { EventArchive, EventIndex, EventPage, EventQuery, PutOutcome, StoredEvent } from '#lib/ports.ts';
-import { eventKeyString } from '#lib/ports.ts';
+import type { EventType } from '#lib/events/schema.ts';
+import {
+  type EventArchive,
+  type EventIndex,
+  type EventKey,
+  type EventPage,
+  type EventQuery,
+  type EventRange,
+  type EventSelection,
+  eventKeyString,
+  type PutOutcome,
+  type StoredEvent,
+  type StoredEventOf,
+  selectedTimeRange,
+  timeOrderKey,
+  type ViolationKind,
+} from '#lib/ports.ts';
 
-/** The ports over plain maps: real behaviour (first write stands), no network, for unit tests. */
+/**
+ * The event index over a plain map, keeping every promise of the port (lib/ports.ts) that the DynamoDB
+ * adapter keeps: the contract suite (test/support/contracts/event-index.contract.ts) runs against both.
+ */
 export class InMemoryEventIndex implements EventIndex {
   readonly items = new Map<string, StoredEvent>();
   failNextPut = false;
 
-  async findContentHashes(keys: readonly { workflowId: string; eventId: string }[]) {
+  async findContentHashes(keys: readonly EventKey[]) {
     const found = new Map<string, string>();
     for (const key of keys) {
       const stored = this.items.get(eventKeyString(key));
@@ -20,6 +38,11 @@ export class InMemoryEventIndex implements EventIndex {
       this.failNextPut = false;
       throw new Error('simulated DynamoDB outage');
     }
+    return this.add(...events);
+  }
+
+  /** Stores events as `putIfAbsent` does, at once: for a test's Prepare step. */
+  add(...events: StoredEvent[]): PutOutcome[] {
     return events.map((stored) => {
       const key = eventKeyString(stored.event);
       const existing = this.items.get(key);
@@ -29,32 +52,61 @@ export class InMemoryEventIndex implements EventIndex {
     });
   }
 
-  async forEachInRange(
-    range: { workflowId: string; fromMs: number; toMs: number; nowSeconds: number },
-    visit: (stored: StoredEvent) => void,
-  ): Promise<void> {
-    for (const stored of this.items.values()) {
-      const { event, occurredAtMs } = stored;
-      if (
-        event.workflowId === range.workflowId &&
-        occurredAtMs >= range.fromMs &&
-        occurredAtMs < range.toMs
-      ) {
-        visit(stored);
-      }
-    }
+  /** Insertion order: a fixed order that is not time order, as the port allows. */
+  async *eventsInRange(range: EventRange): AsyncGenerator<StoredEvent> {
+    for (const stored of [...this.items.values()]) if (selects(range, stored)) yield stored;
+  }
+
+  async *events<T extends EventType>(selection: EventSelection<T>): AsyncGenerator<StoredEventOf<T>> {
+    // Selected by `type`, so each is a StoredEventOf<T>.
+    yield* this.#selected(selection) as StoredEventOf<T>[];
   }
 
   async query(query: EventQuery): Promise<EventPage> {
-    const items = [...this.items.values()]
-      .filter(
-        (s) =>
-          s.event.workflowId === query.workflowId &&
-          s.occurredAtMs >= query.fromMs &&
-          s.occurredAtMs < query.toMs,
-      )
-      .sort((a, b) => a.occurredAtMs - b.occurredAtMs);
-    return { items: items.slice(0, query.limit) };
+    const after = query.after;
+    const selected = this.#selected(query).filter(
+      (stored) => after === undefined || timeOrderKey(stored) > after,
+    );
+    const items = selected.slice(0, query.limit);
+    const last = items.at(-1);
+    return {
+      items,
+      ...(selected.length > query.limit && last ? { after: timeOrderKey(last) } : {}),
+    };
+  }
+
+  #selected(selection: EventSelection): StoredEvent[] {
+    return [...this.items.values()]
+      .filter((stored) => selects(selection, stored))
+      .map((stored) => ({ stored, key: timeOrderKey(stored) }))
+      .sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0))
+      .map(({ stored }) => stored);
+  }
+}
+
+/** Whether a selection (lib/ports.ts `EventSelection`) takes this stored event. */
+function selects(selection: EventSelection, stored: StoredEvent): boolean {
+  const { event } = stored;
+  const { fromMs, toMs } = selectedTimeRange(selection);
+  return (
+    event.workflowId === selection.workflowId &&
+    stored.occurredAtMs >= fromMs &&
+    stored.occurredAtMs < toMs &&
+    stored.expiresAt > selection.nowSeconds &&
+    (selection.unitId === undefined || event.unitId === selection.unitId) &&
+    (selection.type === undefined || event.type === selection.type) &&
+    (selection.onlyViolations === undefined || hasViolation(stored, selection.onlyViolations))
+  );
+}
+
+function hasViolation(stored: StoredEvent, kind: ViolationKind): boolean {
+  switch (kind) {
+    case 'kill-switch':
+      return stored.killSwitchViolation === true;
+    case 'boundary':
+      return (stored.boundaryViolations?.length ?? 0) > 0;
+    case 'rollout-phase':
+      return stored.rolloutPhaseViolation !== undefined;
   }
 }
 
