@@ -34,7 +34,7 @@ export const MAX_BATCH_GET_ATTEMPTS = 8;
 /** The first BatchGet retry waits up to this long; each further one up to twice as long as the last. */
 export const BATCH_GET_BASE_DELAY_MS = 25;
 /** Items per Query page of a full read: about 1 MB of events, DynamoDB's own page limit. */
-const FULL_READ_PAGE_SIZE = 1000;
+export const FULL_READ_PAGE_SIZE = 1000;
 
 export interface EventItem {
   pk: string;
@@ -121,10 +121,16 @@ export function fromEventItem(item: Record<string, unknown>): StoredEvent {
 }
 
 export class DynamoDbEventIndex implements EventIndex {
+  readonly #fullReadPageSize: number;
+
+  /** `fullReadPageSize`: items per Query page of `events` and `eventsInRange` (small in paging tests). */
   constructor(
     private readonly documents: DynamoDBDocumentClient,
     private readonly tableName: string,
-  ) {}
+    options: { fullReadPageSize?: number } = {},
+  ) {
+    this.#fullReadPageSize = options.fullReadPageSize ?? FULL_READ_PAGE_SIZE;
+  }
 
   async findContentHashes(keys: readonly EventKey[]): Promise<Map<string, string>> {
     const hashes = new Map<string, string>();
@@ -188,7 +194,7 @@ export class DynamoDbEventIndex implements EventIndex {
    */
   async *eventsInRange(range: EventRange): AsyncGenerator<StoredEvent> {
     for (const partition of this.#partitions(range)) {
-      for await (const item of this.#items(partition, range, '', FULL_READ_PAGE_SIZE)) {
+      for await (const item of this.#items(partition, range, '', this.#fullReadPageSize)) {
         yield fromEventItem(item);
       }
     }
@@ -200,7 +206,7 @@ export class DynamoDbEventIndex implements EventIndex {
    */
   async *events<T extends EventType>(selection: EventSelection<T>): AsyncGenerator<StoredEventOf<T>> {
     const streams = this.#partitions(selection).map((partition) =>
-      this.#items(partition, selection, '', FULL_READ_PAGE_SIZE),
+      this.#items(partition, selection, '', this.#fullReadPageSize),
     );
     // The filter on `type` is what makes each item a StoredEventOf<T>.
     for await (const item of mergeBySortKey(streams)) yield fromEventItem(item) as StoredEventOf<T>;
