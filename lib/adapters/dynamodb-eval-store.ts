@@ -1,10 +1,10 @@
 import {
   type DynamoDBDocumentClient,
   GetCommand,
-  QueryCommand,
   type QueryCommandInput,
   TransactWriteCommand,
 } from '@aws-sdk/lib-dynamodb';
+import { queryItems } from '#lib/adapters/dynamodb-pages.ts';
 import { type EvalRun, type EvalSet, evalRunSchema, evalSetSchema } from '#lib/evals/schema.ts';
 import {
   EvalRunConflictError,
@@ -14,6 +14,7 @@ import {
   type PutRunOutcome,
 } from '#lib/evals/store.ts';
 import { parseRfc3339, toUtcIso } from '#lib/events/timestamps.ts';
+import { collect, take } from '#lib/util/async-iterables.ts';
 
 /**
  * Eval sets and runs in the ledger table. Sets and runs are kept whole as JSON (at most
@@ -192,22 +193,12 @@ export class DynamoDbEvalStore implements EvalStore {
     input: Omit<QueryCommandInput, 'TableName'>,
     wanted: number,
   ): Promise<Record<string, unknown>[]> {
-    const items: Record<string, unknown>[] = [];
-    let startKey: Record<string, unknown> | undefined;
-    do {
-      const page = await this.documents.send(
-        new QueryCommand({
-          ...input,
-          TableName: this.tableName,
-          ConsistentRead: true,
-          ExclusiveStartKey: startKey,
-          ...(Number.isFinite(wanted) ? { Limit: wanted - items.length } : {}),
-        }),
-      );
-      items.push(...(page.Items ?? []));
-      startKey = page.LastEvaluatedKey;
-    } while (startKey && items.length < wanted);
-    return items;
+    const items = queryItems(
+      this.documents,
+      { ...input, TableName: this.tableName, ConsistentRead: true },
+      Number.isFinite(wanted) ? wanted : undefined,
+    );
+    return Number.isFinite(wanted) ? take(items, wanted) : collect(items);
   }
 }
 

@@ -4,9 +4,9 @@ import {
   BatchGetCommand,
   type DynamoDBDocumentClient,
   PutCommand,
-  paginateQuery,
   type QueryCommandInput,
 } from '@aws-sdk/lib-dynamodb';
+import { queryItems } from '#lib/adapters/dynamodb-pages.ts';
 import type { EventType, LedgerEvent } from '#lib/events/schema.ts';
 import { toUtcIso } from '#lib/events/timestamps.ts';
 import {
@@ -26,6 +26,7 @@ import {
   timeOrderKey,
 } from '#lib/ports.ts';
 import { EVENT_TIME_SHARDS } from '#lib/storage/ledger-table.ts';
+import { mergeByKey, take } from '#lib/util/async-iterables.ts';
 import { chunk, mapWithConcurrency } from '#lib/util/concurrency.ts';
 
 /** Parallel conditional puts per request; enough to keep one Lambda busy without exhausting sockets. */
@@ -209,7 +210,7 @@ export class DynamoDbEventIndex implements EventIndex {
       this.#items(partition, selection, '', this.#fullReadPageSize),
     );
     // The filter on `type` is what makes each item a StoredEventOf<T>.
-    for await (const item of mergeBySortKey(streams)) yield fromEventItem(item) as StoredEventOf<T>;
+    for await (const item of mergeByKey(streams, sortKeyOf)) yield fromEventItem(item) as StoredEventOf<T>;
   }
 
   /** The time-ordered read, stopped after `limit` items; the shards are read in parallel and merged. */
@@ -221,7 +222,7 @@ export class DynamoDbEventIndex implements EventIndex {
     const streams = this.#partitions(query).map((partition) =>
       this.#items(partition, query, afterKey, pageSize),
     );
-    const merged = await take(mergeBySortKey(streams), query.limit + 1);
+    const merged = await take(mergeByKey(streams, sortKeyOf), query.limit + 1);
     const page = merged.slice(0, query.limit);
     const last = page.at(-1);
     return {
@@ -297,9 +298,7 @@ export class DynamoDbEventIndex implements EventIndex {
         ...(violation === 'kill-switch' ? { ':true': true } : {}),
       },
     };
-    for await (const page of paginateQuery({ client: this.documents, pageSize }, input)) {
-      yield* page.Items ?? [];
-    }
+    yield* queryItems(this.documents, input, pageSize);
   }
 }
 
@@ -319,46 +318,9 @@ export function batchGetRetryDelayMs(attempt: number, random: () => number = Mat
   return Math.floor(random() * BATCH_GET_BASE_DELAY_MS * 2 ** attempt);
 }
 
-/**
- * Items of several partitions, each already in sort-key order, as one stream in sort-key order. Every
- * partition's first item is awaited together; after that a partition is read on only when its item is used.
- */
-async function* mergeBySortKey(
-  streams: readonly AsyncIterator<Record<string, unknown>>[],
-): AsyncGenerator<Record<string, unknown>> {
-  const heads = await Promise.all(streams.map((stream) => stream.next()));
-  try {
-    for (;;) {
-      let next = -1;
-      for (const [i, head] of heads.entries()) {
-        if (head.done) continue;
-        const best = heads[next];
-        if (!best || best.done || sortKeyOf(head.value) < sortKeyOf(best.value)) next = i;
-      }
-      const stream = streams[next];
-      const head = heads[next];
-      if (!stream || !head || head.done) return;
-      yield head.value;
-      heads[next] = await stream.next();
-    }
-  } finally {
-    // Stops the paginators of a read given up early (a page that is full).
-    await Promise.all(streams.map((stream) => stream.return?.()));
-  }
-}
-
+/** Both indexes' sort keys are the item's time-order key; gsi1sk is on every event item. */
 function sortKeyOf(item: Record<string, unknown>): string {
   return String(item.gsi1sk);
-}
-
-async function take<T>(items: AsyncIterable<T>, count: number): Promise<T[]> {
-  const taken: T[] = [];
-  if (count <= 0) return taken;
-  for await (const item of items) {
-    taken.push(item);
-    if (taken.length >= count) break;
-  }
-  return taken;
 }
 
 function sleep(ms: number): Promise<void> {

@@ -1,4 +1,5 @@
-import { type DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { type DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { queryItems } from '#lib/adapters/dynamodb-pages.ts';
 import type { KpiStore } from '#lib/kpi/job.ts';
 import type { KpiRecord } from '#lib/kpi/record.ts';
 import { type PriceStore, type PriceTable, priceTableSchema } from '#lib/pricing/price-table.ts';
@@ -50,21 +51,13 @@ export class DynamoDbKpiStore implements KpiStore, PriceStore {
 
   async listTables(): Promise<PriceTable[]> {
     const tables: PriceTable[] = [];
-    let startKey: Record<string, unknown> | undefined;
-    do {
-      const page = await this.documents.send(
-        new QueryCommand({
-          TableName: this.tableName,
-          KeyConditionExpression: 'pk = :pk',
-          ExpressionAttributeValues: { ':pk': 'PRICES' },
-          ConsistentRead: true,
-          ExclusiveStartKey: startKey,
-        }),
-      );
-      for (const item of page.Items ?? [])
-        tables.push(priceTableSchema.parse(JSON.parse(String(item.table))));
-      startKey = page.LastEvaluatedKey;
-    } while (startKey);
+    const items = queryItems(this.documents, {
+      TableName: this.tableName,
+      KeyConditionExpression: 'pk = :pk',
+      ExpressionAttributeValues: { ':pk': 'PRICES' },
+      ConsistentRead: true,
+    });
+    for await (const item of items) tables.push(priceTableSchema.parse(JSON.parse(String(item.table))));
     return tables;
   }
 }
