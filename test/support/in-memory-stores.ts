@@ -1,4 +1,16 @@
+import { runSk } from '#lib/adapters/dynamodb-eval-store.ts';
+import type { AccessGrant, GrantStore, TokenRecord, TokenStore } from '#lib/auth/tokens.ts';
+import type { EvalRun, EvalSet } from '#lib/evals/schema.ts';
+import {
+  EvalRunConflictError,
+  type EvalSetSummary,
+  EvalSetVersionTakenError,
+  type EvalStore,
+  type PutRunOutcome,
+} from '#lib/evals/store.ts';
 import type { EventType } from '#lib/events/schema.ts';
+import type { KpiStore } from '#lib/kpi/job.ts';
+import type { KpiRecord } from '#lib/kpi/record.ts';
 import {
   type EventArchive,
   type EventIndex,
@@ -15,6 +27,8 @@ import {
   timeOrderKey,
   type ViolationKind,
 } from '#lib/ports.ts';
+import type { PriceStore, PriceTable } from '#lib/pricing/price-table.ts';
+import type { ReviewItem, ReviewQueue } from '#lib/reviews/queue.ts';
 
 /**
  * The event index over a plain map, keeping every promise of the port (lib/ports.ts) that the DynamoDB
@@ -121,4 +135,154 @@ export class InMemoryEventArchive implements EventArchive {
     }
     this.objects.set(key, [...events]);
   }
+}
+
+/** The review queue over a map, as the DynamoDB adapter keeps it: by unit ID, first enqueue stands. */
+export class InMemoryReviewQueue implements ReviewQueue {
+  readonly items = new Map<string, ReviewItem>();
+  /** Every list query asked, for tests of what the domain asks. */
+  readonly queries: Parameters<ReviewQueue['list']>[0][] = [];
+
+  async enqueue(item: Parameters<ReviewQueue['enqueue']>[0]): Promise<void> {
+    const key = `${item.workflowId}#${item.unitId}`;
+    if (!this.items.has(key)) this.items.set(key, { ...item, status: 'pending' });
+  }
+
+  async close(review: Parameters<ReviewQueue['close']>[0]): Promise<void> {
+    const key = `${review.workflowId}#${review.unitId}`;
+    const item = this.items.get(key);
+    if (!item) return;
+    const { workflowId: _w, unitId: _u, ...verdict } = review;
+    this.items.set(key, { ...item, ...verdict, status: 'reviewed' });
+  }
+
+  async list(query: Parameters<ReviewQueue['list']>[0]) {
+    this.queries.push(query);
+    const after = query.after;
+    const matching = [...this.items.values()]
+      .filter(
+        (item) =>
+          item.workflowId === query.workflowId &&
+          item.status === query.status &&
+          (query.lane === undefined || item.lane === query.lane) &&
+          (after === undefined || item.unitId > after),
+      )
+      .sort((a, b) => compareStrings(a.unitId, b.unitId));
+    const items = matching.slice(0, query.limit);
+    return matching.length > query.limit ? { items, after: items.at(-1)?.unitId } : { items };
+  }
+}
+
+/** The eval store over lists, as the DynamoDB adapter keeps it: sets and runs are per workflow and set. */
+export class InMemoryEvalStore implements EvalStore {
+  readonly sets: EvalSet[] = [];
+  readonly runs: EvalRun[] = [];
+  /** Versions another writer takes just before this one, to exercise the retry. */
+  readonly racing: EvalSet[] = [];
+
+  async putSet(set: EvalSet): Promise<void> {
+    const rival = this.racing.shift();
+    if (rival) this.sets.push(rival);
+    const taken = this.sets.some(
+      (s) => s.workflowId === set.workflowId && s.name === set.name && s.version === set.version,
+    );
+    if (taken) throw new EvalSetVersionTakenError(set.workflowId, set.name, set.version);
+    this.sets.push(set);
+  }
+
+  async getSet(workflowId: string, name: string, version?: number) {
+    return this.sets
+      .filter((s) => s.workflowId === workflowId && s.name === name)
+      .filter((s) => version === undefined || s.version === version)
+      .sort((a, b) => b.version - a.version)[0];
+  }
+
+  async listSets(workflowId: string): Promise<EvalSetSummary[]> {
+    const names = [...new Set(this.sets.filter((s) => s.workflowId === workflowId).map((s) => s.name))];
+    return Promise.all(
+      names.sort(compareStrings).map(async (name) => {
+        const set = (await this.getSet(workflowId, name)) as EvalSet;
+        return {
+          workflowId,
+          name,
+          latestVersion: set.version,
+          caseCount: set.cases.length,
+          registeredAt: set.registeredAt,
+          registeredBy: set.registeredBy,
+        };
+      }),
+    );
+  }
+
+  async putRun(run: EvalRun): Promise<PutRunOutcome> {
+    const existing = this.runs.find(
+      (r) => r.workflowId === run.workflowId && r.evalSet === run.evalSet && r.runId === run.runId,
+    );
+    if (existing) {
+      if (JSON.stringify(existing) === JSON.stringify(run)) return 'duplicate';
+      throw new EvalRunConflictError(run, existing.ranAt);
+    }
+    this.runs.push(run);
+    return 'stored';
+  }
+
+  /** Newest first by the run's UTC time, then by run ID, as the adapter's sort key orders them. */
+  async listRuns(workflowId: string, name: string, limit: number) {
+    return this.runs
+      .filter((r) => r.workflowId === workflowId && r.evalSet === name)
+      .sort((a, b) => compareStrings(runSk(b), runSk(a)))
+      .slice(0, limit);
+  }
+}
+
+/** Tokens and IAM grants over maps, as the DynamoDB adapter keeps them. */
+export class InMemoryAccessStore implements TokenStore, GrantStore {
+  readonly tokens = new Map<string, TokenRecord>();
+  readonly grants = new Map<string, AccessGrant>();
+
+  async putToken(record: TokenRecord) {
+    this.tokens.set(record.tokenId, record);
+  }
+  async getToken(tokenId: string) {
+    return this.tokens.get(tokenId);
+  }
+  async deleteToken(tokenId: string) {
+    return this.tokens.delete(tokenId);
+  }
+  /** Oldest first, as the adapter sorts them. */
+  async listTokens() {
+    return [...this.tokens.values()].sort((a, b) => a.createdAt.localeCompare(b.createdAt));
+  }
+  async putGrant(grant: AccessGrant) {
+    this.grants.set(grant.principal, grant);
+  }
+  async getGrant(principal: string) {
+    return this.grants.get(principal);
+  }
+  async deleteGrant(principal: string) {
+    return this.grants.delete(principal);
+  }
+}
+
+/** KPI records and price tables over maps, as the DynamoDB adapter keeps them. */
+export class InMemoryKpiStore implements KpiStore, PriceStore {
+  readonly records = new Map<string, KpiRecord>();
+  readonly tables = new Map<string, PriceTable>();
+
+  async putRecord(record: KpiRecord): Promise<void> {
+    this.records.set(`${record.workflowId}#${record.week}`, record);
+  }
+  async getRecord(workflowId: string, week: string) {
+    return this.records.get(`${workflowId}#${week}`);
+  }
+  async putTable(table: PriceTable): Promise<void> {
+    this.tables.set(table.effectiveFrom, table);
+  }
+  async listTables() {
+    return [...this.tables.values()].sort((a, b) => compareStrings(a.effectiveFrom, b.effectiveFrom));
+  }
+}
+
+function compareStrings(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
 }
