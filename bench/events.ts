@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { createRng } from '#lib/util/seeded-random.ts';
 
 /**
  * Realistic `action` events (SPEC "Ingest") for the two demo workflows: agent, lane, flag, prompt, model,
@@ -13,18 +14,6 @@ export type BenchWorkflow = (typeof WORKFLOWS)[number];
 export interface BenchBatch {
   readonly workflowId: BenchWorkflow;
   readonly events: readonly Record<string, unknown>[];
-}
-
-/** mulberry32: a tiny deterministic PRNG, so runs are comparable. */
-function rng(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
 }
 
 const SUPPORT_REPLIES = [
@@ -124,7 +113,8 @@ function actionEvent(
  * one archive object. Event IDs carry `tag` and a random run token, so they never collide across runs.
  */
 export function generateBatches(count: number, tag: string, nowMs: number, seed = 1): BenchBatch[] {
-  const random = rng(seed);
+  // Seeded, so runs are comparable.
+  const random = createRng(seed).next;
   const token = randomBytes(4).toString('hex');
   const batches: BenchBatch[] = [];
   for (let start = 0, b = 0; start < count; start += BATCH_SIZE, b++) {

@@ -1,6 +1,7 @@
 import { parseArgs } from 'node:util';
 import { lastCompleteWeek, shiftWeek, weekBounds } from '#lib/kpi/weeks.ts';
 import type { PriceTable } from '#lib/pricing/price-table.ts';
+import { createRng } from '#lib/util/seeded-random.ts';
 import { UsageError } from '../errors.ts';
 import { explainTargetFailure, resolveTarget } from '../target.ts';
 import { jobsCommand } from './jobs.ts';
@@ -16,18 +17,6 @@ support lead; shadow-lane units of a reply template being onboarded; and a defec
 code-review's last week), imports a demo price table when none exists, runs the KPI job for each week,
 the drift job, and the reports, and says where to look. Run it again: eventIds are fixed, so nothing is
 counted twice.`;
-
-/** A small seeded PRNG (mulberry32): the same demo every time. */
-function random(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
 
 const DEMO_PRICES: PriceTable = {
   effectiveFrom: '2026-01-01',
@@ -84,7 +73,8 @@ function weekOfEvents(
   weekIndex: number,
   weeks: number,
 ): Record<string, unknown>[] {
-  const next = random(weekIndex * 7919 + workflow.workflowId.length * 104_729);
+  // Seeded: the same demo every time.
+  const { next } = createRng(weekIndex * 7919 + workflow.workflowId.length * 104_729);
   const { startMs } = weekBounds(week);
   const events: Record<string, unknown>[] = [];
   for (let n = 0; n < workflow.unitsPerWeek; n++) {
