@@ -1,4 +1,3 @@
-import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
@@ -8,6 +7,7 @@ import { type Browser, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { lastCompleteWeek, shiftWeek, weekBounds } from '#lib/kpi/weeks.ts';
 import { apiClient } from '../support/api.ts';
+import { cliOn } from '../support/cli.ts';
 import { reviewedUnit, TEST_PRICES } from '../support/reviewed-unit.ts';
 
 /** Debian's Chromium: `apt-get install chromium` (CI installs it, .ci/run). */
@@ -25,12 +25,7 @@ const CHROMIUM_ARGS = [
 
 const stack = inject('localStack');
 const api = apiClient(stack.api, stack.token);
-const cli = (...args: string[]) =>
-  execFileSync(process.execPath, ['bin/agent-ledger.js', ...args], {
-    env: { ...process.env, LEDGER_DATA_DIR: stack.dataDir },
-    encoding: 'utf8',
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+const cli = cliOn(stack.dataDir);
 
 // The last two complete weeks, so the page (which leads with the last complete week) shows both.
 const WEEK = lastCompleteWeek(Date.now());

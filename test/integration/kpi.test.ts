@@ -1,18 +1,14 @@
-import { execFileSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { apiClient } from '../support/api.ts';
+import { cliOn } from '../support/cli.ts';
 import { reviewedUnit, TEST_PRICES } from '../support/reviewed-unit.ts';
 
 const stack = inject('localStack');
 const api = apiClient(stack.api, stack.token);
-const cli = (...args: string[]) =>
-  execFileSync(process.execPath, ['bin/agent-ledger.js', ...args], {
-    env: { ...process.env, LEDGER_DATA_DIR: stack.dataDir },
-    encoding: 'utf8',
-  });
+const cli = cliOn(stack.dataDir);
 
 /**
  * One unit of `workflowId` completed in the week starting `monday`: started 09:00, an action at 10:00
