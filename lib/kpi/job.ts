@@ -41,14 +41,8 @@ export async function runKpiJob(
   const nowSeconds = Math.floor(deps.clock().getTime() / 1000);
   const kpis = new WeeklyKpis(workflowId, week, new PriceBook(await deps.prices.listTables()));
 
-  for await (const stored of deps.index.eventsInRange({
-    workflowId,
-    fromMs: startMs,
-    toMs: endMs,
-    nowSeconds,
-  })) {
-    kpis.addWeekEvent(toKpiEvent(stored));
-  }
+  const weekRange = { workflowId, fromMs: startMs, toMs: endMs, nowSeconds };
+  for await (const stored of deps.index.eventsInRange(weekRange)) kpis.addWeekEvent(toKpiEvent(stored));
   await mapWithConcurrency(kpis.cohortUnitIds(), HISTORY_CONCURRENCY, async (unitId) => {
     for await (const stored of deps.index.events({ workflowId, unitId, nowSeconds })) {
       kpis.addUnitHistory(toKpiEvent(stored));
