@@ -3,6 +3,7 @@ import {
   GetCommand,
   type QueryCommandInput,
   TransactWriteCommand,
+  type TransactWritePut,
 } from '@aws-sdk/lib-dynamodb';
 import { queryItems } from '#lib/adapters/dynamodb-pages.ts';
 import { type EvalRun, type EvalSet, evalRunSchema, evalSetSchema } from '#lib/evals/schema.ts';
@@ -45,37 +46,27 @@ export class DynamoDbEvalStore implements EvalStore {
       registeredBy: set.registeredBy,
     };
     try {
-      await this.documents.send(
-        new TransactWriteCommand({
-          TransactItems: [
-            {
-              Put: {
-                TableName: this.tableName,
-                Item: {
-                  pk: setPk(set.workflowId, set.name),
-                  sk: versionSk(set.version),
-                  kind: 'evalset',
-                  workflowId: set.workflowId,
-                  name: set.name,
-                  version: set.version,
-                  caseCount: set.cases.length,
-                  registeredAt: set.registeredAt,
-                  set: JSON.stringify(set),
-                },
-                ConditionExpression: 'attribute_not_exists(pk)',
-              },
-            },
-            {
-              Put: {
-                TableName: this.tableName,
-                Item: { pk: `EVALSETS#${set.workflowId}`, sk: set.name, kind: 'evalset-index', ...summary },
-                ConditionExpression: 'attribute_not_exists(pk) OR latestVersion < :version',
-                ExpressionAttributeValues: { ':version': set.version },
-              },
-            },
-          ],
-        }),
-      );
+      await this.#putAllOrNone([
+        {
+          Item: {
+            pk: setPk(set.workflowId, set.name),
+            sk: versionSk(set.version),
+            kind: 'evalset',
+            workflowId: set.workflowId,
+            name: set.name,
+            version: set.version,
+            caseCount: set.cases.length,
+            registeredAt: set.registeredAt,
+            set: JSON.stringify(set),
+          },
+          ConditionExpression: 'attribute_not_exists(pk)',
+        },
+        {
+          Item: { pk: `EVALSETS#${set.workflowId}`, sk: set.name, kind: 'evalset-index', ...summary },
+          ConditionExpression: 'attribute_not_exists(pk) OR latestVersion < :version',
+          ExpressionAttributeValues: { ':version': set.version },
+        },
+      ]);
     } catch (error) {
       if (conditionFailed(error)) throw new EvalSetVersionTakenError(set.workflowId, set.name, set.version);
       throw error;
@@ -128,35 +119,25 @@ export class DynamoDbEvalStore implements EvalStore {
     const idKey = { pk: `EVALRUNID#${run.workflowId}#${run.evalSet}#${run.runId}`, sk: 'RUN' };
     const passed = run.results.filter((result) => result.pass).length;
     try {
-      await this.documents.send(
-        new TransactWriteCommand({
-          TransactItems: [
-            {
-              Put: {
-                TableName: this.tableName,
-                Item: {
-                  ...key,
-                  kind: 'evalrun',
-                  runId: run.runId,
-                  ranAt: run.ranAt,
-                  evalSetVersion: run.evalSetVersion,
-                  passed,
-                  total: run.results.length,
-                  run: json,
-                },
-                ConditionExpression: 'attribute_not_exists(pk)',
-              },
-            },
-            {
-              Put: {
-                TableName: this.tableName,
-                Item: { ...idKey, kind: 'evalrun-id', runSk: key.sk, ranAt: run.ranAt },
-                ConditionExpression: 'attribute_not_exists(pk)',
-              },
-            },
-          ],
-        }),
-      );
+      await this.#putAllOrNone([
+        {
+          Item: {
+            ...key,
+            kind: 'evalrun',
+            runId: run.runId,
+            ranAt: run.ranAt,
+            evalSetVersion: run.evalSetVersion,
+            passed,
+            total: run.results.length,
+            run: json,
+          },
+          ConditionExpression: 'attribute_not_exists(pk)',
+        },
+        {
+          Item: { ...idKey, kind: 'evalrun-id', runSk: key.sk, ranAt: run.ranAt },
+          ConditionExpression: 'attribute_not_exists(pk)',
+        },
+      ]);
       return 'stored';
     } catch (error) {
       if (!conditionFailed(error)) throw error;
@@ -186,6 +167,15 @@ export class DynamoDbEvalStore implements EvalStore {
       limit,
     );
     return items.map((item) => evalRunSchema.parse(JSON.parse(String(item.run))));
+  }
+
+  /** Puts the items in one transaction: all of them, or none when any one's condition fails. */
+  async #putAllOrNone(puts: readonly Omit<TransactWritePut, 'TableName'>[]): Promise<void> {
+    await this.documents.send(
+      new TransactWriteCommand({
+        TransactItems: puts.map((put) => ({ Put: { ...put, TableName: this.tableName } })),
+      }),
+    );
   }
 
   /** Up to `wanted` items, following pages (items are large, so a page may hold only a few). */
