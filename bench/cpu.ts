@@ -36,7 +36,8 @@ export async function measureUseCaseCpu(batches: readonly BenchBatch[], warmup =
         return { status: 'written' as const };
       }),
     query: async () => ({ items: [] }),
-    forEachInRange: async () => {},
+    events: async function* () {},
+    eventsInRange: async function* () {},
   };
   const archive: EventArchive = {
     putBatch: async (_key, events) => {

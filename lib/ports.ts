@@ -1,4 +1,5 @@
 import type { EventType, LedgerEvent } from '#lib/events/schema.ts';
+import { toUtcIso } from '#lib/events/timestamps.ts';
 
 /**
  * Ports: the small interfaces the domain needs from storage. Adapters in `lib/adapters/` implement them
@@ -23,6 +24,11 @@ export interface StoredEvent {
   readonly rolloutPhaseViolation?: RecordedRolloutPhaseViolation;
 }
 
+/** A stored event of the given type(s): what a read selecting `type` returns. */
+export type StoredEventOf<T extends EventType> = StoredEvent & {
+  readonly event: Extract<LedgerEvent, { type: T }>;
+};
+
 export interface EventKey {
   readonly workflowId: string;
   readonly eventId: string;
@@ -37,38 +43,69 @@ export interface EventIndex {
   findContentHashes(keys: readonly EventKey[]): Promise<Map<string, string>>;
   /** Writes each event unless its key is already taken; the first write of a key always stands. */
   putIfAbsent(events: readonly StoredEvent[]): Promise<PutOutcome[]>;
+  /** One page of the events the query selects, in time order: the read API's paged read. */
   query(query: EventQuery): Promise<EventPage>;
+  /** Every event the selection matches, in time order, read page by page as it is consumed. */
+  events<T extends EventType>(selection: EventSelection<T>): AsyncIterable<StoredEventOf<T>>;
   /**
-   * Visits every live event of a workflow that occurred in [fromMs, toMs), in a fixed order that is not
-   * time order: the bulk read for jobs, without the merge a time-ordered page needs.
+   * Every live event of a workflow that occurred in [fromMs, toMs), in a fixed order that is not time
+   * order: the bulk read for jobs, without the merge a time-ordered read needs.
    */
-  forEachInRange(
-    range: { workflowId: string; fromMs: number; toMs: number; nowSeconds: number },
-    visit: (stored: StoredEvent) => void,
-  ): Promise<void>;
+  eventsInRange(range: EventRange): AsyncIterable<StoredEvent>;
 }
 
-export interface EventQuery {
+/** Which events a read selects. Every read returns only events that match all that is given. */
+export interface EventSelection<T extends EventType = EventType> {
   readonly workflowId: string;
-  /** Inclusive lower bound, epoch ms. */
-  readonly fromMs: number;
-  /** Exclusive upper bound, epoch ms. */
-  readonly toMs: number;
+  /** Inclusive lower bound, epoch ms; the beginning of time when absent. */
+  readonly fromMs?: number;
+  /** Exclusive upper bound, epoch ms; the end of time when absent. */
+  readonly toMs?: number;
   readonly unitId?: string;
-  readonly type?: EventType;
-  readonly limit: number;
+  readonly type?: T;
   /** Only actions that broke the kill switch, an autonomy boundary, or their rollout phase. */
   readonly onlyViolations?: ViolationKind;
-  /** Opaque position from a previous page. */
-  readonly after?: string;
   /** Items that expired before this instant (epoch seconds) are never returned. */
   readonly nowSeconds: number;
+}
+
+export interface EventQuery extends EventSelection {
+  /** At most this many items in the page. */
+  readonly limit: number;
+  /** Opaque position from a previous page: the page holds only events after it. */
+  readonly after?: string;
 }
 
 export interface EventPage {
   readonly items: StoredEvent[];
   /** Position after the last item, when more may follow. */
   readonly after?: string;
+}
+
+export interface EventRange {
+  readonly workflowId: string;
+  /** Inclusive lower bound, epoch ms. */
+  readonly fromMs: number;
+  /** Exclusive upper bound, epoch ms. */
+  readonly toMs: number;
+  /** Items that expired before this instant (epoch seconds) are never returned. */
+  readonly nowSeconds: number;
+}
+
+/** Later than any event the ledger accepts: the upper bound of a selection without `toMs`. */
+const END_OF_TIME_MS = Date.UTC(9999, 0, 1);
+
+/** The [fromMs, toMs) a selection stands for, the open ends filled in. */
+export function selectedTimeRange(selection: EventSelection): { fromMs: number; toMs: number } {
+  return { fromMs: selection.fromMs ?? 0, toMs: selection.toMs ?? END_OF_TIME_MS };
+}
+
+/**
+ * An event's place in time order: its UTC time at fixed width, then its eventId. Events sort by this
+ * string (ties in time broken by eventId); the index's sort keys and page positions are made of it.
+ */
+export function timeOrderKey(stored: Pick<StoredEvent, 'event' | 'occurredAtMs'>): string {
+  return `${toUtcIso(stored.occurredAtMs)}#${stored.event.eventId}`;
 }
 
 export interface EventArchive {

@@ -2,7 +2,7 @@ import { parseArgs } from 'node:util';
 import {
   AthenaClient,
   GetQueryExecutionCommand,
-  GetQueryResultsCommand,
+  paginateGetQueryResults,
   StartQueryExecutionCommand,
 } from '@aws-sdk/client-athena';
 import { NoReportsError, type QueryRow, queryCostPerUnit } from '#lib/finance/local-query.ts';
@@ -102,18 +102,16 @@ async function athenaQuery(sql: string, target: Target): Promise<QueryRow[]> {
   }
   const rows: QueryRow[] = [];
   let columns: string[] | undefined;
-  let token: string | undefined;
-  do {
-    const page = await athena.send(new GetQueryResultsCommand({ QueryExecutionId, NextToken: token }));
-    columns ??= (page.ResultSet?.ResultSetMetadata?.ColumnInfo ?? []).map((column) => column.Name ?? '');
+  for await (const page of paginateGetQueryResults({ client: athena }, { QueryExecutionId })) {
     const data = page.ResultSet?.Rows ?? [];
     // The first row of the first page repeats the column names.
-    for (const row of token === undefined ? data.slice(1) : data) {
+    const firstPage = columns === undefined;
+    columns ??= (page.ResultSet?.ResultSetMetadata?.ColumnInfo ?? []).map((column) => column.Name ?? '');
+    for (const row of firstPage ? data.slice(1) : data) {
       rows.push(
         Object.fromEntries((columns ?? []).map((column, i) => [column, row.Data?.[i]?.VarCharValue ?? null])),
       );
     }
-    token = page.NextToken;
-  } while (token);
+  }
   return rows;
 }

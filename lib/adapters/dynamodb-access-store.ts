@@ -1,10 +1,5 @@
-import {
-  DeleteCommand,
-  type DynamoDBDocumentClient,
-  GetCommand,
-  PutCommand,
-  ScanCommand,
-} from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, type DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { scanItems } from '#lib/adapters/dynamodb-pages.ts';
 import type { AccessGrant, GrantStore, TokenRecord, TokenStore } from '#lib/auth/tokens.ts';
 
 /** Token and IAM-grant items in the ledger table (see `lib/storage/ledger-table.ts`). */
@@ -48,19 +43,12 @@ export class DynamoDbAccessStore implements TokenStore, GrantStore {
   /** Tokens are few (one per agent service), so a filtered scan is the simple, honest choice here. */
   async listTokens(): Promise<TokenRecord[]> {
     const records: TokenRecord[] = [];
-    let startKey: Record<string, unknown> | undefined;
-    do {
-      const page = await this.documents.send(
-        new ScanCommand({
-          TableName: this.tableName,
-          FilterExpression: 'kind = :kind',
-          ExpressionAttributeValues: { ':kind': 'token' },
-          ExclusiveStartKey: startKey,
-        }),
-      );
-      records.push(...(page.Items ?? []).map(toTokenRecord));
-      startKey = page.LastEvaluatedKey;
-    } while (startKey);
+    const items = scanItems(this.documents, {
+      TableName: this.tableName,
+      FilterExpression: 'kind = :kind',
+      ExpressionAttributeValues: { ':kind': 'token' },
+    });
+    for await (const item of items) records.push(toTokenRecord(item));
     return records.sort((a, b) => a.createdAt.localeCompare(b.createdAt));
   }
 

@@ -1,10 +1,11 @@
 import {
   type DynamoDBDocumentClient,
   GetCommand,
-  QueryCommand,
   type QueryCommandInput,
   TransactWriteCommand,
+  type TransactWritePut,
 } from '@aws-sdk/lib-dynamodb';
+import { queryItems } from '#lib/adapters/dynamodb-pages.ts';
 import { type EvalRun, type EvalSet, evalRunSchema, evalSetSchema } from '#lib/evals/schema.ts';
 import {
   EvalRunConflictError,
@@ -14,6 +15,7 @@ import {
   type PutRunOutcome,
 } from '#lib/evals/store.ts';
 import { parseRfc3339, toUtcIso } from '#lib/events/timestamps.ts';
+import { collect, take } from '#lib/util/async-iterables.ts';
 
 /**
  * Eval sets and runs in the ledger table. Sets and runs are kept whole as JSON (at most
@@ -44,37 +46,27 @@ export class DynamoDbEvalStore implements EvalStore {
       registeredBy: set.registeredBy,
     };
     try {
-      await this.documents.send(
-        new TransactWriteCommand({
-          TransactItems: [
-            {
-              Put: {
-                TableName: this.tableName,
-                Item: {
-                  pk: setPk(set.workflowId, set.name),
-                  sk: versionSk(set.version),
-                  kind: 'evalset',
-                  workflowId: set.workflowId,
-                  name: set.name,
-                  version: set.version,
-                  caseCount: set.cases.length,
-                  registeredAt: set.registeredAt,
-                  set: JSON.stringify(set),
-                },
-                ConditionExpression: 'attribute_not_exists(pk)',
-              },
-            },
-            {
-              Put: {
-                TableName: this.tableName,
-                Item: { pk: `EVALSETS#${set.workflowId}`, sk: set.name, kind: 'evalset-index', ...summary },
-                ConditionExpression: 'attribute_not_exists(pk) OR latestVersion < :version',
-                ExpressionAttributeValues: { ':version': set.version },
-              },
-            },
-          ],
-        }),
-      );
+      await this.#putAllOrNone([
+        {
+          Item: {
+            pk: setPk(set.workflowId, set.name),
+            sk: versionSk(set.version),
+            kind: 'evalset',
+            workflowId: set.workflowId,
+            name: set.name,
+            version: set.version,
+            caseCount: set.cases.length,
+            registeredAt: set.registeredAt,
+            set: JSON.stringify(set),
+          },
+          ConditionExpression: 'attribute_not_exists(pk)',
+        },
+        {
+          Item: { pk: `EVALSETS#${set.workflowId}`, sk: set.name, kind: 'evalset-index', ...summary },
+          ConditionExpression: 'attribute_not_exists(pk) OR latestVersion < :version',
+          ExpressionAttributeValues: { ':version': set.version },
+        },
+      ]);
     } catch (error) {
       if (conditionFailed(error)) throw new EvalSetVersionTakenError(set.workflowId, set.name, set.version);
       throw error;
@@ -127,35 +119,25 @@ export class DynamoDbEvalStore implements EvalStore {
     const idKey = { pk: `EVALRUNID#${run.workflowId}#${run.evalSet}#${run.runId}`, sk: 'RUN' };
     const passed = run.results.filter((result) => result.pass).length;
     try {
-      await this.documents.send(
-        new TransactWriteCommand({
-          TransactItems: [
-            {
-              Put: {
-                TableName: this.tableName,
-                Item: {
-                  ...key,
-                  kind: 'evalrun',
-                  runId: run.runId,
-                  ranAt: run.ranAt,
-                  evalSetVersion: run.evalSetVersion,
-                  passed,
-                  total: run.results.length,
-                  run: json,
-                },
-                ConditionExpression: 'attribute_not_exists(pk)',
-              },
-            },
-            {
-              Put: {
-                TableName: this.tableName,
-                Item: { ...idKey, kind: 'evalrun-id', runSk: key.sk, ranAt: run.ranAt },
-                ConditionExpression: 'attribute_not_exists(pk)',
-              },
-            },
-          ],
-        }),
-      );
+      await this.#putAllOrNone([
+        {
+          Item: {
+            ...key,
+            kind: 'evalrun',
+            runId: run.runId,
+            ranAt: run.ranAt,
+            evalSetVersion: run.evalSetVersion,
+            passed,
+            total: run.results.length,
+            run: json,
+          },
+          ConditionExpression: 'attribute_not_exists(pk)',
+        },
+        {
+          Item: { ...idKey, kind: 'evalrun-id', runSk: key.sk, ranAt: run.ranAt },
+          ConditionExpression: 'attribute_not_exists(pk)',
+        },
+      ]);
       return 'stored';
     } catch (error) {
       if (!conditionFailed(error)) throw error;
@@ -187,27 +169,26 @@ export class DynamoDbEvalStore implements EvalStore {
     return items.map((item) => evalRunSchema.parse(JSON.parse(String(item.run))));
   }
 
+  /** Puts the items in one transaction: all of them, or none when any one's condition fails. */
+  async #putAllOrNone(puts: readonly Omit<TransactWritePut, 'TableName'>[]): Promise<void> {
+    await this.documents.send(
+      new TransactWriteCommand({
+        TransactItems: puts.map((put) => ({ Put: { ...put, TableName: this.tableName } })),
+      }),
+    );
+  }
+
   /** Up to `wanted` items, following pages (items are large, so a page may hold only a few). */
   async #query(
     input: Omit<QueryCommandInput, 'TableName'>,
     wanted: number,
   ): Promise<Record<string, unknown>[]> {
-    const items: Record<string, unknown>[] = [];
-    let startKey: Record<string, unknown> | undefined;
-    do {
-      const page = await this.documents.send(
-        new QueryCommand({
-          ...input,
-          TableName: this.tableName,
-          ConsistentRead: true,
-          ExclusiveStartKey: startKey,
-          ...(Number.isFinite(wanted) ? { Limit: wanted - items.length } : {}),
-        }),
-      );
-      items.push(...(page.Items ?? []));
-      startKey = page.LastEvaluatedKey;
-    } while (startKey && items.length < wanted);
-    return items;
+    const items = queryItems(
+      this.documents,
+      { ...input, TableName: this.tableName, ConsistentRead: true },
+      Number.isFinite(wanted) ? wanted : undefined,
+    );
+    return Number.isFinite(wanted) ? take(items, wanted) : collect(items);
   }
 }
 

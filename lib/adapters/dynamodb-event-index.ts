@@ -4,28 +4,38 @@ import {
   BatchGetCommand,
   type DynamoDBDocumentClient,
   PutCommand,
-  QueryCommand,
   type QueryCommandInput,
 } from '@aws-sdk/lib-dynamodb';
-import type { LedgerEvent } from '#lib/events/schema.ts';
+import { queryItems } from '#lib/adapters/dynamodb-pages.ts';
+import type { EventType, LedgerEvent } from '#lib/events/schema.ts';
 import { toUtcIso } from '#lib/events/timestamps.ts';
 import {
   type EventIndex,
   type EventKey,
   type EventPage,
   type EventQuery,
+  type EventRange,
+  type EventSelection,
   eventKeyString,
   type PutOutcome,
   type RecordedBoundaryViolation,
   type RecordedRolloutPhaseViolation,
   type StoredEvent,
+  type StoredEventOf,
+  selectedTimeRange,
+  timeOrderKey,
 } from '#lib/ports.ts';
 import { EVENT_TIME_SHARDS } from '#lib/storage/ledger-table.ts';
+import { mergeByKey, take } from '#lib/util/async-iterables.ts';
 import { chunk, mapWithConcurrency } from '#lib/util/concurrency.ts';
 
 /** Parallel conditional puts per request; enough to keep one Lambda busy without exhausting sockets. */
 export const PUT_CONCURRENCY = 32;
 export const MAX_BATCH_GET_ATTEMPTS = 8;
+/** The first BatchGet retry waits up to this long; each further one up to twice as long as the last. */
+export const BATCH_GET_BASE_DELAY_MS = 25;
+/** Items per Query page of a full read: about 1 MB of events, DynamoDB's own page limit. */
+export const FULL_READ_PAGE_SIZE = 1000;
 
 export interface EventItem {
   pk: string;
@@ -62,7 +72,7 @@ export function timeShard(eventId: string): number {
 
 export function toEventItem(stored: StoredEvent): EventItem {
   const { event } = stored;
-  const timeKey = `${toUtcIso(stored.occurredAtMs)}#${event.eventId}`;
+  const timeKey = timeOrderKey(stored);
   return {
     pk: eventPartitionKey(event),
     sk: 'EVT',
@@ -112,10 +122,16 @@ export function fromEventItem(item: Record<string, unknown>): StoredEvent {
 }
 
 export class DynamoDbEventIndex implements EventIndex {
+  readonly #fullReadPageSize: number;
+
+  /** `fullReadPageSize`: items per Query page of `events` and `eventsInRange` (small in paging tests). */
   constructor(
     private readonly documents: DynamoDBDocumentClient,
     private readonly tableName: string,
-  ) {}
+    options: { fullReadPageSize?: number } = {},
+  ) {
+    this.#fullReadPageSize = options.fullReadPageSize ?? FULL_READ_PAGE_SIZE;
+  }
 
   async findContentHashes(keys: readonly EventKey[]): Promise<Map<string, string>> {
     const hashes = new Map<string, string>();
@@ -125,7 +141,7 @@ export class DynamoDbEventIndex implements EventIndex {
         let pending: Record<string, unknown>[] = pks.map((pk) => ({ pk, sk: 'EVT' }));
         for (let attempt = 0; pending.length > 0; attempt++) {
           if (attempt >= MAX_BATCH_GET_ATTEMPTS) throw new Error('DynamoDB kept returning unprocessed keys');
-          if (attempt > 0) await sleep(25 * 2 ** attempt);
+          if (attempt > 0) await sleep(batchGetRetryDelayMs(attempt));
           const response = await this.documents.send(
             new BatchGetCommand({
               RequestItems: {
@@ -177,100 +193,36 @@ export class DynamoDbEventIndex implements EventIndex {
    * Each time shard to its end, one after the other: the same order every run (so sums over the events
    * come out the same), each item read once, one page in memory at a time.
    */
-  async forEachInRange(
-    range: { workflowId: string; fromMs: number; toMs: number; nowSeconds: number },
-    visit: (stored: StoredEvent) => void,
-  ): Promise<void> {
-    for (let shard = 0; shard < EVENT_TIME_SHARDS; shard++) {
-      let startKey: Record<string, unknown> | undefined;
-      do {
-        const page = await this.documents.send(
-          new QueryCommand({
-            TableName: this.tableName,
-            IndexName: 'gsi1',
-            KeyConditionExpression: 'gsi1pk = :pk AND gsi1sk BETWEEN :lower AND :upper',
-            FilterExpression: 'expiresAt > :now',
-            ExpressionAttributeValues: {
-              ':pk': `WF#${range.workflowId}#${shard}`,
-              ':lower': toUtcIso(range.fromMs),
-              ':upper': toUtcIso(range.toMs),
-              ':now': range.nowSeconds,
-            },
-            ExclusiveStartKey: startKey,
-          }),
-        );
-        for (const item of page.Items ?? []) visit(fromEventItem(item));
-        startKey = page.LastEvaluatedKey;
-      } while (startKey);
+  async *eventsInRange(range: EventRange): AsyncGenerator<StoredEvent> {
+    for (const partition of this.#partitions(range)) {
+      for await (const item of this.#items(partition, range, '', this.#fullReadPageSize)) {
+        yield fromEventItem(item);
+      }
     }
   }
 
   /**
-   * Time-ordered read. By unit: one partition of gsi2. By workflow: the workflow's time shards of gsi1
-   * are read in parallel and merged, each asked for at most `limit` items past the cursor.
+   * By unit: one partition of gsi2, in its own order. By workflow: the workflow's time shards of gsi1,
+   * merged as they are read, one page per shard in memory at a time.
    */
+  async *events<T extends EventType>(selection: EventSelection<T>): AsyncGenerator<StoredEventOf<T>> {
+    const streams = this.#partitions(selection).map((partition) =>
+      this.#items(partition, selection, '', this.#fullReadPageSize),
+    );
+    // The filter on `type` is what makes each item a StoredEventOf<T>.
+    for await (const item of mergeByKey(streams, sortKeyOf)) yield fromEventItem(item) as StoredEventOf<T>;
+  }
+
+  /** The time-ordered read, stopped after `limit` items; the shards are read in parallel and merged. */
   async query(query: EventQuery): Promise<EventPage> {
     // A space sorts below every eventId character, so "cursor + space" is the first key after the cursor.
-    const fromKey = toUtcIso(query.fromMs);
     const afterKey = query.after !== undefined ? `${query.after} ` : '';
-    const lower = afterKey > fromKey ? afterKey : fromKey;
-    // Sort keys start with a fixed-width UTC timestamp, so "< to" is "≤ the bare timestamp of to".
-    const upper = toUtcIso(query.toMs);
-    if (lower >= upper) return { items: [] };
-    const partitions =
-      query.unitId !== undefined
-        ? [
-            {
-              index: 'gsi2',
-              key: 'gsi2pk',
-              sortKey: 'gsi2sk',
-              value: `UNIT#${query.workflowId}#${query.unitId}`,
-            },
-          ]
-        : Array.from({ length: EVENT_TIME_SHARDS }, (_, shard) => ({
-            index: 'gsi1',
-            key: 'gsi1pk',
-            sortKey: 'gsi1sk',
-            value: `WF#${query.workflowId}#${shard}`,
-          }));
-    const perPartition = await Promise.all(
-      partitions.map((partition) =>
-        this.#collect(
-          {
-            TableName: this.tableName,
-            IndexName: partition.index,
-            KeyConditionExpression: '#pk = :pk AND #sk BETWEEN :lower AND :upper',
-            FilterExpression: [
-              '#expires > :now',
-              ...(query.type ? ['#type = :type'] : []),
-              ...(query.onlyViolations === 'kill-switch' ? ['#violation = :true'] : []),
-              ...(query.onlyViolations === 'boundary' || query.onlyViolations === 'rollout-phase'
-                ? ['attribute_exists(#violation)']
-                : []),
-            ].join(' AND '),
-            ExpressionAttributeNames: {
-              '#pk': partition.key,
-              '#sk': partition.sortKey,
-              '#expires': 'expiresAt',
-              ...(query.type ? { '#type': 'type' } : {}),
-              ...(query.onlyViolations === 'kill-switch' ? { '#violation': 'killSwitchViolation' } : {}),
-              ...(query.onlyViolations === 'boundary' ? { '#violation': 'boundaryViolations' } : {}),
-              ...(query.onlyViolations === 'rollout-phase' ? { '#violation': 'rolloutPhaseViolation' } : {}),
-            },
-            ExpressionAttributeValues: {
-              ':pk': partition.value,
-              ':lower': lower,
-              ':upper': upper,
-              ':now': query.nowSeconds,
-              ...(query.type ? { ':type': query.type } : {}),
-              ...(query.onlyViolations === 'kill-switch' ? { ':true': true } : {}),
-            },
-          },
-          query.limit + 1,
-        ),
-      ),
+    // Limit counts items before the filter, so each page asks for a few more than the page holds.
+    const pageSize = Math.max(query.limit + 1, 25);
+    const streams = this.#partitions(query).map((partition) =>
+      this.#items(partition, query, afterKey, pageSize),
     );
-    const merged = perPartition.flat().sort((a, b) => compare(String(a.gsi1sk), String(b.gsi1sk)));
+    const merged = await take(mergeByKey(streams, sortKeyOf), query.limit + 1);
     const page = merged.slice(0, query.limit);
     const last = page.at(-1);
     return {
@@ -279,28 +231,96 @@ export class DynamoDbEventIndex implements EventIndex {
     };
   }
 
-  /** Reads one partition in order until `wanted` items passed the filter or the range is exhausted. */
-  async #collect(input: QueryCommandInput, wanted: number): Promise<Record<string, unknown>[]> {
-    const items: Record<string, unknown>[] = [];
-    let startKey: Record<string, unknown> | undefined;
-    do {
-      const response = await this.documents.send(
-        // Limit counts items before the filter, so ask for a few more than still wanted.
-        new QueryCommand({
-          ...input,
-          Limit: Math.max(wanted - items.length, 25),
-          ExclusiveStartKey: startKey,
-        }),
-      );
-      items.push(...(response.Items ?? []));
-      startKey = response.LastEvaluatedKey;
-    } while (startKey && items.length < wanted);
-    return items;
+  /** The index partitions a selection reads: the unit's one, or every time shard of the workflow. */
+  #partitions(selection: EventSelection): IndexPartition[] {
+    if (selection.unitId !== undefined) {
+      return [
+        {
+          index: 'gsi2',
+          key: 'gsi2pk',
+          sortKey: 'gsi2sk',
+          value: `UNIT#${selection.workflowId}#${selection.unitId}`,
+        },
+      ];
+    }
+    return Array.from({ length: EVENT_TIME_SHARDS }, (_, shard) => ({
+      index: 'gsi1',
+      key: 'gsi1pk',
+      sortKey: 'gsi1sk',
+      value: `WF#${selection.workflowId}#${shard}`,
+    }));
+  }
+
+  /**
+   * One partition's items that match the selection, in sort-key order, after `afterKey` when one is
+   * given: the SDK's paginator, asked for the next page only when the last one is used up.
+   */
+  async *#items(
+    partition: IndexPartition,
+    selection: EventSelection,
+    afterKey: string,
+    pageSize: number,
+  ): AsyncGenerator<Record<string, unknown>> {
+    const { fromMs, toMs } = selectedTimeRange(selection);
+    const fromKey = toUtcIso(fromMs);
+    const lower = afterKey > fromKey ? afterKey : fromKey;
+    // Sort keys start with a fixed-width UTC timestamp, so "< to" is "≤ the bare timestamp of to".
+    const upper = toUtcIso(toMs);
+    if (lower >= upper) return;
+    const violation = selection.onlyViolations;
+    const input: QueryCommandInput = {
+      TableName: this.tableName,
+      IndexName: partition.index,
+      KeyConditionExpression: '#pk = :pk AND #sk BETWEEN :lower AND :upper',
+      FilterExpression: [
+        '#expires > :now',
+        ...(selection.type ? ['#type = :type'] : []),
+        ...(violation === 'kill-switch' ? ['#violation = :true'] : []),
+        ...(violation === 'boundary' || violation === 'rollout-phase'
+          ? ['attribute_exists(#violation)']
+          : []),
+      ].join(' AND '),
+      ExpressionAttributeNames: {
+        '#pk': partition.key,
+        '#sk': partition.sortKey,
+        '#expires': 'expiresAt',
+        ...(selection.type ? { '#type': 'type' } : {}),
+        ...(violation === 'kill-switch' ? { '#violation': 'killSwitchViolation' } : {}),
+        ...(violation === 'boundary' ? { '#violation': 'boundaryViolations' } : {}),
+        ...(violation === 'rollout-phase' ? { '#violation': 'rolloutPhaseViolation' } : {}),
+      },
+      ExpressionAttributeValues: {
+        ':pk': partition.value,
+        ':lower': lower,
+        ':upper': upper,
+        ':now': selection.nowSeconds,
+        ...(selection.type ? { ':type': selection.type } : {}),
+        ...(violation === 'kill-switch' ? { ':true': true } : {}),
+      },
+    };
+    yield* queryItems(this.documents, input, pageSize);
   }
 }
 
-function compare(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
+interface IndexPartition {
+  readonly index: 'gsi1' | 'gsi2';
+  readonly key: string;
+  readonly sortKey: string;
+  readonly value: string;
+}
+
+/**
+ * The wait before BatchGet retry `attempt` (1, 2, …): "full jitter", a random time up to an exponentially
+ * growing cap, as the SDK's own retry strategy does, so the Lambdas that were throttled together do not
+ * all come back at the same instant.
+ */
+export function batchGetRetryDelayMs(attempt: number, random: () => number = Math.random): number {
+  return Math.floor(random() * BATCH_GET_BASE_DELAY_MS * 2 ** attempt);
+}
+
+/** Both indexes' sort keys are the item's time-order key; gsi1sk is on every event item. */
+function sortKeyOf(item: Record<string, unknown>): string {
+  return String(item.gsi1sk);
 }
 
 function sleep(ms: number): Promise<void> {

@@ -1,11 +1,13 @@
-import { type DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { type DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { queryItems } from '#lib/adapters/dynamodb-pages.ts';
 import type { KpiStore } from '#lib/kpi/job.ts';
-import type { KpiRecord } from '#lib/kpi/record.ts';
+import { type KpiRecord, kpiRecordSchema } from '#lib/kpi/record.ts';
 import { type PriceStore, type PriceTable, priceTableSchema } from '#lib/pricing/price-table.ts';
 
 /**
  * KPI records (pk `KPI#<workflowId>`, sk the week) and price tables (pk `PRICES`, sk `effectiveFrom`) in
- * the ledger table. Records are kept as JSON so they come back exactly as computed.
+ * the ledger table. Records are kept as JSON so they come back exactly as computed, and read through
+ * their schema, so a record computed by an older job reads as what it knows (see `kpiRecordSchema`).
  */
 export class DynamoDbKpiStore implements KpiStore, PriceStore {
   constructor(
@@ -36,7 +38,7 @@ export class DynamoDbKpiStore implements KpiStore, PriceStore {
         ConsistentRead: true,
       }),
     );
-    return Item ? (JSON.parse(String(Item.record)) as KpiRecord) : undefined;
+    return Item ? kpiRecordSchema.parse(JSON.parse(String(Item.record))) : undefined;
   }
 
   async putTable(table: PriceTable): Promise<void> {
@@ -50,21 +52,13 @@ export class DynamoDbKpiStore implements KpiStore, PriceStore {
 
   async listTables(): Promise<PriceTable[]> {
     const tables: PriceTable[] = [];
-    let startKey: Record<string, unknown> | undefined;
-    do {
-      const page = await this.documents.send(
-        new QueryCommand({
-          TableName: this.tableName,
-          KeyConditionExpression: 'pk = :pk',
-          ExpressionAttributeValues: { ':pk': 'PRICES' },
-          ConsistentRead: true,
-          ExclusiveStartKey: startKey,
-        }),
-      );
-      for (const item of page.Items ?? [])
-        tables.push(priceTableSchema.parse(JSON.parse(String(item.table))));
-      startKey = page.LastEvaluatedKey;
-    } while (startKey);
+    const items = queryItems(this.documents, {
+      TableName: this.tableName,
+      KeyConditionExpression: 'pk = :pk',
+      ExpressionAttributeValues: { ':pk': 'PRICES' },
+      ConsistentRead: true,
+    });
+    for await (const item of items) tables.push(priceTableSchema.parse(JSON.parse(String(item.table))));
     return tables;
   }
 }

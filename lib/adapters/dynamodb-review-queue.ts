@@ -1,8 +1,10 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { type DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { type DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { queryItems } from '#lib/adapters/dynamodb-pages.ts';
 import type { Lane } from '#lib/registry/workflows.ts';
 import { isLane } from '#lib/reviews/lane.ts';
 import type { ReviewItem, ReviewQueue } from '#lib/reviews/queue.ts';
+import { take } from '#lib/util/async-iterables.ts';
 
 /**
  * The review queue in the ledger table: pk `REVIEW#<workflowId>`, sk the unitId; `lane` is absent when the
@@ -84,32 +86,25 @@ export class DynamoDbReviewQueue implements ReviewQueue {
     limit: number;
     after?: string;
   }) {
-    const items: ReviewItem[] = [];
-    let startKey: Record<string, unknown> | undefined = query.after
-      ? { pk: `REVIEW#${query.workflowId}`, sk: query.after }
-      : undefined;
-    do {
-      const page = await this.documents.send(
-        new QueryCommand({
-          TableName: this.tableName,
-          KeyConditionExpression: 'pk = :pk',
-          FilterExpression: query.lane ? '#status = :status AND #lane = :lane' : '#status = :status',
-          ExpressionAttributeNames: { '#status': 'status', ...(query.lane ? { '#lane': 'lane' } : {}) },
-          ExpressionAttributeValues: {
-            ':pk': `REVIEW#${query.workflowId}`,
-            ':status': query.status,
-            ...(query.lane ? { ':lane': query.lane } : {}),
-          },
-          ExclusiveStartKey: startKey,
-        }),
-      );
-      for (const item of page.Items ?? []) {
-        if (items.length === query.limit) return { items, after: items.at(-1)?.unitId };
-        const { pk: _pk, sk: _sk, kind: _kind, lane, ...review } = item;
-        items.push({ ...(review as Omit<ReviewItem, 'lane'>), lane: isLane(lane) ? lane : null });
-      }
-      startKey = page.LastEvaluatedKey;
-    } while (startKey);
-    return { items };
+    const pk = `REVIEW#${query.workflowId}`;
+    const matching = queryItems(this.documents, {
+      TableName: this.tableName,
+      KeyConditionExpression: 'pk = :pk',
+      FilterExpression: query.lane ? '#status = :status AND #lane = :lane' : '#status = :status',
+      ExpressionAttributeNames: { '#status': 'status', ...(query.lane ? { '#lane': 'lane' } : {}) },
+      ExpressionAttributeValues: {
+        ':pk': pk,
+        ':status': query.status,
+        ...(query.lane ? { ':lane': query.lane } : {}),
+      },
+      ...(query.after ? { ExclusiveStartKey: { pk, sk: query.after } } : {}),
+    });
+    // One more than the page holds says whether more follow.
+    const read = await take(matching, query.limit + 1);
+    const items = read.slice(0, query.limit).map((item): ReviewItem => {
+      const { pk: _pk, sk: _sk, kind: _kind, lane, ...review } = item;
+      return { ...(review as Omit<ReviewItem, 'lane'>), lane: isLane(lane) ? lane : null };
+    });
+    return read.length > query.limit ? { items, after: items.at(-1)?.unitId } : { items };
   }
 }

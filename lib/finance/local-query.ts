@@ -1,9 +1,11 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { GetObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
+import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { DuckDBInstance } from '@duckdb/node-api';
+import { listObjectKeys } from '#lib/adapters/s3-keys.ts';
 import { COST_PER_UNIT_PREFIX } from '#lib/finance/cost-per-unit.ts';
+import { collect } from '#lib/util/async-iterables.ts';
 
 export type QueryRow = Record<string, string | number | boolean | null>;
 
@@ -22,7 +24,8 @@ export async function queryCostPerUnit(
 ): Promise<QueryRow[]> {
   const dir = mkdtempSync(join(tmpdir(), 'agent-ledger-query-'));
   try {
-    const keys = await listKeys(source, COST_PER_UNIT_PREFIX);
+    const listing = listObjectKeys(source.s3, { bucket: source.bucket, prefix: COST_PER_UNIT_PREFIX });
+    const keys = (await collect(listing)).filter((key) => key.endsWith('.parquet'));
     if (keys.length === 0) {
       throw new NoReportsError(
         'no cost-per-unit reports yet: run `agent-ledger jobs kpi` to compute a week first',
@@ -64,17 +67,4 @@ function plain(value: unknown): string | number | boolean | null {
   if (typeof value === 'bigint') return Number(value);
   if (typeof value === 'number' || typeof value === 'string' || typeof value === 'boolean') return value;
   return String(value);
-}
-
-async function listKeys(source: { s3: S3Client; bucket: string }, prefix: string): Promise<string[]> {
-  const keys: string[] = [];
-  let token: string | undefined;
-  do {
-    const page = await source.s3.send(
-      new ListObjectsV2Command({ Bucket: source.bucket, Prefix: prefix, ContinuationToken: token }),
-    );
-    for (const object of page.Contents ?? []) if (object.Key?.endsWith('.parquet')) keys.push(object.Key);
-    token = page.NextContinuationToken;
-  } while (token);
-  return keys;
 }

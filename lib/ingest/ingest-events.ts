@@ -225,9 +225,6 @@ function defaultRequestId(): string {
   return `${Date.now().toString(36).padStart(9, '0')}-${randomBytes(6).toString('hex')}`;
 }
 
-/** Far enough ahead to include every event of a unit. */
-const END_OF_TIME_MS = Date.UTC(9999, 0, 1);
-
 /**
  * Sampled completions join the review queue, with the unit's lane (lib/reviews/lane.ts) from its actions
  * in this request and those already stored; verdicts close them. Run for duplicates too: these writes
@@ -262,9 +259,13 @@ async function updateReviewQueue(
             )
               lane.add(other.lane);
           }
-          await forEachStoredAction(index, event.workflowId, event.unitId, nowSeconds, (action) =>
-            lane.add(action.lane),
-          );
+          const stored = index.events({
+            workflowId: event.workflowId,
+            unitId: event.unitId,
+            type: 'action',
+            nowSeconds,
+          });
+          for await (const { event: action } of stored) lane.add(action.lane);
           await reviews.enqueue({
             workflowId: event.workflowId,
             unitId: event.unitId,
@@ -288,28 +289,4 @@ async function updateReviewQueue(
   }
   await Promise.all(enqueues);
   await Promise.all(closes.map((close) => close()));
-}
-
-async function forEachStoredAction(
-  index: EventIndex,
-  workflowId: string,
-  unitId: string,
-  nowSeconds: number,
-  visit: (action: Extract<LedgerEvent, { type: 'action' }>) => void,
-): Promise<void> {
-  let after: string | undefined;
-  do {
-    const page = await index.query({
-      workflowId,
-      unitId,
-      type: 'action',
-      fromMs: 0,
-      toMs: END_OF_TIME_MS,
-      limit: 1000,
-      nowSeconds,
-      ...(after ? { after } : {}),
-    });
-    for (const { event } of page.items) if (event.type === 'action' && event.unitId === unitId) visit(event);
-    after = page.after;
-  } while (after);
 }

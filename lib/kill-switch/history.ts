@@ -15,9 +15,6 @@ export interface LastFlip {
   readonly changedAt: string;
 }
 
-/** Far enough ahead to include every recorded flip. */
-const END_OF_TIME_MS = Date.UTC(9999, 0, 1);
-
 /**
  * Whether a workflow's autonomous lane was allowed at an instant, from the flips the ledger recorded
  * (the `kill-switch` unit's `rollback` events). Before any recorded flip a lane is allowed, as the
@@ -66,31 +63,24 @@ export class LedgerLaneHistory {
 
   async #load(workflowId: string): Promise<Transition[]> {
     const transitions: Transition[] = [];
-    let after: string | undefined;
-    do {
-      const page = await this.index.query({
-        workflowId,
-        unitId: KILL_SWITCH_UNIT,
-        type: 'rollback',
-        fromMs: 0,
-        toMs: END_OF_TIME_MS,
-        limit: 1000,
-        nowSeconds: this.nowSeconds,
-        ...(after ? { after } : {}),
+    const flips = this.index.events({
+      workflowId,
+      unitId: KILL_SWITCH_UNIT,
+      type: 'rollback',
+      nowSeconds: this.nowSeconds,
+    });
+    for await (const stored of flips) {
+      const { event } = stored;
+      // Only a flag's flips are transitions (a rollback may record another kind of change).
+      if (event.to !== 'enabled' && event.to !== 'disabled') continue;
+      transitions.push({
+        atMs: stored.occurredAtMs,
+        master: event.metadata?.scope === 'all-workflows',
+        enabled: event.to === 'enabled',
+        reason: event.reason,
+        occurredAt: event.occurredAt,
       });
-      for (const stored of page.items) {
-        const { event } = stored;
-        if (event.type !== 'rollback' || (event.to !== 'enabled' && event.to !== 'disabled')) continue;
-        transitions.push({
-          atMs: stored.occurredAtMs,
-          master: event.metadata?.scope === 'all-workflows',
-          enabled: event.to === 'enabled',
-          reason: event.reason,
-          occurredAt: event.occurredAt,
-        });
-      }
-      after = page.after;
-    } while (after);
+    }
     return transitions;
   }
 }

@@ -2,7 +2,7 @@ import { costPerUnitKey, costPerUnitParquet } from '#lib/finance/cost-per-unit.t
 import { type KpiEvent, WeeklyKpis } from '#lib/kpi/compute.ts';
 import type { KpiRecord } from '#lib/kpi/record.ts';
 import { lastCompleteWeek, shiftWeek, weekBounds } from '#lib/kpi/weeks.ts';
-import type { EventIndex, EventQuery, StoredEvent } from '#lib/ports.ts';
+import type { EventIndex, StoredEvent } from '#lib/ports.ts';
 import { PriceBook, type PriceStore } from '#lib/pricing/price-table.ts';
 import { mapWithConcurrency } from '#lib/util/concurrency.ts';
 
@@ -25,7 +25,6 @@ export interface KpiJobDependencies {
 }
 
 const HISTORY_CONCURRENCY = 16;
-const END_OF_TIME_MS = Date.UTC(9999, 0, 1);
 
 /**
  * Computes one workflow's KPIs for one week, stores the record and writes the finance Parquet. It reads
@@ -42,16 +41,13 @@ export async function runKpiJob(
   const nowSeconds = Math.floor(deps.clock().getTime() / 1000);
   const kpis = new WeeklyKpis(workflowId, week, new PriceBook(await deps.prices.listTables()));
 
-  await deps.index.forEachInRange({ workflowId, fromMs: startMs, toMs: endMs, nowSeconds }, (stored) =>
-    kpis.addWeekEvent(toKpiEvent(stored)),
-  );
-  await mapWithConcurrency(kpis.cohortUnitIds(), HISTORY_CONCURRENCY, (unitId) =>
-    forEachEvent(
-      deps.index,
-      { workflowId, unitId, fromMs: 0, toMs: END_OF_TIME_MS, limit: 1000, nowSeconds },
-      (stored) => kpis.addUnitHistory(toKpiEvent(stored)),
-    ),
-  );
+  const weekRange = { workflowId, fromMs: startMs, toMs: endMs, nowSeconds };
+  for await (const stored of deps.index.eventsInRange(weekRange)) kpis.addWeekEvent(toKpiEvent(stored));
+  await mapWithConcurrency(kpis.cohortUnitIds(), HISTORY_CONCURRENCY, async (unitId) => {
+    for await (const stored of deps.index.events({ workflowId, unitId, nowSeconds })) {
+      kpis.addUnitHistory(toKpiEvent(stored));
+    }
+  });
 
   const record = kpis.finish();
   await deps.kpis.putRecord(record, deps.clock().toISOString());
@@ -70,19 +66,6 @@ function toKpiEvent(stored: StoredEvent): KpiEvent {
     ...(stored.killSwitchViolation ? { killSwitchViolation: true } : {}),
     ...(stored.boundaryViolations?.length ? { boundaryViolation: true } : {}),
   };
-}
-
-async function forEachEvent(
-  index: EventIndex,
-  query: EventQuery,
-  visit: (stored: StoredEvent) => void,
-): Promise<void> {
-  let after: string | undefined;
-  do {
-    const page = await index.query({ ...query, ...(after ? { after } : {}) });
-    for (const stored of page.items) visit(stored);
-    after = page.after;
-  } while (after);
 }
 
 /** What a scheduled run asks for: one week, the last complete week, or a recompute of the last n. */

@@ -1,30 +1,50 @@
-import type { AuditField } from '#lib/kpi/audit.ts';
+import { z } from 'zod';
+import { AUDIT_FIELDS } from '#lib/kpi/audit.ts';
 
-/** One workflow's KPIs for one ISO week (SPEC "KPIs"). Equal events always give an equal record. */
-export interface KpiRecord {
-  readonly workflowId: string;
-  readonly week: string;
-  readonly weekStart: string;
-  readonly weekEnd: string;
-  readonly throughput: number;
-  readonly cycleTimeMedianSeconds: number | null;
-  readonly cycleTimeP90Seconds: number | null;
-  readonly reviewedUnits: number;
-  readonly defectiveUnits: number;
-  readonly defectRate: number | null;
-  readonly escapedUnits: number;
-  readonly escapeRate: number | null;
-  readonly escalatedUnits: number;
-  readonly escalationRate: number | null;
-  readonly cost: { modelUsd: number; toolUsd: number; humanReviewUsd: number; totalUsd: number };
-  readonly costPerUnitUsd: number | null;
-  /** Models (`provider/name`) and tools used in the week that no price table prices; their cost is not in `cost`. */
-  readonly unpriced: { models: string[]; tools: string[]; humanReview: boolean };
-  readonly actions: number;
-  readonly replayableActions: number;
-  readonly auditCoverage: number | null;
-  readonly missingFields: Record<AuditField, number>;
-  readonly killSwitchViolations: number;
-  /** Actions in the week that broke an autonomy-boundary rule (CANNOT, or a missing approval). */
-  readonly boundaryViolations: number;
-}
+const count = z.number().int().nonnegative();
+const rate = z.number().nullable();
+
+/**
+ * One workflow's KPIs for one ISO week (SPEC "KPIs"). Equal events always give an equal record. The
+ * schema is the type, and it reads stored records: records are kept as JSON, some computed by an older
+ * version of the job.
+ */
+export const kpiRecordSchema = z
+  .object({
+    workflowId: z.string(),
+    week: z.string(),
+    weekStart: z.string(),
+    weekEnd: z.string(),
+    throughput: count,
+    cycleTimeMedianSeconds: z.number().nullable(),
+    cycleTimeP90Seconds: z.number().nullable(),
+    reviewedUnits: count,
+    defectiveUnits: count,
+    defectRate: rate,
+    escapedUnits: count,
+    escapeRate: rate,
+    escalatedUnits: count,
+    escalationRate: rate,
+    cost: z.object({
+      modelUsd: z.number(),
+      toolUsd: z.number(),
+      humanReviewUsd: z.number(),
+      totalUsd: z.number(),
+    }),
+    costPerUnitUsd: z.number().nullable(),
+    /** Models (`provider/name`) and tools used in the week that no price table prices; their cost is not in `cost`. */
+    unpriced: z.object({ models: z.array(z.string()), tools: z.array(z.string()), humanReview: z.boolean() }),
+    actions: count,
+    replayableActions: count,
+    auditCoverage: rate,
+    missingFields: z.record(z.enum(AUDIT_FIELDS), count),
+    killSwitchViolations: count,
+    /**
+     * Actions in the week that broke an autonomy-boundary rule (CANNOT, or a missing approval). null: the
+     * record was computed before boundary checks existed, so the week's actions were never checked — not
+     * "none broke a rule" (0), which a record that old cannot know.
+     */
+    boundaryViolations: count.nullable().default(null),
+  })
+  .readonly();
+export type KpiRecord = z.infer<typeof kpiRecordSchema>;

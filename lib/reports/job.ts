@@ -180,19 +180,17 @@ export async function runReportsJob(
     const tally = new WeekActivity(workflowId);
     const shadow = new ShadowUnitFinder(workflowId, { startMs: weekStartMs, endMs: weekEndMs });
     const phaseViolationsByWeek = new Map<string, number>();
-    await deps.index.forEachInRange(
-      { workflowId, fromMs: quarter.startMs, toMs: weekEndMs, nowSeconds },
-      (stored) => {
-        if (stored.occurredAtMs < quarter.asOfMs) mix.add(stored.event, stored.occurredAtMs);
-        if (stored.occurredAtMs >= weekStartMs) tally.add(stored);
-        shadow.add(stored);
-        if (stored.rolloutPhaseViolation && stored.occurredAtMs >= month.startMs) {
-          const eventWeek = isoWeekOf(stored.occurredAtMs);
-          if (monthWeeks.has(eventWeek))
-            phaseViolationsByWeek.set(eventWeek, (phaseViolationsByWeek.get(eventWeek) ?? 0) + 1);
-        }
-      },
-    );
+    const range = { workflowId, fromMs: quarter.startMs, toMs: weekEndMs, nowSeconds };
+    for await (const stored of deps.index.eventsInRange(range)) {
+      if (stored.occurredAtMs < quarter.asOfMs) mix.add(stored.event, stored.occurredAtMs);
+      if (stored.occurredAtMs >= weekStartMs) tally.add(stored);
+      shadow.add(stored);
+      if (stored.rolloutPhaseViolation && stored.occurredAtMs >= month.startMs) {
+        const eventWeek = isoWeekOf(stored.occurredAtMs);
+        if (monthWeeks.has(eventWeek))
+          phaseViolationsByWeek.set(eventWeek, (phaseViolationsByWeek.get(eventWeek) ?? 0) + 1);
+      }
+    }
     return { tally, shadow, phaseViolationsByWeek };
   });
   const activity = passes.map((pass) => pass.tally);
@@ -346,26 +344,17 @@ async function readRollbacks(
   nowSeconds: number,
 ): Promise<StoredEvent[]> {
   const events: StoredEvent[] = [];
-  let after: string | undefined;
-  do {
-    const page = await index.query({
-      workflowId,
-      unitId: KILL_SWITCH_UNIT,
-      type: 'rollback',
-      fromMs,
-      toMs,
-      limit: 1000,
-      nowSeconds,
-      ...(after ? { after } : {}),
-    });
-    events.push(...page.items.filter((stored) => stored.event.type === 'rollback'));
-    after = page.after;
-  } while (after);
+  const selection = {
+    workflowId,
+    unitId: KILL_SWITCH_UNIT,
+    type: 'rollback' as const,
+    fromMs,
+    toMs,
+    nowSeconds,
+  };
+  for await (const stored of index.events(selection)) events.push(stored);
   return events;
 }
-
-/** Far enough ahead to include every event of a unit. */
-const END_OF_TIME_MS = Date.UTC(9999, 0, 1);
 
 /**
  * The week's shadow-lane units of one workflow and their reviews: each candidate's whole history (its
@@ -382,24 +371,10 @@ async function readShadowReviews(
   const units = await mapWithConcurrency(finder.candidates(), 16, async (unitId): Promise<ShadowUnit> => {
     const lane = new UnitLane();
     const verdicts: ('pass' | 'defect')[] = [];
-    let after: string | undefined;
-    do {
-      const page = await index.query({
-        workflowId,
-        unitId,
-        fromMs: 0,
-        toMs: END_OF_TIME_MS,
-        limit: 1000,
-        nowSeconds,
-        ...(after ? { after } : {}),
-      });
-      for (const { event } of page.items) {
-        if (event.unitId !== unitId) continue;
-        if (event.type === 'action') lane.add(event.lane);
-        else if (event.type === 'review.verdict') verdicts.push(event.verdict);
-      }
-      after = page.after;
-    } while (after);
+    for await (const { event } of index.events({ workflowId, unitId, nowSeconds })) {
+      if (event.type === 'action') lane.add(event.lane);
+      else if (event.type === 'review.verdict') verdicts.push(event.verdict);
+    }
     return { unitId, lane: lane.lane, sampled: isSampledForReview(workflowId, unitId, rate), verdicts };
   });
   return summariseShadowReviews(workflowId, units);

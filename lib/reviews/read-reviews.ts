@@ -5,7 +5,6 @@ import { LANES, type WorkflowRegistry } from '#lib/registry/workflows.ts';
 import { isLane } from '#lib/reviews/lane.ts';
 import type { ReviewItem, ReviewQueue } from '#lib/reviews/queue.ts';
 
-const END_OF_TIME_MS = Date.UTC(9999, 0, 1);
 const MAX_EVENTS_PER_UNIT = 200;
 
 export interface ReviewForReviewer extends ReviewItem {
@@ -56,8 +55,6 @@ export async function readReviews(
       const events = await deps.index.query({
         workflowId: item.workflowId,
         unitId: item.unitId,
-        fromMs: 0,
-        toMs: END_OF_TIME_MS,
         limit: MAX_EVENTS_PER_UNIT,
         nowSeconds,
       });

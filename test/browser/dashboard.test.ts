@@ -1,4 +1,3 @@
-import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
@@ -8,6 +7,8 @@ import { type Browser, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { lastCompleteWeek, shiftWeek, weekBounds } from '#lib/kpi/weeks.ts';
 import { apiClient } from '../support/api.ts';
+import { cliOn } from '../support/cli.ts';
+import { reviewedUnit, TEST_PRICES } from '../support/reviewed-unit.ts';
 
 /** Debian's Chromium: `apt-get install chromium` (CI installs it, .ci/run). */
 const CHROMIUM = '/usr/bin/chromium';
@@ -24,22 +25,7 @@ const CHROMIUM_ARGS = [
 
 const stack = inject('localStack');
 const api = apiClient(stack.api, stack.token);
-const cli = (...args: string[]) =>
-  execFileSync(process.execPath, ['bin/agent-ledger.js', ...args], {
-    env: { ...process.env, LEDGER_DATA_DIR: stack.dataDir },
-    encoding: 'utf8',
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-
-const prices = {
-  effectiveFrom: '2026-01-01',
-  currency: 'USD',
-  models: {
-    'anthropic/claude-sonnet': { inputPerMillion: 3, outputPerMillion: 15, cachedInputPerMillion: 0.3 },
-  },
-  tools: { lookup_order: { perCall: 0.002 } },
-  humanReviewPerHour: 60,
-};
+const cli = cliOn(stack.dataDir);
 
 // The last two complete weeks, so the page (which leads with the last complete week) shows both.
 const WEEK = lastCompleteWeek(Date.now());
@@ -58,33 +44,9 @@ function unit(
   verdict: 'pass' | 'defect',
   reviewMinutes: number,
 ) {
-  const day = weekBounds(week).startMs + (n % 5) * 86_400_000;
-  const at = (hour: number) => new Date(day + hour * 3_600_000).toISOString();
+  const dayMs = weekBounds(week).startMs + (n % 5) * 86_400_000;
   const unitId = `${workflowId}-${week}-${RUN}-${n}`;
-  const base = { workflowId, unitId };
-  return [
-    { ...base, eventId: `${unitId}-s`, type: 'unit.started', occurredAt: at(9) },
-    {
-      ...base,
-      eventId: `${unitId}-a`,
-      type: 'action',
-      occurredAt: at(10),
-      lane: 'hitl',
-      model: { provider: 'anthropic', name: 'claude-sonnet', version: '2026-05' },
-      usage: { inputTokens: 1000, outputTokens: 200 },
-      toolCalls: [{ name: 'lookup_order', endpoint: 'orders.get', parameters: {}, outcome: 'success' }],
-    },
-    { ...base, eventId: `${unitId}-c`, type: 'unit.completed', occurredAt: at(11) },
-    {
-      ...base,
-      eventId: `${unitId}-r`,
-      type: 'review.verdict',
-      occurredAt: at(12),
-      reviewerId: 'r1',
-      verdict,
-      reviewMinutes,
-    },
-  ];
+  return reviewedUnit({ workflowId, unitId, dayMs, verdict, reviewMinutes });
 }
 
 function week(workflowId: string, w: string, units: number, defects: number, reviewMinutes: number) {
@@ -138,7 +100,7 @@ describe('the local dashboard in headless Chromium', () => {
     // code-review: 8 units a week, 6-minute reviews ($0.008 + $6 = $6.0080 a unit), 2 then 4 defects, and
     // one action of a model no price table prices.
     const dir = mkdtempSync(join(tmpdir(), 'prices-'));
-    writeFileSync(join(dir, 'prices.json'), JSON.stringify(prices));
+    writeFileSync(join(dir, 'prices.json'), JSON.stringify(TEST_PRICES));
     cli('prices', 'import', join(dir, 'prices.json'));
     const events = [
       ...week('support-triage', PREVIOUS, 10, 1, 3),

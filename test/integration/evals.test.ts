@@ -1,4 +1,3 @@
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -8,15 +7,10 @@ import { makeDocumentClient } from '#lib/adapters/aws-clients.ts';
 import { DynamoDbEvalStore } from '#lib/adapters/dynamodb-eval-store.ts';
 import { MAX_EVAL_JSON_BYTES, parseEvalRun } from '#lib/evals/schema.ts';
 import { LOCAL_CREDENTIALS, LOCAL_REGION, LOCAL_TABLE_NAME } from '#local-stack/settings.ts';
+import { cliResultOn } from '../support/cli.ts';
 
 const stack = inject('localStack');
-const cli = (...args: string[]) => {
-  const result = spawnSync(process.execPath, ['bin/agent-ledger.js', ...args], {
-    env: { ...process.env, LEDGER_DATA_DIR: stack.dataDir },
-    encoding: 'utf8',
-  });
-  return { status: result.status, stdout: result.stdout, stderr: result.stderr };
-};
+const cli = cliResultOn(stack.dataDir);
 
 const dir = mkdtempSync(join(tmpdir(), 'agent-ledger-evals-'));
 const file = (name: string, content: unknown) => {

@@ -1,4 +1,3 @@
-import { execFileSync } from 'node:child_process';
 import { gunzipSync } from 'node:zlib';
 import { PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { GetObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
@@ -7,6 +6,7 @@ import { describe, expect, inject, it } from 'vitest';
 import { toEventItem } from '#lib/adapters/dynamodb-event-index.ts';
 import { LOCAL_ARCHIVE_BUCKET, LOCAL_TABLE_NAME } from '#local-stack/settings.ts';
 import { apiClient } from '../support/api.ts';
+import { cliOn } from '../support/cli.ts';
 import { localClients } from '../support/clients.ts';
 import { actionEvent, unitEvent } from '../support/events.ts';
 
@@ -162,11 +162,7 @@ describe('POST /v1/events', () => {
 });
 
 describe('tokens scoped to workflows', () => {
-  const cli = (...args: string[]) =>
-    execFileSync(process.execPath, ['bin/agent-ledger.js', ...args], {
-      env: { ...process.env, LEDGER_DATA_DIR: stack.dataDir },
-      encoding: 'utf8',
-    });
+  const cli = cliOn(stack.dataDir);
 
   it('lets a token touch only its workflows, and stops it once revoked', async () => {
     // Prepare

@@ -1,4 +1,3 @@
-import { execFileSync } from 'node:child_process';
 import { AppConfigClient } from '@aws-sdk/client-appconfig';
 import { AppConfigDataClient } from '@aws-sdk/client-appconfigdata';
 import { afterAll, describe, expect, inject, it } from 'vitest';
@@ -8,15 +7,12 @@ import { readAutonomy } from '#lib/kill-switch/autonomy.ts';
 import { LOCAL_ENVIRONMENT } from '#lib/kill-switch/names.ts';
 import { LOCAL_CREDENTIALS, LOCAL_REGION } from '#local-stack/settings.ts';
 import { apiClient } from '../support/api.ts';
+import { cliOn } from '../support/cli.ts';
 import { actionEvent } from '../support/events.ts';
 
 const stack = inject('localStack');
 const api = apiClient(stack.api, stack.token);
-const cli = (...args: string[]) =>
-  execFileSync(process.execPath, ['bin/agent-ledger.js', ...args], {
-    env: { ...process.env, LEDGER_DATA_DIR: stack.dataDir },
-    encoding: 'utf8',
-  });
+const cli = cliOn(stack.dataDir);
 
 async function autonomy(workflowId: string) {
   const response = await fetch(`${stack.api}/v1/workflows/${workflowId}/autonomy`, {

@@ -1,27 +1,14 @@
-import { execFileSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { apiClient } from '../support/api.ts';
+import { cliOn } from '../support/cli.ts';
+import { reviewedUnit, TEST_PRICES } from '../support/reviewed-unit.ts';
 
 const stack = inject('localStack');
 const api = apiClient(stack.api, stack.token);
-const cli = (...args: string[]) =>
-  execFileSync(process.execPath, ['bin/agent-ledger.js', ...args], {
-    env: { ...process.env, LEDGER_DATA_DIR: stack.dataDir },
-    encoding: 'utf8',
-  });
-
-const prices = {
-  effectiveFrom: '2026-01-01',
-  currency: 'USD',
-  models: {
-    'anthropic/claude-sonnet': { inputPerMillion: 3, outputPerMillion: 15, cachedInputPerMillion: 0.3 },
-  },
-  tools: { lookup_order: { perCall: 0.002 } },
-  humanReviewPerHour: 60,
-};
+const cli = cliOn(stack.dataDir);
 
 /**
  * One unit of `workflowId` completed in the week starting `monday`: started 09:00, an action at 10:00
@@ -29,33 +16,8 @@ const prices = {
  * 3 minutes with `verdict`.
  */
 function unit(workflowId: string, monday: string, day: number, n: number, verdict: 'pass' | 'defect') {
-  const at = (hour: number) =>
-    new Date(Date.parse(monday) + day * 86_400_000 + hour * 3_600_000).toISOString();
   const unitId = `${workflowId}-${monday.slice(0, 10)}-${n}`;
-  const base = { workflowId, unitId };
-  return [
-    { ...base, eventId: `${unitId}-s`, type: 'unit.started', occurredAt: at(9) },
-    {
-      ...base,
-      eventId: `${unitId}-a`,
-      type: 'action',
-      occurredAt: at(10),
-      lane: 'hitl',
-      model: { provider: 'anthropic', name: 'claude-sonnet', version: '2026-05' },
-      usage: { inputTokens: 1000, outputTokens: 200 },
-      toolCalls: [{ name: 'lookup_order', endpoint: 'orders.get', parameters: {}, outcome: 'success' }],
-    },
-    { ...base, eventId: `${unitId}-c`, type: 'unit.completed', occurredAt: at(11) },
-    {
-      ...base,
-      eventId: `${unitId}-r`,
-      type: 'review.verdict',
-      occurredAt: at(12),
-      reviewerId: 'r1',
-      verdict,
-      reviewMinutes: 3,
-    },
-  ];
+  return reviewedUnit({ workflowId, unitId, dayMs: Date.parse(monday) + day * 86_400_000, verdict });
 }
 
 function week(workflowId: string, monday: string, units: number, defects: number) {
@@ -67,7 +29,7 @@ function week(workflowId: string, monday: string, units: number, defects: number
 describe('weekly KPIs, finance query and drift', () => {
   beforeAll(async () => {
     const dir = mkdtempSync(join(tmpdir(), 'prices-'));
-    writeFileSync(join(dir, 'prices.json'), JSON.stringify(prices));
+    writeFileSync(join(dir, 'prices.json'), JSON.stringify(TEST_PRICES));
     cli('prices', 'import', join(dir, 'prices.json'));
     // 2026-W10 starts Monday 2 March, 2026-W11 Monday 9 March. Both workflows have 20 reviewed units a week:
     // code-review goes from 5 to 8 defects (+60%), support-triage from 5 to 6 (+20%).
@@ -196,7 +158,7 @@ describe('weekly KPIs, finance query and drift', () => {
 
   it('refuses a malformed price table, saying where', () => {
     const dir = mkdtempSync(join(tmpdir(), 'prices-'));
-    writeFileSync(join(dir, 'bad.json'), JSON.stringify({ ...prices, tools: { x: { perCall: -1 } } }));
+    writeFileSync(join(dir, 'bad.json'), JSON.stringify({ ...TEST_PRICES, tools: { x: { perCall: -1 } } }));
     expect(() => cli('prices', 'import', join(dir, 'bad.json'))).toThrow(
       /\$\.tools\.x\.perCall: must be ≥ 0/,
     );

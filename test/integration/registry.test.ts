@@ -1,24 +1,15 @@
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { demoWorkflows } from '#lib/registry/default-registry.ts';
 import { apiClient } from '../support/api.ts';
+import { cliResultOn } from '../support/cli.ts';
 import { actionEvent } from '../support/events.ts';
 import { type StackProcess, startStackProcess, stopStackProcess } from '../support/local-stack-process.ts';
 
 const shared = inject('localStack');
-const cliOn =
-  (dataDir: string) =>
-  (...args: string[]) => {
-    const result = spawnSync(process.execPath, ['bin/agent-ledger.js', ...args], {
-      env: { ...process.env, LEDGER_DATA_DIR: dataDir },
-      encoding: 'utf8',
-    });
-    return { status: result.status, stdout: result.stdout, stderr: result.stderr };
-  };
-const cli = cliOn(shared.dataDir);
+const cli = cliResultOn(shared.dataDir);
 
 const dir = mkdtempSync(join(tmpdir(), 'agent-ledger-registry-'));
 const file = (name: string, content: unknown) => {
@@ -96,10 +87,10 @@ describe('the deployed registry decides what the CLI accepts (shared stack)', ()
 describe('agent-ledger registry deploy (a stack of its own: it changes the registry)', () => {
   // The tests build on each other: an invalid file first, then the deploy, then what it governs.
   let stack: StackProcess;
-  let run: ReturnType<typeof cliOn>;
+  let run: ReturnType<typeof cliResultOn>;
   beforeAll(async () => {
     stack = await startStackProcess();
-    run = cliOn(stack.dataDir);
+    run = cliResultOn(stack.dataDir);
   }, 120_000);
   afterAll(async () => {
     if (stack) await stopStackProcess(stack);

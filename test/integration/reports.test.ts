@@ -22,6 +22,7 @@ import {
   LOCAL_TABLE_NAME,
 } from '#local-stack/settings.ts';
 import { apiClient } from '../support/api.ts';
+import { type ReviewedUnit, reviewedUnit, TEST_PRICES } from '../support/reviewed-unit.ts';
 
 const stack = inject('localStack');
 const api = apiClient(stack.api, stack.token);
@@ -38,77 +39,21 @@ const kpiStore = new DynamoDbKpiStore(documents, LOCAL_TABLE_NAME);
 const index = new DynamoDbEventIndex(documents, LOCAL_TABLE_NAME);
 const reports = new S3ReportStore(s3, LOCAL_REPORTS_BUCKET);
 
-// The same table as the KPI test's, so whichever file runs first, both see the same prices. gpt-5 has no
-// price in it: the quarterly review must list it as unpriced.
-const prices = {
-  effectiveFrom: '2026-01-01',
-  currency: 'USD' as const,
-  models: {
-    'anthropic/claude-sonnet': { inputPerMillion: 3, outputPerMillion: 15, cachedInputPerMillion: 0.3 },
-  },
-  tools: { lookup_order: { perCall: 0.002 } },
-  humanReviewPerHour: 60,
-};
-
 // 2026-W19 starts Monday 4 May, 2026-W20 Monday 11 May: weeks no other integration test uses.
 const W19 = '2026-05-04T00:00:00Z';
 const W20 = '2026-05-11T00:00:00Z';
 const HOSTILE_CATEGORY = '<script>alert(1)</script>';
 
-interface UnitOptions {
-  provider?: string;
-  verdict?: 'pass' | 'defect';
-  category?: string;
-  failingTool?: { name: string; errorCode: string };
-}
-
 /** A unit of `workflowId` completed on day `day` of the week starting `monday`, as in the KPI test. */
-function unit(workflowId: string, monday: string, day: number, n: number, options: UnitOptions = {}) {
-  const at = (hour: number, minute = 0) =>
-    new Date(Date.parse(monday) + day * 86_400_000 + hour * 3_600_000 + minute * 60_000).toISOString();
+function unit(
+  workflowId: string,
+  monday: string,
+  day: number,
+  n: number,
+  options: Omit<ReviewedUnit, 'workflowId' | 'unitId' | 'dayMs'> = {},
+) {
   const unitId = `reports-${workflowId}-${monday.slice(0, 10)}-${n}`;
-  const base = { workflowId, unitId };
-  const provider = options.provider ?? 'anthropic';
-  return [
-    { ...base, eventId: `${unitId}-s`, type: 'unit.started', occurredAt: at(9) },
-    {
-      ...base,
-      eventId: `${unitId}-a`,
-      type: 'action',
-      occurredAt: at(10),
-      lane: 'hitl',
-      model:
-        provider === 'anthropic'
-          ? { provider, name: 'claude-sonnet', version: '2026-05' }
-          : { provider, name: 'gpt-5', version: '2026-04' },
-      usage: { inputTokens: 1000, outputTokens: 200 },
-      toolCalls: [
-        { name: 'lookup_order', endpoint: 'orders.get', parameters: {}, outcome: 'success' },
-        ...(options.failingTool
-          ? [
-              {
-                name: options.failingTool.name,
-                endpoint: 'x.y',
-                parameters: {},
-                outcome: 'failure',
-                errorCode: options.failingTool.errorCode,
-              },
-            ]
-          : []),
-      ],
-    },
-    { ...base, eventId: `${unitId}-c`, type: 'unit.completed', occurredAt: at(11) },
-    {
-      ...base,
-      eventId: `${unitId}-r`,
-      type: 'review.verdict',
-      occurredAt: at(12),
-      reviewerId: 'r1',
-      verdict: options.verdict ?? 'pass',
-      reviewMinutes: 3,
-      ...(options.category ? { category: options.category } : {}),
-    },
-  ];
+  return reviewedUnit({ workflowId, unitId, dayMs: Date.parse(monday) + day * 86_400_000, ...options });
 }
 
 async function post(events: unknown[]) {
@@ -153,7 +98,9 @@ describe('governance reports on the local stack', () => {
   let result: Awaited<ReturnType<typeof runReportsJob>>;
 
   beforeAll(async () => {
-    await kpiStore.putTable(prices);
+    // The same table as the KPI test's, so whichever file runs first, both see the same prices. gpt-5 has
+    // no price in it: the quarterly review must list it as unpriced.
+    await kpiStore.putTable(TEST_PRICES);
     // support-triage: W19 10 units on anthropic, 1 defect; W20 10 units, half on openai, 3 defects (two with a
     // hostile category), two refunds failing with TIMEOUT. code-review: 5 units a week, anthropic only.
     const support19 = Array.from({ length: 10 }, (_, n) =>

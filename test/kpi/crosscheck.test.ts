@@ -8,7 +8,8 @@ import { parseRfc3339 } from '#lib/events/timestamps.ts';
 import { WeeklyKpis } from '#lib/kpi/compute.ts';
 import { isoWeekOf, weekBounds } from '#lib/kpi/weeks.ts';
 import { PriceBook } from '#lib/pricing/price-table.ts';
-import { createRng, generateKpiDataset, mondayOnOrBefore } from '../support/kpi-data.ts';
+import { createRng } from '#lib/util/seeded-random.ts';
+import { generateKpiDataset, mondayOnOrBefore } from '../support/kpi-data.ts';
 import { computeLikeJob, KpiRowIndex } from '../support/kpi-feed.ts';
 import { computeKpisInDuckDb, diffKpis, type SqlKpis } from '../support/kpi-sql.ts';
 

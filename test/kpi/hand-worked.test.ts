@@ -11,6 +11,7 @@ import { PriceBook, type PriceTable } from '#lib/pricing/price-table.ts';
 import type { KpiRow } from '../support/kpi-data.ts';
 import { computeLikeJob, KpiRowIndex } from '../support/kpi-feed.ts';
 import { computeKpisInDuckDb, type SqlKpis } from '../support/kpi-sql.ts';
+import { TEST_PRICES } from '../support/reviewed-unit.ts';
 
 // Small explicit event lists with every number worked out by hand in the comments. Each case is checked
 // against WeeklyKpis (fed as the KPI job feeds it) and, where it is about a KPI, against the DuckDB SQL too.
@@ -23,15 +24,7 @@ import { computeKpisInDuckDb, type SqlKpis } from '../support/kpi-sql.ts';
 const WF = 'support-triage';
 
 // Table A from 2026-01-01, table B from Wednesday 2026-03-11 (mid-week in 2026-W11).
-const TABLE_A: PriceTable = {
-  effectiveFrom: '2026-01-01',
-  currency: 'USD',
-  models: {
-    'anthropic/claude-sonnet': { inputPerMillion: 3, outputPerMillion: 15, cachedInputPerMillion: 0.3 },
-  },
-  tools: { lookup_order: { perCall: 0.002 } },
-  humanReviewPerHour: 60,
-};
+const TABLE_A: PriceTable = TEST_PRICES;
 const TABLE_B: PriceTable = {
   effectiveFrom: '2026-03-11',
   currency: 'USD',

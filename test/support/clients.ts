@@ -1,5 +1,6 @@
-import { DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb';
-import { ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
+import { DynamoDBClient, paginateScan } from '@aws-sdk/client-dynamodb';
+import { S3Client } from '@aws-sdk/client-s3';
+import { listObjectKeys } from '#lib/adapters/s3-keys.ts';
 import {
   LOCAL_ARCHIVE_BUCKET,
   LOCAL_CREDENTIALS,
@@ -24,29 +25,19 @@ export function localClients(endpoints: { dynamodb: string; s3: string }) {
     /** Event items and archive objects right now: what "stores nothing" is measured against. */
     async storeCounts(): Promise<{ eventItems: number; archiveObjects: number }> {
       let eventItems = 0;
-      let startKey: Record<string, never> | undefined;
-      do {
-        const page = await dynamodb.send(
-          new ScanCommand({
-            TableName: LOCAL_TABLE_NAME,
-            Select: 'COUNT',
-            FilterExpression: 'sk = :evt',
-            ExpressionAttributeValues: { ':evt': { S: 'EVT' } },
-            ExclusiveStartKey: startKey,
-          }),
-        );
-        eventItems += page.Count ?? 0;
-        startKey = page.LastEvaluatedKey as typeof startKey;
-      } while (startKey);
+      const scan = paginateScan(
+        { client: dynamodb },
+        {
+          TableName: LOCAL_TABLE_NAME,
+          Select: 'COUNT',
+          FilterExpression: 'sk = :evt',
+          ExpressionAttributeValues: { ':evt': { S: 'EVT' } },
+        },
+      );
+      for await (const page of scan) eventItems += page.Count ?? 0;
       let archiveObjects = 0;
-      let token: string | undefined;
-      do {
-        const page = await s3.send(
-          new ListObjectsV2Command({ Bucket: LOCAL_ARCHIVE_BUCKET, ContinuationToken: token }),
-        );
-        archiveObjects += page.KeyCount ?? 0;
-        token = page.NextContinuationToken;
-      } while (token);
+      for await (const _ of listObjectKeys(s3, { bucket: LOCAL_ARCHIVE_BUCKET, prefix: '' }))
+        archiveObjects++;
       return { eventItems, archiveObjects };
     },
   };

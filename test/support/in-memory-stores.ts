@@ -1,12 +1,44 @@
-import type { EventArchive, EventIndex, EventPage, EventQuery, PutOutcome, StoredEvent } from '#lib/ports.ts';
-import { eventKeyString } from '#lib/ports.ts';
+import { runSk } from '#lib/adapters/dynamodb-eval-store.ts';
+import type { AccessGrant, GrantStore, TokenRecord, TokenStore } from '#lib/auth/tokens.ts';
+import type { EvalRun, EvalSet } from '#lib/evals/schema.ts';
+import {
+  EvalRunConflictError,
+  type EvalSetSummary,
+  EvalSetVersionTakenError,
+  type EvalStore,
+  type PutRunOutcome,
+} from '#lib/evals/store.ts';
+import type { EventType } from '#lib/events/schema.ts';
+import type { KpiStore } from '#lib/kpi/job.ts';
+import type { KpiRecord } from '#lib/kpi/record.ts';
+import {
+  type EventArchive,
+  type EventIndex,
+  type EventKey,
+  type EventPage,
+  type EventQuery,
+  type EventRange,
+  type EventSelection,
+  eventKeyString,
+  type PutOutcome,
+  type StoredEvent,
+  type StoredEventOf,
+  selectedTimeRange,
+  timeOrderKey,
+  type ViolationKind,
+} from '#lib/ports.ts';
+import type { PriceStore, PriceTable } from '#lib/pricing/price-table.ts';
+import type { ReviewItem, ReviewQueue } from '#lib/reviews/queue.ts';
 
-/** The ports over plain maps: real behaviour (first write stands), no network, for unit tests. */
+/**
+ * The event index over a plain map, keeping every promise of the port (lib/ports.ts) that the DynamoDB
+ * adapter keeps: the contract suite (test/support/contracts/event-index.contract.ts) runs against both.
+ */
 export class InMemoryEventIndex implements EventIndex {
   readonly items = new Map<string, StoredEvent>();
   failNextPut = false;
 
-  async findContentHashes(keys: readonly { workflowId: string; eventId: string }[]) {
+  async findContentHashes(keys: readonly EventKey[]) {
     const found = new Map<string, string>();
     for (const key of keys) {
       const stored = this.items.get(eventKeyString(key));
@@ -20,6 +52,11 @@ export class InMemoryEventIndex implements EventIndex {
       this.failNextPut = false;
       throw new Error('simulated DynamoDB outage');
     }
+    return this.add(...events);
+  }
+
+  /** Stores events as `putIfAbsent` does, at once: for a test's Prepare step. */
+  add(...events: StoredEvent[]): PutOutcome[] {
     return events.map((stored) => {
       const key = eventKeyString(stored.event);
       const existing = this.items.get(key);
@@ -29,32 +66,61 @@ export class InMemoryEventIndex implements EventIndex {
     });
   }
 
-  async forEachInRange(
-    range: { workflowId: string; fromMs: number; toMs: number; nowSeconds: number },
-    visit: (stored: StoredEvent) => void,
-  ): Promise<void> {
-    for (const stored of this.items.values()) {
-      const { event, occurredAtMs } = stored;
-      if (
-        event.workflowId === range.workflowId &&
-        occurredAtMs >= range.fromMs &&
-        occurredAtMs < range.toMs
-      ) {
-        visit(stored);
-      }
-    }
+  /** Insertion order: a fixed order that is not time order, as the port allows. */
+  async *eventsInRange(range: EventRange): AsyncGenerator<StoredEvent> {
+    for (const stored of [...this.items.values()]) if (selects(range, stored)) yield stored;
+  }
+
+  async *events<T extends EventType>(selection: EventSelection<T>): AsyncGenerator<StoredEventOf<T>> {
+    // Selected by `type`, so each is a StoredEventOf<T>.
+    yield* this.#selected(selection) as StoredEventOf<T>[];
   }
 
   async query(query: EventQuery): Promise<EventPage> {
-    const items = [...this.items.values()]
-      .filter(
-        (s) =>
-          s.event.workflowId === query.workflowId &&
-          s.occurredAtMs >= query.fromMs &&
-          s.occurredAtMs < query.toMs,
-      )
-      .sort((a, b) => a.occurredAtMs - b.occurredAtMs);
-    return { items: items.slice(0, query.limit) };
+    const after = query.after;
+    const selected = this.#selected(query).filter(
+      (stored) => after === undefined || timeOrderKey(stored) > after,
+    );
+    const items = selected.slice(0, query.limit);
+    const last = items.at(-1);
+    return {
+      items,
+      ...(selected.length > query.limit && last ? { after: timeOrderKey(last) } : {}),
+    };
+  }
+
+  #selected(selection: EventSelection): StoredEvent[] {
+    return [...this.items.values()]
+      .filter((stored) => selects(selection, stored))
+      .map((stored) => ({ stored, key: timeOrderKey(stored) }))
+      .sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0))
+      .map(({ stored }) => stored);
+  }
+}
+
+/** Whether a selection (lib/ports.ts `EventSelection`) takes this stored event. */
+function selects(selection: EventSelection, stored: StoredEvent): boolean {
+  const { event } = stored;
+  const { fromMs, toMs } = selectedTimeRange(selection);
+  return (
+    event.workflowId === selection.workflowId &&
+    stored.occurredAtMs >= fromMs &&
+    stored.occurredAtMs < toMs &&
+    stored.expiresAt > selection.nowSeconds &&
+    (selection.unitId === undefined || event.unitId === selection.unitId) &&
+    (selection.type === undefined || event.type === selection.type) &&
+    (selection.onlyViolations === undefined || hasViolation(stored, selection.onlyViolations))
+  );
+}
+
+function hasViolation(stored: StoredEvent, kind: ViolationKind): boolean {
+  switch (kind) {
+    case 'kill-switch':
+      return stored.killSwitchViolation === true;
+    case 'boundary':
+      return (stored.boundaryViolations?.length ?? 0) > 0;
+    case 'rollout-phase':
+      return stored.rolloutPhaseViolation !== undefined;
   }
 }
 
@@ -69,4 +135,154 @@ export class InMemoryEventArchive implements EventArchive {
     }
     this.objects.set(key, [...events]);
   }
+}
+
+/** The review queue over a map, as the DynamoDB adapter keeps it: by unit ID, first enqueue stands. */
+export class InMemoryReviewQueue implements ReviewQueue {
+  readonly items = new Map<string, ReviewItem>();
+  /** Every list query asked, for tests of what the domain asks. */
+  readonly queries: Parameters<ReviewQueue['list']>[0][] = [];
+
+  async enqueue(item: Parameters<ReviewQueue['enqueue']>[0]): Promise<void> {
+    const key = `${item.workflowId}#${item.unitId}`;
+    if (!this.items.has(key)) this.items.set(key, { ...item, status: 'pending' });
+  }
+
+  async close(review: Parameters<ReviewQueue['close']>[0]): Promise<void> {
+    const key = `${review.workflowId}#${review.unitId}`;
+    const item = this.items.get(key);
+    if (!item) return;
+    const { workflowId: _w, unitId: _u, ...verdict } = review;
+    this.items.set(key, { ...item, ...verdict, status: 'reviewed' });
+  }
+
+  async list(query: Parameters<ReviewQueue['list']>[0]) {
+    this.queries.push(query);
+    const after = query.after;
+    const matching = [...this.items.values()]
+      .filter(
+        (item) =>
+          item.workflowId === query.workflowId &&
+          item.status === query.status &&
+          (query.lane === undefined || item.lane === query.lane) &&
+          (after === undefined || item.unitId > after),
+      )
+      .sort((a, b) => compareStrings(a.unitId, b.unitId));
+    const items = matching.slice(0, query.limit);
+    return matching.length > query.limit ? { items, after: items.at(-1)?.unitId } : { items };
+  }
+}
+
+/** The eval store over lists, as the DynamoDB adapter keeps it: sets and runs are per workflow and set. */
+export class InMemoryEvalStore implements EvalStore {
+  readonly sets: EvalSet[] = [];
+  readonly runs: EvalRun[] = [];
+  /** Versions another writer takes just before this one, to exercise the retry. */
+  readonly racing: EvalSet[] = [];
+
+  async putSet(set: EvalSet): Promise<void> {
+    const rival = this.racing.shift();
+    if (rival) this.sets.push(rival);
+    const taken = this.sets.some(
+      (s) => s.workflowId === set.workflowId && s.name === set.name && s.version === set.version,
+    );
+    if (taken) throw new EvalSetVersionTakenError(set.workflowId, set.name, set.version);
+    this.sets.push(set);
+  }
+
+  async getSet(workflowId: string, name: string, version?: number) {
+    return this.sets
+      .filter((s) => s.workflowId === workflowId && s.name === name)
+      .filter((s) => version === undefined || s.version === version)
+      .sort((a, b) => b.version - a.version)[0];
+  }
+
+  async listSets(workflowId: string): Promise<EvalSetSummary[]> {
+    const names = [...new Set(this.sets.filter((s) => s.workflowId === workflowId).map((s) => s.name))];
+    return Promise.all(
+      names.sort(compareStrings).map(async (name) => {
+        const set = (await this.getSet(workflowId, name)) as EvalSet;
+        return {
+          workflowId,
+          name,
+          latestVersion: set.version,
+          caseCount: set.cases.length,
+          registeredAt: set.registeredAt,
+          registeredBy: set.registeredBy,
+        };
+      }),
+    );
+  }
+
+  async putRun(run: EvalRun): Promise<PutRunOutcome> {
+    const existing = this.runs.find(
+      (r) => r.workflowId === run.workflowId && r.evalSet === run.evalSet && r.runId === run.runId,
+    );
+    if (existing) {
+      if (JSON.stringify(existing) === JSON.stringify(run)) return 'duplicate';
+      throw new EvalRunConflictError(run, existing.ranAt);
+    }
+    this.runs.push(run);
+    return 'stored';
+  }
+
+  /** Newest first by the run's UTC time, then by run ID, as the adapter's sort key orders them. */
+  async listRuns(workflowId: string, name: string, limit: number) {
+    return this.runs
+      .filter((r) => r.workflowId === workflowId && r.evalSet === name)
+      .sort((a, b) => compareStrings(runSk(b), runSk(a)))
+      .slice(0, limit);
+  }
+}
+
+/** Tokens and IAM grants over maps, as the DynamoDB adapter keeps them. */
+export class InMemoryAccessStore implements TokenStore, GrantStore {
+  readonly tokens = new Map<string, TokenRecord>();
+  readonly grants = new Map<string, AccessGrant>();
+
+  async putToken(record: TokenRecord) {
+    this.tokens.set(record.tokenId, record);
+  }
+  async getToken(tokenId: string) {
+    return this.tokens.get(tokenId);
+  }
+  async deleteToken(tokenId: string) {
+    return this.tokens.delete(tokenId);
+  }
+  /** Oldest first, as the adapter sorts them. */
+  async listTokens() {
+    return [...this.tokens.values()].sort((a, b) => a.createdAt.localeCompare(b.createdAt));
+  }
+  async putGrant(grant: AccessGrant) {
+    this.grants.set(grant.principal, grant);
+  }
+  async getGrant(principal: string) {
+    return this.grants.get(principal);
+  }
+  async deleteGrant(principal: string) {
+    return this.grants.delete(principal);
+  }
+}
+
+/** KPI records and price tables over maps, as the DynamoDB adapter keeps them. */
+export class InMemoryKpiStore implements KpiStore, PriceStore {
+  readonly records = new Map<string, KpiRecord>();
+  readonly tables = new Map<string, PriceTable>();
+
+  async putRecord(record: KpiRecord): Promise<void> {
+    this.records.set(`${record.workflowId}#${record.week}`, record);
+  }
+  async getRecord(workflowId: string, week: string) {
+    return this.records.get(`${workflowId}#${week}`);
+  }
+  async putTable(table: PriceTable): Promise<void> {
+    this.tables.set(table.effectiveFrom, table);
+  }
+  async listTables() {
+    return [...this.tables.values()].sort((a, b) => compareStrings(a.effectiveFrom, b.effectiveFrom));
+  }
+}
+
+function compareStrings(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
 }

@@ -1,5 +1,6 @@
 import type { LedgerEvent } from '#lib/events/schema.ts';
 import type { PriceTable } from '#lib/pricing/price-table.ts';
+import { createRng, type Rng } from '#lib/util/seeded-random.ts';
 
 /**
  * A deterministic (seeded) generator of realistic KPI input: units of value that start in one week and
@@ -23,47 +24,6 @@ const DAY_MS = 86_400_000;
 const HOUR_MS = 3_600_000;
 const MINUTE_MS = 60_000;
 const WEEK_MS = 7 * DAY_MS;
-
-// ---------------------------------------------------------------------------------------------------
-// Seeded randomness
-
-export interface Rng {
-  next(): number;
-  int(min: number, max: number): number;
-  chance(p: number): boolean;
-  pick<T>(items: readonly T[]): T;
-  weighted<T>(entries: readonly (readonly [T, number])[]): T;
-  between(min: number, max: number): number;
-}
-
-/** mulberry32: small, fast and good enough to drive a data generator. */
-export function createRng(seed: number): Rng {
-  let state = seed >>> 0;
-  const next = () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-  const rng: Rng = {
-    next,
-    int: (min, max) => min + Math.floor(next() * (max - min + 1)),
-    chance: (p) => next() < p,
-    pick: (items) => items[Math.floor(next() * items.length)] as (typeof items)[number],
-    weighted: (entries) => {
-      const total = entries.reduce((sum, [, weight]) => sum + weight, 0);
-      let roll = next() * total;
-      for (const [value, weight] of entries) {
-        roll -= weight;
-        if (roll < 0) return value;
-      }
-      return (entries[entries.length - 1] as (typeof entries)[number])[0];
-    },
-    between: (min, max) => min + next() * (max - min),
-  };
-  return rng;
-}
 
 // ---------------------------------------------------------------------------------------------------
 // Time: Monday 00:00 UTC boundaries and RFC 3339 text with offsets

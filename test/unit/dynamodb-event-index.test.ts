@@ -1,15 +1,25 @@
 import { DynamoDBClient, ProvisionedThroughputExceededException } from '@aws-sdk/client-dynamodb';
 import { BatchGetCommand, DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { makeDocumentClient } from '#lib/adapters/aws-clients.ts';
-import { DynamoDbEventIndex, timeShard, toEventItem } from '#lib/adapters/dynamodb-event-index.ts';
+import {
+  BATCH_GET_BASE_DELAY_MS,
+  batchGetRetryDelayMs,
+  DynamoDbEventIndex,
+  timeShard,
+  toEventItem,
+} from '#lib/adapters/dynamodb-event-index.ts';
 import type { LedgerEvent } from '#lib/events/schema.ts';
 import { EVENT_TIME_SHARDS } from '#lib/storage/ledger-table.ts';
 
 // DynamoDB Local never returns UnprocessedKeys or throttles, so these two behaviours use a mocked client.
 const dynamodb = mockClient(DynamoDBDocumentClient);
-afterEach(() => dynamodb.reset());
+afterEach(() => {
+  dynamodb.reset();
+  vi.restoreAllMocks();
+  vi.useRealTimers();
+});
 
 const client = new DynamoDBClient({
   region: 'us-east-1',
@@ -54,6 +64,42 @@ describe('DynamoDbEventIndex', () => {
         ['code-review#b', 'h-b'],
       ]),
     );
+    expect(dynamodb.commandCalls(BatchGetCommand)).toHaveLength(2);
+  });
+
+  it('waits a random share of an exponentially growing cap before each retry (full jitter)', () => {
+    for (const attempt of [1, 2, 5]) {
+      const cap = BATCH_GET_BASE_DELAY_MS * 2 ** attempt;
+      expect(batchGetRetryDelayMs(attempt, () => 0)).toBe(0);
+      expect(batchGetRetryDelayMs(attempt, () => 0.5)).toBe(cap / 2);
+      expect(batchGetRetryDelayMs(attempt, () => 0.999_999)).toBe(cap - 1);
+    }
+    // Two callers throttled together come back at different times.
+    const delays = new Set(Array.from({ length: 50 }, () => batchGetRetryDelayMs(3)));
+    expect(delays.size).toBeGreaterThan(10);
+  });
+
+  it('asks again for unprocessed keys only after the jittered wait', async () => {
+    // Prepare: Math.random gives 0.5, so the first retry waits half of 2 × 25 ms
+    vi.useFakeTimers();
+    vi.spyOn(Math, 'random').mockReturnValue(0.5);
+    const key = { pk: 'EVT#code-review#a', sk: 'EVT' };
+    dynamodb
+      .on(BatchGetCommand)
+      .resolvesOnce({ Responses: { ledger: [] }, UnprocessedKeys: { ledger: { Keys: [key] } } })
+      .resolvesOnce({
+        Responses: { ledger: [{ workflowId: 'code-review', eventId: 'a', contentHash: 'h-a' }] },
+      });
+
+    // Act
+    const found = index.findContentHashes([{ workflowId: 'code-review', eventId: 'a' }]);
+    await vi.advanceTimersByTimeAsync(BATCH_GET_BASE_DELAY_MS - 1);
+    const callsBeforeTheWait = dynamodb.commandCalls(BatchGetCommand).length;
+    await vi.advanceTimersByTimeAsync(1);
+
+    // Assess
+    expect(callsBeforeTheWait).toBe(1);
+    expect(await found).toEqual(new Map([['code-review#a', 'h-a']]));
     expect(dynamodb.commandCalls(BatchGetCommand)).toHaveLength(2);
   });
 

@@ -16,14 +16,9 @@ import {
   recordEvalRun,
   registerEvalSet,
 } from '#lib/evals/service.ts';
-import {
-  EvalRunConflictError,
-  type EvalSetSummary,
-  EvalSetVersionTakenError,
-  type EvalStore,
-  type PutRunOutcome,
-} from '#lib/evals/store.ts';
+import { EvalRunConflictError } from '#lib/evals/store.ts';
 import { defaultRegistry } from '#lib/registry/default-registry.ts';
+import { InMemoryEvalStore } from '../support/in-memory-stores.ts';
 
 const caseId = (i: number) => `c-${String(i).padStart(3, '0')}`;
 
@@ -249,59 +244,6 @@ describe('compareRuns', () => {
     });
   });
 });
-
-/** The port's contract in memory, so the services can be tested without DynamoDB. */
-class InMemoryEvalStore implements EvalStore {
-  readonly sets: EvalSet[] = [];
-  readonly runs: EvalRun[] = [];
-  /** Versions another writer takes just before this one, to exercise the retry. */
-  readonly racing: EvalSet[] = [];
-
-  async putSet(set: EvalSet): Promise<void> {
-    const rival = this.racing.shift();
-    if (rival) this.sets.push(rival);
-    if (this.sets.some((s) => s.name === set.name && s.version === set.version))
-      throw new EvalSetVersionTakenError(set.workflowId, set.name, set.version);
-    this.sets.push(set);
-  }
-  async getSet(workflowId: string, name: string, version?: number) {
-    return this.sets
-      .filter((s) => s.workflowId === workflowId && s.name === name)
-      .filter((s) => version === undefined || s.version === version)
-      .sort((a, b) => b.version - a.version)[0];
-  }
-  async listSets(workflowId: string): Promise<EvalSetSummary[]> {
-    const names = [...new Set(this.sets.filter((s) => s.workflowId === workflowId).map((s) => s.name))];
-    return Promise.all(
-      names.sort().map(async (name) => {
-        const set = (await this.getSet(workflowId, name)) as EvalSet;
-        return {
-          workflowId,
-          name,
-          latestVersion: set.version,
-          caseCount: set.cases.length,
-          registeredAt: set.registeredAt,
-          registeredBy: set.registeredBy,
-        };
-      }),
-    );
-  }
-  async putRun(run: EvalRun): Promise<PutRunOutcome> {
-    const existing = this.runs.find((r) => r.runId === run.runId && r.evalSet === run.evalSet);
-    if (existing) {
-      if (JSON.stringify(existing) === JSON.stringify(run)) return 'duplicate';
-      throw new EvalRunConflictError(run, existing.ranAt);
-    }
-    this.runs.push(run);
-    return 'stored';
-  }
-  async listRuns(workflowId: string, name: string, limit: number) {
-    return this.runs
-      .filter((r) => r.workflowId === workflowId && r.evalSet === name)
-      .sort((a, b) => Date.parse(b.ranAt) - Date.parse(a.ranAt))
-      .slice(0, limit);
-  }
-}
 
 describe('eval services', () => {
   const by = { registeredBy: 'alice', now: new Date('2026-03-01T00:00:00Z') };

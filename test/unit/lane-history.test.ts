@@ -3,12 +3,14 @@ import type { LedgerEvent } from '#lib/events/schema.ts';
 import { KILL_SWITCH_UNIT } from '#lib/kill-switch/flips.ts';
 import { LedgerLaneHistory } from '#lib/kill-switch/history.ts';
 import type { EventIndex, StoredEvent } from '#lib/ports.ts';
+import { InMemoryEventIndex } from '../support/in-memory-stores.ts';
 
 /** The recorded flips of code-review's own flag, oldest first, as the flip recorder writes them. */
 function indexOf(flips: { to: 'enabled' | 'disabled'; reason: string; at: string }[]): EventIndex {
-  const items = flips.map(
-    (flip, i) =>
-      ({
+  const index = new InMemoryEventIndex();
+  index.add(
+    ...flips.map(
+      (flip, i): StoredEvent => ({
         event: {
           eventId: `flip-${i}`,
           type: 'rollback',
@@ -20,10 +22,14 @@ function indexOf(flips: { to: 'enabled' | 'disabled'; reason: string; at: string
           to: flip.to,
         } as LedgerEvent,
         occurredAtMs: Date.parse(flip.at),
-      }) as StoredEvent,
+        receivedAt: flip.at,
+        contentHash: `h-${i}`,
+        expiresAt: Number.MAX_SAFE_INTEGER,
+        archiveKey: 'k',
+      }),
+    ),
   );
-  // Only `query` is read by the history.
-  return { query: async () => ({ items }) } as unknown as EventIndex;
+  return index;
 }
 
 const history = (flips: Parameters<typeof indexOf>[0]) => new LedgerLaneHistory(indexOf(flips), 0);

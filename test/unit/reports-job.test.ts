@@ -7,45 +7,12 @@ import type { FlagReader } from '#lib/kill-switch/ports.ts';
 import { WeeklyKpis } from '#lib/kpi/compute.ts';
 import type { KpiStore, ReportStore } from '#lib/kpi/job.ts';
 import type { KpiRecord } from '#lib/kpi/record.ts';
-import type { EventIndex, EventPage, EventQuery, StoredEvent } from '#lib/ports.ts';
+import type { StoredEvent } from '#lib/ports.ts';
 import { PriceBook, type PriceTable } from '#lib/pricing/price-table.ts';
 import { defaultRegistry } from '#lib/registry/default-registry.ts';
 import { GOVERNANCE_INDEX_KEY, type ReportsJobDependencies, runReportsJob } from '#lib/reports/job.ts';
 import { isSampledForReview } from '#lib/reviews/sampling.ts';
-
-/** The event index's two reads over a list, filtering as the DynamoDB adapter does. */
-class ListIndex implements Pick<EventIndex, 'query' | 'forEachInRange'> {
-  constructor(readonly items: StoredEvent[]) {}
-
-  async forEachInRange(
-    range: { workflowId: string; fromMs: number; toMs: number },
-    visit: (stored: StoredEvent) => void,
-  ): Promise<void> {
-    for (const stored of this.items) {
-      if (
-        stored.event.workflowId === range.workflowId &&
-        stored.occurredAtMs >= range.fromMs &&
-        stored.occurredAtMs < range.toMs
-      )
-        visit(stored);
-    }
-  }
-
-  async query(query: EventQuery): Promise<EventPage> {
-    return {
-      items: this.items
-        .filter(
-          (s) =>
-            s.event.workflowId === query.workflowId &&
-            s.occurredAtMs >= query.fromMs &&
-            s.occurredAtMs < query.toMs &&
-            (query.unitId === undefined || s.event.unitId === query.unitId) &&
-            (query.type === undefined || s.event.type === query.type),
-        )
-        .sort((a, b) => a.occurredAtMs - b.occurredAtMs),
-    };
-  }
-}
+import { InMemoryEventIndex } from '../support/in-memory-stores.ts';
 
 const stored = (event: LedgerEvent): StoredEvent => ({
   event,
@@ -107,7 +74,8 @@ function setup(now = '2026-05-20T06:00:00Z') {
       version: '1',
     }),
   };
-  const index = new ListIndex([
+  const index = new InMemoryEventIndex();
+  index.add(
     stored({
       type: 'action',
       eventId: 'a1',
@@ -143,9 +111,9 @@ function setup(now = '2026-05-20T06:00:00Z') {
       to: 'disabled',
       metadata: { flag: 'support-triage', scope: 'workflow' },
     }),
-  ]);
+  );
   const deps: ReportsJobDependencies = {
-    index: index as unknown as EventIndex,
+    index,
     kpis,
     prices: { putTable: async () => {}, listTables: async () => [prices] },
     drills,
@@ -269,7 +237,7 @@ describe('runReportsJob', () => {
     // Prepare: support-triage units completed in 2026-W20 — two in the shadow lane (one reviewed a week
     // later, one sampled and awaiting review), one mixed; and actions its rollout phase had not opened
     const { deps, objects } = setup();
-    const index = deps.index as unknown as ListIndex;
+    const index = deps.index as InMemoryEventIndex;
     const sampled = (unitId: string) => isSampledForReview('support-triage', unitId, 0.1);
     const unitIds = Array.from({ length: 200 }, (_, n) => `shadow-${n}`);
     const reviewed = unitIds.find((id) => !sampled(id)) as string;
@@ -284,12 +252,12 @@ describe('runReportsJob', () => {
         ...extra,
       } as LedgerEvent);
     for (const unitId of [reviewed, waiting]) {
-      index.items.push(
+      index.add(
         event('action', unitId, '2026-05-08T10:00:00Z', { lane: 'shadow' }),
         event('unit.completed', unitId, '2026-05-12T10:00:00Z'),
       );
     }
-    index.items.push(
+    index.add(
       event('review.verdict', reviewed, '2026-05-19T10:00:00Z', {
         reviewerId: 'r',
         verdict: 'defect',

@@ -7,41 +7,14 @@ import { type IngestDependencies, ingestEvents } from '#lib/ingest/ingest-events
 import { defaultRegistry } from '#lib/registry/default-registry.ts';
 import type { Lane } from '#lib/registry/workflows.ts';
 import { unitLane } from '#lib/reviews/lane.ts';
-import type { ReviewItem, ReviewQueue } from '#lib/reviews/queue.ts';
 import { readReviews } from '#lib/reviews/read-reviews.ts';
 import { isSampledForReview } from '#lib/reviews/sampling.ts';
 import { actionEvent, unitEvent } from '../support/events.ts';
-import { InMemoryEventArchive, InMemoryEventIndex } from '../support/in-memory-stores.ts';
-
-/** The review queue over a map, as the DynamoDB adapter behaves: first enqueue stands, lane filter. */
-class InMemoryReviewQueue implements ReviewQueue {
-  readonly items = new Map<string, ReviewItem>();
-  readonly queries: Parameters<ReviewQueue['list']>[0][] = [];
-
-  async enqueue(item: Parameters<ReviewQueue['enqueue']>[0]): Promise<void> {
-    const key = `${item.workflowId}#${item.unitId}`;
-    if (!this.items.has(key)) this.items.set(key, { ...item, status: 'pending' });
-  }
-
-  async close(review: Parameters<ReviewQueue['close']>[0]): Promise<void> {
-    const key = `${review.workflowId}#${review.unitId}`;
-    const item = this.items.get(key);
-    if (!item) return;
-    const { workflowId: _w, unitId: _u, ...verdict } = review;
-    this.items.set(key, { ...item, ...verdict, status: 'reviewed' });
-  }
-
-  async list(query: Parameters<ReviewQueue['list']>[0]) {
-    this.queries.push(query);
-    const items = [...this.items.values()].filter(
-      (item) =>
-        item.workflowId === query.workflowId &&
-        item.status === query.status &&
-        (query.lane === undefined || item.lane === query.lane),
-    );
-    return { items: items.slice(0, query.limit) };
-  }
-}
+import {
+  InMemoryEventArchive,
+  InMemoryEventIndex,
+  InMemoryReviewQueue,
+} from '../support/in-memory-stores.ts';
 
 /** A fresh unit ID that support-triage's 10% sample picks. */
 let counter = 0;
@@ -169,7 +142,13 @@ describe('GET /v1/workflows/{id}/reviews?lane=…', () => {
       expect(page.items.map((item) => [item.unitId, item.lane])).toEqual(units.map((unit) => [unit, lane]));
     }
     const all = await readReviews({ workflowId: 'support-triage', params: {} }, everyWorkflow, deps());
-    expect(all.items.map((item) => item.lane)).toEqual(['shadow', 'hitl', 'autonomous', null]);
+    // In unit-ID order, as the queue keeps them (the DynamoDB queue's sort key is the unit ID).
+    expect(all.items.map((item) => [item.unitId, item.lane])).toEqual([
+      ['u-auto', 'autonomous'],
+      ['u-hitl', 'hitl'],
+      ['u-none', null],
+      ['u-shadow', 'shadow'],
+    ]);
     expect(reviews.queries.at(-1)).not.toHaveProperty('lane');
   });
 

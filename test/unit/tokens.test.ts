@@ -1,35 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { stageWildcard } from '#functions/token-authorizer/make-handler.ts';
 import { formatWorkflowScope, mayAccess, parseWorkflowScope } from '#lib/auth/caller.ts';
-import {
-  bearerToken,
-  issueToken,
-  normalizeIamPrincipal,
-  type TokenRecord,
-  type TokenStore,
-  verifyToken,
-} from '#lib/auth/tokens.ts';
-
-class MapTokenStore implements TokenStore {
-  readonly records = new Map<string, TokenRecord>();
-  async putToken(record: TokenRecord) {
-    this.records.set(record.tokenId, record);
-  }
-  async getToken(tokenId: string) {
-    return this.records.get(tokenId);
-  }
-  async deleteToken(tokenId: string) {
-    return this.records.delete(tokenId);
-  }
-  async listTokens() {
-    return [...this.records.values()];
-  }
-}
+import { bearerToken, issueToken, normalizeIamPrincipal, verifyToken } from '#lib/auth/tokens.ts';
+import { InMemoryAccessStore } from '../support/in-memory-stores.ts';
 
 describe('bearer tokens', () => {
   it('verify while stored, and stop once revoked', async () => {
     // Prepare
-    const store = new MapTokenStore();
+    const store = new InMemoryAccessStore();
     const { token, record } = issueToken({ workflows: 'code-review', now: new Date() });
     await store.putToken(record);
 
@@ -52,7 +30,7 @@ describe('bearer tokens', () => {
   });
 
   it('reject a forged secret for a real token ID', async () => {
-    const store = new MapTokenStore();
+    const store = new InMemoryAccessStore();
     const { token, record } = issueToken({ workflows: '*', now: new Date() });
     await store.putToken(record);
     const forged = `${token.slice(0, -4)}AAAA`;

@@ -1,0 +1,68 @@
+import { PutCommand } from '@aws-sdk/lib-dynamodb';
+import { describe, expect, inject, it } from 'vitest';
+import { DynamoDbAccessStore } from '#lib/adapters/dynamodb-access-store.ts';
+import { DynamoDbEvalStore } from '#lib/adapters/dynamodb-eval-store.ts';
+import { DynamoDbEventIndex } from '#lib/adapters/dynamodb-event-index.ts';
+import { DynamoDbKpiStore } from '#lib/adapters/dynamodb-kpi-store.ts';
+import { DynamoDbReviewQueue } from '#lib/adapters/dynamodb-review-queue.ts';
+import { WeeklyKpis } from '#lib/kpi/compute.ts';
+import { PriceBook } from '#lib/pricing/price-table.ts';
+import { contractTable } from '../support/contract-table.ts';
+import { describeAccessStoreContract } from '../support/contracts/access-store.contract.ts';
+import { describeEvalStoreContract } from '../support/contracts/eval-store.contract.ts';
+import { describeEventIndexContract } from '../support/contracts/event-index.contract.ts';
+import { describeKpiStoreContract } from '../support/contracts/kpi-store.contract.ts';
+import { describeReviewQueueContract } from '../support/contracts/review-queue.contract.ts';
+
+const { documents, tableName } = contractTable(inject('localStack').dynamodb);
+
+// Pages of 7 items, so every full read of the event index here crosses pages.
+describeEventIndexContract(
+  'DynamoDbEventIndex on DynamoDB Local',
+  () => new DynamoDbEventIndex(documents, tableName, { fullReadPageSize: 7 }),
+);
+describeReviewQueueContract(
+  'DynamoDbReviewQueue on DynamoDB Local',
+  () => new DynamoDbReviewQueue(documents, tableName),
+);
+describeEvalStoreContract(
+  'DynamoDbEvalStore on DynamoDB Local',
+  () => new DynamoDbEvalStore(documents, tableName),
+);
+describeAccessStoreContract(
+  'DynamoDbAccessStore on DynamoDB Local',
+  () => new DynamoDbAccessStore(documents, tableName),
+);
+describeKpiStoreContract(
+  'DynamoDbKpiStore on DynamoDB Local',
+  () => new DynamoDbKpiStore(documents, tableName),
+);
+
+describe('DynamoDbKpiStore: records an older job stored', () => {
+  it('reads a record from before boundary checks as "not counted" (null), not as 0', async () => {
+    // Prepare: a record as the job stored it before the record had boundaryViolations
+    const { boundaryViolations: _, ...old } = new WeeklyKpis(
+      'contract-old',
+      '2026-W10',
+      new PriceBook([]),
+    ).finish();
+    await documents.send(
+      new PutCommand({
+        TableName: tableName,
+        Item: {
+          pk: 'KPI#contract-old',
+          sk: '2026-W10',
+          kind: 'kpi',
+          computedAt: 'x',
+          record: JSON.stringify(old),
+        },
+      }),
+    );
+
+    // Act
+    const record = await new DynamoDbKpiStore(documents, tableName).getRecord('contract-old', '2026-W10');
+
+    // Assess
+    expect(record).toEqual({ ...old, boundaryViolations: null });
+  });
+});
