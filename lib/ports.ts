@@ -1,5 +1,5 @@
 import type { EventType, LedgerEvent } from '#lib/events/schema.ts';
-import { toUtcIso } from '#lib/events/timestamps.ts';
+import { MAX_INSTANT_MS, MIN_INSTANT_MS, toUtcIso } from '#lib/events/timestamps.ts';
 
 /**
  * Ports: the small interfaces the domain needs from storage. Adapters in `lib/adapters/` implement them
@@ -92,12 +92,12 @@ export interface EventRange {
   readonly nowSeconds: number;
 }
 
-/** Later than any event the ledger accepts: the upper bound of a selection without `toMs`. */
-const END_OF_TIME_MS = Date.UTC(9999, 0, 1);
-
-/** The [fromMs, toMs) a selection stands for, the open ends filled in. */
+/**
+ * The [fromMs, toMs) a selection stands for, the open ends filled in with the first and the last instant
+ * (kept as the exclusive end, so the bound stays a four-digit year: no event is that close to year 10000).
+ */
 export function selectedTimeRange(selection: EventSelection): { fromMs: number; toMs: number } {
-  return { fromMs: selection.fromMs ?? 0, toMs: selection.toMs ?? END_OF_TIME_MS };
+  return { fromMs: selection.fromMs ?? MIN_INSTANT_MS, toMs: selection.toMs ?? MAX_INSTANT_MS };
 }
 
 /**

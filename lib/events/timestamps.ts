@@ -37,9 +37,12 @@ export function parseRfc3339(value: string): number | undefined {
   return instant;
 }
 
-/** The instants whose UTC form has a four-digit year (fixed-width sort keys; RFC 3339's own range). */
-const MIN_INSTANT_MS = Date.parse('0000-01-01T00:00:00.000Z');
-const MAX_INSTANT_MS = Date.parse('9999-12-31T23:59:59.999Z');
+/**
+ * The first and last instants the ledger can hold: those whose UTC form has a four-digit year (RFC 3339's
+ * own range, and what keeps sort keys fixed-width). "All of time" in a read means this range.
+ */
+export const MIN_INSTANT_MS = Date.parse('0000-01-01T00:00:00.000Z');
+export const MAX_INSTANT_MS = Date.parse('9999-12-31T23:59:59.999Z');
 
 /** Proleptic Gregorian, as RFC 3339 counts: year 0 is a leap year, 1900 is not, 2000 is. */
 function daysInMonth(year: number, month: number): number {

@@ -1,7 +1,7 @@
 import { type Caller, mayAccess, WorkflowNotAllowedError } from '#lib/auth/caller.ts';
 import { InvalidRequestError, UnknownWorkflowError } from '#lib/errors.ts';
 import { EVENT_TYPES, type EventType } from '#lib/events/schema.ts';
-import { parseRfc3339 } from '#lib/events/timestamps.ts';
+import { MIN_INSTANT_MS, parseRfc3339 } from '#lib/events/timestamps.ts';
 import type { ValidationIssue } from '#lib/events/validate.ts';
 import type { EventIndex, ViolationKind } from '#lib/ports.ts';
 import type { WorkflowRegistry } from '#lib/registry/workflows.ts';
@@ -41,7 +41,7 @@ export async function readEvents(
     issues.push({ index: null, path: `query.${name}`, message });
   const now = deps.clock();
 
-  const fromMs = params.from === undefined ? 0 : parseRfc3339(params.from);
+  const fromMs = params.from === undefined ? MIN_INSTANT_MS : parseRfc3339(params.from);
   if (fromMs === undefined) problem('from', 'must be an RFC 3339 timestamp with offset');
   // Events may be stamped up to 5 minutes ahead, so the default end leaves room for them.
   const toMs = params.to === undefined ? now.getTime() + 10 * 60_000 : parseRfc3339(params.to);
@@ -74,7 +74,7 @@ export async function readEvents(
 
   const page = await deps.index.query({
     workflowId: request.workflowId,
-    fromMs: fromMs ?? 0,
+    fromMs: fromMs ?? MIN_INSTANT_MS,
     toMs: toMs ?? 0,
     limit,
     nowSeconds: Math.floor(now.getTime() / 1000),

@@ -53,10 +53,9 @@ export function periodHeader<K extends PeriodKind>(
   } as PeriodHeader<K>;
 }
 
-/** A record computed before boundary checks existed has no count: undefined, shown as "not tracked". */
+/** A record computed before boundary checks existed has no count (null): undefined, shown as "not tracked". */
 export function boundaryViolationsOf(record: KpiRecord): number | undefined {
-  const value = (record as Partial<KpiRecord>).boundaryViolations;
-  return typeof value === 'number' ? value : undefined;
+  return record.boundaryViolations ?? undefined;
 }
 
 export const round6 = (value: number) => Math.round(value * 1e6) / 1e6;

@@ -232,19 +232,13 @@ export async function countViolations(
 ): Promise<number> {
   const { startMs, endMs } = weekBounds(week);
   let count = 0;
-  let after: string | undefined;
-  do {
-    const page = await index.query({
-      workflowId,
-      fromMs: startMs,
-      toMs: endMs,
-      limit: 1000,
-      onlyViolations: kind,
-      nowSeconds: Math.floor(Date.now() / 1000),
-      ...(after ? { after } : {}),
-    });
-    count += page.items.length;
-    after = page.after;
-  } while (after);
+  const marked = index.events({
+    workflowId,
+    fromMs: startMs,
+    toMs: endMs,
+    onlyViolations: kind,
+    nowSeconds: Math.floor(Date.now() / 1000),
+  });
+  for await (const _ of marked) count++;
   return count;
 }

@@ -1,7 +1,9 @@
 import type { Readable } from 'node:stream';
-import { GetObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
+import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { listObjectKeys } from '#lib/adapters/s3-keys.ts';
 import { COST_PER_UNIT_PREFIX } from '#lib/finance/cost-per-unit.ts';
 import { GOVERNANCE_INDEX_KEY, GOVERNANCE_PREFIX } from '#lib/reports/job.ts';
+import { take } from '#lib/util/async-iterables.ts';
 
 // Where the governance reports job writes its reports, and the index of them the page links from.
 export { GOVERNANCE_INDEX_KEY, GOVERNANCE_PREFIX };
@@ -45,22 +47,17 @@ export class S3ReportsReader implements ReportsReader {
   ) {}
 
   async listKeys(prefix: string, max: number): Promise<{ keys: string[]; truncated: boolean }> {
-    const keys: string[] = [];
-    let token: string | undefined;
-    do {
-      const page = await this.s3.send(
-        new ListObjectsV2Command({
-          Bucket: this.bucket,
-          Prefix: prefix,
-          MaxKeys: Math.min(1000, max - keys.length),
-          ContinuationToken: token,
-        }),
-        { abortSignal: AbortSignal.timeout(this.timeoutMs) },
-      );
-      for (const object of page.Contents ?? []) if (object.Key) keys.push(object.Key);
-      token = page.IsTruncated ? page.NextContinuationToken : undefined;
-    } while (token && keys.length < max);
-    return { keys: keys.sort(), truncated: token !== undefined };
+    // One past `max` says whether there are more; the signal bounds the whole listing, every page.
+    const keys = await take(
+      listObjectKeys(this.s3, {
+        bucket: this.bucket,
+        prefix,
+        pageSize: Math.min(1000, max + 1),
+        signal: AbortSignal.timeout(this.timeoutMs),
+      }),
+      max + 1,
+    );
+    return { keys: keys.slice(0, max).sort(), truncated: keys.length > max };
   }
 
   async open(key: string): Promise<ReportObject | undefined> {

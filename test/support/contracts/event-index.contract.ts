@@ -127,8 +127,14 @@ export function describeEventIndexContract(name: string, makeIndex: () => EventI
       });
 
       it('reads from the beginning to the end of time when no bounds are given', async () => {
-        await put(event('old', { at: Date.UTC(1990, 0, 1) }), event('far', { at: Date.UTC(2999, 0, 1) }));
-        expect(ids(await read({ workflowId, nowSeconds: NOW_S }))).toEqual(['old', 'far']);
+        await put(
+          event('old', { at: Date.UTC(1990, 0, 1) }),
+          event('far', { at: Date.UTC(2999, 0, 1) }),
+          // Years 0000–0099 are kept as sent, and still in time order.
+          event('first', { at: Date.parse('0000-01-01T00:00:00.000Z') }),
+          event('roman', { at: Date.parse('0050-06-15T12:00:00.000Z') }),
+        );
+        expect(ids(await read({ workflowId, nowSeconds: NOW_S }))).toEqual(['first', 'roman', 'old', 'far']);
       });
 
       it('selects one unit’s events', async () => {
