@@ -7,6 +7,7 @@ import type {
   APIGatewayTokenAuthorizerEvent,
   Context,
 } from 'aws-lambda';
+import { API_ROUTES, accessesOf, routePath, type TokenApiFunction } from '#lib/api/routes.ts';
 
 type ProxyHandler = (event: APIGatewayProxyEvent, context: Context) => Promise<APIGatewayProxyResult>;
 type TokenAuthorizer = (
@@ -21,6 +22,29 @@ export interface Route {
   readonly functionName: string;
   readonly handler: ProxyHandler;
   readonly authorized: boolean;
+}
+
+/**
+ * The API's routes as the local stack serves them, from the route table the CDK builds the API from: the
+ * token routes (`/v1/…`, behind the authorizer) and the open ones. Locally there is no SigV4, so the
+ * `/iam/…` mirrors, and the IAM-only routes, are not served.
+ */
+export function localRoutes(handlers: Readonly<Record<TokenApiFunction, ProxyHandler>>): Route[] {
+  return API_ROUTES.flatMap((route) =>
+    accessesOf(route)
+      .filter((access) => access !== 'iam')
+      .map((access) => {
+        const handler = (handlers as Partial<Record<string, ProxyHandler>>)[route.function];
+        if (!handler) throw new Error(`the local API has no handler for ${route.function}`);
+        return {
+          method: route.method,
+          resource: routePath(route, access),
+          functionName: route.function,
+          handler,
+          authorized: access === 'token',
+        };
+      }),
+  );
 }
 
 /**

@@ -114,6 +114,13 @@ export const API_ROUTES = [
 
 export type ApiFunction = (typeof API_ROUTES)[number]['function'];
 
+/** The route `fn` serves (each function serves one). */
+export function routeServedBy(fn: ApiFunction): ApiRoute {
+  const route = API_ROUTES.find((candidate) => candidate.function === fn);
+  if (!route) throw new Error(`no API route is served by ${fn}`);
+  return route;
+}
+
 /** Who reaches a route: `open` for anyone without credentials, or each kind of caller it serves. */
 export type Access = 'open' | CallerKind;
 
@@ -131,8 +138,14 @@ export function pathParameterNames(route: ApiRoute): string[] {
   return [...route.path.matchAll(/\{([^}]+)\}/g)].map((match) => match[1] as string);
 }
 
-/** The functions of the routes a bearer-token caller or anyone can reach: those the local API serves. */
-export type TokenApiFunction = Extract<
-  (typeof API_ROUTES)[number],
-  { auth: 'open' } | { auth: readonly ['token', ...CallerKind[]] }
->['function'];
+/** The routes of `Routes` that `access` reaches (open routes: anyone). */
+type ReachedBy<Routes, A extends CallerKind> = Routes extends { auth: 'open' }
+  ? Routes
+  : Routes extends { auth: readonly (infer Kind)[] }
+    ? A extends Kind
+      ? Routes
+      : never
+    : never;
+
+/** The functions of the routes a bearer-token caller, or anyone, can reach: those the local API serves. */
+export type TokenApiFunction = ReachedBy<(typeof API_ROUTES)[number], 'token'>['function'];
