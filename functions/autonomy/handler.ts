@@ -1,20 +1,17 @@
-import { DynamoDbAccessStore } from '#lib/adapters/dynamodb-access-store.ts';
 import { DynamoDbEventIndex } from '#lib/adapters/dynamodb-event-index.ts';
+import { workflowRouteFromEnvironment } from '../commons/dependencies.ts';
 import { httpHandler } from '../commons/handlers.ts';
 import { flagReaderFromEnvironment } from '../commons/kill-switch.ts';
-import { registryFromEnvironment } from '../commons/registry.ts';
 import { ledgerTableFromEnvironment } from '../commons/stores.ts';
 import { makeAutonomyHandler } from './make-handler.ts';
 
-const { documents, tableName } = ledgerTableFromEnvironment();
+const table = ledgerTableFromEnvironment();
 
 export const handler = httpHandler(
   makeAutonomyHandler({
+    ...workflowRouteFromEnvironment(table),
     // Lives as long as the container, so the flags it caches are at most FLAG_POLL_SECONDS old.
     flags: flagReaderFromEnvironment(),
-    grants: new DynamoDbAccessStore(documents, tableName),
-    index: new DynamoDbEventIndex(documents, tableName),
-    registry: registryFromEnvironment(),
-    clock: () => new Date(),
+    index: new DynamoDbEventIndex(table.documents, table.tableName),
   }),
 );

@@ -11,6 +11,14 @@ export interface WorkflowRequest {
   readonly params: Readonly<Record<string, string | undefined>>;
 }
 
+/** What every route on one workflow needs, whatever its use case reads besides. */
+export interface WorkflowRouteDependencies {
+  readonly grants: GrantStore;
+  /** Read per request, so a newly deployed registry takes effect without a cold start. */
+  readonly registry: RegistrySource;
+  readonly clock: () => Date;
+}
+
 /** The dependencies of a workflow route's use case: the make-handler's, with the registry as deployed now. */
 export type WithRegistry<Deps> = Omit<Deps, 'registry'> & { readonly registry: WorkflowRegistry };
 
@@ -19,7 +27,7 @@ export type WithRegistry<Deps> = Omit<Deps, 'registry'> & { readonly registry: W
  * per request, so a new version takes effect without a cold start), then the use case, whose result is the
  * 200 answer. What the use case throws is the error boundary's to answer.
  */
-export function workflowRouteHandler<Deps extends { grants: GrantStore; registry: RegistrySource }>(
+export function workflowRouteHandler<Deps extends WorkflowRouteDependencies>(
   deps: Deps,
   useCase: (request: WorkflowRequest, caller: Caller, deps: WithRegistry<Deps>) => Promise<unknown>,
 ): HttpRouteHandler {

@@ -1,7 +1,7 @@
 import { AppConfigClient } from '@aws-sdk/client-appconfig';
 import { AppConfigFlagWriter } from '#lib/adapters/appconfig-flags.ts';
+import { ingestFromEnvironment } from '../commons/dependencies.ts';
 import { eventHandler } from '../commons/handlers.ts';
-import { ingestFromEnvironment } from '../commons/ingest.ts';
 import { killSwitchLocation } from '../commons/kill-switch.ts';
 import { ledgerTableFromEnvironment } from '../commons/stores.ts';
 import { makeFlipRecorder } from './make-handler.ts';

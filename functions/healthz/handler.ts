@@ -1,5 +1,5 @@
 import { makeDynamoDbClient, makeS3Client } from '#lib/adapters/aws-clients.ts';
-import { DynamoDbTableProbe, S3BucketProbe } from '#lib/adapters/aws-health-probes.ts';
+import { dynamoDbTableProbe, s3BucketProbe } from '#lib/adapters/aws-health-probes.ts';
 import { FUNCTION_ENV } from '#lib/deployment/environment.ts';
 import { requiredEnv } from '../commons/environment.ts';
 import { httpHandler } from '../commons/handlers.ts';
@@ -8,11 +8,11 @@ import { makeHealthzHandler } from './make-handler.ts';
 
 export const handler = httpHandler(
   makeHealthzHandler({
-    table: new DynamoDbTableProbe(
+    table: dynamoDbTableProbe(
       tracer.captureAWSv3Client(makeDynamoDbClient()),
       requiredEnv(FUNCTION_ENV.ledgerTableName),
     ),
-    archive: new S3BucketProbe(
+    archive: s3BucketProbe(
       tracer.captureAWSv3Client(makeS3Client()),
       requiredEnv(FUNCTION_ENV.archiveBucketName),
     ),

@@ -1,7 +1,7 @@
 import { DynamoDbAccessStore } from '#lib/adapters/dynamodb-access-store.ts';
 import { DynamoDbReviewQueue } from '#lib/adapters/dynamodb-review-queue.ts';
+import { ingestFromEnvironment } from '../commons/dependencies.ts';
 import { httpHandler } from '../commons/handlers.ts';
-import { ingestFromEnvironment } from '../commons/ingest.ts';
 import { INGEST_METRICS } from '../commons/ingest-metrics.ts';
 import { ledgerTableFromEnvironment } from '../commons/stores.ts';
 import { makeIngestHandler } from './make-handler.ts';

@@ -1,17 +1,14 @@
-import { DynamoDbAccessStore } from '#lib/adapters/dynamodb-access-store.ts';
 import { DynamoDbKpiStore } from '#lib/adapters/dynamodb-kpi-store.ts';
+import { workflowRouteFromEnvironment } from '../commons/dependencies.ts';
 import { httpHandler } from '../commons/handlers.ts';
-import { registryFromEnvironment } from '../commons/registry.ts';
 import { ledgerTableFromEnvironment } from '../commons/stores.ts';
 import { makeKpisHandler } from './make-handler.ts';
 
-const { documents, tableName } = ledgerTableFromEnvironment();
+const table = ledgerTableFromEnvironment();
 
 export const handler = httpHandler(
   makeKpisHandler({
-    kpis: new DynamoDbKpiStore(documents, tableName),
-    grants: new DynamoDbAccessStore(documents, tableName),
-    registry: registryFromEnvironment(),
-    clock: () => new Date(),
+    ...workflowRouteFromEnvironment(table),
+    kpis: new DynamoDbKpiStore(table.documents, table.tableName),
   }),
 );

@@ -1,17 +1,14 @@
-import { DynamoDbAccessStore } from '#lib/adapters/dynamodb-access-store.ts';
 import { DynamoDbEventIndex } from '#lib/adapters/dynamodb-event-index.ts';
+import { workflowRouteFromEnvironment } from '../commons/dependencies.ts';
 import { httpHandler } from '../commons/handlers.ts';
-import { registryFromEnvironment } from '../commons/registry.ts';
 import { ledgerTableFromEnvironment } from '../commons/stores.ts';
 import { makeReadEventsHandler } from './make-handler.ts';
 
-const { documents, tableName } = ledgerTableFromEnvironment();
+const table = ledgerTableFromEnvironment();
 
 export const handler = httpHandler(
   makeReadEventsHandler({
-    index: new DynamoDbEventIndex(documents, tableName),
-    grants: new DynamoDbAccessStore(documents, tableName),
-    registry: registryFromEnvironment(),
-    clock: () => new Date(),
+    ...workflowRouteFromEnvironment(table),
+    index: new DynamoDbEventIndex(table.documents, table.tableName),
   }),
 );

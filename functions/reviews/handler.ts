@@ -1,19 +1,16 @@
-import { DynamoDbAccessStore } from '#lib/adapters/dynamodb-access-store.ts';
 import { DynamoDbEventIndex } from '#lib/adapters/dynamodb-event-index.ts';
 import { DynamoDbReviewQueue } from '#lib/adapters/dynamodb-review-queue.ts';
+import { workflowRouteFromEnvironment } from '../commons/dependencies.ts';
 import { httpHandler } from '../commons/handlers.ts';
-import { registryFromEnvironment } from '../commons/registry.ts';
 import { ledgerTableFromEnvironment } from '../commons/stores.ts';
 import { makeReviewsHandler } from './make-handler.ts';
 
-const { documents, tableName } = ledgerTableFromEnvironment();
+const table = ledgerTableFromEnvironment();
 
 export const handler = httpHandler(
   makeReviewsHandler({
-    reviews: new DynamoDbReviewQueue(documents, tableName),
-    index: new DynamoDbEventIndex(documents, tableName),
-    grants: new DynamoDbAccessStore(documents, tableName),
-    registry: registryFromEnvironment(),
-    clock: () => new Date(),
+    ...workflowRouteFromEnvironment(table),
+    reviews: new DynamoDbReviewQueue(table.documents, table.tableName),
+    index: new DynamoDbEventIndex(table.documents, table.tableName),
   }),
 );

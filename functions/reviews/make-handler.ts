@@ -1,17 +1,11 @@
-import type { GrantStore } from '#lib/auth/tokens.ts';
 import type { EventIndex } from '#lib/ports.ts';
-import type { RegistrySource } from '#lib/registry/workflows.ts';
 import type { ReviewQueue } from '#lib/reviews/queue.ts';
 import { readReviews } from '#lib/reviews/read-reviews.ts';
-import { workflowRouteHandler } from '../commons/workflow-route.ts';
+import { type WorkflowRouteDependencies, workflowRouteHandler } from '../commons/workflow-route.ts';
 
 /** GET /v1/workflows/{workflowId}/reviews?status=pending (SPEC "Read API"). */
-export function makeReviewsHandler(deps: {
-  reviews: ReviewQueue;
-  index: EventIndex;
-  grants: GrantStore;
-  registry: RegistrySource;
-  clock: () => Date;
-}) {
+export function makeReviewsHandler(
+  deps: WorkflowRouteDependencies & { readonly reviews: ReviewQueue; readonly index: EventIndex },
+) {
   return workflowRouteHandler(deps, readReviews);
 }
