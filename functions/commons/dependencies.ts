@@ -5,10 +5,10 @@ import { ActorHasher } from '#lib/events/actor-hashing.ts';
 import type { IngestDependencies } from '#lib/ingest/ingest-events.ts';
 import type { RegistrySource } from '#lib/registry/workflows.ts';
 import { registryFromEnvironment } from './registry.ts';
-import { archiveFromEnvironment, type ledgerTableFromEnvironment } from './stores.ts';
+import { archiveFromEnvironment, type LedgerTable } from './stores.ts';
 import type { WorkflowRouteDependencies } from './workflow-route.ts';
 
-type LedgerTable = ReturnType<typeof ledgerTableFromEnvironment>;
+/** The dependencies several functions share, wired from the environment once per cold start. */
 
 /**
  * What every route on one workflow is wired with: the grants of SigV4 callers, the deployed registry (read

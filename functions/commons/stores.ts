@@ -11,11 +11,14 @@ import { tracer } from './powertools.ts';
  * X-Ray traces. Called once per cold start, at module level.
  */
 
-/** The ledger table (LEDGER_TABLE_NAME) and one document client for every store in it. */
-export function ledgerTableFromEnvironment(): {
+/** The ledger table, and one document client for every store in it. */
+export interface LedgerTable {
   readonly documents: DynamoDBDocumentClient;
   readonly tableName: string;
-} {
+}
+
+/** The ledger table (LEDGER_TABLE_NAME). */
+export function ledgerTableFromEnvironment(): LedgerTable {
   return {
     documents: makeDocumentClient(tracer.captureAWSv3Client(makeDynamoDbClient())),
     tableName: requiredEnv(FUNCTION_ENV.ledgerTableName),
