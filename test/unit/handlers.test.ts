@@ -6,13 +6,7 @@ import { INGEST_METRICS } from '#functions/commons/ingest-metrics.ts';
 import { metrics } from '#functions/commons/powertools.ts';
 import { makeHealthzHandler } from '#functions/healthz/make-handler.ts';
 import { makeIngestHandler } from '#functions/ingest/make-handler.ts';
-import {
-  InvalidRequestError,
-  KpisNotComputedError,
-  RegistryUnavailableError,
-  UnknownWorkflowError,
-  WorkflowNotAllowedError,
-} from '#lib/errors.ts';
+import * as errors from '#lib/errors.ts';
 import { ActorHasher } from '#lib/events/actor-hashing.ts';
 import { defaultRegistry } from '#lib/registry/default-registry.ts';
 import { lambdaContext } from '#local-stack/api-server.ts';
@@ -45,15 +39,15 @@ afterEach(() => {
 describe('httpHandler: the one error path of the API routes', () => {
   it.each([
     [
-      new InvalidRequestError('bad', [{ index: 0, path: '$.events[0]', message: 'x' }]),
+      new errors.InvalidRequestError('bad', [{ index: 0, path: '$.events[0]', message: 'x' }]),
       400,
       'invalid_request',
     ],
     [new HttpError(401, 'unauthorized', 'who are you'), 401, 'unauthorized'],
-    [new WorkflowNotAllowedError(['code-review']), 403, 'forbidden'],
-    [new UnknownWorkflowError('nope'), 404, 'not_found'],
-    [new KpisNotComputedError('support-triage', '2026-W47'), 404, 'not_found'],
-    [new RegistryUnavailableError('AppConfig said no'), 503, 'service_unavailable'],
+    [new errors.WorkflowNotAllowedError(['code-review']), 403, 'forbidden'],
+    [new errors.UnknownWorkflowError('nope'), 404, 'not_found'],
+    [new errors.KpisNotComputedError('support-triage', '2026-W47'), 404, 'not_found'],
+    [new errors.RegistryUnavailableError('AppConfig said no'), 503, 'service_unavailable'],
     [new Error('connect ECONNREFUSED 10.0.0.1:443'), 500, 'internal_error'],
   ])('answers what the make-handler throws (%s) with %i %s', async (error, statusCode, code) => {
     // Prepare
@@ -90,7 +84,7 @@ describe('httpHandler: the one error path of the API routes', () => {
       );
 
     // Act
-    await failing(new InvalidRequestError('bad'))(anyRequest, context);
+    await failing(new errors.InvalidRequestError('bad'))(anyRequest, context);
     await failing(new Error('boom'))(anyRequest, context);
     await httpHandler(async () => ({ statusCode: 200, body: '' }), {
       errorMetrics: { rejected: 'Rejected', failed: 'Failed' },
@@ -103,7 +97,7 @@ describe('httpHandler: the one error path of the API routes', () => {
   it('counts nothing for a route without error metrics', async () => {
     const names = recordedMetrics();
     await httpHandler(async () => {
-      throw new InvalidRequestError('bad');
+      throw new errors.InvalidRequestError('bad');
     })(anyRequest, context);
     expect(names).toEqual([]);
   });
