@@ -70,7 +70,7 @@ export function createApiServer(options: {
 }): Server {
   const matchers = options.routes.map((route) => ({ route, pattern: resourcePattern(route.resource) }));
 
-  return createServer(async (req, res) => {
+  const server = createServer(async (req, res) => {
     try {
       const url = new URL(req.url ?? '/', 'http://localhost');
       const method = req.method ?? 'GET';
@@ -157,6 +157,11 @@ export function createApiServer(options: {
       send(res, 502, { error: 'bad_gateway', message: 'the function failed; see the local stack log' });
     }
   });
+  // Node closes an idle keep-alive connection after 5 s, and a client that was busy meanwhile (a test
+  // blocked on a synchronous CLI run) then sends its next request into the closed socket: keep idle
+  // connections for 30 s, under the 60 s headers timeout. stop() closes them all at once.
+  server.keepAliveTimeout = 30_000;
+  return server;
 }
 
 function send(res: ServerResponse, statusCode: number, body: unknown): void {
