@@ -15,6 +15,13 @@ import { makeDocumentClient } from '#lib/adapters/aws-clients.ts';
 import { DynamoDbAccessStore } from '#lib/adapters/dynamodb-access-store.ts';
 import { DynamoDbDrillStore } from '#lib/adapters/dynamodb-drill-store.ts';
 import { normalizeIamPrincipal } from '#lib/auth/tokens.ts';
+import {
+  STATEFUL_OUTPUTS,
+  STATELESS_OUTPUTS,
+  statefulStackName,
+  statelessStackName,
+} from '#lib/deployment/stacks.ts';
+import { messageOf } from '#lib/errors.ts';
 import { LOCAL_ENVIRONMENT } from '#lib/kill-switch/names.ts';
 import { REGISTRY_PROFILE } from '#lib/registry/names.ts';
 import { InvalidRegistryError, type WorkflowRegistry } from '#lib/registry/workflows.ts';
@@ -56,14 +63,6 @@ export interface Target {
 export interface KillSwitchAccess {
   readonly writer: AppConfigFlagWriter;
   readonly reader: AppConfigDataFlagReader;
-}
-
-export function statefulStackName(stage: string): string {
-  return `AgentLedger-${stage}-Stateful`;
-}
-
-export function statelessStackName(stage: string): string {
-  return `AgentLedger-${stage}-Stateless`;
 }
 
 export async function resolveTarget(stage: string | undefined): Promise<Target> {
@@ -151,7 +150,7 @@ async function stackOutputs(stackName: string, stage: string): Promise<Record<st
     );
   } catch (error) {
     throw new CliError(
-      `could not read stack ${stackName}: ${(error as Error).message}. Is stage '${stage}' deployed, and are your AWS credentials and region set?`,
+      `could not read stack ${stackName}: ${messageOf(error)}. Is stage '${stage}' deployed, and are your AWS credentials and region set?`,
     );
   }
 }
@@ -168,14 +167,14 @@ async function stageTarget(stage: string): Promise<Target> {
   return {
     description: `stage ${stage}`,
     isLocal: false,
-    tableName: required('LedgerTableName'),
+    tableName: required(STATEFUL_OUTPUTS.ledgerTableName),
     dynamodb: new DynamoDBClient({}),
     killSwitch: async () => {
       const location = {
-        application: required('KillSwitchApplicationId'),
-        environment: required('KillSwitchEnvironmentId'),
-        profile: required('KillSwitchProfileId'),
-        strategy: required('KillSwitchStrategyId'),
+        application: required(STATEFUL_OUTPUTS.killSwitchApplicationId),
+        environment: required(STATEFUL_OUTPUTS.killSwitchEnvironmentId),
+        profile: required(STATEFUL_OUTPUTS.killSwitchProfileId),
+        strategy: required(STATEFUL_OUTPUTS.killSwitchStrategyId),
       };
       return {
         writer: new AppConfigFlagWriter(new AppConfigClient({}), location),
@@ -185,10 +184,10 @@ async function stageTarget(stage: string): Promise<Target> {
     },
     registryProfile: async () =>
       new HostedProfile(new AppConfigClient({}), {
-        application: required('KillSwitchApplicationId'),
-        environment: required('KillSwitchEnvironmentId'),
-        profile: required('RegistryProfileId'),
-        strategy: required('KillSwitchStrategyId'),
+        application: required(STATEFUL_OUTPUTS.killSwitchApplicationId),
+        environment: required(STATEFUL_OUTPUTS.killSwitchEnvironmentId),
+        profile: required(STATEFUL_OUTPUTS.registryProfileId),
+        strategy: required(STATEFUL_OUTPUTS.killSwitchStrategyId),
       }),
     api: async (tokenOption) => {
       const token = tokenOption ?? process.env.LEDGER_TOKEN;
@@ -200,17 +199,17 @@ async function stageTarget(stage: string): Promise<Target> {
       const identity = await new STSClient({}).send(new GetCallerIdentityCommand({}));
       return normalizeIamPrincipal(identity.Arn ?? 'unknown');
     },
-    reports: async () => ({ s3: new S3Client({}), bucket: required('ReportsBucketName') }),
+    reports: async () => ({ s3: new S3Client({}), bucket: required(STATEFUL_OUTPUTS.reportsBucketName) }),
     athena: async () => {
       const all = { ...outputs, ...(await stackOutputs(statelessStackName(stage), stage)) };
       return {
-        workgroup: required('AthenaWorkgroup', stackName, all),
-        database: required('GlueDatabase', stackName, all),
+        workgroup: required(STATEFUL_OUTPUTS.athenaWorkgroup, stackName, all),
+        database: required(STATEFUL_OUTPUTS.glueDatabase, stackName, all),
       };
     },
     driftTopic: async () => {
       const all = { ...outputs, ...(await stackOutputs(statelessStackName(stage), stage)) };
-      return required('DriftTopicArn', stackName, all);
+      return required(STATEFUL_OUTPUTS.driftTopicArn, stackName, all);
     },
   };
 }
@@ -219,8 +218,8 @@ async function stageTarget(stage: string): Promise<Target> {
 async function stageApiUrl(stage: string): Promise<string> {
   const stack = statelessStackName(stage);
   const outputs = await stackOutputs(stack, stage);
-  const url = outputs.ApiUrl;
-  if (!url) throw new CliError(`stack ${stack} has no ApiUrl output; redeploy it`);
+  const url = outputs[STATELESS_OUTPUTS.apiUrl];
+  if (!url) throw new CliError(`stack ${stack} has no ${STATELESS_OUTPUTS.apiUrl} output; redeploy it`);
   return url.replace(/\/$/, '');
 }
 
@@ -261,7 +260,7 @@ export function drillStore(target: Target): DynamoDbDrillStore {
 /** Turns an unreachable local store into advice instead of a socket error. */
 export function explainTargetFailure(error: unknown, target: Target): never {
   if (error instanceof CliError) throw error;
-  const message = (error as Error)?.message ?? String(error);
+  const message = messageOf(error);
   if (/ECONNREFUSED|connect|socket/i.test(message) && target.isLocal) {
     throw new CliError(`${target.description} is not answering (${message}); start it with \`npm start\``);
   }

@@ -1,5 +1,6 @@
 import { type App, Tags, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks, ServerlessChecks } from 'cdk-nag';
+import { statefulStackName, statelessStackName } from '#lib/deployment/stacks.ts';
 import { defaultRegistry } from '#lib/registry/default-registry.ts';
 import { registryDocument, registryJsonSchema } from '#lib/registry/document.ts';
 import type { WorkflowRegistry } from '#lib/registry/workflows.ts';
@@ -25,16 +26,15 @@ export function defineLedgerApp(app: App, options: LedgerAppOptions = {}): Ledge
   const registry = options.registry ?? defaultRegistry;
   const config = readLedgerConfig(app, registry);
   const workflowIds = registry.ids();
-  const prefix = `AgentLedger-${config.stage}`;
 
-  const stateful = new StatefulStack(app, `${prefix}-Stateful`, {
+  const stateful = new StatefulStack(app, statefulStackName(config.stage), {
     description: `Agent Ledger (${config.stage}): ledger table, event archive, actor-hash key, kill switch, finance reports, drift topic`,
     terminationProtection: config.stage === 'prod',
     stage: config.stage,
     workflowIds,
     registry: { content: registryDocument(registry), jsonSchema: registryJsonSchema() },
   });
-  const stateless = new StatelessStack(app, `${prefix}-Stateless`, {
+  const stateless = new StatelessStack(app, statelessStackName(config.stage), {
     description: `Agent Ledger (${config.stage}): ingest, read, KPI and kill-switch API, flip recorder, scheduled KPI and drift jobs, dashboard and alarms`,
     config,
     eventStore: stateful.eventStore,

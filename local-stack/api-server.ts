@@ -7,6 +7,7 @@ import type {
   APIGatewayTokenAuthorizerEvent,
   Context,
 } from 'aws-lambda';
+import { API_ROUTES, accessesOf, routePath, type TokenApiFunction } from '#lib/api/routes.ts';
 
 type ProxyHandler = (event: APIGatewayProxyEvent, context: Context) => Promise<APIGatewayProxyResult>;
 type TokenAuthorizer = (
@@ -21,6 +22,29 @@ export interface Route {
   readonly functionName: string;
   readonly handler: ProxyHandler;
   readonly authorized: boolean;
+}
+
+/**
+ * The API's routes as the local stack serves them, from the route table the CDK builds the API from: the
+ * token routes (`/v1/…`, behind the authorizer) and the open ones. Locally there is no SigV4, so the
+ * `/iam/…` mirrors, and the IAM-only routes, are not served.
+ */
+export function localRoutes(handlers: Readonly<Record<TokenApiFunction, ProxyHandler>>): Route[] {
+  return API_ROUTES.flatMap((route) =>
+    accessesOf(route)
+      .filter((access) => access !== 'iam')
+      .map((access) => {
+        const handler = (handlers as Partial<Record<string, ProxyHandler>>)[route.function];
+        if (!handler) throw new Error(`the local API has no handler for ${route.function}`);
+        return {
+          method: route.method,
+          resource: routePath(route, access),
+          functionName: route.function,
+          handler,
+          authorized: access === 'token',
+        };
+      }),
+  );
 }
 
 /**
@@ -46,7 +70,7 @@ export function createApiServer(options: {
 }): Server {
   const matchers = options.routes.map((route) => ({ route, pattern: resourcePattern(route.resource) }));
 
-  return createServer(async (req, res) => {
+  const server = createServer(async (req, res) => {
     try {
       const url = new URL(req.url ?? '/', 'http://localhost');
       const method = req.method ?? 'GET';
@@ -133,6 +157,11 @@ export function createApiServer(options: {
       send(res, 502, { error: 'bad_gateway', message: 'the function failed; see the local stack log' });
     }
   });
+  // Node closes an idle keep-alive connection after 5 s, and a client that was busy meanwhile (a test
+  // blocked on a synchronous CLI run) then sends its next request into the closed socket: keep idle
+  // connections for 30 s, under the 60 s headers timeout. stop() closes them all at once.
+  server.keepAliveTimeout = 30_000;
+  return server;
 }
 
 function send(res: ServerResponse, statusCode: number, body: unknown): void {

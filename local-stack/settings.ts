@@ -1,4 +1,5 @@
 import { resolve } from 'node:path';
+import { FUNCTION_ENV } from '#lib/deployment/environment.ts';
 
 /**
  * Where the local stack lives: `LEDGER_DATA_DIR` (default `.local/`) and `PORT` (default 3000) for the
@@ -57,24 +58,29 @@ export function endpointsFor(settings: LocalSettings): Endpoints {
   };
 }
 
+/** The HMAC key for actor IDs: generated once by the local stack, kept with the data. */
+export function actorHashKeyFile(settings: LocalSettings): string {
+  return resolve(settings.dataDir, 'actor-hash-key');
+}
+
 /** The environment the handlers see locally: the same variables the CDK sets, plus local endpoints. */
 export function handlerEnvironment(settings: LocalSettings): Record<string, string> {
   const endpoints = endpointsFor(settings);
   return {
-    LEDGER_TABLE_NAME: LOCAL_TABLE_NAME,
-    ARCHIVE_BUCKET_NAME: LOCAL_ARCHIVE_BUCKET,
-    REPORTS_BUCKET_NAME: LOCAL_REPORTS_BUCKET,
-    ACTOR_HASH_KEY_FILE: resolve(settings.dataDir, 'actor-hash-key'),
+    [FUNCTION_ENV.ledgerTableName]: LOCAL_TABLE_NAME,
+    [FUNCTION_ENV.archiveBucketName]: LOCAL_ARCHIVE_BUCKET,
+    [FUNCTION_ENV.reportsBucketName]: LOCAL_REPORTS_BUCKET,
+    [FUNCTION_ENV.actorHashKeyFile]: actorHashKeyFile(settings),
     AWS_ENDPOINT_URL_DYNAMODB: endpoints.dynamodb,
     AWS_ENDPOINT_URL_S3: endpoints.s3,
     // One stand-in speaks both AppConfig APIs.
     AWS_ENDPOINT_URL_APPCONFIG: endpoints.appconfig,
     AWS_ENDPOINT_URL_APPCONFIGDATA: endpoints.appconfig,
     // Locally a flip must show within 2 s; AppConfigData's 15 s minimum is a cloud limit.
-    FLAG_POLL_SECONDS: '1',
+    [FUNCTION_ENV.flagPollSeconds]: '1',
     // A registry deployed with `agent-ledger registry deploy` takes effect within a second or two.
-    REGISTRY_POLL_SECONDS: '1',
-    LEDGER_S3_FORCE_PATH_STYLE: 'true',
+    [FUNCTION_ENV.registryPollSeconds]: '1',
+    [FUNCTION_ENV.s3ForcePathStyle]: 'true',
     AWS_REGION: LOCAL_REGION,
     AWS_ACCESS_KEY_ID: LOCAL_CREDENTIALS.accessKeyId,
     AWS_SECRET_ACCESS_KEY: LOCAL_CREDENTIALS.secretAccessKey,

@@ -7,14 +7,16 @@ import { AppConfigClient } from '@aws-sdk/client-appconfig';
 import { makeDocumentClient, makeDynamoDbClient } from '#lib/adapters/aws-clients.ts';
 import { DynamoDbAccessStore } from '#lib/adapters/dynamodb-access-store.ts';
 import { hashToken, issueToken } from '#lib/auth/tokens.ts';
+import { FUNCTION_ENV } from '#lib/deployment/environment.ts';
 import { ledgerTableDesign } from '#lib/storage/ledger-table.ts';
-import { createApiServer, lambdaContext } from './api-server.ts';
+import { createApiServer, lambdaContext, localRoutes } from './api-server.ts';
 import { type DeploymentCompleteEvent, startAppConfigStandIn } from './appconfig/server.ts';
 import { assertPortFree, startDynamoDbLocal, startS3Server, stopProcess } from './processes.ts';
 import { ensureTable } from './provision.ts';
 import { ensureKillSwitch, syncKillSwitchFlags } from './provision-kill-switch.ts';
 import { ensureRegistry } from './provision-registry.ts';
 import {
+  actorHashKeyFile,
   type Endpoints,
   endpointsFor,
   handlerEnvironment,
@@ -84,16 +86,16 @@ export async function startLocalStack(
     for (const warning of registry.registry.warnings()) log(`registry warning: ${warning}`);
     await syncKillSwitchFlags(appconfigClient, killSwitch, registry.registry);
     Object.assign(process.env, {
-      KILL_SWITCH_APPLICATION_ID: killSwitch.application,
-      KILL_SWITCH_ENVIRONMENT_ID: killSwitch.environment,
-      KILL_SWITCH_PROFILE_ID: killSwitch.profile,
-      KILL_SWITCH_STRATEGY_ID: killSwitch.strategy,
-      REGISTRY_PROFILE_ID: registry.profile,
+      [FUNCTION_ENV.killSwitchApplicationId]: killSwitch.application,
+      [FUNCTION_ENV.killSwitchEnvironmentId]: killSwitch.environment,
+      [FUNCTION_ENV.killSwitchProfileId]: killSwitch.profile,
+      [FUNCTION_ENV.killSwitchStrategyId]: killSwitch.strategy,
+      [FUNCTION_ENV.registryProfileId]: registry.profile,
     });
 
     const client = makeDynamoDbClient();
     await ensureTable(client, ledgerTableDesign, LOCAL_TABLE_NAME);
-    ensureActorHashKey(environment.ACTOR_HASH_KEY_FILE as string);
+    ensureActorHashKey(actorHashKeyFile(settings));
     const devTokenFile = join(settings.dataDir, 'dev-token');
     await ensureDevToken(devTokenFile, new DynamoDbAccessStore(makeDocumentClient(client), LOCAL_TABLE_NAME));
 
@@ -120,50 +122,14 @@ export async function startLocalStack(
       stage: 'local',
       authorizer: authorizer.handler,
       pages: localDashboardPages(),
-      routes: [
-        {
-          method: 'GET',
-          resource: '/healthz',
-          functionName: 'healthz',
-          handler: healthz.handler,
-          authorized: false,
-        },
-        {
-          method: 'POST',
-          resource: '/v1/events',
-          functionName: 'ingest',
-          handler: ingest.handler,
-          authorized: true,
-        },
-        {
-          method: 'GET',
-          resource: '/v1/workflows/{workflowId}/events',
-          functionName: 'read-events',
-          handler: readEvents.handler,
-          authorized: true,
-        },
-        {
-          method: 'GET',
-          resource: '/v1/workflows/{workflowId}/reviews',
-          functionName: 'reviews',
-          handler: reviews.handler,
-          authorized: true,
-        },
-        {
-          method: 'GET',
-          resource: '/v1/workflows/{workflowId}/kpis',
-          functionName: 'kpis',
-          handler: kpis.handler,
-          authorized: true,
-        },
-        {
-          method: 'GET',
-          resource: '/v1/workflows/{workflowId}/autonomy',
-          functionName: 'autonomy',
-          handler: autonomy.handler,
-          authorized: true,
-        },
-      ],
+      routes: localRoutes({
+        healthz: healthz.handler,
+        ingest: ingest.handler,
+        'read-events': readEvents.handler,
+        reviews: reviews.handler,
+        kpis: kpis.handler,
+        autonomy: autonomy.handler,
+      }),
     });
     const listening = server;
     await new Promise<void>((resolve, reject) => {

@@ -7,7 +7,7 @@ import { S3ReportStore } from '#lib/adapters/s3-report-store.ts';
 import { SnsNotifier } from '#lib/adapters/sns-notifier.ts';
 import { type Notifier, runDriftJob } from '#lib/drift/job.ts';
 import { LOCAL_ENVIRONMENT } from '#lib/kill-switch/names.ts';
-import { runKpiJob, weeksToCompute } from '#lib/kpi/job.ts';
+import { runKpiJobs, weeksToCompute } from '#lib/kpi/job.ts';
 import type { KpiRecord } from '#lib/kpi/record.ts';
 import { InvalidWeekError } from '#lib/kpi/weeks.ts';
 import { formatRate, formatUsd } from '#lib/presentation/format.ts';
@@ -60,22 +60,26 @@ export async function jobsCommand(args: string[], print: (line: string) => void)
     const documents = makeDocumentClient(target.dynamodb);
     const store = priceStore(target);
     const { s3, bucket } = await target.reports();
-    const deps = {
-      index: new DynamoDbEventIndex(documents, target.tableName),
-      prices: store,
-      kpis: store,
-      reports: new S3ReportStore(s3, bucket),
-      clock: () => new Date(),
-    };
-    for (const week of weeks) {
-      for (const workflowId of values.workflow ? [values.workflow] : registry.ids()) {
-        const started = Date.now();
-        const record = await runKpiJob(workflowId, week, deps).catch((error) =>
-          explainTargetFailure(error, target),
-        );
+    let started = Date.now();
+    // The scheduled KPI function's run (lib/kpi/job.ts), printing each record as it is stored.
+    await runKpiJobs(
+      {
+        ...(values.week ? { week: values.week } : {}),
+        ...(values.workflow ? { workflowId: values.workflow } : {}),
+      },
+      {
+        index: new DynamoDbEventIndex(documents, target.tableName),
+        prices: store,
+        kpis: store,
+        reports: new S3ReportStore(s3, bucket),
+        registry,
+        clock: () => new Date(),
+      },
+      (record) => {
         print(`${kpiSummaryLine(record)}  (${Date.now() - started} ms)`);
-      }
-    }
+        started = Date.now();
+      },
+    ).catch((error) => explainTargetFailure(error, target));
     print(
       `Stored in ${target.description}; read them at GET /v1/workflows/<id>/kpis?week=${weeks.at(-1)} or with agent-ledger query.`,
     );

@@ -1,33 +1,17 @@
-import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
-import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
-import middy from '@middy/core';
-import { makeDocumentClient, makeDynamoDbClient } from '#lib/adapters/aws-clients.ts';
-import { DynamoDbAccessStore } from '#lib/adapters/dynamodb-access-store.ts';
 import { DynamoDbEventIndex } from '#lib/adapters/dynamodb-event-index.ts';
-import { requiredEnv } from '../commons/environment.ts';
-import { httpErrorBoundary } from '../commons/http.ts';
+import { workflowRouteFromEnvironment } from '../commons/dependencies.ts';
+import { httpHandler } from '../commons/handlers.ts';
 import { flagReaderFromEnvironment } from '../commons/kill-switch.ts';
-import { logger, tracer } from '../commons/powertools.ts';
-import { registryFromEnvironment } from '../commons/registry.ts';
+import { ledgerTableFromEnvironment } from '../commons/stores.ts';
 import { makeAutonomyHandler } from './make-handler.ts';
 
-// The reader lives as long as the container, so its cached flags are at most FLAG_POLL_SECONDS old.
-const flags = flagReaderFromEnvironment();
-const tableName = requiredEnv('LEDGER_TABLE_NAME');
-const documents = makeDocumentClient(tracer.captureAWSv3Client(makeDynamoDbClient()));
+const table = ledgerTableFromEnvironment();
 
-// Read from AppConfig per invocation, through a cache shared by the container's invocations.
-const registry = registryFromEnvironment();
-
-export const handler = middy()
-  .use(captureLambdaHandler(tracer))
-  .use(injectLambdaContext(logger))
-  .use(httpErrorBoundary())
-  .handler(
-    makeAutonomyHandler({
-      flags,
-      grants: new DynamoDbAccessStore(documents, tableName),
-      index: new DynamoDbEventIndex(documents, tableName),
-      registry,
-    }),
-  );
+export const handler = httpHandler(
+  makeAutonomyHandler({
+    ...workflowRouteFromEnvironment(table),
+    // Lives as long as the container, so the flags it caches are at most FLAG_POLL_SECONDS old.
+    flags: flagReaderFromEnvironment(),
+    index: new DynamoDbEventIndex(table.documents, table.tableName),
+  }),
+);

@@ -1,12 +1,17 @@
+import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { MiddlewareObj } from '@middy/core';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
-import { WorkflowNotAllowedError } from '#lib/auth/caller.ts';
-import { InvalidRequestError, RegistryUnavailableError, UnknownWorkflowError } from '#lib/errors.ts';
+import {
+  InvalidRequestError,
+  KpisNotComputedError,
+  RegistryUnavailableError,
+  UnknownWorkflowError,
+  WorkflowNotAllowedError,
+} from '#lib/errors.ts';
 import { MAX_BODY_BYTES } from '#lib/events/schema.ts';
 import type { ValidationIssue } from '#lib/events/validate.ts';
-import { KpisNotComputedError } from '#lib/kpi/read-kpis.ts';
 import { REGISTRY_UNAVAILABLE_LOG } from '#lib/registry/names.ts';
-import { logger } from './powertools.ts';
+import { logger, metrics } from './powertools.ts';
 
 /** An HTTP answer decided in the handler layer (auth, media type, size, routing). */
 export class HttpError extends Error {
@@ -32,38 +37,70 @@ export function errorBody(code: string, message: string, issues?: readonly Valid
   return { error: code, message, ...(issues ? { issues } : {}) };
 }
 
+/** A domain error the API answers with a status of its own: 4xx with the error's message, or a 5xx. */
+interface DomainErrorStatus {
+  readonly type: abstract new (...args: never[]) => Error;
+  readonly statusCode: number;
+  readonly code: string;
+  /** Answered instead of the error's message, which is then for operators only (logged as `log`). */
+  readonly publicMessage?: { readonly message: string; readonly log: string };
+}
+
+/** The domain errors (`lib/errors.ts`) mapped to HTTP statuses: here, and nowhere else. */
+const DOMAIN_ERROR_STATUSES: readonly DomainErrorStatus[] = [
+  { type: InvalidRequestError, statusCode: 400, code: 'invalid_request' },
+  { type: WorkflowNotAllowedError, statusCode: 403, code: 'forbidden' },
+  { type: UnknownWorkflowError, statusCode: 404, code: 'not_found' },
+  { type: KpisNotComputedError, statusCode: 404, code: 'not_found' },
+  {
+    // The cause (AppConfig's answer, or which fields of the deployed registry are wrong) is for operators.
+    type: RegistryUnavailableError,
+    statusCode: 503,
+    code: 'service_unavailable',
+    publicMessage: {
+      message:
+        'the workflow registry cannot be read right now; nothing was stored, and retrying later is safe',
+      log: REGISTRY_UNAVAILABLE_LOG,
+    },
+  },
+];
+
+/** Counted once per request the boundary answers: a 4xx as `rejected`, a 5xx as `failed`. */
+export interface ErrorMetrics {
+  readonly rejected: string;
+  readonly failed: string;
+}
+
 /**
- * The error boundary every HTTP handler ends with: client errors are answered with what is wrong;
- * anything else is logged and answered with a bare 500 that says a retry is safe. Domain errors are
- * mapped to statuses here and nowhere else.
+ * The error boundary every HTTP handler ends with (`httpHandler` installs it): make-handlers throw, and
+ * this answers. Client errors are answered with what is wrong; anything else is logged and answered with
+ * a bare 500 that says a retry is safe.
  */
-export function httpErrorBoundary(): MiddlewareObj<APIGatewayProxyEvent, APIGatewayProxyResult> {
+export function httpErrorBoundary(
+  errorMetrics?: ErrorMetrics,
+): MiddlewareObj<APIGatewayProxyEvent, APIGatewayProxyResult> {
   return {
     onError: async (request) => {
-      request.response = toErrorResponse(request.error);
+      const response = toErrorResponse(request.error);
+      if (errorMetrics) {
+        const metric = response.statusCode < 500 ? errorMetrics.rejected : errorMetrics.failed;
+        metrics.addMetric(metric, MetricUnit.Count, 1);
+      }
+      request.response = response;
     },
   };
 }
 
 export function toErrorResponse(error: unknown): APIGatewayProxyResult {
-  if (error instanceof InvalidRequestError) {
-    return json(400, errorBody('invalid_request', error.message, error.issues));
-  }
-  if (error instanceof WorkflowNotAllowedError) return json(403, errorBody('forbidden', error.message));
-  if (error instanceof UnknownWorkflowError || error instanceof KpisNotComputedError) {
-    return json(404, errorBody('not_found', error.message));
-  }
   if (error instanceof HttpError) return json(error.statusCode, errorBody(error.code, error.message));
-  if (error instanceof RegistryUnavailableError) {
-    // The cause (AppConfig's answer, or which fields of the deployed registry are wrong) is for operators.
-    logger.error(REGISTRY_UNAVAILABLE_LOG, { error });
-    return json(
-      503,
-      errorBody(
-        'service_unavailable',
-        'the workflow registry cannot be read right now; nothing was stored, and retrying later is safe',
-      ),
-    );
+  const domain = DOMAIN_ERROR_STATUSES.find(({ type }) => error instanceof type);
+  if (domain && error instanceof Error) {
+    if (!domain.publicMessage) {
+      const issues = error instanceof InvalidRequestError ? error.issues : undefined;
+      return json(domain.statusCode, errorBody(domain.code, error.message, issues));
+    }
+    logger.error(domain.publicMessage.log, { error });
+    return json(domain.statusCode, errorBody(domain.code, domain.publicMessage.message));
   }
   // Log the error's name and message only: stack frames are fine, but never the request it came from.
   logger.error('request failed', { error: error instanceof Error ? error : String(error) });

@@ -1,22 +1,21 @@
 import { AppConfigClient } from '@aws-sdk/client-appconfig';
 import { AppConfigDataClient } from '@aws-sdk/client-appconfigdata';
 import { AppConfigDataFlagReader, AppConfigFlagWriter } from '#lib/adapters/appconfig-flags.ts';
-import { requiredEnv } from './environment.ts';
+import { FUNCTION_ENV } from '#lib/deployment/environment.ts';
+import { pollSecondsEnv, requiredEnv } from './environment.ts';
 
 /** The kill switch's AppConfig IDs, set by the CDK (and by the local stack). */
 export function killSwitchLocation() {
   return {
-    application: requiredEnv('KILL_SWITCH_APPLICATION_ID'),
-    environment: requiredEnv('KILL_SWITCH_ENVIRONMENT_ID'),
-    profile: requiredEnv('KILL_SWITCH_PROFILE_ID'),
+    application: requiredEnv(FUNCTION_ENV.killSwitchApplicationId),
+    environment: requiredEnv(FUNCTION_ENV.killSwitchEnvironmentId),
+    profile: requiredEnv(FUNCTION_ENV.killSwitchProfileId),
   };
 }
 
 /** Polls at most every FLAG_POLL_SECONDS (15 in the cloud, AppConfigData's minimum; 1 locally). */
 export function flagReaderFromEnvironment(): AppConfigDataFlagReader {
-  const pollSeconds = Number(process.env.FLAG_POLL_SECONDS ?? '15');
-  if (!Number.isFinite(pollSeconds) || pollSeconds < 0)
-    throw new Error('FLAG_POLL_SECONDS must be a number ≥ 0');
+  const pollSeconds = pollSecondsEnv(FUNCTION_ENV.flagPollSeconds, 15);
   return new AppConfigDataFlagReader(new AppConfigDataClient({}), killSwitchLocation(), pollSeconds);
 }
 
@@ -24,6 +23,6 @@ export function flagReaderFromEnvironment(): AppConfigDataFlagReader {
 export function flagWriterFromEnvironment(): AppConfigFlagWriter {
   return new AppConfigFlagWriter(new AppConfigClient({}), {
     ...killSwitchLocation(),
-    strategy: requiredEnv('KILL_SWITCH_STRATEGY_ID'),
+    strategy: requiredEnv(FUNCTION_ENV.killSwitchStrategyId),
   });
 }

@@ -1,7 +1,8 @@
 import { AppConfigDataClient } from '@aws-sdk/client-appconfigdata';
 import { AppConfigRegistrySource } from '#lib/adapters/appconfig-registry.ts';
+import { FUNCTION_ENV } from '#lib/deployment/environment.ts';
 import { REGISTRY_STALE_LOG } from '#lib/registry/names.ts';
-import { requiredEnv } from './environment.ts';
+import { pollSecondsEnv, requiredEnv } from './environment.ts';
 import { logger } from './powertools.ts';
 
 /**
@@ -11,18 +12,15 @@ import { logger } from './powertools.ts';
  * poll, without a cold start.
  */
 export function registryFromEnvironment(): AppConfigRegistrySource {
-  const pollSeconds = Number(process.env.REGISTRY_POLL_SECONDS ?? '45');
-  if (!Number.isFinite(pollSeconds) || pollSeconds < 0)
-    throw new Error('REGISTRY_POLL_SECONDS must be a number ≥ 0');
   return new AppConfigRegistrySource(
     new AppConfigDataClient({}),
     {
-      application: requiredEnv('KILL_SWITCH_APPLICATION_ID'),
-      environment: requiredEnv('KILL_SWITCH_ENVIRONMENT_ID'),
-      profile: requiredEnv('REGISTRY_PROFILE_ID'),
+      application: requiredEnv(FUNCTION_ENV.killSwitchApplicationId),
+      environment: requiredEnv(FUNCTION_ENV.killSwitchEnvironmentId),
+      profile: requiredEnv(FUNCTION_ENV.registryProfileId),
     },
     {
-      pollSeconds,
+      pollSeconds: pollSecondsEnv(FUNCTION_ENV.registryPollSeconds, 45),
       onStale: (error) =>
         logger.error(REGISTRY_STALE_LOG, {
           error: error instanceof Error ? error : String(error),

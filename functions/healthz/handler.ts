@@ -1,22 +1,20 @@
-import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
-import middy from '@middy/core';
 import { makeDynamoDbClient, makeS3Client } from '#lib/adapters/aws-clients.ts';
+import { dynamoDbTableProbe, s3BucketProbe } from '#lib/adapters/aws-health-probes.ts';
+import { FUNCTION_ENV } from '#lib/deployment/environment.ts';
 import { requiredEnv } from '../commons/environment.ts';
-import { httpErrorBoundary } from '../commons/http.ts';
-import { logger } from '../commons/powertools.ts';
+import { httpHandler } from '../commons/handlers.ts';
+import { tracer } from '../commons/powertools.ts';
 import { makeHealthzHandler } from './make-handler.ts';
 
-const tableName = requiredEnv('LEDGER_TABLE_NAME');
-const bucketName = requiredEnv('ARCHIVE_BUCKET_NAME');
-
-export const handler = middy()
-  .use(injectLambdaContext(logger))
-  .use(httpErrorBoundary())
-  .handler(
-    makeHealthzHandler({
-      dynamodb: makeDynamoDbClient(),
-      s3: makeS3Client(),
-      tableName,
-      bucketName,
-    }),
-  );
+export const handler = httpHandler(
+  makeHealthzHandler({
+    table: dynamoDbTableProbe(
+      tracer.captureAWSv3Client(makeDynamoDbClient()),
+      requiredEnv(FUNCTION_ENV.ledgerTableName),
+    ),
+    archive: s3BucketProbe(
+      tracer.captureAWSv3Client(makeS3Client()),
+      requiredEnv(FUNCTION_ENV.archiveBucketName),
+    ),
+  }),
+);

@@ -1,5 +1,4 @@
-import { type KpiJobDependencies, type KpiJobRequest, runKpiJob, weeksToCompute } from '#lib/kpi/job.ts';
-import type { KpiRecord } from '#lib/kpi/record.ts';
+import { type KpiJobDependencies, type KpiJobRequest, runKpiJobs } from '#lib/kpi/job.ts';
 import type { RegistrySource } from '#lib/registry/workflows.ts';
 import { type JobMetrics, publishKpiMetrics } from '../commons/job-metrics.ts';
 import { logger } from '../commons/powertools.ts';
@@ -11,20 +10,13 @@ import { logger } from '../commons/powertools.ts';
  * CloudWatch metrics (the dashboard's charts); older weeks of a recompute are not re-emitted.
  */
 export function makeKpiJob(deps: KpiJobDependencies & { registry: RegistrySource; metrics: JobMetrics }) {
-  return async (request: KpiJobRequest = {}) => {
-    const weeks = weeksToCompute(request, deps.clock().getTime());
-    const newest = weeks.at(-1);
-    const registry = await deps.registry.current();
-    const computed: { workflowId: string; week: string; throughput: number }[] = [];
-    const newestRecords: KpiRecord[] = [];
-    for (const week of weeks) {
-      for (const workflowId of registry.ids()) {
-        const record = await runKpiJob(workflowId, week, deps);
-        computed.push({ workflowId, week, throughput: record.throughput });
-        if (week === newest) newestRecords.push(record);
-      }
-    }
-    publishKpiMetrics(deps.metrics, newestRecords);
+  return async (request: KpiJobRequest | null = {}) => {
+    const { weeks, records } = await runKpiJobs(request ?? {}, deps);
+    publishKpiMetrics(
+      deps.metrics,
+      records.filter((record) => record.week === weeks.at(-1)),
+    );
+    const computed = records.map(({ workflowId, week, throughput }) => ({ workflowId, week, throughput }));
     logger.info('KPIs computed', { computed });
     return { computed };
   };

@@ -1,31 +1,12 @@
-import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
-import type { GrantStore } from '#lib/auth/tokens.ts';
 import type { EventIndex } from '#lib/ports.ts';
 import { readEvents } from '#lib/read/read-events.ts';
-import type { RegistrySource } from '#lib/registry/workflows.ts';
-import { resolveCaller } from '../commons/caller.ts';
-import { json, toErrorResponse } from '../commons/http.ts';
+import { type WorkflowRouteDependencies, workflowRouteHandler } from '../commons/workflow-route.ts';
 
-export interface ReadEventsHandlerDependencies {
+export interface ReadEventsHandlerDependencies extends WorkflowRouteDependencies {
   readonly index: EventIndex;
-  readonly grants: GrantStore;
-  readonly registry: RegistrySource;
-  readonly clock: () => Date;
 }
 
-/** GET /v1/workflows/{workflowId}/events. */
+/** GET /v1/workflows/{workflowId}/events: a workflow's stored events in time order. */
 export function makeReadEventsHandler(deps: ReadEventsHandlerDependencies) {
-  return async (event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult> => {
-    try {
-      const caller = await resolveCaller(event, deps.grants);
-      const result = await readEvents(
-        { workflowId: event.pathParameters?.workflowId ?? '', params: event.queryStringParameters ?? {} },
-        caller,
-        { ...deps, registry: await deps.registry.current() },
-      );
-      return json(200, result);
-    } catch (error) {
-      return toErrorResponse(error);
-    }
-  };
+  return workflowRouteHandler(deps, readEvents);
 }

@@ -1,44 +1,30 @@
-import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
-import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
-import middy from '@middy/core';
-import { makeDocumentClient, makeDynamoDbClient, makeS3Client } from '#lib/adapters/aws-clients.ts';
 import { DynamoDbDrillStore } from '#lib/adapters/dynamodb-drill-store.ts';
 import { DynamoDbEvalStore } from '#lib/adapters/dynamodb-eval-store.ts';
 import { DynamoDbEventIndex } from '#lib/adapters/dynamodb-event-index.ts';
 import { DynamoDbKpiStore } from '#lib/adapters/dynamodb-kpi-store.ts';
-import { S3ReportStore } from '#lib/adapters/s3-report-store.ts';
+import { FUNCTION_ENV } from '#lib/deployment/environment.ts';
 import type { ReportsJobRequest } from '#lib/reports/job.ts';
-import { requiredEnv } from '../commons/environment.ts';
+import { eventHandler } from '../commons/handlers.ts';
 import { flagReaderFromEnvironment } from '../commons/kill-switch.ts';
-import { logger, tracer } from '../commons/powertools.ts';
 import { registryFromEnvironment } from '../commons/registry.ts';
+import { ledgerTableFromEnvironment, reportStoreFromEnvironment } from '../commons/stores.ts';
 import { makeReportsJob } from './make-handler.ts';
 
-const tableName = requiredEnv('LEDGER_TABLE_NAME');
-const documents = makeDocumentClient(tracer.captureAWSv3Client(makeDynamoDbClient()));
+const { documents, tableName } = ledgerTableFromEnvironment();
 const kpis = new DynamoDbKpiStore(documents, tableName);
-const stage = process.env.LEDGER_STAGE;
+const stage = process.env[FUNCTION_ENV.stage];
 
-// Read from AppConfig per invocation, through a cache shared by the container's invocations.
-const registry = registryFromEnvironment();
-
-export const handler = middy<ReportsJobRequest>()
-  .use(captureLambdaHandler(tracer))
-  .use(injectLambdaContext(logger))
-  .handler(
-    makeReportsJob({
-      index: new DynamoDbEventIndex(documents, tableName),
-      kpis,
-      prices: kpis,
-      drills: new DynamoDbDrillStore(documents, tableName),
-      evals: new DynamoDbEvalStore(documents, tableName),
-      registry,
-      flags: flagReaderFromEnvironment(),
-      reports: new S3ReportStore(
-        tracer.captureAWSv3Client(makeS3Client()),
-        requiredEnv('REPORTS_BUCKET_NAME'),
-      ),
-      clock: () => new Date(),
-      ...(stage ? { stage, killSwitchEnvironment: stage } : {}),
-    }),
-  );
+export const handler = eventHandler<ReportsJobRequest | null, unknown>(
+  makeReportsJob({
+    index: new DynamoDbEventIndex(documents, tableName),
+    kpis,
+    prices: kpis,
+    drills: new DynamoDbDrillStore(documents, tableName),
+    evals: new DynamoDbEvalStore(documents, tableName),
+    registry: registryFromEnvironment(),
+    flags: flagReaderFromEnvironment(),
+    reports: reportStoreFromEnvironment(),
+    clock: () => new Date(),
+    ...(stage ? { stage, killSwitchEnvironment: stage } : {}),
+  }),
+);

@@ -1,32 +1,16 @@
-import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
-import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
-import middy from '@middy/core';
-import { makeDocumentClient, makeDynamoDbClient } from '#lib/adapters/aws-clients.ts';
-import { DynamoDbAccessStore } from '#lib/adapters/dynamodb-access-store.ts';
 import { DynamoDbEventIndex } from '#lib/adapters/dynamodb-event-index.ts';
 import { DynamoDbReviewQueue } from '#lib/adapters/dynamodb-review-queue.ts';
-import { requiredEnv } from '../commons/environment.ts';
-import { httpErrorBoundary } from '../commons/http.ts';
-import { logger, tracer } from '../commons/powertools.ts';
-import { registryFromEnvironment } from '../commons/registry.ts';
+import { workflowRouteFromEnvironment } from '../commons/dependencies.ts';
+import { httpHandler } from '../commons/handlers.ts';
+import { ledgerTableFromEnvironment } from '../commons/stores.ts';
 import { makeReviewsHandler } from './make-handler.ts';
 
-const tableName = requiredEnv('LEDGER_TABLE_NAME');
-const documents = makeDocumentClient(tracer.captureAWSv3Client(makeDynamoDbClient()));
+const table = ledgerTableFromEnvironment();
 
-// Read from AppConfig per invocation, through a cache shared by the container's invocations.
-const registry = registryFromEnvironment();
-
-export const handler = middy()
-  .use(captureLambdaHandler(tracer))
-  .use(injectLambdaContext(logger))
-  .use(httpErrorBoundary())
-  .handler(
-    makeReviewsHandler({
-      reviews: new DynamoDbReviewQueue(documents, tableName),
-      index: new DynamoDbEventIndex(documents, tableName),
-      grants: new DynamoDbAccessStore(documents, tableName),
-      registry,
-      clock: () => new Date(),
-    }),
-  );
+export const handler = httpHandler(
+  makeReviewsHandler({
+    ...workflowRouteFromEnvironment(table),
+    reviews: new DynamoDbReviewQueue(table.documents, table.tableName),
+    index: new DynamoDbEventIndex(table.documents, table.tableName),
+  }),
+);

@@ -6,6 +6,7 @@ import type * as kms from 'aws-cdk-lib/aws-kms';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { INGEST_METRICS } from '#functions/commons/ingest-metrics.ts';
 import { JOB_METRICS, WORKFLOW_DIMENSION } from '#functions/commons/job-metrics.ts';
 import { REGISTRY_STALE_METRIC } from '#lib/registry/names.ts';
 import type { IngestApi } from './ingest-api.ts';
@@ -151,21 +152,21 @@ export class LedgerDashboard extends Construct {
       boundaryViolations: alarm('BoundaryViolations', 'boundary-violations', {
         alarmDescription:
           'An agent action broke its autonomy boundary (a CANNOT rule, or a tool call without its required approval) in the last 5 minutes. The action is stored: list it with GET /v1/workflows/<id>/events?violations=boundary.',
-        metric: ingestMetric('BoundaryViolations'),
+        metric: ingestMetric(INGEST_METRICS.boundaryViolations),
         threshold: 0,
         comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
       }),
       killSwitchViolations: alarm('KillSwitchViolations', 'kill-switch-violations', {
         alarmDescription:
           'An agent acted on the autonomous lane while its kill switch was off, in the last 5 minutes. The action is stored: list it with GET /v1/workflows/<id>/events?violations=kill-switch.',
-        metric: ingestMetric('KillSwitchViolations'),
+        metric: ingestMetric(INGEST_METRICS.killSwitchViolations),
         threshold: 0,
         comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
       }),
       rolloutPhaseViolations: alarm('RolloutPhaseViolations', 'rollout-phase-violations', {
         alarmDescription:
           "An agent acted in a lane its workflow's rollout phase has not opened (autonomous before the autonomous phase, hitl in baseline), in the last 5 minutes. The action is stored: list it with GET /v1/workflows/<id>/events?violations=rollout-phase, and check the agent reads GET /v1/workflows/<id>/autonomy before acting.",
-        metric: ingestMetric('RolloutPhaseViolations'),
+        metric: ingestMetric(INGEST_METRICS.rolloutPhaseViolations),
         threshold: 0,
         comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
       }),
@@ -368,9 +369,15 @@ export class LedgerDashboard extends Construct {
           new cloudwatch.GraphWidget({
             title: 'Autonomy violations (actions per week)',
             left: [
-              ingestMetric('KillSwitchViolations').with({ period: WEEK, label: 'kill-switch violations' }),
-              ingestMetric('BoundaryViolations').with({ period: WEEK, label: 'boundary violations' }),
-              ingestMetric('RolloutPhaseViolations').with({
+              ingestMetric(INGEST_METRICS.killSwitchViolations).with({
+                period: WEEK,
+                label: 'kill-switch violations',
+              }),
+              ingestMetric(INGEST_METRICS.boundaryViolations).with({
+                period: WEEK,
+                label: 'boundary violations',
+              }),
+              ingestMetric(INGEST_METRICS.rolloutPhaseViolations).with({
                 period: WEEK,
                 label: 'rollout-phase violations',
               }),

@@ -5,7 +5,16 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
-import { MAX_EVENTS_PER_REQUEST } from '#lib/events/schema.ts';
+import {
+  type Access,
+  API_ROUTES,
+  type ApiFunction,
+  type ApiRoute,
+  accessesOf,
+  type BodyModel,
+  pathParameterNames,
+  routePath,
+} from '#lib/api/routes.ts';
 import { functionEntry } from '../paths.ts';
 import { LedgerFunction } from './ledger-function.ts';
 
@@ -29,14 +38,27 @@ export interface IngestApiProps {
 /** How long API Gateway caches a token authorizer's answer for the same `Authorization` header. */
 export const AUTHORIZER_CACHE_TTL = Duration.seconds(60);
 
-type Authorization = 'token' | 'iam';
+/** The order methods are added in: open routes, then token routes, then their IAM mirrors. */
+const ACCESS_ORDER: readonly Access[] = ['open', 'token', 'iam'];
+
+/**
+ * Why each kind of route is authorized as it is, for cdk-nag: none has a Cognito user pool
+ * (AwsSolutions-COG4), and open routes have no authorization at all (AwsSolutions-APIG4).
+ */
+const AUTHORIZATION_REASONS: Record<Access, string> = {
+  open: 'Health checks (uptime probes, deploy smoke tests) call /healthz without credentials; it returns only whether the stack can serve, no ledger data, and is throttled with the rest of the stage.',
+  token:
+    'Callers are agent services, review tools and dashboards outside AWS, not people signing in: they present bearer tokens that the TOKEN authorizer checks against hashed tokens in the ledger table; there is no user pool to sign in to.',
+  iam: 'Callers are agent services, operators and automation inside AWS, not people signing in: they sign requests with SigV4 and IAM authorizes them (a kill-switch flip also needs the flip policy of its workflow); a Cognito user pool would force them to hold user credentials instead of their roles.',
+};
 
 /**
  * The ledger's HTTP API (API Gateway REST): ingest, event reads and a health check, each route mirrored
  * for two kinds of callers: `/v1/...` with bearer tokens checked by a TOKEN authorizer (callers outside
  * AWS) and `/iam/v1/...` with SigV4 (callers inside AWS). Request validation, throttling, JSON access
  * logs, execution logs, X-Ray, and JSON error bodies in the SPEC's `{error, message}` shape for the
- * answers API Gateway gives itself.
+ * answers API Gateway gives itself. Every method of the API, its own and those the kill-switch, KPI and
+ * review constructs add, is built by `addRoutes` from the route table the local API server is built from.
  */
 export class IngestApi extends Construct {
   public readonly api: apigw.RestApi;
@@ -51,9 +73,9 @@ export class IngestApi extends Construct {
     readonly tokenAuthorizer: LedgerFunction;
   };
 
-  /** Validates bodies and parameters; methods added next to these routes use it too. */
+  /** Validates the bodies and parameters each route declares. */
   public readonly requestValidator: apigw.RequestValidator;
-  private readonly ingestModel: apigw.Model;
+  private readonly bodyModels = new Map<string, apigw.Model>();
 
   constructor(scope: Construct, id: string, props: IngestApiProps) {
     super(scope, id);
@@ -126,28 +148,12 @@ export class IngestApi extends Construct {
       validateRequestBody: true,
       validateRequestParameters: true,
     });
-    this.ingestModel = this.api.addModel('IngestRequest', {
-      contentType: 'application/json',
-      modelName: 'IngestRequest',
-      schema: {
-        schema: apigw.JsonSchemaVersion.DRAFT4,
-        title: 'IngestRequest',
-        type: apigw.JsonSchemaType.OBJECT,
-        required: ['events'],
-        properties: {
-          events: {
-            type: apigw.JsonSchemaType.ARRAY,
-            minItems: 1,
-            maxItems: MAX_EVENTS_PER_REQUEST,
-            items: { type: apigw.JsonSchemaType.OBJECT },
-          },
-        },
-      },
+    this.addRoutes({
+      healthz: this.functions.healthz,
+      ingest: this.functions.ingest,
+      'read-events': this.functions.readEvents,
     });
-
-    this.addHealthRoute();
-    this.addLedgerRoutes(this.api.root.addResource('v1'), 'token');
-    this.addLedgerRoutes(this.api.root.addResource('iam').addResource('v1'), 'iam');
+    acknowledgeSynchronousOnly(this.functions.tokenAuthorizer);
     addJsonGatewayResponses(this.api);
   }
 
@@ -186,69 +192,100 @@ export class IngestApi extends Construct {
       timeout: Duration.seconds(5),
     }).useLedgerTable(props.table, 'read');
 
-    for (const fn of [ingest, readEvents, healthz, tokenAuthorizer]) {
-      Validations.of(fn.function).acknowledge({
-        id: 'Serverless-LambdaDLQ',
-        reason:
-          'Invoked only synchronously by API Gateway (proxy integration or authorizer), so Lambda never queues an event to dead-letter: failures go back to the caller, and ingest retries are idempotent by eventId.',
-      });
-    }
     return { ingest, readEvents, healthz, tokenAuthorizer };
   }
 
-  private addHealthRoute(): void {
-    const method = this.api.root
-      .addResource('healthz')
-      .addMethod('GET', new apigw.LambdaIntegration(this.functions.healthz.function), {
-        authorizationType: apigw.AuthorizationType.NONE,
-      });
-    const reason =
-      'Health checks (uptime probes, deploy smoke tests) call /healthz without credentials; it returns only whether the stack can serve, no ledger data, and is throttled with the rest of the stage.';
-    Validations.of(method).acknowledge({ id: 'AwsSolutions-APIG4', reason });
-    Validations.of(method).acknowledge({ id: 'AwsSolutions-COG4', reason });
-  }
-
-  /** `events` (POST ingest) and `workflows/{workflowId}/events` (GET read) under `base`, with one kind of auth. */
-  private addLedgerRoutes(base: apigw.IResource, authorization: Authorization): void {
-    const auth: apigw.MethodOptions =
-      authorization === 'token'
-        ? { authorizationType: apigw.AuthorizationType.CUSTOM, authorizer: this.tokenAuthorizer }
-        : { authorizationType: apigw.AuthorizationType.IAM };
-
-    const ingest = base
-      .addResource('events')
-      .addMethod('POST', new apigw.LambdaIntegration(this.functions.ingest.function), {
-        ...auth,
-        requestValidator: this.requestValidator,
-        requestModels: { 'application/json': this.ingestModel },
-      });
-
-    const readEvents = base
-      .addResource('workflows')
-      .addResource('{workflowId}')
-      .addResource('events')
-      .addMethod('GET', new apigw.LambdaIntegration(this.functions.readEvents.function), {
-        ...auth,
-        requestValidator: this.requestValidator,
-        requestParameters: {
-          'method.request.path.workflowId': true,
-          'method.request.querystring.from': false,
-          'method.request.querystring.to': false,
-          'method.request.querystring.unitId': false,
-          'method.request.querystring.type': false,
-          'method.request.querystring.limit': false,
-          'method.request.querystring.cursor': false,
-        },
-      });
-
-    const reason =
-      authorization === 'token'
-        ? 'Callers are agent services outside AWS, not people: they present bearer tokens that the TOKEN authorizer checks against hashed tokens in the ledger table; there is no user pool to sign in to.'
-        : 'Callers are agent services inside AWS, not people: they sign requests with SigV4 and IAM authorizes them; a Cognito user pool would force them to hold user credentials instead of their roles.';
-    for (const method of [ingest, readEvents]) {
-      Validations.of(method).acknowledge({ id: 'AwsSolutions-COG4', reason });
+  /**
+   * Adds the methods of every route of `API_ROUTES` (`lib/api/routes.ts`) that one of `functions` serves,
+   * for each kind of caller the route serves: a proxy integration, the route's authorization, and
+   * validation of what it declares (path and query parameters, body model).
+   */
+  addRoutes(functions: Partial<Record<ApiFunction, LedgerFunction>>): void {
+    const routes = API_ROUTES.filter((route) => functions[route.function] !== undefined);
+    // Models first, then methods: the order the deployment's logical ID has been hashed in.
+    for (const route of routes) if ('bodyModel' in route) this.bodyModel(route.bodyModel);
+    const integrations = new Map<LedgerFunction, apigw.LambdaIntegration>();
+    for (const access of ACCESS_ORDER) {
+      for (const route of routes) {
+        const fn = functions[route.function];
+        if (!fn || !accessesOf(route).includes(access)) continue;
+        let integration = integrations.get(fn);
+        if (!integration) {
+          integration = new apigw.LambdaIntegration(fn.function);
+          integrations.set(fn, integration);
+          acknowledgeSynchronousOnly(fn);
+        }
+        this.addRouteMethod(route, access, integration);
+      }
     }
   }
+
+  private addRouteMethod(route: ApiRoute, access: Access, integration: apigw.LambdaIntegration): void {
+    const requestParameters = {
+      ...Object.fromEntries(pathParameterNames(route).map((name) => [`method.request.path.${name}`, true])),
+      ...Object.fromEntries(
+        (route.queryParameters ?? []).map((name) => [`method.request.querystring.${name}`, false]),
+      ),
+    };
+    const validated = Object.keys(requestParameters).length > 0 || route.bodyModel !== undefined;
+    const method = this.api.root
+      .resourceForPath(routePath(route, access))
+      .addMethod(route.method, integration, {
+        ...this.authorization(access),
+        ...(validated ? { requestValidator: this.requestValidator } : {}),
+        ...(Object.keys(requestParameters).length > 0 ? { requestParameters } : {}),
+        ...(route.bodyModel
+          ? { requestModels: { 'application/json': this.bodyModel(route.bodyModel) } }
+          : {}),
+      });
+    if (access === 'open') {
+      Validations.of(method).acknowledge({ id: 'AwsSolutions-APIG4', reason: AUTHORIZATION_REASONS.open });
+    }
+    Validations.of(method).acknowledge({ id: 'AwsSolutions-COG4', reason: AUTHORIZATION_REASONS[access] });
+  }
+
+  private authorization(access: Access): apigw.MethodOptions {
+    switch (access) {
+      case 'open':
+        return { authorizationType: apigw.AuthorizationType.NONE };
+      case 'token':
+        return { authorizationType: apigw.AuthorizationType.CUSTOM, authorizer: this.tokenAuthorizer };
+      case 'iam':
+        return { authorizationType: apigw.AuthorizationType.IAM };
+    }
+  }
+
+  /** One API Gateway model per body model, however many routes use it. */
+  private bodyModel(model: BodyModel): apigw.Model {
+    let created = this.bodyModels.get(model.name);
+    if (!created) {
+      created = this.api.addModel(model.name, {
+        contentType: 'application/json',
+        modelName: model.name,
+        // BodySchema is the draft-04 subset apigw.JsonSchema renders: the same keys, and type names that
+        // are JsonSchemaType's values.
+        schema: {
+          schema: apigw.JsonSchemaVersion.DRAFT4,
+          title: model.name,
+          ...(model.schema as apigw.JsonSchema),
+        },
+      });
+      this.bodyModels.set(model.name, created);
+    }
+    return created;
+  }
+}
+
+/**
+ * Functions behind the API (proxy integrations, the authorizer) are invoked synchronously: Lambda never
+ * queues their events, so a dead-letter queue would never receive one (cdk-nag Serverless-LambdaDLQ).
+ */
+function acknowledgeSynchronousOnly(fn: LedgerFunction): void {
+  Validations.of(fn.function).acknowledge({
+    id: 'Serverless-LambdaDLQ',
+    reason:
+      'Invoked only synchronously by API Gateway (proxy integration or authorizer), so Lambda never queues an event to dead-letter: failures go back to the caller, who may simply send the request again (ingest is idempotent by eventId).',
+  });
 }
 
 /** One JSON object per request; every value is a string, so the line stays valid JSON whatever it holds. */

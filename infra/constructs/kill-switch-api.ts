@@ -1,8 +1,8 @@
-import { Duration, Stack, Token, Validations } from 'aws-cdk-lib';
-import * as apigw from 'aws-cdk-lib/aws-apigateway';
+import { Duration, Stack, Token } from 'aws-cdk-lib';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
+import { routePath, routeServedBy } from '#lib/api/routes.ts';
 import { MASTER_FLAG } from '#lib/kill-switch/names.ts';
 import { InvalidConfigError, parsePrincipalArn } from '../config.ts';
 import { functionEntry } from '../paths.ts';
@@ -10,8 +10,8 @@ import type { IngestApi } from './ingest-api.ts';
 import type { KillSwitchIds } from './kill-switch.ts';
 import { LedgerFunction } from './ledger-function.ts';
 
-/** The longest `reason` a flip may carry (the CLI and the handler hold it to the same bound). */
-export const MAX_FLIP_REASON_LENGTH = 500;
+/** The route a flip is a call of: its IAM path names the workflow, so a policy can allow one workflow. */
+const FLIP_ROUTE = routeServedBy('kill-switch');
 
 export interface KillSwitchApiProps {
   /** The API the routes join: `/v1/…` (token) and `/iam/v1/…` (SigV4). */
@@ -69,70 +69,8 @@ export class KillSwitchApi extends Construct {
       // No table: the caller is the SigV4 identity API Gateway passes, and the flags live in AppConfig.
     }).useKillSwitch(props.killSwitch, 'write');
 
-    for (const fn of [autonomy, killSwitch]) {
-      Validations.of(fn.function).acknowledge({
-        id: 'Serverless-LambdaDLQ',
-        reason:
-          'Invoked only synchronously by API Gateway (proxy integration), so Lambda never queues an event to dead-letter: failures go back to the caller, and a flip that failed is simply sent again.',
-      });
-    }
     this.functions = { autonomy, killSwitch };
-
-    const flipModel = ingestApi.api.addModel('KillSwitchRequest', {
-      contentType: 'application/json',
-      modelName: 'KillSwitchRequest',
-      schema: {
-        schema: apigw.JsonSchemaVersion.DRAFT4,
-        title: 'KillSwitchRequest',
-        type: apigw.JsonSchemaType.OBJECT,
-        required: ['enabled', 'reason'],
-        properties: {
-          enabled: { type: apigw.JsonSchemaType.BOOLEAN },
-          reason: { type: apigw.JsonSchemaType.STRING, minLength: 1, maxLength: MAX_FLIP_REASON_LENGTH },
-        },
-      },
-    });
-    const workflowPath = { 'method.request.path.workflowId': true };
-    const autonomyIntegration = new apigw.LambdaIntegration(autonomy.function);
-
-    const tokenAutonomy = ingestApi.api.root
-      .resourceForPath('v1/workflows/{workflowId}/autonomy')
-      .addMethod('GET', autonomyIntegration, {
-        authorizationType: apigw.AuthorizationType.CUSTOM,
-        authorizer: ingestApi.tokenAuthorizer,
-        requestValidator: ingestApi.requestValidator,
-        requestParameters: workflowPath,
-      });
-    const iamWorkflow = ingestApi.api.root.resourceForPath('iam/v1/workflows/{workflowId}');
-    const iamAutonomy = iamWorkflow.addResource('autonomy').addMethod('GET', autonomyIntegration, {
-      authorizationType: apigw.AuthorizationType.IAM,
-      requestValidator: ingestApi.requestValidator,
-      requestParameters: workflowPath,
-    });
-    const flip = iamWorkflow
-      .addResource('kill-switch')
-      .addMethod('POST', new apigw.LambdaIntegration(killSwitch.function), {
-        authorizationType: apigw.AuthorizationType.IAM,
-        requestValidator: ingestApi.requestValidator,
-        requestParameters: workflowPath,
-        requestModels: { 'application/json': flipModel },
-      });
-
-    Validations.of(tokenAutonomy).acknowledge({
-      id: 'AwsSolutions-COG4',
-      reason:
-        'Callers are agent services outside AWS, not people: they present bearer tokens that the TOKEN authorizer checks against hashed tokens in the ledger table; there is no user pool to sign in to.',
-    });
-    Validations.of(iamAutonomy).acknowledge({
-      id: 'AwsSolutions-COG4',
-      reason:
-        'Callers are agent services inside AWS, not people: they sign requests with SigV4 and IAM authorizes them; a Cognito user pool would force them to hold user credentials instead of their roles.',
-    });
-    Validations.of(flip).acknowledge({
-      id: 'AwsSolutions-COG4',
-      reason:
-        'Flips come from operators and automation with IAM identities (SSO roles, pipelines), signed with SigV4; who may flip which workflow is an IAM policy per workflow, so a Cognito user pool would only add a second identity system beside IAM.',
-    });
+    ingestApi.addRoutes({ autonomy, 'kill-switch': killSwitch });
 
     this.flipPolicies = this.createFlipPolicies(props);
   }
@@ -152,8 +90,8 @@ export class KillSwitchApi extends Construct {
             actions: ['execute-api:Invoke'],
             resources: [
               props.ingestApi.api.arnForExecuteApi(
-                'POST',
-                `/iam/v1/workflows/${workflowId}/kill-switch`,
+                FLIP_ROUTE.method,
+                routePath(FLIP_ROUTE, 'iam').replace('{workflowId}', workflowId),
                 props.stageName,
               ),
             ],

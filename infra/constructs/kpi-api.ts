@@ -24,8 +24,6 @@ export class KpiApi extends Construct {
       functionId: 'Kpis',
       entry: 'kpis',
       description: "Agent Ledger: GET /v1/workflows/{workflowId}/kpis, a workflow's KPI record for a week",
-      resource: 'kpis',
-      queryParameters: ['week'],
     });
   }
 }

@@ -10,6 +10,7 @@ import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct, type IConstruct } from 'constructs';
+import { FUNCTION_ENV } from '#lib/deployment/environment.ts';
 import { COST_PER_UNIT_PREFIX } from '#lib/finance/cost-per-unit.ts';
 import { REGISTRY_STALE_LOG, REGISTRY_STALE_METRIC, REGISTRY_UNAVAILABLE_LOG } from '#lib/registry/names.ts';
 import { ARCHIVE_PREFIX } from '#lib/storage/archive-bucket.ts';
@@ -147,7 +148,7 @@ export class LedgerFunction extends Construct implements iam.IGrantable {
 
   /** Sets LEDGER_TABLE_NAME; grants the table and its indexes (by name, from `ledgerTableDesign`). */
   useLedgerTable(table: dynamodb.ITable, access: TableAccess): this {
-    this.function.addEnvironment('LEDGER_TABLE_NAME', table.tableName);
+    this.function.addEnvironment(FUNCTION_ENV.ledgerTableName, table.tableName);
     this.role.addToPrincipalPolicy(
       new iam.PolicyStatement({
         actions: TABLE_ACTIONS[access],
@@ -168,7 +169,7 @@ export class LedgerFunction extends Construct implements iam.IGrantable {
    * `head` only checks that the bucket answers (HeadBucket, authorized by s3:ListBucket).
    */
   useArchiveBucket(bucket: s3.IBucket, access: ArchiveAccess): this {
-    this.function.addEnvironment('ARCHIVE_BUCKET_NAME', bucket.bucketName);
+    this.function.addEnvironment(FUNCTION_ENV.archiveBucketName, bucket.bucketName);
     const archiveObjects = bucket.arnForObjects(`${ARCHIVE_PREFIX}*`);
     switch (access) {
       case 'put':
@@ -209,7 +210,7 @@ export class LedgerFunction extends Construct implements iam.IGrantable {
 
   /** Sets ACTOR_HASH_KEY_SECRET_ARN; grants reading that one secret (and decrypting it through Secrets Manager only). */
   useActorHashKey(secret: secretsmanager.ISecret): this {
-    this.function.addEnvironment('ACTOR_HASH_KEY_SECRET_ARN', secret.secretArn);
+    this.function.addEnvironment(FUNCTION_ENV.actorHashKeySecretArn, secret.secretArn);
     // Not secret.grantRead(): for a secret of another stack it would also edit the key policy there,
     // making the stateful stack depend on this one.
     this.role.addToPrincipalPolicy(
@@ -224,7 +225,7 @@ export class LedgerFunction extends Construct implements iam.IGrantable {
    * `cost-per-unit/` of the reports bucket (the KPI job writes one Parquet object per workflow and week).
    */
   useReportsBucket(bucket: s3.IBucket, prefix = COST_PER_UNIT_PREFIX): this {
-    this.function.addEnvironment('REPORTS_BUCKET_NAME', bucket.bucketName);
+    this.function.addEnvironment(FUNCTION_ENV.reportsBucketName, bucket.bucketName);
     const reports = bucket.arnForObjects(`${prefix}*`);
     this.role.addToPrincipalPolicy(
       new iam.PolicyStatement({ actions: ['s3:PutObject'], resources: [reports] }),
@@ -242,7 +243,7 @@ export class LedgerFunction extends Construct implements iam.IGrantable {
    * use SNS makes on the publisher's behalf (through SNS only).
    */
   useDriftTopic(topic: sns.ITopic): this {
-    this.function.addEnvironment('DRIFT_TOPIC_ARN', topic.topicArn);
+    this.function.addEnvironment(FUNCTION_ENV.driftTopicArn, topic.topicArn);
     this.role.addToPrincipalPolicy(
       new iam.PolicyStatement({ actions: ['sns:Publish'], resources: [topic.topicArn] }),
     );
@@ -258,11 +259,13 @@ export class LedgerFunction extends Construct implements iam.IGrantable {
    */
   useKillSwitch(killSwitch: KillSwitchIds, access: KillSwitchAccess): this {
     const arns = killSwitchArns(this, killSwitch);
-    this.function.addEnvironment('KILL_SWITCH_APPLICATION_ID', killSwitch.applicationId);
-    this.function.addEnvironment('KILL_SWITCH_ENVIRONMENT_ID', killSwitch.environmentId);
-    this.function.addEnvironment('KILL_SWITCH_PROFILE_ID', killSwitch.profileId);
-    if (access !== 'history') this.function.addEnvironment('FLAG_POLL_SECONDS', String(FLAG_POLL_SECONDS));
-    if (access === 'write') this.function.addEnvironment('KILL_SWITCH_STRATEGY_ID', killSwitch.strategyId);
+    this.function.addEnvironment(FUNCTION_ENV.killSwitchApplicationId, killSwitch.applicationId);
+    this.function.addEnvironment(FUNCTION_ENV.killSwitchEnvironmentId, killSwitch.environmentId);
+    this.function.addEnvironment(FUNCTION_ENV.killSwitchProfileId, killSwitch.profileId);
+    if (access !== 'history')
+      this.function.addEnvironment(FUNCTION_ENV.flagPollSeconds, String(FLAG_POLL_SECONDS));
+    if (access === 'write')
+      this.function.addEnvironment(FUNCTION_ENV.killSwitchStrategyId, killSwitch.strategyId);
 
     const allow = (actions: string[], resources: string[]): void => {
       this.role.addToPrincipalPolicy(new iam.PolicyStatement({ actions, resources }));
@@ -327,10 +330,10 @@ export class LedgerFunction extends Construct implements iam.IGrantable {
       resourceName: registry.applicationId,
       arnFormat: ArnFormat.SLASH_RESOURCE_NAME,
     });
-    this.function.addEnvironment('KILL_SWITCH_APPLICATION_ID', registry.applicationId);
-    this.function.addEnvironment('KILL_SWITCH_ENVIRONMENT_ID', registry.environmentId);
-    this.function.addEnvironment('REGISTRY_PROFILE_ID', registry.registryProfileId);
-    this.function.addEnvironment('REGISTRY_POLL_SECONDS', String(REGISTRY_POLL_SECONDS));
+    this.function.addEnvironment(FUNCTION_ENV.killSwitchApplicationId, registry.applicationId);
+    this.function.addEnvironment(FUNCTION_ENV.killSwitchEnvironmentId, registry.environmentId);
+    this.function.addEnvironment(FUNCTION_ENV.registryProfileId, registry.registryProfileId);
+    this.function.addEnvironment(FUNCTION_ENV.registryPollSeconds, String(REGISTRY_POLL_SECONDS));
     this.role.addToPrincipalPolicy(
       new iam.PolicyStatement({
         actions: ['appconfig:StartConfigurationSession', 'appconfig:GetLatestConfiguration'],

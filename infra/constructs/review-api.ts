@@ -23,8 +23,6 @@ export class ReviewApi extends Construct {
       functionId: 'Reviews',
       entry: 'reviews',
       description: 'Agent Ledger: GET /v1/workflows/{workflowId}/reviews, sampled units awaiting review',
-      resource: 'reviews',
-      queryParameters: ['status', 'limit', 'cursor'],
     });
   }
 }

@@ -8,6 +8,7 @@ import * as targets from 'aws-cdk-lib/aws-scheduler-targets';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { FUNCTION_ENV } from '#lib/deployment/environment.ts';
 import { functionEntry } from '../paths.ts';
 import { deadLetterQueue } from './dead-letter-queue.ts';
 import type { KillSwitchIds } from './kill-switch.ts';
@@ -139,7 +140,7 @@ export class ScheduledJobs extends Construct {
       .useLedgerTable(props.table, 'read')
       .useReportsBucket(props.reportsBucket, 'governance/')
       .useKillSwitch(props.killSwitch, 'read');
-    this.reportsJob.function.addEnvironment('LEDGER_STAGE', props.stageName);
+    this.reportsJob.function.addEnvironment(FUNCTION_ENV.stage, props.stageName);
 
     this.group = new scheduler.ScheduleGroup(this, 'Group', {
       scheduleGroupName: `agent-ledger-${props.stageName}`,

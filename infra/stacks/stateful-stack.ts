@@ -1,5 +1,6 @@
 import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
+import { STATEFUL_OUTPUTS } from '#lib/deployment/stacks.ts';
 import { allowAlarmNotifications } from '../constructs/dashboard.ts';
 import { DriftNotifications } from '../constructs/drift-notifications.ts';
 import { EventStore } from '../constructs/event-store.ts';
@@ -50,62 +51,63 @@ export class StatefulStack extends Stack {
     // The stateless stack's alarms (LedgerDashboard) notify operators on the drift topic.
     allowAlarmNotifications(this.driftNotifications.topic, this.driftNotifications.key, props.stage);
 
-    // Read by the CLI (`agent-ledger … --stage <stage>`) through CloudFormation DescribeStacks.
-    new CfnOutput(this, 'LedgerTableName', {
+    // Read by the CLI (`agent-ledger … --stage <stage>`) through CloudFormation DescribeStacks; output IDs
+    // are the output keys.
+    new CfnOutput(this, STATEFUL_OUTPUTS.ledgerTableName, {
       value: this.eventStore.table.tableName,
       description: 'DynamoDB table: the queryable index of agent events, tokens and grants',
     });
-    new CfnOutput(this, 'ArchiveBucketName', {
+    new CfnOutput(this, STATEFUL_OUTPUTS.archiveBucketName, {
       value: this.eventStore.archiveBucket.bucketName,
       description: 'S3 bucket: the raw event archive, partitioned for Athena, expired by retention class',
     });
-    new CfnOutput(this, 'ActorHashKeySecretArn', {
+    new CfnOutput(this, STATEFUL_OUTPUTS.actorHashKeySecretArn, {
       value: this.eventStore.actorHashKey.secretArn,
       description: 'Secrets Manager secret: the HMAC key that pseudonymizes actor IDs',
     });
-    new CfnOutput(this, 'KillSwitchApplicationId', {
+    new CfnOutput(this, STATEFUL_OUTPUTS.killSwitchApplicationId, {
       value: this.killSwitch.applicationId,
       description: 'AppConfig application of the kill switch',
     });
-    new CfnOutput(this, 'KillSwitchEnvironmentId', {
+    new CfnOutput(this, STATEFUL_OUTPUTS.killSwitchEnvironmentId, {
       value: this.killSwitch.environmentId,
       description: 'AppConfig environment of the kill switch (named after the stage)',
     });
-    new CfnOutput(this, 'KillSwitchProfileId', {
+    new CfnOutput(this, STATEFUL_OUTPUTS.killSwitchProfileId, {
       value: this.killSwitch.profileId,
       description: 'AppConfig feature-flag profile: a flag per workflow plus the master flag',
     });
-    new CfnOutput(this, 'KillSwitchStrategyId', {
+    new CfnOutput(this, STATEFUL_OUTPUTS.killSwitchStrategyId, {
       value: this.killSwitch.strategyId,
       description: 'AppConfig deployment strategy of every flip: all at once, no bake time',
     });
-    new CfnOutput(this, 'RegistryProfileId', {
+    new CfnOutput(this, STATEFUL_OUTPUTS.registryProfileId, {
       value: this.registry.registryProfileId,
       description:
         'AppConfig freeform profile: the workflow registry (deployed from config/workflow-registry.json)',
     });
-    new CfnOutput(this, 'ReportsBucketName', {
+    new CfnOutput(this, STATEFUL_OUTPUTS.reportsBucketName, {
       value: this.finance.reportsBucket.bucketName,
       description: 'S3 bucket: weekly cost-per-unit Parquet under cost-per-unit/week=YYYY-Www/workflow=<id>/',
     });
-    new CfnOutput(this, 'AthenaResultsBucketName', {
+    new CfnOutput(this, STATEFUL_OUTPUTS.athenaResultsBucketName, {
       value: this.finance.athenaResultsBucket.bucketName,
       description: 'S3 bucket: results of the finance workgroup queries, expired after 30 days',
     });
-    new CfnOutput(this, 'GlueDatabase', {
+    new CfnOutput(this, STATEFUL_OUTPUTS.glueDatabase, {
       value: this.finance.database.ref,
       description: 'Glue database of the finance reports (table cost_per_unit)',
     });
-    new CfnOutput(this, 'AthenaWorkgroup', {
+    new CfnOutput(this, STATEFUL_OUTPUTS.athenaWorkgroup, {
       value: this.finance.workgroup.ref,
       description:
         'Athena workgroup of the finance queries: enforced result location, encryption and scan limit',
     });
-    new CfnOutput(this, 'FinanceReadPolicyArn', {
+    new CfnOutput(this, STATEFUL_OUTPUTS.financeReadPolicyArn, {
       value: this.finance.readPolicy.managedPolicyArn,
       description: 'IAM managed policy that allows running the finance queries: attach it to analysts',
     });
-    new CfnOutput(this, 'DriftTopicArn', {
+    new CfnOutput(this, STATEFUL_OUTPUTS.driftTopicArn, {
       value: this.driftNotifications.topic.topicArn,
       description: 'SNS topic: an autonomous lane was paused by drift (subscribe operators to it)',
     });

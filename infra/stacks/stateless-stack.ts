@@ -2,6 +2,7 @@ import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import type { Construct } from 'constructs';
+import { STATELESS_OUTPUTS } from '#lib/deployment/stacks.ts';
 import { MASTER_FLAG } from '#lib/kill-switch/names.ts';
 import type { LedgerConfig } from '../config.ts';
 import { dashboardName, LedgerDashboard } from '../constructs/dashboard.ts';
@@ -107,17 +108,17 @@ export class StatelessStack extends Stack {
       alarmTopic: props.driftTopic,
     });
 
-    new CfnOutput(this, 'ApiUrl', {
+    new CfnOutput(this, STATELESS_OUTPUTS.apiUrl, {
       value: this.ingestApi.apiUrl,
       description: 'Base URL of the ledger API (ends in /): append v1/events, healthz, …',
     });
-    new CfnOutput(this, 'DashboardName', {
+    new CfnOutput(this, STATELESS_OUTPUTS.dashboardName, {
       value: dashboardName(config.stage),
       description:
         'CloudWatch dashboard (console: CloudWatch > Dashboards): weekly cost per unit and defect rate per workflow, ingest errors, drift pauses, alarms',
     });
     for (const [workflowId, policy] of this.killSwitchApi.flipPolicies) {
-      new CfnOutput(this, `FlipPolicyArn${pascalCase(workflowId)}`, {
+      new CfnOutput(this, `${STATELESS_OUTPUTS.flipPolicyArnPrefix}${pascalCase(workflowId)}`, {
         value: policy.managedPolicyArn,
         description: `IAM managed policy that allows flipping the kill switch of ${workflowId === MASTER_FLAG ? 'every autonomous lane (the master flag)' : workflowId}: attach it to whoever may`,
       });

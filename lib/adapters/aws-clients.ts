@@ -1,6 +1,7 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { FUNCTION_ENV } from '#lib/deployment/environment.ts';
 
 /**
  * SDK clients for both homes. Endpoints come from the SDK's own environment variables
@@ -19,6 +20,6 @@ export function makeDocumentClient(client: DynamoDBClient = makeDynamoDbClient()
 export function makeS3Client(endpoint?: string): S3Client {
   return new S3Client({
     ...(endpoint ? { endpoint } : {}),
-    forcePathStyle: process.env.LEDGER_S3_FORCE_PATH_STYLE === 'true' || endpoint !== undefined,
+    forcePathStyle: process.env[FUNCTION_ENV.s3ForcePathStyle] === 'true' || endpoint !== undefined,
   });
 }

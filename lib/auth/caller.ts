@@ -1,3 +1,6 @@
+import { UnknownWorkflowError, WorkflowNotAllowedError } from '#lib/errors.ts';
+import type { Workflow, WorkflowRegistry } from '#lib/registry/workflows.ts';
+
 /** Who is calling, and which workflows it may touch (`'*'`: every registered workflow). */
 export interface Caller {
   readonly principal: string;
@@ -23,9 +26,13 @@ export function formatWorkflowScope(workflows: ReadonlySet<string> | '*'): strin
   return workflows === '*' ? '*' : [...workflows].sort().join(',');
 }
 
-export class WorkflowNotAllowedError extends Error {
-  override name = 'WorkflowNotAllowedError';
-  constructor(readonly workflowIds: readonly string[]) {
-    super(`this caller may not touch workflow ${workflowIds.map((id) => `'${id}'`).join(', ')}`);
-  }
+/**
+ * The registered workflow a request names, once the caller may touch it: an unknown workflow is reported
+ * before a forbidden one (404, then 403).
+ */
+export function workflowForCaller(caller: Caller, workflowId: string, registry: WorkflowRegistry): Workflow {
+  const workflow = registry.get(workflowId);
+  if (!workflow) throw new UnknownWorkflowError(workflowId);
+  if (!mayAccess(caller, workflowId)) throw new WorkflowNotAllowedError([workflowId]);
+  return workflow;
 }

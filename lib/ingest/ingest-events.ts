@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
-import { type Caller, mayAccess, WorkflowNotAllowedError } from '#lib/auth/caller.ts';
+import { type Caller, mayAccess } from '#lib/auth/caller.ts';
 import { boundaryViolations } from '#lib/boundaries/check.ts';
 import { rolloutPhaseViolation } from '#lib/boundaries/rollout-phase.ts';
-import { InvalidRequestError } from '#lib/errors.ts';
+import { InvalidRequestError, WorkflowNotAllowedError } from '#lib/errors.ts';
 import type { ActorHasher } from '#lib/events/actor-hashing.ts';
 import { contentHash } from '#lib/events/canonical.ts';
 import type { LedgerEvent } from '#lib/events/schema.ts';

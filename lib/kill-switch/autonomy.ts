@@ -1,3 +1,4 @@
+import { messageOf } from '#lib/errors.ts';
 import type { LastFlip } from '#lib/kill-switch/history.ts';
 import { MASTER_FLAG } from '#lib/kill-switch/names.ts';
 import type { FlagReader } from '#lib/kill-switch/ports.ts';
@@ -73,7 +74,7 @@ async function readKillSwitch(
   try {
     snapshot = await flags.read();
   } catch (error) {
-    return closed(`kill-switch flag unreadable (${(error as Error).message}); failing closed`);
+    return closed(`kill-switch flag unreadable (${messageOf(error)}); failing closed`);
   }
   const own = snapshot.values[workflowId];
   if (!own)

@@ -5,9 +5,16 @@ import type { FlagWriter, FlipResult } from '#lib/kill-switch/ports.ts';
 import type { WorkflowRegistry } from '#lib/registry/workflows.ts';
 import { parseWithIssues } from '#lib/validation/zod-issues.ts';
 
+/** The longest `reason` a flip may carry (the API's body model holds flips to the same bound). */
+export const MAX_FLIP_REASON_LENGTH = 500;
+
 export const flipRequestSchema = z.strictObject({
   enabled: z.boolean(),
-  reason: z.string().trim().min(1, 'must say why').max(500, 'must be at most 500 characters'),
+  reason: z
+    .string()
+    .trim()
+    .min(1, 'must say why')
+    .max(MAX_FLIP_REASON_LENGTH, `must be at most ${MAX_FLIP_REASON_LENGTH} characters`),
 });
 
 /** The flag a flip targets: a registered workflow's, or `MASTER_FLAG` for every autonomous lane. */

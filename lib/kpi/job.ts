@@ -4,6 +4,7 @@ import type { KpiRecord } from '#lib/kpi/record.ts';
 import { lastCompleteWeek, shiftWeek, weekBounds } from '#lib/kpi/weeks.ts';
 import type { EventIndex, StoredEvent } from '#lib/ports.ts';
 import { PriceBook, type PriceStore } from '#lib/pricing/price-table.ts';
+import type { RegistrySource } from '#lib/registry/workflows.ts';
 import { mapWithConcurrency } from '#lib/util/concurrency.ts';
 
 export interface KpiStore {
@@ -86,4 +87,27 @@ export function weeksToCompute(request: KpiJobRequest, nowMs: number): string[] 
   const last = lastCompleteWeek(nowMs);
   const count = Math.max(1, Math.min(request.recomputeWeeks ?? 1, 12));
   return Array.from({ length: count }, (_, i) => shiftWeek(last, -(count - 1 - i)));
+}
+
+/**
+ * A run of the KPI job, as the scheduled function and `agent-ledger jobs kpi` both make it: `runKpiJob`
+ * for each week the request names (in order) and each registered workflow, or only `workflowId`.
+ * `onRecord` hears each record as soon as it is stored.
+ */
+export async function runKpiJobs(
+  request: KpiJobRequest & { readonly workflowId?: string },
+  deps: KpiJobDependencies & { readonly registry: RegistrySource },
+  onRecord: (record: KpiRecord) => void = () => {},
+): Promise<{ weeks: string[]; records: KpiRecord[] }> {
+  const weeks = weeksToCompute(request, deps.clock().getTime());
+  const workflowIds = request.workflowId ? [request.workflowId] : (await deps.registry.current()).ids();
+  const records: KpiRecord[] = [];
+  for (const week of weeks) {
+    for (const workflowId of workflowIds) {
+      const record = await runKpiJob(workflowId, week, deps);
+      records.push(record);
+      onRecord(record);
+    }
+  }
+  return { weeks, records };
 }

@@ -1,5 +1,5 @@
-import { type Caller, mayAccess, WorkflowNotAllowedError } from '#lib/auth/caller.ts';
-import { InvalidRequestError, UnknownWorkflowError } from '#lib/errors.ts';
+import { type Caller, workflowForCaller } from '#lib/auth/caller.ts';
+import { InvalidRequestError } from '#lib/errors.ts';
 import { EVENT_TYPES, type EventType } from '#lib/events/schema.ts';
 import { MIN_INSTANT_MS, parseRfc3339 } from '#lib/events/timestamps.ts';
 import type { ValidationIssue } from '#lib/events/validate.ts';
@@ -32,8 +32,7 @@ export async function readEvents(
   caller: Caller,
   deps: { index: EventIndex; registry: WorkflowRegistry; clock: () => Date },
 ): Promise<ReadEventsResult> {
-  if (!deps.registry.get(request.workflowId)) throw new UnknownWorkflowError(request.workflowId);
-  if (!mayAccess(caller, request.workflowId)) throw new WorkflowNotAllowedError([request.workflowId]);
+  workflowForCaller(caller, request.workflowId, deps.registry);
 
   const { params } = request;
   const issues: ValidationIssue[] = [];

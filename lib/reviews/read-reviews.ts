@@ -1,5 +1,5 @@
-import { type Caller, mayAccess, WorkflowNotAllowedError } from '#lib/auth/caller.ts';
-import { InvalidRequestError, UnknownWorkflowError } from '#lib/errors.ts';
+import { type Caller, workflowForCaller } from '#lib/auth/caller.ts';
+import { InvalidRequestError } from '#lib/errors.ts';
 import type { EventIndex } from '#lib/ports.ts';
 import { LANES, type WorkflowRegistry } from '#lib/registry/workflows.ts';
 import { isLane } from '#lib/reviews/lane.ts';
@@ -22,8 +22,7 @@ export async function readReviews(
   caller: Caller,
   deps: { reviews: ReviewQueue; index: EventIndex; registry: WorkflowRegistry; clock: () => Date },
 ): Promise<{ items: ReviewForReviewer[]; nextCursor: string | null }> {
-  if (!deps.registry.get(request.workflowId)) throw new UnknownWorkflowError(request.workflowId);
-  if (!mayAccess(caller, request.workflowId)) throw new WorkflowNotAllowedError([request.workflowId]);
+  workflowForCaller(caller, request.workflowId, deps.registry);
   const { status = 'pending', lane, limit: limitParam, cursor } = request.params;
   const issues = [];
   if (status !== 'pending' && status !== 'reviewed') {

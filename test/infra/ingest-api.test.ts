@@ -1,5 +1,6 @@
 import { Match } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
+import { API_ROUTES, accessesOf, routePath } from '#lib/api/routes.ts';
 import { GATEWAY_RESPONSES, gatewayResponseBody } from '../../infra/constructs/ingest-api.ts';
 import { apiMethods, REGISTRY_VARIABLES, synthesizeLedger } from './helpers.ts';
 
@@ -34,6 +35,16 @@ describe('IngestApi: routes and auth', () => {
         ...REVIEW_ROUTES,
       ].sort(),
     );
+  });
+
+  it('builds its methods from the route table, a method per route and kind of caller', () => {
+    // Act
+    const fromTable = API_ROUTES.flatMap((route) =>
+      accessesOf(route).map((access) => `${route.method} ${routePath(route, access)}`),
+    );
+
+    // Assess
+    expect(fromTable.sort()).toEqual([...methods.keys()].sort());
   });
 
   it('protects /v1 routes with a TOKEN authorizer on the Authorization header, cached 60 s', () => {

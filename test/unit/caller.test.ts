@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { resolveCaller } from '#functions/commons/caller.ts';
 import { toErrorResponse } from '#functions/commons/http.ts';
 import type { AccessGrant, GrantStore } from '#lib/auth/tokens.ts';
+import { messageOf } from '#lib/errors.ts';
 
 const grants: GrantStore = {
   async getGrant(principal) {
@@ -48,5 +49,14 @@ describe('resolveCaller', () => {
     });
     expect(await statusOf(resolveCaller(ungranted, grants))).toBe(403);
     expect(await statusOf(resolveCaller(withContext({ identity: {} }), grants))).toBe(401);
+  });
+});
+
+describe('messageOf', () => {
+  it('reads the message of an Error, of an error-like object, or the value itself', () => {
+    expect(messageOf(new TypeError('boom'))).toBe('boom');
+    expect(messageOf({ message: 'socket hang up' })).toBe('socket hang up');
+    expect(messageOf('plain')).toBe('plain');
+    expect(messageOf(undefined)).toBe('undefined');
   });
 });

@@ -1,8 +1,7 @@
 import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
 import { HttpError, parseJsonBody, toErrorResponse } from '#functions/commons/http.ts';
-import { WorkflowNotAllowedError } from '#lib/auth/caller.ts';
-import { InvalidRequestError, RegistryUnavailableError } from '#lib/errors.ts';
+import { InvalidRequestError, RegistryUnavailableError, WorkflowNotAllowedError } from '#lib/errors.ts';
 
 const request = (body: string | null, contentType = 'application/json', isBase64Encoded = false) =>
   ({ headers: { 'Content-Type': contentType }, body, isBase64Encoded }) as unknown as APIGatewayProxyEvent;

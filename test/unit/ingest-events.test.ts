@@ -1,6 +1,5 @@
 import { beforeEach, describe, expect, it } from 'vitest';
-import { WorkflowNotAllowedError } from '#lib/auth/caller.ts';
-import { InvalidRequestError } from '#lib/errors.ts';
+import { InvalidRequestError, WorkflowNotAllowedError } from '#lib/errors.ts';
 import { ActorHasher } from '#lib/events/actor-hashing.ts';
 import { type IngestDependencies, ingestEvents } from '#lib/ingest/ingest-events.ts';
 import { defaultRegistry } from '#lib/registry/default-registry.ts';

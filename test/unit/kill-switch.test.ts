@@ -1,4 +1,5 @@
 import { beforeEach, describe, expect, it } from 'vitest';
+import { UnknownWorkflowError, WorkflowNotAllowedError } from '#lib/errors.ts';
 import { ActorHasher } from '#lib/events/actor-hashing.ts';
 import { type IngestDependencies, ingestEvents } from '#lib/ingest/ingest-events.ts';
 import { readAutonomy } from '#lib/kill-switch/autonomy.ts';
@@ -12,7 +13,9 @@ import {
 import { diffFlags, rollbackEventsFor } from '#lib/kill-switch/flips.ts';
 import { MASTER_FLAG } from '#lib/kill-switch/names.ts';
 import type { DeployedVersions, FlagReader } from '#lib/kill-switch/ports.ts';
+import { readWorkflowAutonomy } from '#lib/kill-switch/read-autonomy.ts';
 import { recordFlips } from '#lib/kill-switch/record-flips.ts';
+import type { EventQuery } from '#lib/ports.ts';
 import { defaultRegistry } from '#lib/registry/default-registry.ts';
 import { actionEvent } from '../support/events.ts';
 import { InMemoryEventArchive, InMemoryEventIndex } from '../support/in-memory-stores.ts';
@@ -68,6 +71,52 @@ describe('readAutonomy', () => {
       'not a feature-flag value map',
     );
     expect(() => parseFlagValues('<html>')).toThrow('not JSON');
+  });
+});
+
+describe('readWorkflowAutonomy: the GET /autonomy use case', () => {
+  /** Records what the flip history asks the index. */
+  class QueriedIndex extends InMemoryEventIndex {
+    readonly queries: EventQuery[] = [];
+    override async query(query: EventQuery) {
+      this.queries.push(query);
+      return super.query(query);
+    }
+  }
+  const agent = { principal: 'agent', workflows: new Set(['code-review']) };
+
+  it('reads why a lane is off from the flips recorded up to the injected clock', async () => {
+    // Prepare: AppConfig serves a disabled flag without its attributes
+    const index = new QueriedIndex();
+    const now = new Date('2026-12-01T08:00:00Z');
+    const flags = reader({ ...flagValuesOf(initial), 'code-review': { enabled: false } });
+
+    // Act
+    const state = await readWorkflowAutonomy({ workflowId: 'code-review' }, agent, {
+      flags,
+      index,
+      registry: defaultRegistry,
+      clock: () => now,
+    });
+
+    // Assess
+    expect(state).toMatchObject({ workflowId: 'code-review', autonomousAllowed: false, lane: 'hitl' });
+    expect(index.queries.map((query) => query.nowSeconds)).toEqual([now.getTime() / 1000]);
+  });
+
+  it('refuses an unknown workflow before one the caller may not touch', async () => {
+    const deps = {
+      flags: reader(flagValuesOf(initial)),
+      index: new InMemoryEventIndex(),
+      registry: defaultRegistry,
+      clock: () => new Date(AT),
+    };
+    await expect(readWorkflowAutonomy({ workflowId: 'nope' }, agent, deps)).rejects.toBeInstanceOf(
+      UnknownWorkflowError,
+    );
+    await expect(readWorkflowAutonomy({ workflowId: 'support-triage' }, agent, deps)).rejects.toBeInstanceOf(
+      WorkflowNotAllowedError,
+    );
   });
 });
 

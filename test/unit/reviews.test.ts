@@ -1,5 +1,6 @@
 import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { beforeEach, describe, expect, it } from 'vitest';
+import { httpHandler } from '#functions/commons/handlers.ts';
 import { makeReviewsHandler } from '#functions/reviews/make-handler.ts';
 import { InvalidRequestError } from '#lib/errors.ts';
 import { ActorHasher } from '#lib/events/actor-hashing.ts';
@@ -9,6 +10,7 @@ import type { Lane } from '#lib/registry/workflows.ts';
 import { unitLane } from '#lib/reviews/lane.ts';
 import { readReviews } from '#lib/reviews/read-reviews.ts';
 import { isSampledForReview } from '#lib/reviews/sampling.ts';
+import { lambdaContext } from '#local-stack/api-server.ts';
 import { actionEvent, unitEvent } from '../support/events.ts';
 import {
   InMemoryEventArchive,
@@ -168,10 +170,12 @@ describe('GET /v1/workflows/{id}/reviews?lane=…', () => {
 
   it('answers 400 through the handler, with the lane in the response items otherwise', async () => {
     // Prepare
-    const handler = makeReviewsHandler({
-      ...deps(),
-      grants: { putGrant: async () => {}, getGrant: async () => undefined, deleteGrant: async () => false },
-    });
+    const handler = httpHandler(
+      makeReviewsHandler({
+        ...deps(),
+        grants: { putGrant: async () => {}, getGrant: async () => undefined, deleteGrant: async () => false },
+      }),
+    );
     const request = (query: Record<string, string>) =>
       ({
         pathParameters: { workflowId: 'support-triage' },
@@ -180,8 +184,11 @@ describe('GET /v1/workflows/{id}/reviews?lane=…', () => {
       }) as unknown as APIGatewayProxyEvent;
 
     // Act
-    const bad = await handler(request({ status: 'pending', lane: 'yolo' }));
-    const good = await handler(request({ status: 'pending', lane: 'shadow' }));
+    const bad = await handler(request({ status: 'pending', lane: 'yolo' }), lambdaContext('reviews', 'r-1'));
+    const good = await handler(
+      request({ status: 'pending', lane: 'shadow' }),
+      lambdaContext('reviews', 'r-2'),
+    );
 
     // Assess
     expect(bad.statusCode).toBe(400);

@@ -1,6 +1,7 @@
 import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { makeAutonomyHandler } from '#functions/autonomy/make-handler.ts';
+import { httpHandler } from '#functions/commons/handlers.ts';
 import { rolloutPhaseViolation } from '#lib/boundaries/rollout-phase.ts';
 import { ActorHasher } from '#lib/events/actor-hashing.ts';
 import { type IngestDependencies, ingestEvents } from '#lib/ingest/ingest-events.ts';
@@ -17,6 +18,7 @@ import {
   type RolloutPhase,
   WorkflowRegistry,
 } from '#lib/registry/workflows.ts';
+import { lambdaContext } from '#local-stack/api-server.ts';
 import { actionEvent } from '../support/events.ts';
 import { InMemoryEventArchive, InMemoryEventIndex } from '../support/in-memory-stores.ts';
 
@@ -217,12 +219,15 @@ describe('GET /autonomy gated by the rollout phase', () => {
 
   it('is what the autonomy handler answers, reading the phase from the registry source', async () => {
     // Prepare
-    const handler = makeAutonomyHandler({
-      flags: reader(),
-      grants: { putGrant: async () => {}, getGrant: async () => undefined, deleteGrant: async () => false },
-      registry,
-      index: new InMemoryEventIndex(),
-    });
+    const handler = httpHandler(
+      makeAutonomyHandler({
+        flags: reader(),
+        grants: { putGrant: async () => {}, getGrant: async () => undefined, deleteGrant: async () => false },
+        registry,
+        index: new InMemoryEventIndex(),
+        clock: () => new Date(AT),
+      }),
+    );
     const request = (workflowId: string) =>
       ({
         pathParameters: { workflowId },
@@ -230,7 +235,9 @@ describe('GET /autonomy gated by the rollout phase', () => {
       }) as unknown as APIGatewayProxyEvent;
 
     // Act
-    const answers = await Promise.all(ROLLOUT_PHASES.map((phase) => handler(request(workflowOf(phase)))));
+    const answers = await Promise.all(
+      ROLLOUT_PHASES.map((phase) => handler(request(workflowOf(phase)), lambdaContext('autonomy', phase))),
+    );
 
     // Assess
     expect(answers.map((answer) => answer.statusCode)).toEqual([200, 200, 200, 200]);

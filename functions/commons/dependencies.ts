@@ -1,0 +1,40 @@
+import { loadActorHashKey } from '#lib/adapters/actor-key-source.ts';
+import { DynamoDbAccessStore } from '#lib/adapters/dynamodb-access-store.ts';
+import { DynamoDbEventIndex } from '#lib/adapters/dynamodb-event-index.ts';
+import { ActorHasher } from '#lib/events/actor-hashing.ts';
+import type { IngestDependencies } from '#lib/ingest/ingest-events.ts';
+import type { RegistrySource } from '#lib/registry/workflows.ts';
+import { registryFromEnvironment } from './registry.ts';
+import { archiveFromEnvironment, type LedgerTable } from './stores.ts';
+import type { WorkflowRouteDependencies } from './workflow-route.ts';
+
+/** The dependencies several functions share, wired from the environment once per cold start. */
+
+/**
+ * What every route on one workflow is wired with: the grants of SigV4 callers, the deployed registry (read
+ * per request) and the clock. Each handler adds the stores its use case reads.
+ */
+export function workflowRouteFromEnvironment(table: LedgerTable): WorkflowRouteDependencies {
+  return {
+    grants: new DynamoDbAccessStore(table.documents, table.tableName),
+    registry: registryFromEnvironment(),
+    clock: () => new Date(),
+  };
+}
+
+/**
+ * What writing events to the ledger needs, for both functions that do (ingest, and the flip recorder's
+ * `rollback` events): the index, the archive, the deployed registry (read per request) and the actor-hash
+ * key, loaded once per cold start.
+ */
+export async function ingestFromEnvironment(
+  table: LedgerTable,
+): Promise<Omit<IngestDependencies, 'registry'> & { readonly registry: RegistrySource }> {
+  return {
+    index: new DynamoDbEventIndex(table.documents, table.tableName),
+    archive: archiveFromEnvironment(),
+    registry: registryFromEnvironment(),
+    hasher: new ActorHasher(await loadActorHashKey()),
+    clock: () => new Date(),
+  };
+}

@@ -1,0 +1,38 @@
+/**
+ * The environment variables the ledger's functions read, and the one place their names are written: the
+ * CDK function construct sets them (`LedgerFunction`'s `use*` helpers, each with the grant it implies),
+ * the local stack sets them for the same handlers run in process, and the handlers and adapters read them.
+ */
+export const FUNCTION_ENV = {
+  /** The ledger table (events, tokens, grants, KPIs, reviews, drills, evals). */
+  ledgerTableName: 'LEDGER_TABLE_NAME',
+  /** The raw event archive. */
+  archiveBucketName: 'ARCHIVE_BUCKET_NAME',
+  /** The reports bucket: finance Parquet and governance reports. */
+  reportsBucketName: 'REPORTS_BUCKET_NAME',
+  /** The actor-hash HMAC key in the cloud: a Secrets Manager secret. */
+  actorHashKeySecretArn: 'ACTOR_HASH_KEY_SECRET_ARN',
+  /** The actor-hash HMAC key locally: a file the local stack generates. */
+  actorHashKeyFile: 'ACTOR_HASH_KEY_FILE',
+  /** Where the drift job tells operators it paused a lane. */
+  driftTopicArn: 'DRIFT_TOPIC_ARN',
+  /** The kill switch's AppConfig application and environment (the workflow registry shares them). */
+  killSwitchApplicationId: 'KILL_SWITCH_APPLICATION_ID',
+  killSwitchEnvironmentId: 'KILL_SWITCH_ENVIRONMENT_ID',
+  /** The kill switch's feature-flag profile. */
+  killSwitchProfileId: 'KILL_SWITCH_PROFILE_ID',
+  /** The immediate deployment strategy every flip is deployed with. */
+  killSwitchStrategyId: 'KILL_SWITCH_STRATEGY_ID',
+  /** How stale the flags a container read may be, in seconds. */
+  flagPollSeconds: 'FLAG_POLL_SECONDS',
+  /** The workflow registry's freeform profile. */
+  registryProfileId: 'REGISTRY_PROFILE_ID',
+  /** How stale the registry a container read may be, in seconds. */
+  registryPollSeconds: 'REGISTRY_POLL_SECONDS',
+  /** The stage the reports job writes about (unset locally). */
+  stage: 'LEDGER_STAGE',
+  /** `true` for S3 servers without virtual-host buckets (the local one). */
+  s3ForcePathStyle: 'LEDGER_S3_FORCE_PATH_STYLE',
+} as const;
+
+export type FunctionEnvName = (typeof FUNCTION_ENV)[keyof typeof FUNCTION_ENV];
