@@ -1,5 +1,5 @@
 import type { WorkflowRegistry } from '#lib/registry/workflows.ts';
-import { compareRuns, type RunComparison } from './compare.ts';
+import { compareRuns, type RunComparison, type RunSummary } from './compare.ts';
 import {
   checkRunAgainstSet,
   type EvalIssue,
@@ -117,17 +117,7 @@ export async function compareLatestRuns(
 }
 
 export interface EvalSetOverview extends EvalSetSummary {
-  readonly latestRun: {
-    readonly runId: string;
-    readonly ranAt: string;
-    readonly ranBy: string;
-    readonly evalSetVersion: number;
-    readonly promptVersion: string;
-    readonly modelVersion: string;
-    readonly passed: number;
-    readonly total: number;
-    readonly passRate: number;
-  } | null;
+  readonly latestRun: (RunSummary & { readonly passRate: number }) | null;
 }
 
 /** A workflow's sets with each one's latest run. */

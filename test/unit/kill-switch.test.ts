@@ -1,6 +1,7 @@
 import { beforeEach, describe, expect, it } from 'vitest';
 import { UnknownWorkflowError, WorkflowNotAllowedError } from '#lib/errors.ts';
 import { ActorHasher } from '#lib/events/actor-hashing.ts';
+import type { EventType } from '#lib/events/schema.ts';
 import { type IngestDependencies, ingestEvents } from '#lib/ingest/ingest-events.ts';
 import { readAutonomy } from '#lib/kill-switch/autonomy.ts';
 import {
@@ -15,7 +16,7 @@ import { MASTER_FLAG } from '#lib/kill-switch/names.ts';
 import type { DeployedVersions, FlagReader } from '#lib/kill-switch/ports.ts';
 import { readWorkflowAutonomy } from '#lib/kill-switch/read-autonomy.ts';
 import { recordFlips } from '#lib/kill-switch/record-flips.ts';
-import type { EventQuery } from '#lib/ports.ts';
+import type { EventSelection } from '#lib/ports.ts';
 import { defaultRegistry } from '#lib/registry/default-registry.ts';
 import { actionEvent } from '../support/events.ts';
 import { InMemoryEventArchive, InMemoryEventIndex } from '../support/in-memory-stores.ts';
@@ -77,10 +78,10 @@ describe('readAutonomy', () => {
 describe('readWorkflowAutonomy: the GET /autonomy use case', () => {
   /** Records what the flip history asks the index. */
   class QueriedIndex extends InMemoryEventIndex {
-    readonly queries: EventQuery[] = [];
-    override async query(query: EventQuery) {
-      this.queries.push(query);
-      return super.query(query);
+    readonly queries: EventSelection[] = [];
+    override events<T extends EventType>(selection: EventSelection<T>) {
+      this.queries.push(selection);
+      return super.events(selection);
     }
   }
   const agent = { principal: 'agent', workflows: new Set(['code-review']) };
