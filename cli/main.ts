@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { messageOf } from '#lib/errors.ts';
 import { InvalidRegistryError } from '#lib/registry/workflows.ts';
 import { ACCESS_HELP, accessCommand } from './commands/access.ts';
 import { DEMO_HELP, demoCommand } from './commands/demo.ts';
@@ -110,10 +111,10 @@ export async function run(argv: string[], write: (line: string) => void = consol
     }
     // parseArgs reports unknown or malformed options with this code.
     if ((error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
-      fail(`agent-ledger: ${(error as Error).message}`);
+      fail(`agent-ledger: ${messageOf(error)}`);
       return 2;
     }
-    fail(`agent-ledger: unexpected failure: ${(error as Error).message ?? error}`);
+    fail(`agent-ledger: unexpected failure: ${messageOf(error)}`);
     return 1;
   }
 }

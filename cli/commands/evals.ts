@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { makeDocumentClient } from '#lib/adapters/aws-clients.ts';
 import { DynamoDbEvalStore } from '#lib/adapters/dynamodb-eval-store.ts';
+import { messageOf } from '#lib/errors.ts';
 import type { RunComparison } from '#lib/evals/compare.ts';
 import { type EvalIssue, evalSetNameSchema, parseEvalRun, parseEvalSetInput } from '#lib/evals/schema.ts';
 import {
@@ -58,7 +59,7 @@ function readJson(file: string): unknown {
   try {
     return JSON.parse(readFileSync(file, 'utf8'));
   } catch (error) {
-    throw new CliError(`${file} could not be read as JSON: ${(error as Error).message}`, 2);
+    throw new CliError(`${file} could not be read as JSON: ${messageOf(error)}`, 2);
   }
 }
 

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import { makeDocumentClient } from '#lib/adapters/aws-clients.ts';
 import { DynamoDbEventIndex } from '#lib/adapters/dynamodb-event-index.ts';
+import { messageOf } from '#lib/errors.ts';
 import type { AutonomyState } from '#lib/kill-switch/autonomy.ts';
 import { readAutonomy } from '#lib/kill-switch/autonomy.ts';
 import type { DrillRecord } from '#lib/kill-switch/drills.ts';
@@ -187,7 +188,7 @@ async function runDrill(
     flippedOff = false;
     onEffectMs = await waitFor(api, workflowId, true, onStarted, timeoutMs);
   } catch (error) {
-    detail = (error as Error).message;
+    detail = messageOf(error);
     // Never leave the lane off because a drill broke halfway.
     if (flippedOff)
       await flip(true).catch(

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { makeDocumentClient } from '#lib/adapters/aws-clients.ts';
 import { DynamoDbKpiStore } from '#lib/adapters/dynamodb-kpi-store.ts';
+import { messageOf } from '#lib/errors.ts';
 import { priceTableSchema } from '#lib/pricing/price-table.ts';
 import { formatIssues, parseWithIssues } from '#lib/validation/zod-issues.ts';
 import { CliError, UsageError } from '../errors.ts';
@@ -36,7 +37,7 @@ export async function pricesCommand(args: string[], print: (line: string) => voi
     try {
       raw = JSON.parse(readFileSync(file, 'utf8'));
     } catch (error) {
-      throw new CliError(`${file} could not be read as JSON: ${(error as Error).message}`, 2);
+      throw new CliError(`${file} could not be read as JSON: ${messageOf(error)}`, 2);
     }
     const parsed = parseWithIssues(priceTableSchema, raw);
     if (!parsed.success) {

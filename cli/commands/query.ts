@@ -5,6 +5,7 @@ import {
   paginateGetQueryResults,
   StartQueryExecutionCommand,
 } from '@aws-sdk/client-athena';
+import { messageOf } from '#lib/errors.ts';
 import { NoReportsError, type QueryRow, queryCostPerUnit } from '#lib/finance/local-query.ts';
 import { SAVED_QUERIES } from '#lib/finance/saved-queries.ts';
 import { CliError, UsageError } from '../errors.ts';
@@ -43,7 +44,7 @@ export async function queryCommand(args: string[], print: (line: string) => void
   } catch (error) {
     if (error instanceof NoReportsError) throw new CliError(error.message);
     if (error instanceof CliError) throw error;
-    const message = (error as Error)?.message ?? String(error);
+    const message = messageOf(error);
     if (/ECONNREFUSED|socket|connect ETIMEDOUT/.test(message)) explainTargetFailure(error, target);
     // Anything else is the engine's word on the SQL (DuckDB's "Binder Error: …", Athena's reason).
     throw new CliError(`the query failed: ${message}`);

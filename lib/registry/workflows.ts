@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 // The namespace import lets the bundler leave out zod's locales and JSON Schema code (−350 KiB).
 import * as z from 'zod';
+import { messageOf } from '#lib/errors.ts';
 import { formatIssues, parseWithIssues, toJsonPath } from '#lib/validation/zod-issues.ts';
 
 /**
@@ -419,7 +420,7 @@ export function parseRegistryContent(content: string, source: string): WorkflowR
   try {
     raw = JSON.parse(content.replace(/^\uFEFF/, ''));
   } catch (error) {
-    throw new InvalidRegistryError(`${source} is not valid JSON: ${(error as Error).message}`);
+    throw new InvalidRegistryError(`${source} is not valid JSON: ${messageOf(error)}`);
   }
   const result = problemsOf(raw);
   if ('problems' in result) {
@@ -434,7 +435,7 @@ export function readRegistryFile(path: string): string {
     return readFileSync(path, 'utf8');
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    const why = code === 'ENOENT' ? 'it does not exist' : (error as Error).message;
+    const why = code === 'ENOENT' ? 'it does not exist' : messageOf(error);
     throw new InvalidRegistryError(`cannot read workflow registry file ${path}: ${why}`);
   }
 }

@@ -3,6 +3,7 @@
  * feature-flag profile (its published JSON schema "Type reference for AWS.AppConfig.FeatureFlags", plus
  * the attribute constraints a flag declares), and the flat map AppConfigData serves in its place.
  */
+import { messageOf } from '#lib/errors.ts';
 
 export interface Problem {
   /** A JSON pointer to what is wrong, e.g. `/values/checkout/enabled`. */
@@ -25,7 +26,7 @@ export function featureFlagProblems(content: Buffer): Problem[] {
   try {
     document = JSON.parse(content.toString('utf8'));
   } catch (error) {
-    return [{ location: '/', reason: `not valid JSON (${(error as Error).message})` }];
+    return [{ location: '/', reason: `not valid JSON (${messageOf(error)})` }];
   }
   const problems: Problem[] = [];
   const problem = (location: string, reason: string) => problems.push({ location, reason });

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
 import type * as z from 'zod';
+import { messageOf } from '#lib/errors.ts';
 import { formatIssues, parseWithIssues } from '#lib/validation/zod-issues.ts';
 
 /**
@@ -49,7 +50,7 @@ export function jsonBody<T extends z.ZodType>(request: Request, schema: T): z.in
     try {
       parsed = JSON.parse(request.body.toString('utf8'));
     } catch (error) {
-      throw badRequest(`the request body is not valid JSON: ${(error as Error).message}`);
+      throw badRequest(`the request body is not valid JSON: ${messageOf(error)}`);
     }
   }
   const result = parseWithIssues(schema, parsed);

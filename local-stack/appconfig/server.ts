@@ -1,5 +1,6 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { messageOf } from '#lib/errors.ts';
 import { hostRefusal, isLoopbackHost } from '../loopback.ts';
 import {
   createApplication,
@@ -224,7 +225,7 @@ async function handle(request: IncomingMessage, response: ServerResponse, contex
       new AwsError(
         500,
         'InternalServerException',
-        `the local AppConfig stand-in failed: ${(error as Error).message}`,
+        `the local AppConfig stand-in failed: ${messageOf(error)}`,
       ),
     );
   }

@@ -1,6 +1,7 @@
 import { randomInt } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { messageOf } from '#lib/errors.ts';
 
 /**
  * Everything the stand-in knows, kept as one JSON document under `<dataDir>/appconfig/state.json`.
@@ -163,7 +164,7 @@ export class Store {
       } catch (error) {
         // Refuse to start rather than silently start empty and overwrite someone's configuration.
         throw new Error(
-          `the AppConfig stand-in's state file ${this.file} is not readable JSON (${(error as Error).message}); fix or remove it`,
+          `the AppConfig stand-in's state file ${this.file} is not readable JSON (${messageOf(error)}); fix or remove it`,
         );
       }
       Object.assign(this.state, loaded);

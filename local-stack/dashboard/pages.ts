@@ -7,6 +7,7 @@ import { registryFromEnvironment } from '#functions/commons/registry.ts';
 import { makeDocumentClient, makeS3Client } from '#lib/adapters/aws-clients.ts';
 import { DynamoDbEventIndex } from '#lib/adapters/dynamodb-event-index.ts';
 import { DynamoDbKpiStore } from '#lib/adapters/dynamodb-kpi-store.ts';
+import { messageOf } from '#lib/errors.ts';
 import { readAutonomy } from '#lib/kill-switch/autonomy.ts';
 import { LedgerLaneHistory } from '#lib/kill-switch/history.ts';
 import { weekBounds } from '#lib/kpi/weeks.ts';
@@ -82,7 +83,7 @@ async function servePage(
       res,
       200,
       'Dashboard unavailable',
-      `The page could not be rendered: ${(error as Error).message}. See the local stack log.`,
+      `The page could not be rendered: ${messageOf(error)}. See the local stack log.`,
     );
   }
   res.writeHead(200, { ...PAGE_HEADERS, 'content-length': Buffer.byteLength(body) });
@@ -99,7 +100,7 @@ async function serveReport(
   try {
     key = reportKeyOf(req.url ?? '', url.pathname);
   } catch (error) {
-    return sendPage(res, 400, 'Refused', (error as Error).message);
+    return sendPage(res, 400, 'Refused', messageOf(error));
   }
   let object: Awaited<ReturnType<DashboardDependencies['reports']['open']>>;
   try {
@@ -109,7 +110,7 @@ async function serveReport(
       res,
       502,
       'Reports bucket unavailable',
-      `The reports bucket did not answer for ${key}: ${(error as Error).message}`,
+      `The reports bucket did not answer for ${key}: ${messageOf(error)}`,
     );
   }
   if (!object) {

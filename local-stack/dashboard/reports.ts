@@ -1,6 +1,7 @@
 import type { Readable } from 'node:stream';
 import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { listObjectKeys } from '#lib/adapters/s3-keys.ts';
+import { messageOf } from '#lib/errors.ts';
 import { COST_PER_UNIT_PREFIX } from '#lib/finance/cost-per-unit.ts';
 import { GOVERNANCE_INDEX_KEY, GOVERNANCE_PREFIX } from '#lib/reports/job.ts';
 import { take } from '#lib/util/async-iterables.ts';
@@ -223,7 +224,7 @@ export async function readGovernanceReports(reader: ReportsReader): Promise<Gove
       return {
         source: 'index',
         entries: [],
-        note: `${GOVERNANCE_INDEX_KEY} is not valid JSON (${(error as Error).message})`,
+        note: `${GOVERNANCE_INDEX_KEY} is not valid JSON (${messageOf(error)})`,
       };
     }
     return { source: 'index', entries };

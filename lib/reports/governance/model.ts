@@ -1,3 +1,4 @@
+import { messageOf } from '#lib/errors.ts';
 import type { DrillRecord } from '#lib/kill-switch/drills.ts';
 import type { FlagValue } from '#lib/kill-switch/flag-document.ts';
 import { MASTER_FLAG } from '#lib/kill-switch/names.ts';
@@ -66,7 +67,7 @@ export async function readKillSwitchState(reader: FlagReader, readAt: string): P
     return {
       readAt,
       readable: false,
-      error: (error as Error).message ?? String(error),
+      error: messageOf(error),
       version: null,
       master: null,
       flags: {},
