@@ -43,6 +43,7 @@ export async function measureUseCaseCpu(batches: readonly BenchBatch[], warmup =
     putBatch: async (_key, events) => {
       await gzipAsync(`${events.map(archiveLine).join('\n')}\n`);
     },
+    putOutcome: async () => {},
   };
   const deps = {
     index,

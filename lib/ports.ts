@@ -109,8 +109,28 @@ export function timeOrderKey(stored: Pick<StoredEvent, 'event' | 'occurredAtMs'>
 }
 
 export interface EventArchive {
-  /** Durably stores one batch (one request, one workflow) as one object. */
+  /** Durably stores one batch (one request, one workflow) as one object, a line per event with its content hash. */
   putBatch(key: string, events: readonly StoredEvent[]): Promise<void>;
+  /**
+   * Records, beside the object at `key`, the lines of it that are not the index's version of their event:
+   * the index kept another write (a race lost), or the request failed before it knew (`unconfirmed`). With
+   * these, the archive alone says which version the index holds (lib/storage/archive-bucket.ts).
+   */
+  putOutcome(key: string, lines: readonly ArchiveLineOutcome[]): Promise<void>;
+}
+
+/** What became of one archived line that did not become the index's version of its event. */
+export interface ArchiveLineOutcome {
+  readonly eventId: string;
+  /** The line's own content hash. */
+  readonly contentHash: string;
+  /**
+   * `duplicate`/`conflict`: another write of the same event won, with the same or other content
+   * (`indexedContentHash`); `unconfirmed`: the request failed before the index answered, so the line may
+   * or may not be indexed, and its sender was told to retry.
+   */
+  readonly status: 'duplicate' | 'conflict' | 'unconfirmed';
+  readonly indexedContentHash?: string;
 }
 
 export type ViolationKind = 'kill-switch' | 'boundary' | 'rollout-phase';

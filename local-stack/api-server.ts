@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import type {
   APIGatewayAuthorizerResult,
   APIGatewayProxyEvent,
@@ -7,7 +8,10 @@ import type {
   APIGatewayTokenAuthorizerEvent,
   Context,
 } from 'aws-lambda';
+import { decodeContentEncoding } from '#functions/commons/request-body.ts';
 import { API_ROUTES, accessesOf, routePath, type TokenApiFunction } from '#lib/api/routes.ts';
+import { InvalidRequestError, messageOf } from '#lib/errors.ts';
+import { hostRefusal, isLoopbackHost } from './loopback.ts';
 
 type ProxyHandler = (event: APIGatewayProxyEvent, context: Context) => Promise<APIGatewayProxyResult>;
 type TokenAuthorizer = (
@@ -58,8 +62,11 @@ const GATEWAY_MAX_BODY_BYTES = 10 * 1024 * 1024;
 
 /**
  * The local API Gateway: turns HTTP requests into API Gateway proxy events, runs the TOKEN authorizer
- * the way API Gateway does (401 on `Unauthorized`, 403 on Deny, its context passed on), and calls the
- * real Lambda handlers in process.
+ * the way API Gateway does (401 on `Unauthorized`, 403 on Deny, its context passed on; an authorizer that
+ * fails otherwise, say because the token store is down, is a 503 that says a retry is safe, as the CDK's
+ * AUTHORIZER_FAILURE gateway response answers), decompresses gzip and deflate bodies as API Gateway
+ * does, and calls the real Lambda handlers in process with the body's bytes (base64, as API Gateway passes
+ * binary bodies), so the function sees exactly what was sent. It answers only its loopback host names.
  */
 export function createApiServer(options: {
   routes: readonly Route[];
@@ -72,6 +79,11 @@ export function createApiServer(options: {
 
   const server = createServer(async (req, res) => {
     try {
+      // DNS rebinding: a page whose domain points at 127.0.0.1 must not reach the ledger from a browser.
+      const port = (server.address() as AddressInfo | null)?.port ?? 0;
+      if (!isLoopbackHost(req.headers.host, port)) {
+        return send(res, 403, { error: 'forbidden', message: hostRefusal(req.headers.host, port) });
+      }
       const url = new URL(req.url ?? '/', 'http://localhost');
       const method = req.method ?? 'GET';
       const candidates = matchers.filter(({ pattern }) => pattern.test(url.pathname));
@@ -82,8 +94,16 @@ export function createApiServer(options: {
           return send(res, 405, { error: 'method_not_allowed', message: `${method} is not supported here` });
         return send(res, 404, { error: 'not_found', message: `no route for ${method} ${url.pathname}` });
       }
-      const body = await readBody(req);
-      if (body === undefined) {
+      const parameters = pathParameters(match.route.resource, url.pathname);
+      if (parameters instanceof InvalidRequestError) {
+        return send(res, 400, {
+          error: 'invalid_request',
+          message: parameters.message,
+          issues: parameters.issues,
+        });
+      }
+      const received = await readBody(req);
+      if (received === undefined) {
         return send(res, 413, { error: 'payload_too_large', message: 'the body is over 10 MiB' });
       }
       const requestId = randomUUID();
@@ -93,6 +113,16 @@ export function createApiServer(options: {
           Array.isArray(value) ? value.join(',') : (value ?? ''),
         ]),
       );
+      // API Gateway decompresses a gzip or deflate request body before the integration; so does this.
+      let body = received;
+      if (headers['content-encoding'] !== undefined) {
+        try {
+          body = decodeContentEncoding(received, headers['content-encoding'], GATEWAY_MAX_BODY_BYTES);
+        } catch (error) {
+          return sendError(res, error);
+        }
+        delete headers['content-encoding'];
+      }
       const methodArn = `arn:aws:execute-api:us-east-1:000000000000:local/${options.stage}/${method}${url.pathname}`;
 
       let authorizer: Record<string, unknown> | null = null;
@@ -109,8 +139,17 @@ export function createApiServer(options: {
           if (!allowed)
             return send(res, 403, { error: 'forbidden', message: 'this token may not call the API' });
           authorizer = { principalId: result.principalId, ...result.context };
-        } catch {
-          return send(res, 401, { error: 'unauthorized', message: 'the bearer token is unknown or revoked' });
+        } catch (error) {
+          // API Gateway's contract: only `Unauthorized` means a bad token. Anything else is the
+          // authorizer failing (its store unreachable): a 5xx, so clients retry instead of dropping data.
+          if (messageOf(error) === 'Unauthorized') {
+            return send(res, 401, {
+              error: 'unauthorized',
+              message: 'the bearer token is unknown or revoked',
+            });
+          }
+          console.error('local API: the token authorizer failed', error);
+          return send(res, 503, AUTHORIZER_FAILURE_BODY, { 'retry-after': '1' });
         }
       }
 
@@ -129,10 +168,10 @@ export function createApiServer(options: {
                 [...new Set(url.searchParams.keys())].map((key) => [key, url.searchParams.getAll(key)]),
               )
             : null,
-        pathParameters: pathParameters(match.route.resource, url.pathname),
+        pathParameters: parameters,
         stageVariables: null,
-        body: body.length > 0 ? body.toString('utf8') : null,
-        isBase64Encoded: false,
+        body: body.length > 0 ? body.toString('base64') : null,
+        isBase64Encoded: body.length > 0,
         requestContext: {
           accountId: '000000000000',
           apiId: 'local',
@@ -150,7 +189,7 @@ export function createApiServer(options: {
       };
       const result = await match.route.handler(event, lambdaContext(match.route.functionName, requestId));
       res.writeHead(result.statusCode, { ...result.headers, 'x-amzn-requestid': requestId });
-      res.end(result.body);
+      res.end(result.isBase64Encoded ? Buffer.from(result.body, 'base64') : result.body);
     } catch (error) {
       // Only reached if a handler's own error boundary failed: answer like API Gateway would.
       console.error('local API: handler failed', error);
@@ -164,8 +203,30 @@ export function createApiServer(options: {
   return server;
 }
 
-function send(res: ServerResponse, statusCode: number, body: unknown): void {
-  res.writeHead(statusCode, { 'content-type': 'application/json; charset=utf-8' });
+/** What the CDK's AUTHORIZER_FAILURE gateway response says (infra/constructs/ingest-api.ts). */
+const AUTHORIZER_FAILURE_BODY = {
+  error: 'service_unavailable',
+  message: 'The credentials could not be checked right now; nothing was stored, and retrying is safe.',
+};
+
+/** A gateway-level refusal (the body's coding): the status and words the functions would use. */
+function sendError(res: ServerResponse, error: unknown): void {
+  const statusCode = (error as { statusCode?: number }).statusCode ?? 400;
+  const code = (error as { code?: string }).code ?? 'invalid_request';
+  send(res, statusCode, {
+    error: code,
+    message: messageOf(error),
+    ...(error instanceof InvalidRequestError ? { issues: error.issues } : {}),
+  });
+}
+
+function send(
+  res: ServerResponse,
+  statusCode: number,
+  body: unknown,
+  headers: Record<string, string> = {},
+): void {
+  res.writeHead(statusCode, { 'content-type': 'application/json; charset=utf-8', ...headers });
   res.end(JSON.stringify(body));
 }
 
@@ -185,14 +246,27 @@ function resourcePattern(resource: string): RegExp {
   return new RegExp(`^${source}/?$`);
 }
 
-function pathParameters(resource: string, path: string): Record<string, string> | null {
+/** The route's path parameters, decoded; a segment that is not valid percent-encoding is the caller's 400. */
+function pathParameters(resource: string, path: string): Record<string, string> | null | InvalidRequestError {
   const names = resource.split('/');
   const values = path.split('/');
   const params: Record<string, string> = {};
-  names.forEach((segment, i) => {
+  for (const [i, segment] of names.entries()) {
     const name = /^\{(.+)\}$/.exec(segment)?.[1];
-    if (name && values[i] !== undefined) params[name] = decodeURIComponent(values[i]);
-  });
+    const value = values[i];
+    if (!name || value === undefined) continue;
+    try {
+      params[name] = decodeURIComponent(value);
+    } catch {
+      return new InvalidRequestError(`the path's ${name} is not valid percent-encoding`, [
+        {
+          index: null,
+          path: `path.${name}`,
+          message: `${JSON.stringify(value)} is not valid percent-encoding`,
+        },
+      ]);
+    }
+  }
   return Object.keys(params).length > 0 ? params : null;
 }
 

@@ -1,6 +1,7 @@
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { MiddlewareObj } from '@middy/core';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
+import { isStoreUnavailable } from '#lib/adapters/store-errors.ts';
 import {
   InvalidRequestError,
   KpisNotComputedError,
@@ -8,7 +9,6 @@ import {
   UnknownWorkflowError,
   WorkflowNotAllowedError,
 } from '#lib/errors.ts';
-import { MAX_BODY_BYTES } from '#lib/events/schema.ts';
 import type { ValidationIssue } from '#lib/events/validate.ts';
 import { REGISTRY_UNAVAILABLE_LOG } from '#lib/registry/names.ts';
 import { logger, metrics } from './powertools.ts';
@@ -102,6 +102,19 @@ export function toErrorResponse(error: unknown): APIGatewayProxyResult {
     logger.error(domain.publicMessage.log, { error });
     return json(domain.statusCode, errorBody(domain.code, domain.publicMessage.message));
   }
+  if (isStoreUnavailable(error)) {
+    // A store (DynamoDB, S3, AppConfig) did not answer: 503 with Retry-After, which clients and OTLP
+    // exporters retry; the request left nothing half-done (archive first, then the index, both idempotent).
+    logger.error('store unavailable', { error: error instanceof Error ? error : String(error) });
+    const response = json(
+      503,
+      errorBody(
+        'service_unavailable',
+        'a store of the ledger did not answer; nothing of this request is lost, and retrying it is safe',
+      ),
+    );
+    return { ...response, headers: { ...response.headers, 'retry-after': '1' } };
+  }
   // Log the error's name and message only: stack frames are fine, but never the request it came from.
   logger.error('request failed', { error: error instanceof Error ? error : String(error) });
   return json(
@@ -116,36 +129,4 @@ export function header(event: APIGatewayProxyEvent, name: string): string | unde
     if (key.toLowerCase() === wanted && value !== undefined) return value;
   }
   return undefined;
-}
-
-/** The request body as parsed JSON, after the media-type and size checks of the SPEC (415, 413, 400). */
-export function parseJsonBody(event: APIGatewayProxyEvent): unknown {
-  const contentType = header(event, 'content-type') ?? '';
-  if (!/^application\/([\w.+-]+\+)?json\s*(;|$)/i.test(contentType.trim())) {
-    throw new HttpError(
-      415,
-      'unsupported_media_type',
-      'send the body as JSON with Content-Type: application/json',
-    );
-  }
-  const raw = event.body ?? '';
-  const bytes = event.isBase64Encoded ? Buffer.from(raw, 'base64') : Buffer.from(raw, 'utf8');
-  if (bytes.length > MAX_BODY_BYTES) {
-    throw new HttpError(
-      413,
-      'payload_too_large',
-      `the body is ${bytes.length} bytes; the limit is ${MAX_BODY_BYTES}`,
-    );
-  }
-  if (bytes.length === 0) {
-    throw new InvalidRequestError('the body is empty', [{ index: null, path: '$', message: 'is required' }]);
-  }
-  try {
-    return JSON.parse(bytes.toString('utf8'));
-  } catch (error) {
-    const detail = error instanceof SyntaxError ? error.message : 'unparsable';
-    throw new InvalidRequestError('the body is not valid JSON', [
-      { index: null, path: '$', message: detail },
-    ]);
-  }
 }

@@ -3,9 +3,10 @@ import { type IngestDependencies, ingestEvents } from '#lib/ingest/ingest-events
 import type { RegistrySource } from '#lib/registry/workflows.ts';
 import { resolveCaller } from '../commons/caller.ts';
 import type { HttpRouteHandler } from '../commons/handlers.ts';
-import { json, parseJsonBody } from '../commons/http.ts';
+import { json } from '../commons/http.ts';
 import { addIngestMetrics } from '../commons/ingest-metrics.ts';
 import { logger, metrics } from '../commons/powertools.ts';
+import { parseJsonBody } from '../commons/request-body.ts';
 
 export interface IngestHandlerDependencies extends Omit<IngestDependencies, 'registry'> {
   readonly grants: GrantStore;

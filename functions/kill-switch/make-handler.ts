@@ -3,8 +3,9 @@ import { flipKillSwitch } from '#lib/kill-switch/flip.ts';
 import type { FlagWriter } from '#lib/kill-switch/ports.ts';
 import type { RegistrySource } from '#lib/registry/workflows.ts';
 import type { HttpRouteHandler } from '../commons/handlers.ts';
-import { HttpError, json, parseJsonBody } from '../commons/http.ts';
+import { HttpError, json } from '../commons/http.ts';
 import { logger } from '../commons/powertools.ts';
+import { parseJsonBody } from '../commons/request-body.ts';
 
 /**
  * POST /iam/v1/workflows/{workflowId}/kill-switch `{enabled, reason}`. IAM only: who may call it for

@@ -407,6 +407,16 @@ export const GATEWAY_RESPONSES: readonly JsonGatewayResponse[] = [
     message: { vtl: '$context.error.messageString' },
   },
   {
+    // The token authorizer threw something other than `Unauthorized` (its table did not answer): API
+    // Gateway's default is a bare 500; a 503 tells clients (and OTLP exporters) that a retry may help,
+    // and never reads as a bad token. The local gateway answers the same (local-stack/api-server.ts).
+    type: apigw.ResponseType.AUTHORIZER_FAILURE,
+    statusCode: '503',
+    error: 'service_unavailable',
+    message: 'The credentials could not be checked right now; nothing was stored, and retrying is safe.',
+    headers: { 'Retry-After': "'1'" },
+  },
+  {
     type: apigw.ResponseType.DEFAULT_5XX,
     error: 'internal_error',
     message: 'The ledger could not answer this request; retrying it is safe.',

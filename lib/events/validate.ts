@@ -73,6 +73,10 @@ function withIndex(issue: { path: string; message: string }, index: number | nul
 }
 
 function issueAt(path: (string | number)[], message: string): ValidationIssue {
-  const index = path[0] === 'events' && typeof path[1] === 'number' ? path[1] : null;
-  return { index, path: toJsonPath(path), message };
+  return { index: issueIndexOf(path), path: toJsonPath(path), message };
+}
+
+/** The event a problem at `path` of an ingest body is in (`$.events[3]…` → 3), or null for the body itself. */
+export function issueIndexOf(path: readonly (string | number)[]): number | null {
+  return path[0] === 'events' && typeof path[1] === 'number' ? path[1] : null;
 }

@@ -10,9 +10,11 @@ import { parseRfc3339 } from '#lib/events/timestamps.ts';
 import { validateBatch } from '#lib/events/validate.ts';
 import { LedgerLaneHistory } from '#lib/kill-switch/history.ts';
 import {
+  type ArchiveLineOutcome,
   type EventArchive,
   type EventIndex,
   eventKeyString,
+  type PutOutcome,
   type StoredEvent,
   type ViolationKind,
 } from '#lib/ports.ts';
@@ -59,7 +61,12 @@ export interface IngestDependencies {
  * before anything is written. Then the raw batch is archived (one object per workflow), and only after
  * that is durable are the events indexed with a conditional put, so a retry after any failure is safe:
  * events already indexed answer `duplicate`, the rest are archived again and indexed. The archive is
- * therefore at-least-once (readers dedupe on workflowId + eventId); the index is exactly-once.
+ * therefore at-least-once and the index exactly-once; each archive line carries its content hash, and an
+ * outcome record beside an object names its lines that did not become the index's version, so the archive
+ * alone tells which version the index kept (`indexedVersionFromArchive`).
+ *
+ * Statuses are always against what the index holds: a later copy of an eventId in the same request is a
+ * `duplicate` when it equals the indexed version, else a `conflict`.
  */
 export async function ingestEvents(
   body: unknown,
@@ -83,14 +90,15 @@ export async function ingestEvents(
   const statuses: EventStatus[] = [];
   const firstHashByKey = new Map<string, string>();
   const candidates: { position: number; stored: StoredEvent }[] = [];
+  /** Later copies of an eventId in this request: answered against whatever the index ends up holding. */
+  const repeats: { position: number; key: string; hash: string }[] = [];
 
   for (const [position, event] of validation.events.entries()) {
     const pseudonymized = deps.hasher.pseudonymize(event);
     const hash = contentHash(pseudonymized);
     const key = eventKeyString(event);
-    const earlier = firstHashByKey.get(key);
-    if (earlier !== undefined) {
-      statuses[position] = earlier === hash ? 'duplicate' : 'conflict';
+    if (firstHashByKey.has(key)) {
+      repeats.push({ position, key, hash });
       continue;
     }
     firstHashByKey.set(key, hash);
@@ -114,10 +122,14 @@ export async function ingestEvents(
     });
   }
 
+  /** Per eventId, the content hash of the version the index holds (known once it is read or written). */
+  const indexedHash = new Map<string, string>();
   const existing = await deps.index.findContentHashes(candidates.map(({ stored }) => stored.event));
   const fresh = candidates.filter(({ position, stored }) => {
-    const existingHash = existing.get(eventKeyString(stored.event));
+    const key = eventKeyString(stored.event);
+    const existingHash = existing.get(key);
     if (existingHash === undefined) return true;
+    indexedHash.set(key, existingHash);
     statuses[position] = existingHash === stored.contentHash ? 'duplicate' : 'conflict';
     return false;
   });
@@ -153,20 +165,41 @@ export async function ingestEvents(
   }
 
   if (fresh.length > 0) {
-    await archiveByObject(
-      deps.archive,
-      fresh.map(({ stored }) => stored),
-    );
-    const outcomes = await deps.index.putIfAbsent(fresh.map(({ stored }) => stored));
+    const archived = fresh.map(({ stored }) => stored);
+    await archiveByObject(deps.archive, archived);
+    let outcomes: PutOutcome[];
+    try {
+      outcomes = await deps.index.putIfAbsent(archived);
+    } catch (error) {
+      // The index did not answer: whether each line was indexed is unknown. Say so beside the archive
+      // objects (best effort: the store that failed is usually the other one), then let the caller retry.
+      await recordOutcomes(
+        deps.archive,
+        archived.map((stored) => ({ stored, outcome: { status: 'unconfirmed' as const } })),
+      ).catch(() => undefined);
+      throw error;
+    }
+    const lost: { stored: StoredEvent; outcome: Omit<ArchiveLineOutcome, 'eventId' | 'contentHash'> }[] = [];
     for (const [i, { position, stored }] of fresh.entries()) {
       const outcome = outcomes[i];
+      const key = eventKeyString(stored.event);
       if (outcome?.status === 'exists') {
         // Another request wrote this eventId between our check and our write: the first one stands.
-        statuses[position] = outcome.existingContentHash === stored.contentHash ? 'duplicate' : 'conflict';
+        indexedHash.set(key, outcome.existingContentHash);
+        const status = outcome.existingContentHash === stored.contentHash ? 'duplicate' : 'conflict';
+        statuses[position] = status;
+        lost.push({ stored, outcome: { status, indexedContentHash: outcome.existingContentHash } });
       } else {
+        indexedHash.set(key, stored.contentHash);
         statuses[position] = 'accepted';
       }
     }
+    // The archive says which of its lines lost, so it alone tells which version the index kept.
+    if (lost.length > 0) await recordOutcomes(deps.archive, lost);
+  }
+  // A later copy of an eventId in the same request is a duplicate of what the index holds, or a conflict.
+  for (const { position, key, hash } of repeats) {
+    statuses[position] = indexedHash.get(key) === hash ? 'duplicate' : 'conflict';
   }
 
   if (deps.reviews)
@@ -208,6 +241,21 @@ export async function ingestEvents(
     // Stored all the same; said back so the agent service can see what it did.
     ...(violations.length > 0 ? { violations } : {}),
   };
+}
+
+/** One outcome record per archive object, listing its lines that are not the index's version. */
+async function recordOutcomes(
+  archive: EventArchive,
+  lines: readonly { stored: StoredEvent; outcome: Omit<ArchiveLineOutcome, 'eventId' | 'contentHash'> }[],
+): Promise<void> {
+  const byKey = new Map<string, ArchiveLineOutcome[]>();
+  for (const { stored, outcome } of lines) {
+    const entry = { eventId: stored.event.eventId, contentHash: stored.contentHash, ...outcome };
+    const group = byKey.get(stored.archiveKey);
+    if (group) group.push(entry);
+    else byKey.set(stored.archiveKey, [entry]);
+  }
+  await Promise.all([...byKey].map(([key, group]) => archive.putOutcome(key, group)));
 }
 
 async function archiveByObject(archive: EventArchive, events: readonly StoredEvent[]): Promise<void> {

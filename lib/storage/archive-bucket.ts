@@ -1,10 +1,13 @@
+import type { ArchiveLineOutcome } from '#lib/ports.ts';
 import { RETENTION_MONTHS, type RetentionMonths } from '#lib/registry/workflows.ts';
 
 /**
  * The raw archive's design, the one source of truth for the CDK lifecycle rules and the object keys.
  *
  * Key: `raw/retention=<12m|18m|24m>/workflow=<id>/dt=<YYYY-MM-DD>/<requestId>.ndjson.gz`, one object per
- * ingest request and workflow. The retention class leads the key so one lifecycle rule per class can
+ * ingest request and workflow, a line per event: the pseudonymized event as accepted, with `receivedAt` and
+ * its `contentHash` (the hash that tells duplicate from conflict). Beside it, `_outcome-<requestId>.json`
+ * when some of its lines did not become the index's version (`archiveOutcomeKey`). The retention class leads the key so one lifecycle rule per class can
  * match it by prefix; workflow and date follow as Hive-style partitions for Athena.
  */
 
@@ -36,6 +39,33 @@ export const RETENTION_CLASSES: readonly RetentionClass[] = RETENTION_MONTHS.map
   prefix: retentionPrefix(months),
   expirationDays: expirationDaysFor(months),
 }));
+
+/**
+ * Where the outcome of an archive object's lines is recorded: beside it, named with a leading underscore so
+ * that Athena, Hive and DuckDB globs over `*.ndjson.gz` never read it as data, under the same lifecycle.
+ */
+export function archiveOutcomeKey(archiveKey: string): string {
+  const slash = archiveKey.lastIndexOf('/');
+  const name = archiveKey.slice(slash + 1).replace(/\.ndjson\.gz$/, '');
+  return `${archiveKey.slice(0, slash + 1)}_outcome-${name}.json`;
+}
+
+/**
+ * The dedupe rule, from the archive alone: which archived line of an event is the version the index holds.
+ * A line is confirmed unless its object's outcome lists it; every confirmed line of an event has the same
+ * content hash (the first one indexed), and that line is the one. With no confirmed line (its request
+ * failed, and was never sent again), an `unconfirmed` line stands in when there is only one such content.
+ * Undecided (undefined) only after two failed requests for one event with different contents.
+ */
+export function indexedVersionFromArchive<Line extends { eventId: string; contentHash: string }>(
+  lines: readonly { line: Line; outcome: ArchiveLineOutcome | undefined }[],
+): Line | undefined {
+  const confirmed = lines.filter(({ outcome }) => outcome === undefined);
+  if (confirmed.length > 0) return confirmed[0]?.line;
+  const unconfirmed = lines.filter(({ outcome }) => outcome?.status === 'unconfirmed');
+  const contents = new Set(unconfirmed.map(({ line }) => line.contentHash));
+  return contents.size === 1 ? unconfirmed[0]?.line : undefined;
+}
 
 export function archiveObjectKey(input: {
   retentionMonths: RetentionMonths;

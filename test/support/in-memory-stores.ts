@@ -12,6 +12,7 @@ import type { EventType } from '#lib/events/schema.ts';
 import type { KpiStore } from '#lib/kpi/job.ts';
 import type { KpiRecord } from '#lib/kpi/record.ts';
 import {
+  type ArchiveLineOutcome,
   type EventArchive,
   type EventIndex,
   type EventKey,
@@ -126,6 +127,8 @@ function hasViolation(stored: StoredEvent, kind: ViolationKind): boolean {
 
 export class InMemoryEventArchive implements EventArchive {
   readonly objects = new Map<string, StoredEvent[]>();
+  /** Per archive key, the lines of it that are not the index's version. */
+  readonly outcomes = new Map<string, ArchiveLineOutcome[]>();
   failNextPut = false;
 
   async putBatch(key: string, events: readonly StoredEvent[]): Promise<void> {
@@ -134,6 +137,10 @@ export class InMemoryEventArchive implements EventArchive {
       throw new Error('simulated S3 outage');
     }
     this.objects.set(key, [...events]);
+  }
+
+  async putOutcome(key: string, lines: readonly ArchiveLineOutcome[]): Promise<void> {
+    this.outcomes.set(key, [...lines]);
   }
 }
 

@@ -1,6 +1,7 @@
 import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
-import { HttpError, parseJsonBody, toErrorResponse } from '#functions/commons/http.ts';
+import { HttpError, toErrorResponse } from '#functions/commons/http.ts';
+import { parseJsonBody } from '#functions/commons/request-body.ts';
 import { InvalidRequestError, RegistryUnavailableError, WorkflowNotAllowedError } from '#lib/errors.ts';
 
 const request = (body: string | null, contentType = 'application/json', isBase64Encoded = false) =>

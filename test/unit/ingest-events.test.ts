@@ -3,6 +3,7 @@ import { InvalidRequestError, WorkflowNotAllowedError } from '#lib/errors.ts';
 import { ActorHasher } from '#lib/events/actor-hashing.ts';
 import { type IngestDependencies, ingestEvents } from '#lib/ingest/ingest-events.ts';
 import { defaultRegistry } from '#lib/registry/default-registry.ts';
+import { indexedVersionFromArchive } from '#lib/storage/archive-bucket.ts';
 import { actionEvent } from '../support/events.ts';
 import { InMemoryEventArchive, InMemoryEventIndex } from '../support/in-memory-stores.ts';
 
@@ -85,6 +86,79 @@ describe('ingestEvents', () => {
     ).toHaveLength(1);
   });
 
+  it.each([
+    ['the same content twice, which differs from what is stored', 'A', 'A', 'B', ['conflict', 'conflict']],
+    ['new content, then what is stored', 'A', 'B', 'B', ['conflict', 'duplicate']],
+    ['the same new content twice', 'A', 'A', undefined, ['accepted', 'duplicate']],
+    ['two contents of a new event', 'A', 'B', undefined, ['accepted', 'conflict']],
+  ])(
+    'answers each copy of an eventId in one request against the stored version: %s',
+    async (_case, one, two, stored, expected) => {
+      // Prepare: eventId X, stored with content `stored` (or not at all)
+      const version = (text: string) => event({ eventId: 'X', unitId: 'T-1', output: { text } });
+      if (stored) await ingestEvents({ events: [version(stored)] }, everyWorkflow, deps);
+
+      // Act
+      const result = await ingestEvents({ events: [version(one), version(two)] }, everyWorkflow, deps);
+
+      // Assess
+      expect(result.results.map((r) => r.status)).toEqual(expected);
+      expect([...index.items.values()].map((item) => item.event)).toEqual([
+        expect.objectContaining({ output: { text: stored ?? one } }),
+      ]);
+    },
+  );
+
+  it('records beside the archive object which of its lines lost a race, so the archive alone names the winner', async () => {
+    // Prepare: another request indexes X (content B) between our check and our write of X (content A)
+    const racing = {
+      ...deps,
+      index: Object.assign(Object.create(index), { findContentHashes: async () => new Map() }),
+    };
+    await ingestEvents({ events: [event({ eventId: 'X', output: { text: 'B' } })] }, everyWorkflow, deps);
+    const winner = [...index.items.values()][0];
+
+    // Act
+    await ingestEvents(
+      { events: [event({ eventId: 'X', output: { text: 'A' } }), event({ eventId: 'Y' })] },
+      everyWorkflow,
+      racing,
+    );
+
+    // Assess: the first object's line is confirmed; the second object's line for X lost, to B's hash
+    const [firstKey, secondKey] = [...archive.objects.keys()];
+    expect(archive.outcomes.get(firstKey as string)).toBeUndefined();
+    const lost = archive.objects.get(secondKey as string)?.find((stored) => stored.event.eventId === 'X');
+    expect(archive.outcomes.get(secondKey as string)).toEqual([
+      {
+        eventId: 'X',
+        contentHash: lost?.contentHash,
+        status: 'conflict',
+        indexedContentHash: winner?.contentHash,
+      },
+    ]);
+    const lines = [...archive.objects].flatMap(([key, events]) =>
+      events.map((stored) => ({
+        line: { eventId: stored.event.eventId, contentHash: stored.contentHash },
+        outcome: archive.outcomes.get(key)?.find((o) => o.eventId === stored.event.eventId),
+      })),
+    );
+    expect(indexedVersionFromArchive(lines.filter(({ line }) => line.eventId === 'X'))).toEqual({
+      eventId: 'X',
+      contentHash: winner?.contentHash,
+    });
+  });
+
+  it('marks the lines of a request whose index write failed as unconfirmed, and still fails the request', async () => {
+    const events = [event()];
+    index.failNextPut = true;
+    await expect(ingestEvents({ events }, everyWorkflow, deps)).rejects.toThrow('outage');
+    const [key] = [...archive.objects.keys()];
+    expect(archive.outcomes.get(key as string)).toEqual([
+      expect.objectContaining({ eventId: events[0]?.eventId, status: 'unconfirmed' }),
+    ]);
+  });
+
   it('writes no archive object when every event is a duplicate', async () => {
     const events = [event()];
     await ingestEvents({ events }, everyWorkflow, deps);
@@ -162,5 +236,37 @@ describe('ingestEvents', () => {
     const everything = JSON.stringify([...index.items.values(), ...archive.objects.values()]);
     expect(everything).not.toContain('acme-raw-1');
     expect(everything).toContain('hmac-sha256:');
+  });
+});
+
+describe('indexedVersionFromArchive: the dedupe rule, from the archive alone', () => {
+  const line = (contentHash: string) => ({ eventId: 'X', contentHash });
+  it('takes the confirmed line, whatever unconfirmed or lost lines there are', () => {
+    expect(
+      indexedVersionFromArchive([
+        { line: line('A'), outcome: { eventId: 'X', contentHash: 'A', status: 'unconfirmed' } },
+        { line: line('B'), outcome: undefined },
+        {
+          line: line('C'),
+          outcome: { eventId: 'X', contentHash: 'C', status: 'conflict', indexedContentHash: 'B' },
+        },
+      ]),
+    ).toEqual(line('B'));
+  });
+  it('takes the unconfirmed content when there is no confirmed line and only one such content', () => {
+    expect(
+      indexedVersionFromArchive([
+        { line: line('A'), outcome: { eventId: 'X', contentHash: 'A', status: 'unconfirmed' } },
+        { line: line('A'), outcome: { eventId: 'X', contentHash: 'A', status: 'unconfirmed' } },
+      ]),
+    ).toEqual(line('A'));
+  });
+  it('cannot tell after two failed requests with different contents', () => {
+    expect(
+      indexedVersionFromArchive([
+        { line: line('A'), outcome: { eventId: 'X', contentHash: 'A', status: 'unconfirmed' } },
+        { line: line('B'), outcome: { eventId: 'X', contentHash: 'B', status: 'unconfirmed' } },
+      ]),
+    ).toBeUndefined();
   });
 });
