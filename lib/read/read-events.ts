@@ -5,6 +5,7 @@ import { MIN_INSTANT_MS, parseRfc3339 } from '#lib/events/timestamps.ts';
 import type { ValidationIssue } from '#lib/events/validate.ts';
 import type { EventIndex, ViolationKind } from '#lib/ports.ts';
 import type { WorkflowRegistry } from '#lib/registry/workflows.ts';
+import { decodeCursor, encodeCursor } from './cursor.ts';
 
 export const DEFAULT_PAGE_SIZE = 100;
 export const MAX_PAGE_SIZE = 1000;
@@ -21,6 +22,7 @@ export interface ReadEventsResult {
 
 const VIOLATION_KINDS: readonly ViolationKind[] = ['kill-switch', 'boundary', 'rollout-phase'];
 
+/** A position in the time index: the sort key of the last event of a page. */
 const CURSOR_KEY = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z#[A-Za-z0-9._:-]{1,128}$/;
 
 /**
@@ -67,7 +69,10 @@ export async function readEvents(
       'must be kill-switch (autonomous while the lane was off), boundary (broke a boundary rule) or rollout-phase (a lane its rollout phase had not opened)',
     );
   }
-  const after = params.cursor === undefined ? undefined : decodeCursor(params.cursor);
+  const after =
+    params.cursor === undefined
+      ? undefined
+      : decodeCursor('events', params.cursor, (position) => CURSOR_KEY.test(position));
   if (after === null) problem('cursor', 'is not a cursor this API returned; start again without it');
   if (issues.length > 0) throw new InvalidRequestError('the query parameters are invalid', issues);
 
@@ -90,13 +95,6 @@ export async function readEvents(
       ...(stored.boundaryViolations ? { boundaryViolations: stored.boundaryViolations } : {}),
       ...(stored.rolloutPhaseViolation ? { rolloutPhaseViolation: stored.rolloutPhaseViolation } : {}),
     })),
-    nextCursor: page.after ? Buffer.from(page.after, 'utf8').toString('base64url') : null,
+    nextCursor: page.after ? encodeCursor('events', page.after) : null,
   };
-}
-
-/** The position a cursor stands for, or null when it is not one of ours. */
-function decodeCursor(cursor: string): string | null {
-  if (!/^[A-Za-z0-9_-]{1,400}$/.test(cursor)) return null;
-  const decoded = Buffer.from(cursor, 'base64url').toString('utf8');
-  return CURSOR_KEY.test(decoded) ? decoded : null;
 }

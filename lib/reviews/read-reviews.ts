@@ -1,6 +1,7 @@
 import { type Caller, workflowForCaller } from '#lib/auth/caller.ts';
 import { InvalidRequestError } from '#lib/errors.ts';
 import type { EventIndex } from '#lib/ports.ts';
+import { decodeCursor, encodeCursor } from '#lib/read/cursor.ts';
 import { LANES, type WorkflowRegistry } from '#lib/registry/workflows.ts';
 import { isLane } from '#lib/reviews/lane.ts';
 import type { ReviewItem, ReviewQueue } from '#lib/reviews/queue.ts';
@@ -35,9 +36,17 @@ export async function readReviews(
   if (!Number.isInteger(limit) || limit < 1 || limit > 100) {
     issues.push({ index: null, path: 'query.limit', message: 'must be a whole number from 1 to 100' });
   }
-  const after = cursor === undefined ? undefined : Buffer.from(cursor, 'base64url').toString('utf8');
-  if (cursor !== undefined && (!after || after.length > 256)) {
-    issues.push({ index: null, path: 'query.cursor', message: 'is not a cursor this API returned' });
+  // A position is the unit ID the previous page ended with (1–256 characters, as unitId is).
+  const after =
+    cursor === undefined
+      ? undefined
+      : decodeCursor('reviews', cursor, (position) => position.length >= 1 && position.length <= 256);
+  if (after === null) {
+    issues.push({
+      index: null,
+      path: 'query.cursor',
+      message: 'is not a cursor this API returned; start again without it',
+    });
   }
   if (issues.length > 0) throw new InvalidRequestError('the query parameters are invalid', issues);
 
@@ -46,7 +55,7 @@ export async function readReviews(
     status: status as 'pending' | 'reviewed',
     ...(lane !== undefined && isLane(lane) ? { lane } : {}),
     limit,
-    ...(after ? { after } : {}),
+    ...(after !== undefined && after !== null ? { after } : {}),
   });
   const nowSeconds = Math.floor(deps.clock().getTime() / 1000);
   const items = await Promise.all(
@@ -63,5 +72,5 @@ export async function readReviews(
       };
     }),
   );
-  return { items, nextCursor: page.after ? Buffer.from(page.after, 'utf8').toString('base64url') : null };
+  return { items, nextCursor: page.after ? encodeCursor('reviews', page.after) : null };
 }

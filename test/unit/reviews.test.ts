@@ -154,6 +154,25 @@ describe('GET /v1/workflows/{id}/reviews?lane=…', () => {
     expect(reviews.queries.at(-1)).not.toHaveProperty('lane');
   });
 
+  it('refuses a cursor it did not write, as the events route does, instead of an empty page', async () => {
+    for (const cursor of [
+      'garbage',
+      'ZXZlbnRzOjIwMjY',
+      '',
+      '%%%',
+      Buffer.from('reviews:').toString('base64url'),
+    ]) {
+      const attempt = readReviews(
+        { workflowId: 'support-triage', params: { status: 'pending', cursor } },
+        everyWorkflow,
+        deps(),
+      );
+      await expect(attempt, cursor).rejects.toMatchObject({
+        issues: [{ index: null, path: 'query.cursor', message: expect.stringContaining('not a cursor') }],
+      });
+    }
+  });
+
   it('refuses a lane it does not know, naming the parameter', async () => {
     for (const lane of ['Shadow', 'human', '', 'none']) {
       const attempt = readReviews(
