@@ -144,8 +144,9 @@ export async function ingestEvents(
     }
   }
   // So is an action that broke its workflow's autonomy boundary: a CANNOT rule, or a missing approval.
+  // Checked on the event as sent: the registry lists approvers by their raw IDs, which are stored hashed.
   for (const candidate of fresh) {
-    const { event } = candidate.stored;
+    const event = validation.events[candidate.position] as LedgerEvent;
     const workflow = deps.registry.get(event.workflowId);
     if (event.type !== 'action' || !workflow) continue;
     const broken = boundaryViolations(event, workflow).map(({ kind, ruleId, tool }) => ({
@@ -203,7 +204,14 @@ export async function ingestEvents(
   }
 
   if (deps.reviews)
-    await updateReviewQueue(deps.reviews, deps.index, validation.events, statuses, deps.registry, receivedAt);
+    await updateReviewQueue(
+      deps.reviews,
+      deps.index,
+      validation.events.map((event) => deps.hasher.pseudonymize(event)),
+      statuses,
+      deps.registry,
+      receivedAt,
+    );
 
   const results = validation.events.map((event, position) => ({
     eventId: event.eventId,

@@ -237,6 +237,41 @@ describe('ingestEvents', () => {
     expect(everything).not.toContain('acme-raw-1');
     expect(everything).toContain('hmac-sha256:');
   });
+
+  it('stores approver and reviewer IDs as digests, and still checks approvers against the registry lists', async () => {
+    // Prepare: two refunds over $100, one approved by a listed support lead, one by someone unlisted
+    const refund = (approverId: string) =>
+      event({
+        toolCalls: [
+          { name: 'refund', endpoint: 'payments.refund', parameters: { amount: 250 }, outcome: 'success' },
+        ],
+        approval: { approverId, decision: 'approved', decidedAt: '2026-11-24T10:59:00Z' },
+      });
+    const listed = refund('lead-3');
+    const unlisted = refund('temp-9');
+    const verdict = {
+      eventId: 'v-1',
+      type: 'review.verdict',
+      workflowId: 'support-triage',
+      unitId: listed.unitId,
+      occurredAt: '2026-11-24T11:30:00Z',
+      reviewerId: 'reviewer-ann',
+      verdict: 'pass',
+      reviewMinutes: 3,
+    };
+
+    // Act
+    const result = await ingestEvents({ events: [listed, unlisted, verdict] }, everyWorkflow, deps);
+
+    // Assess
+    expect(result.violations).toEqual([
+      expect.objectContaining({ eventId: unlisted.eventId, kind: 'boundary' }),
+    ]);
+    const everything = JSON.stringify([...index.items.values(), ...archive.objects.values()]);
+    for (const raw of ['lead-3', 'temp-9', 'reviewer-ann']) expect(everything).not.toContain(raw);
+    const stored = [...index.items.values()].find((item) => item.event.eventId === listed.eventId);
+    expect(stored?.event).toMatchObject({ approval: { approverId: expect.stringMatching(/^hmac-sha256:/) } });
+  });
 });
 
 describe('indexedVersionFromArchive: the dedupe rule, from the archive alone', () => {
