@@ -81,6 +81,8 @@ describe.each([
     expect(statuses.slice(0, KILL_AFTER)).toEqual(Array(KILL_AFTER).fill(202));
     const duringOutage = statuses.slice(KILL_AFTER);
     expect(duringOutage.filter((status) => status < 500)).toEqual([]);
+    // 503: what clients and OTLP exporters retry (a 500 they may not).
+    expect(new Set(duringOutage)).toEqual(new Set([503]));
     for (const answer of answers.slice(KILL_AFTER)) expect(String(answer.body.message)).toMatch(/retry/i);
     // a 202 means stored: every event of every acknowledged batch reads back after the restart
     for (const [b, answer] of answers.entries()) {
