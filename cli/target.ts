@@ -11,7 +11,7 @@ import { AppConfigDataFlagReader, AppConfigFlagWriter } from '#lib/adapters/appc
 import { HostedProfile } from '#lib/adapters/appconfig-hosted.ts';
 import { locateKillSwitch } from '#lib/adapters/appconfig-locate.ts';
 import { readDeployedRegistry } from '#lib/adapters/appconfig-registry.ts';
-import { makeDocumentClient } from '#lib/adapters/aws-clients.ts';
+import { makeDocumentClient, makeS3Client } from '#lib/adapters/aws-clients.ts';
 import { DynamoDbAccessStore } from '#lib/adapters/dynamodb-access-store.ts';
 import { DynamoDbDrillStore } from '#lib/adapters/dynamodb-drill-store.ts';
 import { normalizeIamPrincipal } from '#lib/auth/tokens.ts';
@@ -199,7 +199,8 @@ async function stageTarget(stage: string): Promise<Target> {
       const identity = await new STSClient({}).send(new GetCallerIdentityCommand({}));
       return normalizeIamPrincipal(identity.Arn ?? 'unknown');
     },
-    reports: async () => ({ s3: new S3Client({}), bucket: required(STATEFUL_OUTPUTS.reportsBucketName) }),
+    // makeS3Client: the SDK's own settings (region, credentials, AWS_ENDPOINT_URL_S3), as the functions use it.
+    reports: async () => ({ s3: makeS3Client(), bucket: required(STATEFUL_OUTPUTS.reportsBucketName) }),
     athena: async () => {
       const all = { ...outputs, ...(await stackOutputs(statelessStackName(stage), stage)) };
       return {
