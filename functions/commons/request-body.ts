@@ -185,9 +185,14 @@ export function parseJsonText(text: string): unknown {
     return parseStrictJson(text);
   } catch (error) {
     if (!(error instanceof StrictJsonError)) throw error;
-    const path = toJsonPath(error.path);
-    throw new InvalidRequestError(`the body is not JSON the ledger can keep as sent; nothing was stored`, [
-      { index: issueIndexOf(error.path), path, message: `${error.message} (at character ${error.offset})` },
+    // Text that is not JSON is the body's problem; a value the ledger cannot keep is its place's.
+    if (error.kind === 'syntax') {
+      throw new InvalidRequestError('the body is not valid JSON', [
+        { index: null, path: '$', message: `${error.message} at character ${error.offset}` },
+      ]);
+    }
+    throw new InvalidRequestError('the body holds JSON the ledger cannot keep as sent; nothing was stored', [
+      { index: issueIndexOf(error.path), path: toJsonPath(error.path), message: error.message },
     ]);
   }
 }

@@ -20,6 +20,11 @@ export class StrictJsonError extends Error {
     message: string,
     /** The character offset in the text. */
     readonly offset: number,
+    /**
+     * `syntax`: the text is not JSON (a truncated body, a stray comma); `content`: it is JSON, but holds a
+     * value at `path` the ledger cannot keep as sent.
+     */
+    readonly kind: 'syntax' | 'content',
   ) {
     super(message);
   }
@@ -55,8 +60,8 @@ class Parser {
     private readonly maxDepth: number,
   ) {}
 
-  fail(message: string): never {
-    throw new StrictJsonError([...this.#path], message, this.position);
+  fail(message: string, kind: 'syntax' | 'content' = 'syntax'): never {
+    throw new StrictJsonError([...this.#path], message, this.position, kind);
   }
 
   skipWhitespace(): void {
@@ -89,7 +94,8 @@ class Parser {
   }
 
   #enter(depth: number): void {
-    if (depth > this.maxDepth) this.fail(`nests more than ${this.maxDepth} arrays and objects deep`);
+    if (depth > this.maxDepth)
+      this.fail(`nests more than ${this.maxDepth} arrays and objects deep`, 'content');
     this.position++;
     this.skipWhitespace();
   }
@@ -105,8 +111,9 @@ class Parser {
       if (this.text[this.position] !== '"') this.fail('expected a quoted key');
       const key = this.#string();
       this.#path.push(key);
-      if (key === '__proto__') this.fail('a key named "__proto__" is not accepted');
-      if (Object.hasOwn(object, key)) this.fail(`the key ${JSON.stringify(key)} appears twice in one object`);
+      if (key === '__proto__') this.fail('a key named "__proto__" is not accepted', 'content');
+      if (Object.hasOwn(object, key))
+        this.fail(`the key ${JSON.stringify(key)} appears twice in one object`, 'content');
       this.skipWhitespace();
       if (this.text[this.position] !== ':') this.fail('expected ":" after the key');
       this.position++;
@@ -160,7 +167,7 @@ class Parser {
     if (!match) {
       const end = this.text.indexOf('"', this.position + 1);
       if (LONE_SURROGATE.test(this.text.slice(this.position, end === -1 ? undefined : end))) {
-        this.fail('holds a lone UTF-16 surrogate, which is not valid Unicode');
+        this.fail('holds a lone UTF-16 surrogate, which is not valid Unicode', 'content');
       }
       this.fail('is not a valid JSON string (unescaped control character, bad escape or no closing quote)');
     }
@@ -171,7 +178,7 @@ class Parser {
     }
     const value = JSON.parse(match[0]) as string;
     if (raw.includes('\\u') && LONE_SURROGATE.test(value)) {
-      this.fail('holds a lone UTF-16 surrogate, which is not valid Unicode');
+      this.fail('holds a lone UTF-16 surrogate, which is not valid Unicode', 'content');
     }
     this.position = STRING.lastIndex;
     return value;
@@ -184,11 +191,12 @@ class Parser {
     const literal = match[0];
     const value = Number(literal);
     if (!Number.isFinite(value))
-      this.fail(`the number ${literal} is too large to store; send it as a string`);
+      this.fail(`the number ${literal} is too large to store; send it as a string`, 'content');
     // Most literals are already the shortest form of their double; only the others need the digit check.
     if (String(value) !== literal && !sameDecimal(literal, String(value))) {
       this.fail(
         `the number ${literal} cannot be stored exactly (it would read back as ${value}); send it as a string`,
+        'content',
       );
     }
     this.position = NUMBER.lastIndex;

@@ -3,13 +3,15 @@ import { describe, expect, it } from 'vitest';
 import { MAX_JSON_DEPTH, parseStrictJson, StrictJsonError } from '#lib/json/strict-json.ts';
 
 /** The error parseStrictJson throws for `text`, or undefined when it accepts it. */
-function refusal(text: string): { path: readonly (string | number)[]; message: string } | undefined {
+function refusal(
+  text: string,
+): { path: readonly (string | number)[]; message: string; kind: StrictJsonError['kind'] } | undefined {
   try {
     parseStrictJson(text);
     return undefined;
   } catch (error) {
     if (!(error instanceof StrictJsonError)) throw error;
-    return { path: error.path, message: error.message };
+    return { path: error.path, message: error.message, kind: error.kind };
   }
 }
 
@@ -43,28 +45,38 @@ describe('parseStrictJson: exactly what was sent, or a refusal that says where',
       '{"events":[{"eventId":"a","eventId":"b"}]}',
       ['events', 0, 'eventId'],
       'appears twice',
+      'content',
     ],
-    ['a top-level key twice', '{"events":[],"events":[]}', ['events'], 'appears twice'],
+    ['a top-level key twice', '{"events":[],"events":[]}', ['events'], 'appears twice', 'content'],
     [
       'a __proto__ key',
       '{"metadata":{"__proto__":{"admin":true}}}',
       ['metadata', '__proto__'],
       '"__proto__"',
+      'content',
     ],
-    ['a number too large for a double', '{"n":1e400}', ['n'], 'too large'],
-    ['a number that would lose digits', '{"n":12345678901234567890}', ['n'], 'cannot be stored exactly'],
-    ['a tiny number that would read back as 0', '[1e-400]', [0], 'cannot be stored exactly'],
-    ['an escaped lone surrogate', '{"unitId":"\\ud800"}', ['unitId'], 'lone UTF-16 surrogate'],
-    ['a raw lone surrogate', `{"unitId":"a${'\ud800'}b"}`, ['unitId'], 'lone UTF-16 surrogate'],
-    ['a raw control character in a string', '{"a":"x\u0001"}', ['a'], 'not a valid JSON string'],
-    ['text after the value', '{} {}', [], 'after the JSON value'],
-    ['a trailing comma', '[1,]', [1], 'unexpected character'],
-    ['an unquoted key', '{a:1}', [], 'quoted key'],
-    ['a truncated body', '{"a":[1,2', ['a'], 'expected "," or "]"'],
-  ])('refuses %s, naming where', (_what, text, path, message) => {
+    ['a number too large for a double', '{"n":1e400}', ['n'], 'too large', 'content'],
+    [
+      'a number that would lose digits',
+      '{"n":12345678901234567890}',
+      ['n'],
+      'cannot be stored exactly',
+      'content',
+    ],
+    ['a tiny number that would read back as 0', '[1e-400]', [0], 'cannot be stored exactly', 'content'],
+    ['an escaped lone surrogate', '{"unitId":"\\ud800"}', ['unitId'], 'lone UTF-16 surrogate', 'content'],
+    ['a raw lone surrogate', `{"unitId":"a${'\ud800'}b"}`, ['unitId'], 'lone UTF-16 surrogate', 'content'],
+    ['a raw control character in a string', '{"a":"x\u0001"}', ['a'], 'not a valid JSON string', 'syntax'],
+    ['text after the value', '{} {}', [], 'after the JSON value', 'syntax'],
+    ['a trailing comma', '[1,]', [1], 'unexpected character', 'syntax'],
+    ['an unquoted key', '{a:1}', [], 'quoted key', 'syntax'],
+    ['a truncated body', '{"a":[1,2', ['a'], 'expected "," or "]"', 'syntax'],
+  ])('refuses %s, naming where', (_what, text, path, message, kind) => {
     const refused = refusal(text);
     expect(refused?.path).toEqual(path);
     expect(refused?.message).toContain(message);
+    // Syntax errors are the body's (answered at `$`); content errors are answered at their path.
+    expect(refused?.kind).toBe(kind);
   });
 
   it(`takes ${MAX_JSON_DEPTH} levels of nesting and refuses one more, without overflowing the stack`, () => {
