@@ -44,6 +44,9 @@ export async function measureUseCaseCpu(batches: readonly BenchBatch[], warmup =
       await gzipAsync(`${events.map(archiveLine).join('\n')}\n`);
     },
     putOutcome: async () => {},
+    putRawSpans: async (_key, request) => {
+      await gzipAsync(JSON.stringify(request));
+    },
   };
   const deps = {
     index,

@@ -117,6 +117,8 @@ export interface EventArchive {
    * these, the archive alone says which version the index holds (lib/storage/archive-bucket.ts).
    */
   putOutcome(key: string, lines: readonly ArchiveLineOutcome[]): Promise<void>;
+  /** Durably stores raw OTLP spans (an OTLP/JSON `ExportTraceServiceRequest`, personal attributes hashed). */
+  putRawSpans(key: string, request: object): Promise<void>;
 }
 
 /** What became of one archived line that did not become the index's version of its event. */

@@ -100,9 +100,10 @@ export async function startLocalStack(
     await ensureDevToken(devTokenFile, new DynamoDbAccessStore(makeDocumentClient(client), LOCAL_TABLE_NAME));
 
     // Imported only now: each handler module wires itself from the environment set above, as on Lambda.
-    const [ingest, readEvents, healthz, authorizer, autonomy, flipRecorder, kpis, reviews] =
+    const [ingest, traces, readEvents, healthz, authorizer, autonomy, flipRecorder, kpis, reviews] =
       await Promise.all([
         import('#functions/ingest/handler.ts'),
+        import('#functions/traces/handler.ts'),
         import('#functions/read-events/handler.ts'),
         import('#functions/healthz/handler.ts'),
         import('#functions/token-authorizer/handler.ts'),
@@ -125,6 +126,7 @@ export async function startLocalStack(
       routes: localRoutes({
         healthz: healthz.handler,
         ingest: ingest.handler,
+        traces: traces.handler,
         'read-events': readEvents.handler,
         reviews: reviews.handler,
         kpis: kpis.handler,

@@ -3,7 +3,7 @@ import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import middy from '@middy/core';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
-import { type ErrorMetrics, httpErrorBoundary } from './http.ts';
+import { type ErrorMetrics, type ErrorPresenter, httpErrorBoundary } from './http.ts';
 import { logger, metrics, tracer } from './powertools.ts';
 
 /** What a make-handler returns for an API route: it answers, or throws for the error boundary to answer. */
@@ -18,6 +18,11 @@ export interface HttpHandlerOptions {
    * boundary answers is counted as `rejected` (4xx) or `failed` (5xx).
    */
   readonly errorMetrics?: ErrorMetrics;
+  /**
+   * For a route whose clients read errors in a format of their own (OTLP exporters: a `google.rpc.Status`
+   * in the request's encoding): the boundary's answer, re-encoded. Status and headers stay as they are.
+   */
+  readonly presentError?: ErrorPresenter;
 }
 
 /**
@@ -30,7 +35,7 @@ export function httpHandler(handler: HttpRouteHandler, options: HttpHandlerOptio
     .use(captureLambdaHandler(tracer))
     .use(injectLambdaContext(logger));
   if (options.errorMetrics) stack.use(logMetrics(metrics));
-  return stack.use(httpErrorBoundary(options.errorMetrics)).handler(handler);
+  return stack.use(httpErrorBoundary(options.errorMetrics, options.presentError)).handler(handler);
 }
 
 /**

@@ -78,6 +78,7 @@ export interface ErrorMetrics {
  */
 export function httpErrorBoundary(
   errorMetrics?: ErrorMetrics,
+  presentError?: ErrorPresenter,
 ): MiddlewareObj<APIGatewayProxyEvent, APIGatewayProxyResult> {
   return {
     onError: async (request) => {
@@ -86,10 +87,16 @@ export function httpErrorBoundary(
         const metric = response.statusCode < 500 ? errorMetrics.rejected : errorMetrics.failed;
         metrics.addMetric(metric, MetricUnit.Count, 1);
       }
-      request.response = response;
+      request.response = presentError ? presentError(response, request.event) : response;
     },
   };
 }
+
+/** Re-encodes an error answer of `toErrorResponse` for a route's clients (see `HttpHandlerOptions`). */
+export type ErrorPresenter = (
+  response: APIGatewayProxyResult,
+  event: APIGatewayProxyEvent,
+) => APIGatewayProxyResult;
 
 export function toErrorResponse(error: unknown): APIGatewayProxyResult {
   if (error instanceof HttpError) return json(error.statusCode, errorBody(error.code, error.message));

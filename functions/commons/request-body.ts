@@ -18,10 +18,6 @@ import { HttpError, header } from './http.ts';
  * The request body as JSON, exactly as sent, after the checks of the SPEC: a JSON media type (415), at most
  * MAX_BODY_BYTES before and after decompression (413), bytes that decode as declared (400), JSON the
  * ledger can keep as sent (400, naming the place).
- *
- * Bodies arrive as bytes (base64) from the local gateway, and in the cloud as bytes or as the UTF-8 text
- * API Gateway made of them. A gzip body is decompressed here only if it still is gzip: API Gateway
- * decompresses request bodies itself and may pass the header on.
  */
 export function parseJsonBody(event: APIGatewayProxyEvent): unknown {
   const { mediaType, charset } = parseContentType(header(event, 'content-type'));
@@ -32,22 +28,32 @@ export function parseJsonBody(event: APIGatewayProxyEvent): unknown {
       'send the body as JSON with Content-Type: application/json',
     );
   }
+  return parseJsonText(decodeJsonText(readBodyBytes(event, MAX_BODY_BYTES), charset));
+}
+
+/**
+ * The request body's bytes, at most `maxBytes` as sent and once decompressed (413), never empty (400).
+ * Bodies arrive as bytes (base64) from the local gateway and for binary media types, and otherwise as the
+ * UTF-8 text API Gateway made of them. A gzip body is decompressed here only if it still is gzip: API
+ * Gateway decompresses request bodies itself and may pass the header on.
+ */
+export function readBodyBytes(event: APIGatewayProxyEvent, maxBytes: number): Buffer {
   const raw = event.body ?? '';
   let bytes: Buffer = event.isBase64Encoded ? Buffer.from(raw, 'base64') : Buffer.from(raw, 'utf8');
-  if (bytes.length > MAX_BODY_BYTES) {
+  if (bytes.length > maxBytes) {
     throw new HttpError(
       413,
       'payload_too_large',
-      `the body is ${bytes.length} bytes; the limit is ${MAX_BODY_BYTES}`,
+      `the body is ${bytes.length} bytes; the limit is ${maxBytes}`,
     );
   }
   if (looksGzipped(bytes) && /gzip/i.test(header(event, 'content-encoding') ?? '')) {
-    bytes = decodeContentEncoding(bytes, 'gzip', MAX_BODY_BYTES);
+    bytes = decodeContentEncoding(bytes, 'gzip', maxBytes);
   }
   if (bytes.length === 0) {
     throw new InvalidRequestError('the body is empty', [{ index: null, path: '$', message: 'is required' }]);
   }
-  return parseJsonText(decodeJsonText(bytes, charset));
+  return bytes;
 }
 
 /** What API Gateway decompresses before the function, and so the local gateway too. */

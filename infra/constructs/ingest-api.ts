@@ -68,6 +68,7 @@ export class IngestApi extends Construct {
   public readonly accessLogGroup: logs.LogGroup;
   public readonly functions: {
     readonly ingest: LedgerFunction;
+    readonly traces: LedgerFunction;
     readonly readEvents: LedgerFunction;
     readonly healthz: LedgerFunction;
     readonly tokenAuthorizer: LedgerFunction;
@@ -93,6 +94,8 @@ export class IngestApi extends Construct {
     this.api = new apigw.RestApi(this, 'Api', {
       description: 'Agent Ledger: ingest and read agent events',
       endpointTypes: [apigw.EndpointType.REGIONAL],
+      // OTLP/HTTP's protobuf bodies reach the traces function as bytes (base64), not as mangled text.
+      binaryMediaTypes: ['application/x-protobuf'],
       cloudWatchRole: manageAccountRole,
       cloudWatchRoleRemovalPolicy: manageAccountRole ? RemovalPolicy.RETAIN : undefined,
       deployOptions: {
@@ -151,6 +154,7 @@ export class IngestApi extends Construct {
     this.addRoutes({
       healthz: this.functions.healthz,
       ingest: this.functions.ingest,
+      traces: this.functions.traces,
       'read-events': this.functions.readEvents,
     });
     acknowledgeSynchronousOnly(this.functions.tokenAuthorizer);
@@ -161,6 +165,16 @@ export class IngestApi extends Construct {
     const ingest = new LedgerFunction(this, 'Ingest', {
       entry: functionEntry('ingest'),
       description: 'Agent Ledger: POST /v1/events, validates, archives and indexes agent events',
+      memorySize: 1024,
+      timeout: Duration.seconds(20),
+    })
+      .useLedgerTable(props.table, 'readWrite')
+      .useArchiveBucket(props.archiveBucket, 'put')
+      .useActorHashKey(props.actorHashKey);
+
+    const traces = new LedgerFunction(this, 'Traces', {
+      entry: functionEntry('traces'),
+      description: 'Agent Ledger: POST /v1/traces, OTLP/HTTP spans stored as agent events',
       memorySize: 1024,
       timeout: Duration.seconds(20),
     })
@@ -192,7 +206,7 @@ export class IngestApi extends Construct {
       timeout: Duration.seconds(5),
     }).useLedgerTable(props.table, 'read');
 
-    return { ingest, readEvents, healthz, tokenAuthorizer };
+    return { ingest, traces, readEvents, healthz, tokenAuthorizer };
   }
 
   /**

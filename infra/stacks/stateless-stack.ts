@@ -86,6 +86,7 @@ export class StatelessStack extends Stack {
     // Every handler that looks a workflow up reads the deployed registry (healthz and the authorizer do not).
     for (const fn of [
       this.ingestApi.functions.ingest,
+      this.ingestApi.functions.traces,
       this.ingestApi.functions.readEvents,
       this.killSwitchApi.functions.autonomy,
       this.killSwitchApi.functions.killSwitch,

@@ -33,6 +33,17 @@ export class S3EventArchive implements EventArchive {
     );
   }
 
+  async putRawSpans(key: string, request: object): Promise<void> {
+    await this.s3.send(
+      new PutObjectCommand({
+        Bucket: this.bucketName,
+        Key: key,
+        Body: await gzipAsync(JSON.stringify(request)),
+        ContentType: 'application/gzip',
+      }),
+    );
+  }
+
   async putOutcome(key: string, lines: readonly ArchiveLineOutcome[]): Promise<void> {
     await this.s3.send(
       new PutObjectCommand({

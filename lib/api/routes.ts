@@ -76,6 +76,13 @@ export const API_ROUTES = [
     bodyModel: INGEST_REQUEST,
   },
   {
+    // OTLP/HTTP traces (protobuf or JSON): no body model, API Gateway cannot check a protobuf body.
+    method: 'POST',
+    path: '/v1/traces',
+    function: 'traces',
+    auth: ['token', 'iam'],
+  },
+  {
     method: 'GET',
     path: '/v1/workflows/{workflowId}/events',
     function: 'read-events',

@@ -81,7 +81,21 @@ export async function ingestEvents(
       validation.issues,
     );
   }
-  const forbidden = [...new Set(validation.events.map((event) => event.workflowId))].filter(
+  return ingestValidEvents(validation.events, caller, deps, receivedAt);
+}
+
+/**
+ * The ingest use case after validation: `events` passed `validateBatch` at `receivedAt` (at most
+ * MAX_EVENTS_PER_REQUEST of them). For callers that validate themselves (the OTLP path, which rejects
+ * spans one by one instead of whole requests).
+ */
+export async function ingestValidEvents(
+  events: readonly LedgerEvent[],
+  caller: Caller,
+  deps: IngestDependencies,
+  receivedAt: Date,
+): Promise<IngestResult> {
+  const forbidden = [...new Set(events.map((event) => event.workflowId))].filter(
     (workflowId) => !mayAccess(caller, workflowId),
   );
   if (forbidden.length > 0) throw new WorkflowNotAllowedError(forbidden);
@@ -93,7 +107,7 @@ export async function ingestEvents(
   /** Later copies of an eventId in this request: answered against whatever the index ends up holding. */
   const repeats: { position: number; key: string; hash: string }[] = [];
 
-  for (const [position, event] of validation.events.entries()) {
+  for (const [position, event] of events.entries()) {
     const pseudonymized = deps.hasher.pseudonymize(event);
     const hash = contentHash(pseudonymized);
     const key = eventKeyString(event);
@@ -146,7 +160,7 @@ export async function ingestEvents(
   // So is an action that broke its workflow's autonomy boundary: a CANNOT rule, or a missing approval.
   // Checked on the event as sent: the registry lists approvers by their raw IDs, which are stored hashed.
   for (const candidate of fresh) {
-    const event = validation.events[candidate.position] as LedgerEvent;
+    const event = events[candidate.position] as LedgerEvent;
     const workflow = deps.registry.get(event.workflowId);
     if (event.type !== 'action' || !workflow) continue;
     const broken = boundaryViolations(event, workflow).map(({ kind, ruleId, tool }) => ({
@@ -207,13 +221,13 @@ export async function ingestEvents(
     await updateReviewQueue(
       deps.reviews,
       deps.index,
-      validation.events.map((event) => deps.hasher.pseudonymize(event)),
+      events.map((event) => deps.hasher.pseudonymize(event)),
       statuses,
       deps.registry,
       receivedAt,
     );
 
-  const results = validation.events.map((event, position) => ({
+  const results = events.map((event, position) => ({
     eventId: event.eventId,
     status: statuses[position] ?? 'accepted',
   }));
@@ -277,7 +291,8 @@ async function archiveByObject(archive: EventArchive, events: readonly StoredEve
 }
 
 /** Time-ordered, so archive objects of one day list in arrival order. */
-function defaultRequestId(): string {
+/** A request ID that sorts by time: archive objects of one day list in the order they were written. */
+export function defaultRequestId(): string {
   return `${Date.now().toString(36).padStart(9, '0')}-${randomBytes(6).toString('hex')}`;
 }
 

@@ -67,6 +67,24 @@ export function indexedVersionFromArchive<Line extends { eventId: string; conten
   return contents.size === 1 ? unconfirmed[0]?.line : undefined;
 }
 
+/**
+ * Where the raw spans of one `/v1/traces` request and workflow are kept: beside the event objects of that
+ * workflow and day, as one OTLP/JSON `ExportTraceServiceRequest` (gzip), with personal attributes hashed.
+ * The conventions the spans follow are still "development" and renamed often: with the spans kept, events
+ * can be derived again. The leading underscore keeps the event globs from reading it, and the retention
+ * prefix gives it the same lifecycle as the events it produced.
+ */
+export function rawSpansObjectKey(input: {
+  retentionMonths: RetentionMonths;
+  workflowId: string;
+  receivedAt: Date;
+  requestId: string;
+}): string {
+  const eventsKey = archiveObjectKey(input);
+  const slash = eventsKey.lastIndexOf('/');
+  return `${eventsKey.slice(0, slash + 1)}_spans-${input.requestId}.otlp.json.gz`;
+}
+
 export function archiveObjectKey(input: {
   retentionMonths: RetentionMonths;
   workflowId: string;

@@ -211,6 +211,12 @@ describe('the archive says which version the index kept (item 7)', () => {
       expect(lines.length).toBeGreaterThanOrEqual(1);
       const winner = indexedVersionFromArchive(lines);
       expect(winner?.output, eventId).toEqual(indexed.output);
+      // Self-describing: every line carries its content hash, and every line of another content than the
+      // index's is named by an outcome record (so the rule does not just happen to pick the first line).
+      expect(lines.every(({ line }) => /^[0-9a-f]{64}$/.test(line.contentHash))).toBe(true);
+      const losers = lines.filter(({ line }) => line.contentHash !== winner?.contentHash);
+      expect(losers.length).toBeGreaterThan(0);
+      expect(losers.every(({ outcome }) => outcome?.status === 'conflict')).toBe(true);
     }
   });
 });

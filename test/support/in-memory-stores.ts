@@ -142,6 +142,13 @@ export class InMemoryEventArchive implements EventArchive {
   async putOutcome(key: string, lines: readonly ArchiveLineOutcome[]): Promise<void> {
     this.outcomes.set(key, [...lines]);
   }
+
+  /** Per key, the raw OTLP request kept there. */
+  readonly rawSpans = new Map<string, object>();
+
+  async putRawSpans(key: string, request: object): Promise<void> {
+    this.rawSpans.set(key, request);
+  }
 }
 
 /** The review queue over a map, as the DynamoDB adapter keeps it: by unit ID, first enqueue stands. */
