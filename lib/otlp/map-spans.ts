@@ -14,6 +14,9 @@ import type { OtlpAttributes, OtlpSpan, OtlpSpanEvent, OtlpValue, RejectedSpan }
  *   span can be audited), told apart by `metadata.otel.kind` (see `isAgentStep` in lib/kpi/audit.ts).
  * - A model-call step carries `toolCalls: []`: the tools it asked for run in their own spans, each of
  *   which is its own action with its own tool call.
+ * - Beyond the issue's attribute list: OpenInference's `session.id` places a span after
+ *   `gen_ai.conversation.id`; `agent_ledger.model.version` overrides the model version (else the response
+ *   model); `agent_ledger.tool.endpoint` overrides the endpoint read from `url.full`, `server.address`...
  */
 
 export interface SpanMapping {
@@ -176,7 +179,8 @@ function actionFields(span: OtlpSpan, role: Role): Record<string, unknown> {
   if (agent) fields.agent = agent;
   const lane = first(a, ['agent_ledger.lane']) ?? first(span.resource, ['agent_ledger.lane']);
   if (lane !== undefined) fields.lane = lane;
-  const flag = flagOf(a) ?? flagOf(span.resource);
+  // The span's own: a flag on the resource would be read once per process, not before each action.
+  const flag = flagOf(a);
   if (flag) fields.flag = flag;
   const actor = actorOf(span);
   if (actor) fields.actor = actor;

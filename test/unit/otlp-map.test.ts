@@ -590,6 +590,18 @@ describe('eventsFromSpans: placing a span', () => {
     });
   });
 
+  it('takes the flag from the span only: a resource is set once per process, not before each action', () => {
+    const input = span({
+      attributes: { 'gen_ai.operation.name': 'chat' },
+      resource: {
+        ...RESOURCE,
+        'agent_ledger.flag.version': 1,
+        'agent_ledger.flag.checked_at': '2026-03-01T00:00:00Z',
+      },
+    });
+    expect(only(input).flag).toBeUndefined();
+  });
+
   it('rejects an agent span with no workflow or no unit, with a readable reason', () => {
     // Prepare
     const noWorkflow = span({
