@@ -18,6 +18,29 @@ export const AUDIT_FIELDS = [
 ] as const;
 export type AuditField = (typeof AUDIT_FIELDS)[number];
 
+/** The replay fields of a tool call, the only ones a tool or agent span's action is counted for. */
+export const TOOL_CALL_AUDIT_FIELDS: readonly AuditField[] = [
+  'toolCalls[].endpoint',
+  'toolCalls[].parameters',
+  'toolCalls[].outcome',
+];
+
+/**
+ * Whether an action is an agent step, the unit of audit coverage. Traces split one step into spans: the
+ * model call is the step, and the tool executions and agent invocations around it are actions of their own
+ * (`metadata.otel.kind` `tool` or `agent`, lib/otlp/map-spans.ts) so that their tools are costed. Those
+ * are not steps: counting them would make a traced step weigh three and penalize it per span. They count
+ * neither in `actions` nor in `replayableActions`; only their tool calls' missing endpoint, parameters or
+ * outcome are added to `missingFields`, so a tool call without an endpoint still shows. Every action sent
+ * without `metadata.otel.kind` (all of /v1/events) is a step, exactly as before.
+ */
+export function isAgentStep(action: ActionEvent): boolean {
+  const otel = action.metadata?.otel;
+  if (typeof otel !== 'object' || otel === null) return true;
+  const kind = (otel as { kind?: unknown }).kind;
+  return kind !== 'tool' && kind !== 'agent';
+}
+
 /** The replay fields this action lacks; none means it is replayable. */
 export function missingAuditFields(action: ActionEvent): AuditField[] {
   const missing: AuditField[] = [];

@@ -1,5 +1,11 @@
 import type { LedgerEvent } from '#lib/events/schema.ts';
-import { AUDIT_FIELDS, type AuditField, missingAuditFields } from '#lib/kpi/audit.ts';
+import {
+  AUDIT_FIELDS,
+  type AuditField,
+  isAgentStep,
+  missingAuditFields,
+  TOOL_CALL_AUDIT_FIELDS,
+} from '#lib/kpi/audit.ts';
 import { quantileCont } from '#lib/kpi/quantiles.ts';
 import type { KpiRecord } from '#lib/kpi/record.ts';
 import { weekBounds } from '#lib/kpi/weeks.ts';
@@ -81,10 +87,16 @@ export class WeeklyKpis {
       const unpriced = this.#cost.addAction(event, occurredAtMs);
       if (unpriced.model !== undefined) this.#unpricedModels.add(unpriced.model);
       for (const tool of unpriced.toolCalls) this.#unpricedTools.add(tool);
-      this.#actions++;
+      // Audit coverage counts agent steps (lib/kpi/audit.ts isAgentStep); a trace's tool and agent spans
+      // add only their tool calls' gaps.
       const missing = missingAuditFields(event);
-      if (missing.length === 0) this.#replayable++;
-      for (const field of missing) this.#missing[field]++;
+      if (isAgentStep(event)) {
+        this.#actions++;
+        if (missing.length === 0) this.#replayable++;
+        for (const field of missing) this.#missing[field]++;
+      } else {
+        for (const field of missing) if (TOOL_CALL_AUDIT_FIELDS.includes(field)) this.#missing[field]++;
+      }
       if (item.killSwitchViolation) this.#violations++;
       if (item.boundaryViolation) this.#boundaryViolations++;
     } else if (event.type === 'review.verdict') {

@@ -4,10 +4,14 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LedgerEvent } from '#lib/events/schema.ts';
 import { parseRfc3339 } from '#lib/events/timestamps.ts';
+import { validateBatch } from '#lib/events/validate.ts';
 import { WeeklyKpis } from '#lib/kpi/compute.ts';
 import type { KpiRecord } from '#lib/kpi/record.ts';
 import { InvalidWeekError, isoWeekOf, shiftWeek, weekBounds } from '#lib/kpi/weeks.ts';
+import { eventsFromSpans } from '#lib/otlp/map-spans.ts';
+import type { OtlpAttributes, OtlpSpan } from '#lib/otlp/spans.ts';
 import { PriceBook, type PriceTable } from '#lib/pricing/price-table.ts';
+import { defaultRegistry } from '#lib/registry/default-registry.ts';
 import type { KpiRow } from '../support/kpi-data.ts';
 import { computeLikeJob, KpiRowIndex } from '../support/kpi-feed.ts';
 import { computeKpisInDuckDb, type SqlKpis } from '../support/kpi-sql.ts';
@@ -475,6 +479,104 @@ describe('audit coverage', () => {
         flag: 1,
         approval: 1,
       },
+    });
+  });
+
+  it('counts a trace-derived step once, not once per span, and still costs each tool span and shows its gaps', async () => {
+    // One agent step traced as four spans, mapped by lib/otlp/map-spans.ts: invoke_agent (an agent
+    // action), chat (the step: replayable), two execute_tool spans (tool actions), the second without an
+    // endpoint; the chat span also completes the unit. Beside it, one plain /v1/events action (a step).
+    // actions 2 (chat + plain), replayable 2 → coverage 1; missing toolCalls[].endpoint 1 (the tool span).
+    // Cost at table A: chat 1,200 input of which 1,000 cached, 200 output → 200 × 3 + 1,000 × 0.3 +
+    // 200 × 15 = 3,900 µ$ = 0.0039; two lookup_order calls × 0.002 = 0.004; total 0.0079 for 1 unit.
+    const t0 = BigInt(Date.parse('2026-03-10T12:00:00Z')) * 1_000_000n;
+    const resource = { 'agent_ledger.workflow.id': WF, 'agent_ledger.unit.id': 'traced' };
+    const span = (spanId: string, attributes: OtlpAttributes, parentSpanId?: string): OtlpSpan => ({
+      traceId: '0af7651916cd43dd8448eb211c80319c',
+      spanId,
+      ...(parentSpanId === undefined ? {} : { parentSpanId }),
+      name: String(attributes['gen_ai.operation.name']),
+      kind: 1,
+      startTimeUnixNano: t0,
+      endTimeUnixNano: t0 + 2_500_000_000n,
+      attributes,
+      events: [],
+      status: { code: 0 },
+      resource,
+      scope: { name: 'strands.telemetry.tracer' },
+    });
+    const tool = (spanId: string, extra: OtlpAttributes) =>
+      span(
+        spanId,
+        {
+          'gen_ai.operation.name': 'execute_tool',
+          'gen_ai.tool.name': 'lookup_order',
+          'gen_ai.tool.call.arguments': '{"orderId":"o-1"}',
+          ...extra,
+        },
+        'a0a0a0a0a0a0a0a0',
+      );
+    const spans = [
+      tool('c3c3c3c3c3c3c3c3', { 'server.address': 'orders.internal' }),
+      tool('d4d4d4d4d4d4d4d4', {}),
+      span(
+        'b1b1b1b1b1b1b1b1',
+        {
+          'gen_ai.operation.name': 'chat',
+          'gen_ai.provider.name': 'anthropic',
+          'gen_ai.request.model': 'claude-sonnet',
+          'agent_ledger.model.version': '2026-01',
+          'gen_ai.usage.input_tokens': 1200,
+          'gen_ai.usage.output_tokens': 200,
+          'gen_ai.usage.cache_read.input_tokens': 1000,
+          'gen_ai.prompt.name': 'triage',
+          'gen_ai.prompt.version': '7',
+          'gen_ai.data_source.id': 'kb-support',
+          'gen_ai.output.messages': '[{"role":"assistant","parts":[{"type":"text","content":"Refunded."}]}]',
+          'agent_ledger.lane': 'autonomous',
+          'agent_ledger.flag.version': 3,
+          'agent_ledger.flag.checked_at': '2026-03-10T11:59:00Z',
+          'agent_ledger.unit.status': 'completed',
+        },
+        'a0a0a0a0a0a0a0a0',
+      ),
+      span('a0a0a0a0a0a0a0a0', { 'gen_ai.operation.name': 'invoke_agent', 'gen_ai.agent.name': 'triage' }),
+    ];
+    const mapping = eventsFromSpans(spans);
+    const validation = validateBatch(
+      { events: mapping.events.map((e) => e.event) },
+      { now: new Date('2026-03-10T13:00:00Z'), registry: defaultRegistry },
+    );
+    if (!validation.ok) throw new Error(JSON.stringify(validation.issues));
+    const rows: KpiRow[] = [
+      ...validation.events.map((event) => ({
+        event,
+        occurredAtMs: parseRfc3339(event.occurredAt) as number,
+      })),
+      action('plain', '2026-03-10T12:30:00Z'),
+    ];
+
+    // Act + Assess
+    await expectBoth(rows, '2026-W11', {
+      throughput: 1,
+      actions: 2,
+      replayableActions: 2,
+      auditCoverage: 1,
+      missingFields: {
+        'prompt.templateVersion': 0,
+        'model.name': 0,
+        'model.version': 0,
+        retrieval: 0,
+        toolCalls: 0,
+        'toolCalls[].endpoint': 1,
+        'toolCalls[].parameters': 0,
+        'toolCalls[].outcome': 0,
+        output: 0,
+        flag: 0,
+        approval: 0,
+      },
+      cost: { modelUsd: 0.0039, toolUsd: 0.004, humanReviewUsd: 0, totalUsd: 0.0079 },
+      costPerUnitUsd: 0.0079,
     });
   });
 

@@ -43,6 +43,13 @@ const MISSING_COLUMNS: Record<(typeof SPEC_AUDIT_FIELDS)[number], string> = {
   approval: 'm_approval',
 };
 
+/** The columns of a tool call's replay fields: the only ones a trace's tool or agent span is counted for. */
+const CALL_COLUMNS = [
+  MISSING_COLUMNS['toolCalls[].endpoint'],
+  MISSING_COLUMNS['toolCalls[].parameters'],
+  MISSING_COLUMNS['toolCalls[].outcome'],
+];
+
 /** The same shape as the KPI record, so the two can be compared field by field. */
 export interface SqlKpis {
   workflowId: string;
@@ -108,7 +115,8 @@ const EVENT_STRUCT = `STRUCT(
   output STRUCT(text VARCHAR, ref VARCHAR, contentHash VARCHAR),
   usage STRUCT(inputTokens BIGINT, outputTokens BIGINT, cachedInputTokens BIGINT),
   approval JSON,
-  reviewMinutes DOUBLE, verdict VARCHAR, escaped BOOLEAN
+  reviewMinutes DOUBLE, verdict VARCHAR, escaped BOOLEAN,
+  metadata JSON
 )`;
 
 /** NDJSON events → one flat row per event with what the KPIs need. */
@@ -150,6 +158,8 @@ SELECT
   e.output.contentHash IS NOT NULL AS has_output_content_hash,
   e.flag IS NOT NULL AS has_flag,
   e.approval IS NOT NULL AS has_approval,
+  -- An agent step unless a trace marked the action as a tool or agent span (SPEC-side rule of the OTLP map).
+  coalesce(e.metadata->>'$.otel.kind' NOT IN ('tool', 'agent'), true) AS is_step,
   e.reviewMinutes AS review_minutes,
   e.verdict AS verdict,
   e.escaped AS escaped
@@ -265,9 +275,10 @@ review_cost AS (
   FROM priced WHERE type = 'review.verdict' GROUP BY workflow_id, week_start
 ),
 
--- Audit coverage: actions that occurred in the week, and which replay fields each lacks.
+-- Audit coverage: agent steps that occurred in the week, and which replay fields each lacks. A trace's
+-- tool and agent spans are no steps: they add only their tool calls' missing fields.
 audit_lines AS (
-  SELECT workflow_id, week_start,
+  SELECT workflow_id, week_start, is_step,
     NOT has_prompt_template_version AS m_template_version,
     model_name IS NULL AS m_model_name,
     model_version IS NULL AS m_model_version,
@@ -283,9 +294,15 @@ audit_lines AS (
 ),
 audit AS (
   SELECT workflow_id, week_start,
-    count(*)::INTEGER AS actions,
-    count(*) FILTER (WHERE NOT (${missing.join(' OR ')}))::INTEGER AS replayable,
-    ${missing.map((column) => `count(*) FILTER (WHERE ${column})::INTEGER AS ${column}`).join(',\n    ')}
+    count(*) FILTER (WHERE is_step)::INTEGER AS actions,
+    count(*) FILTER (WHERE is_step AND NOT (${missing.join(' OR ')}))::INTEGER AS replayable,
+    ${missing
+      .map((column) =>
+        CALL_COLUMNS.includes(column)
+          ? `count(*) FILTER (WHERE ${column})::INTEGER AS ${column}`
+          : `count(*) FILTER (WHERE is_step AND ${column})::INTEGER AS ${column}`,
+      )
+      .join(',\n    ')}
   FROM audit_lines GROUP BY workflow_id, week_start
 ),
 violations AS (
