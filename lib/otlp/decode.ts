@@ -132,7 +132,8 @@ class ProtobufDecoder {
         r.expect(WireType.lengthDelimited, 'resourceSpans');
         this.path.push('resourceSpans', index++);
         this.#resourceSpans();
-        this.path.length -= 2;
+        this.path.pop();
+        this.path.pop();
       } else r.skip();
     }
     return this.#spans;
@@ -155,7 +156,8 @@ class ProtobufDecoder {
         r.expect(WireType.lengthDelimited, 'scopeSpans');
         this.path.push('scopeSpans', index++);
         this.#scopeSpans(resource);
-        this.path.length -= 2;
+        this.path.pop();
+        this.path.pop();
       } else r.skip();
     }
     r.leave(outer);
@@ -172,7 +174,8 @@ class ProtobufDecoder {
         r.expect(WireType.lengthDelimited, 'attributes');
         this.path.push('attributes', index++);
         this.#keyValue(attributes, 0);
-        this.path.length -= 2;
+        this.path.pop();
+        this.path.pop();
       } else r.skip();
     }
     r.leave(outer);
@@ -195,7 +198,8 @@ class ProtobufDecoder {
         r.expect(WireType.lengthDelimited, 'spans');
         this.path.push('spans', index++);
         this.#spans.push(this.#span(resource, scope));
-        this.path.length -= 2;
+        this.path.pop();
+        this.path.pop();
       } else r.skip();
     }
     r.leave(outer);
@@ -282,13 +286,15 @@ class ProtobufDecoder {
           r.expect(WireType.lengthDelimited, 'attributes');
           path.push('attributes', attributeIndex++);
           this.#keyValue(attributes, 0);
-          path.length -= 2;
+          path.pop();
+          path.pop();
           break;
         case 11:
           r.expect(WireType.lengthDelimited, 'events');
           path.push('events', events.length);
           events.push(this.#event());
-          path.length -= 2;
+          path.pop();
+          path.pop();
           break;
         case 15:
           r.expect(WireType.lengthDelimited, 'status');
@@ -342,7 +348,8 @@ class ProtobufDecoder {
         r.expect(WireType.lengthDelimited, 'attributes');
         this.path.push('attributes', index++);
         this.#keyValue(attributes, 0);
-        this.path.length -= 2;
+        this.path.pop();
+        this.path.pop();
       } else r.skip();
     }
     r.leave(outer);
@@ -461,7 +468,8 @@ class ProtobufDecoder {
         r.expect(WireType.lengthDelimited, 'values');
         this.path.push('values', values.length);
         values.push(this.#anyValue(depth));
-        this.path.length -= 2;
+        this.path.pop();
+        this.path.pop();
       } else r.skip();
     }
     r.leave(outer);
@@ -481,7 +489,8 @@ class ProtobufDecoder {
         r.expect(WireType.lengthDelimited, 'values');
         this.path.push('values', index++);
         this.#keyValue(values, depth);
-        this.path.length -= 2;
+        this.path.pop();
+        this.path.pop();
       } else r.skip();
     }
     r.leave(outer);
@@ -520,7 +529,9 @@ class ProtobufDecoder {
 /** Refuses a key a plain object cannot hold as sent: a repeated one, or `__proto__`. */
 function checkKey(target: Attributes, key: string, fail: (message: string) => never): void {
   if (key === '__proto__') fail('a key named "__proto__" is not accepted');
-  if (Object.hasOwn(target, key)) fail(`the key ${JSON.stringify(key)} appears twice`);
+  // A new key reads undefined (values never are); only then is the slower own-property check needed.
+  if (target[key] !== undefined && Object.hasOwn(target, key))
+    fail(`the key ${JSON.stringify(key)} appears twice`);
 }
 
 // ---------------------------------------------------------------------------------------------------------

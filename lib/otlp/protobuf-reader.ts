@@ -140,20 +140,24 @@ export class ProtobufReader {
   /** A length-delimited field as a string: valid UTF-8 or a refusal. */
   string(): string {
     const start = this.position;
-    const bytes = this.bytesField();
-    // Short ASCII (most keys and names) is faster by hand than through TextDecoder.
-    if (bytes.length <= 32) {
+    const length = this.#length();
+    const from = this.position;
+    const to = from + length;
+    this.position = to;
+    const bytes = this.bytes;
+    // Short ASCII (most keys and names) is faster by hand than through TextDecoder, and allocates no view.
+    if (length <= 32) {
       let ascii = '';
-      let i = 0;
-      for (; i < bytes.length; i++) {
+      let i = from;
+      for (; i < to; i++) {
         const byte = bytes[i] as number;
         if (byte >= 0x80) break;
         ascii += String.fromCharCode(byte);
       }
-      if (i === bytes.length) return ascii;
+      if (i === to) return ascii;
     }
     try {
-      return UTF8.decode(bytes);
+      return UTF8.decode(bytes.subarray(from, to));
     } catch {
       return this.fail('a string that is not valid UTF-8', start);
     }
