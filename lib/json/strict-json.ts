@@ -30,8 +30,19 @@ export class StrictJsonError extends Error {
   }
 }
 
-export function parseStrictJson(text: string, options: { maxDepth?: number } = {}): unknown {
-  const parser = new Parser(text, options.maxDepth ?? MAX_JSON_DEPTH);
+export interface StrictJsonOptions {
+  /** How deep arrays and objects may nest; MAX_JSON_DEPTH unless told. */
+  readonly maxDepth?: number;
+  /**
+   * Integers written without fraction or exponent that are not safe integers (beyond ±(2^53 − 1)) come back
+   * as `bigint`, exactly, instead of being refused (or kept as a number when a double happens to hold them):
+   * for formats whose 64-bit integers are JSON numbers, such as OTLP/JSON. Off unless told.
+   */
+  readonly bigIntegers?: boolean;
+}
+
+export function parseStrictJson(text: string, options: StrictJsonOptions = {}): unknown {
+  const parser = new Parser(text, options.maxDepth ?? MAX_JSON_DEPTH, options.bigIntegers ?? false);
   parser.skipWhitespace();
   const value = parser.value(0);
   parser.skipWhitespace();
@@ -48,6 +59,7 @@ const STRING =
 // biome-ignore lint/suspicious/noControlCharactersInRegex: JSON forbids raw control characters in strings
 const PLAIN_STRING = /"([^"\\\u0000-\u001f\ud800-\udfff]*)"/y;
 const NUMBER = /-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?/y;
+const INTEGER_LITERAL = /^-?\d+$/;
 const WHITESPACE = /[ \t\n\r]*/y;
 const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
 
@@ -58,6 +70,7 @@ class Parser {
   constructor(
     private readonly text: string,
     private readonly maxDepth: number,
+    private readonly bigIntegers: boolean,
   ) {}
 
   fail(message: string, kind: 'syntax' | 'content' = 'syntax'): never {
@@ -184,12 +197,16 @@ class Parser {
     return value;
   }
 
-  #number(): number {
+  #number(): number | bigint {
     NUMBER.lastIndex = this.position;
     const match = NUMBER.exec(this.text);
     if (!match) this.fail('is not a valid JSON number');
     const literal = match[0];
     const value = Number(literal);
+    if (this.bigIntegers && !Number.isSafeInteger(value) && INTEGER_LITERAL.test(literal)) {
+      this.position = NUMBER.lastIndex;
+      return BigInt(literal);
+    }
     if (!Number.isFinite(value))
       this.fail(`the number ${literal} is too large to store; send it as a string`, 'content');
     // Most literals are already the shortest form of their double; only the others need the digit check.
