@@ -78,7 +78,10 @@ export async function ingestSpans(
         // Only a batch-level problem (more events than a request takes) lands here, which chunking avoids.
         rejected.push(rejection(span, problems[0]?.message ?? 'not accepted'));
       } else {
-        valid.push({ span, events: validation.ok ? validation.events.slice(first, first + events.length) : [] });
+        valid.push({
+          span,
+          events: validation.ok ? validation.events.slice(first, first + events.length) : [],
+        });
       }
       first += events.length;
     }
@@ -148,7 +151,10 @@ function eventPath(path: string, firstIndexOfSpan: number): string {
 }
 
 /** Consecutive groups of spans with at most `maxEvents` events each (a span's events stay together). */
-function groupsByEventCount<T extends { events: readonly unknown[] }>(items: readonly T[], maxEvents: number): T[][] {
+function groupsByEventCount<T extends { events: readonly unknown[] }>(
+  items: readonly T[],
+  maxEvents: number,
+): T[][] {
   const groups: T[][] = [];
   let current: T[] = [];
   let count = 0;

@@ -53,7 +53,10 @@ function agentTracing(exporter: SpanExporter, workflowId = 'support-triage') {
   const unit = new UnitAttributes();
   const memory = new InMemorySpanExporter();
   const provider = new BasicTracerProvider({
-    resource: resourceFromAttributes({ 'service.name': 'triage-agent', 'agent_ledger.workflow.id': workflowId }),
+    resource: resourceFromAttributes({
+      'service.name': 'triage-agent',
+      'agent_ledger.workflow.id': workflowId,
+    }),
     spanProcessors: [unit, new SimpleSpanProcessor(exporter), new SimpleSpanProcessor(memory)],
   });
   return { provider, unit, memory, tracer: provider.getTracer('triage-agent', '1.0.0') };
@@ -223,7 +226,7 @@ describe('POST /v1/traces with the OpenTelemetry SDK', () => {
 
   it('answers a span it cannot place in partialSuccess and stores the rest of the request', async () => {
     // Prepare: one placed span, one without a workflow anywhere
-    const { provider, unit, tracer, memory } = agentTracing(new InMemorySpanExporter());
+    const { unit, tracer, memory } = agentTracing(new InMemorySpanExporter());
     unit.unitId = `T-partial-${randomUUID().slice(0, 8)}`;
     genAiStep(tracer, 'someone');
     const orphan = new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(memory)] });
@@ -273,7 +276,10 @@ describe('POST /v1/traces with the OpenTelemetry SDK', () => {
       body: 'hello',
     });
     expect(wrongType.status).toBe(415);
-    expect(wrongType.body).toMatchObject({ code: 3, message: expect.stringContaining('application/x-protobuf') });
+    expect(wrongType.body).toMatchObject({
+      code: 3,
+      message: expect.stringContaining('application/x-protobuf'),
+    });
     const garbage = await rawRequest(stack.api, {
       path: '/v1/traces',
       headers: { 'content-type': 'application/x-protobuf', authorization: AUTH.Authorization },
