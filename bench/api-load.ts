@@ -17,12 +17,12 @@ export interface ApiRunResult {
 
 const REQUEST_TIMEOUT_MS = 30_000;
 
-interface Answer {
+export interface Answer {
   readonly status: number;
   readonly body: string;
 }
 
-function post(agent: Agent, url: URL, token: string, body: Buffer): Promise<Answer> {
+function post(agent: Agent, url: URL, token: string, contentType: string, body: Buffer): Promise<Answer> {
   return new Promise((resolve, reject) => {
     const req = request(
       url,
@@ -31,7 +31,7 @@ function post(agent: Agent, url: URL, token: string, body: Buffer): Promise<Answ
         agent,
         headers: {
           authorization: `Bearer ${token}`,
-          'content-type': 'application/json',
+          'content-type': contentType,
           'content-length': body.length,
         },
         timeout: REQUEST_TIMEOUT_MS,
@@ -75,9 +75,36 @@ export async function runApiLoad(options: {
   batches: readonly BenchBatch[];
   concurrency: number;
 }): Promise<ApiRunResult> {
-  const url = new URL('/v1/events', options.api);
-  if (url.hostname !== '127.0.0.1') throw new Error(`refusing to load a non-local API: ${options.api}`);
   const bodies = options.batches.map((batch) => Buffer.from(JSON.stringify({ events: batch.events })));
+  const run = await runLoad({
+    url: new URL('/v1/events', options.api),
+    token: options.token,
+    contentType: 'application/json',
+    bodies,
+    concurrency: options.concurrency,
+    check: (answer, index) => check(answer, options.batches[index]?.events.length ?? 0, index),
+  });
+  return {
+    ...run,
+    concurrency: options.concurrency,
+    events: options.batches.reduce((sum, batch) => sum + batch.events.length, 0),
+  };
+}
+
+/**
+ * Every body POSTed once to `url` of the local API, at most `concurrency` requests in flight on keep-alive
+ * connections; `check` throws for an answer that fails the run. Bodies are made before the clock starts.
+ */
+export async function runLoad(options: {
+  url: URL;
+  token: string;
+  contentType: string;
+  bodies: readonly Buffer[];
+  concurrency: number;
+  check: (answer: Answer, index: number) => void;
+}): Promise<{ requests: number; wallMs: number; latenciesMs: number[]; bodyBytes: number }> {
+  const { url, bodies } = options;
+  if (url.hostname !== '127.0.0.1') throw new Error(`refusing to load a non-local API: ${url.origin}`);
   const agent = new Agent({ keepAlive: true, maxSockets: options.concurrency });
   const latenciesMs = new Array<number>(bodies.length);
   let next = 0;
@@ -89,9 +116,9 @@ export async function runApiLoad(options: {
       const body = bodies[index] as Buffer;
       const sent = performance.now();
       try {
-        const answer = await post(agent, url, options.token, body);
+        const answer = await post(agent, url, options.token, options.contentType, body);
         latenciesMs[index] = performance.now() - sent;
-        check(answer, options.batches[index]?.events.length ?? 0, index);
+        options.check(answer, index);
       } catch (error) {
         failed ??= error;
       }
@@ -104,9 +131,7 @@ export async function runApiLoad(options: {
   agent.destroy();
   if (failed !== undefined) throw failed;
   return {
-    concurrency: options.concurrency,
     requests: bodies.length,
-    events: options.batches.reduce((sum, batch) => sum + batch.events.length, 0),
     wallMs,
     latenciesMs,
     bodyBytes: bodies.reduce((sum, body) => sum + body.length, 0),

@@ -4,7 +4,8 @@
 // Settings (environment): BENCH_EVENTS (20000 per mode), BENCH_CONCURRENCY (4,8), BENCH_PROBE_EVENTS
 // (2000 per concurrency in the sweep), BENCH_ROUNDS (4), BENCH_SWEEP=full (the full run at every
 // concurrency instead of a sweep), BENCH_PORT (3900: the first of three free ports), BENCH_IMPORT_RUNS (10).
-// BENCH_ONLY=ingest|kpi runs one part (default: both, ingest first); the KPI part is bench/kpi.ts.
+// BENCH_ONLY=ingest|traces|kpi runs one part (default: all, in that order); the OTLP part is bench/traces.ts,
+// the KPI part bench/kpi.ts.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
@@ -432,15 +433,16 @@ async function main(): Promise<void> {
 }
 
 const BENCH_ONLY = process.env.BENCH_ONLY ?? '';
-if (!['', 'ingest', 'kpi'].includes(BENCH_ONLY)) {
-  console.error(`BENCH_ONLY must be 'ingest' or 'kpi' (or unset for both), not '${BENCH_ONLY}'`);
+if (!['', 'ingest', 'kpi', 'traces'].includes(BENCH_ONLY)) {
+  console.error(`BENCH_ONLY must be 'ingest', 'kpi' or 'traces' (or unset for all), not '${BENCH_ONLY}'`);
   process.exit(2);
 }
 
 async function runParts(): Promise<void> {
-  if (BENCH_ONLY !== 'kpi') await main();
+  if (BENCH_ONLY === '' || BENCH_ONLY === 'ingest') await main();
+  if (BENCH_ONLY === '' || BENCH_ONLY === 'traces') await (await import('./traces.ts')).runTracesBench();
   // Imported only when wanted: it loads DuckDB.
-  if (BENCH_ONLY !== 'ingest') await (await import('./kpi.ts')).runKpiBench();
+  if (BENCH_ONLY === '' || BENCH_ONLY === 'kpi') await (await import('./kpi.ts')).runKpiBench();
 }
 
 runParts().then(

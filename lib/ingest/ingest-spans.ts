@@ -64,26 +64,43 @@ export async function ingestSpans(
   });
 
   const valid: { span: OtlpSpan; events: IngestableEvents }[] = [];
-  for (const group of groupsByEventCount(placed, MAX_EVENTS_PER_REQUEST)) {
-    const body = { events: group.flatMap(({ events }) => events) };
-    const validation = validateBatch(body, { now: receivedAt, registry: deps.registry });
-    const problems = validation.ok ? [] : validation.issues;
-    let first = 0;
-    for (const { span, events } of group) {
-      const indexes = new Set(events.map((_, i) => first + i));
-      const problem = problems.find((issue) => issue.index !== null && indexes.has(issue.index));
-      if (problem) {
-        rejected.push(rejection(span, `${eventPath(problem.path, first)}: ${problem.message}`));
-      } else if (problems.some((issue) => issue.index === null)) {
-        // Only a batch-level problem (more events than a request takes) lands here, which chunking avoids.
-        rejected.push(rejection(span, problems[0]?.message ?? 'not accepted'));
-      } else {
-        valid.push({
-          span,
-          events: validation.ok ? validation.events.slice(first, first + events.length) : [],
-        });
+  for (let group of groupsByEventCount(placed, MAX_EVENTS_PER_REQUEST)) {
+    // Validate, reject the spans the issues name, and validate the rest again (validateBatch names at most
+    // 100 issues), until what is left passes whole.
+    while (group.length > 0) {
+      const validation = validateBatch(
+        { events: group.flatMap(({ events }) => events) },
+        { now: receivedAt, registry: deps.registry },
+      );
+      if (validation.ok) {
+        let first = 0;
+        for (const { span, events } of group) {
+          valid.push({ span, events: validation.events.slice(first, first + events.length) });
+          first += events.length;
+        }
+        break;
       }
-      first += events.length;
+      const bodyProblem = validation.issues.find((issue) => issue.index === null);
+      if (bodyProblem) {
+        // Only a batch-level problem (more events than a request takes) lands here, which grouping avoids.
+        for (const { span } of group) rejected.push(rejection(span, bodyProblem.message));
+        break;
+      }
+      const rest: typeof group = [];
+      let first = 0;
+      for (const entry of group) {
+        const last = first + entry.events.length;
+        const problem = validation.issues.find(
+          (issue) => issue.index !== null && issue.index >= first && issue.index < last,
+        );
+        if (problem) {
+          rejected.push(rejection(entry.span, `${eventPath(problem.path, first)}: ${problem.message}`));
+        } else {
+          rest.push(entry);
+        }
+        first = last;
+      }
+      group = rest;
     }
   }
 

@@ -8,8 +8,12 @@ import { apiMethods, REGISTRY_VARIABLES, synthesizeLedger } from './helpers.ts';
 const { statelessTemplate: template } = synthesizeLedger();
 const methods = apiMethods(template);
 
-const TOKEN_ROUTES = ['POST /v1/events', 'GET /v1/workflows/{workflowId}/events'];
-const IAM_ROUTES = ['POST /iam/v1/events', 'GET /iam/v1/workflows/{workflowId}/events'];
+const TOKEN_ROUTES = ['POST /v1/events', 'POST /v1/traces', 'GET /v1/workflows/{workflowId}/events'];
+const IAM_ROUTES = [
+  'POST /iam/v1/events',
+  'POST /iam/v1/traces',
+  'GET /iam/v1/workflows/{workflowId}/events',
+];
 /** Added to this API by KillSwitchApi (test/infra/kill-switch.test.ts). */
 const KILL_SWITCH_ROUTES = [
   'GET /v1/workflows/{workflowId}/autonomy',
@@ -35,6 +39,12 @@ describe('IngestApi: routes and auth', () => {
         ...REVIEW_ROUTES,
       ].sort(),
     );
+  });
+
+  it('takes OTLP protobuf bodies as bytes: application/x-protobuf is a binary media type', () => {
+    template.hasResourceProperties('AWS::ApiGateway::RestApi', {
+      BinaryMediaTypes: ['application/x-protobuf'],
+    });
   });
 
   it('builds its methods from the route table, a method per route and kind of caller', () => {
@@ -107,10 +117,15 @@ describe('IngestApi: request validation', () => {
       ValidateRequestBody: true,
       ValidateRequestParameters: true,
     });
-    for (const route of [...TOKEN_ROUTES, ...IAM_ROUTES]) {
+    const otlp = (route: string) => route.endsWith('/traces');
+    for (const route of [...TOKEN_ROUTES, ...IAM_ROUTES].filter((route) => !otlp(route))) {
       expect(methods.get(route)?.RequestValidatorId).toEqual({
         Ref: expect.stringMatching(/RequestValidator/),
       });
+    }
+    // An OTLP body is protobuf or OTLP/JSON, which no API Gateway model describes: the function decodes it.
+    for (const route of [...TOKEN_ROUTES, ...IAM_ROUTES].filter(otlp)) {
+      expect(methods.get(route)?.RequestValidatorId).toBeUndefined();
     }
   });
 
@@ -260,8 +275,8 @@ describe('IngestApi: functions', () => {
     // Act
     const functions = Object.entries(template.findResources('AWS::Lambda::Function'));
 
-    // Assess: these four, the kill switch's two, the flip recorder, the KPI and review routes', the three jobs
-    expect(functions).toHaveLength(12);
+    // Assess: these five, the kill switch's two, the flip recorder, the KPI and review routes', the three jobs
+    expect(functions).toHaveLength(13);
     for (const [logicalId, fn] of functions) {
       expect(fn.Properties).toMatchObject({
         Runtime: 'nodejs24.x',
@@ -298,6 +313,7 @@ describe('IngestApi: functions', () => {
     expect(variablesOf('Ingest')).toEqual(
       ['ACTOR_HASH_KEY_SECRET_ARN', 'ARCHIVE_BUCKET_NAME', 'LEDGER_TABLE_NAME', ...REGISTRY_VARIABLES].sort(),
     );
+    expect(variablesOf('Traces')).toEqual(variablesOf('Ingest'));
     expect(variablesOf('ReadEvents')).toEqual(['LEDGER_TABLE_NAME', ...REGISTRY_VARIABLES].sort());
     expect(variablesOf('Healthz')).toEqual(['ARCHIVE_BUCKET_NAME', 'LEDGER_TABLE_NAME']);
     expect(variablesOf('Authorizer')).toEqual(['LEDGER_TABLE_NAME']);

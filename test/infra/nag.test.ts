@@ -108,8 +108,12 @@ describe('cdk-nag on the whole app', () => {
         'AwsSolutions-COG4 @ Stateless/IngestApi/Api/Default/v1/workflows/{workflowId}/events/GET',
         'AwsSolutions-COG4 @ Stateless/IngestApi/Api/Default/iam/v1/events/POST',
         'AwsSolutions-COG4 @ Stateless/IngestApi/Api/Default/iam/v1/workflows/{workflowId}/events/GET',
+        // OTLP traces, beside the events
+        'AwsSolutions-COG4 @ Stateless/IngestApi/Api/Default/v1/traces/POST',
+        'AwsSolutions-COG4 @ Stateless/IngestApi/Api/Default/iam/v1/traces/POST',
         ...[
           'IngestApi/Ingest',
+          'IngestApi/Traces',
           'IngestApi/ReadEvents',
           'IngestApi/Healthz',
           'IngestApi/Authorizer',
@@ -120,6 +124,7 @@ describe('cdk-nag on the whole app', () => {
           `Serverless-LambdaDLQ @ Stateless/${fn}/Function`,
         ]),
         'AwsSolutions-IAM5[Resource::<archive bucket>/raw/*] @ Stateless/IngestApi/Ingest/Role/DefaultPolicy',
+        'AwsSolutions-IAM5[Resource::<archive bucket>/raw/*] @ Stateless/IngestApi/Traces/Role/DefaultPolicy',
         // The kill switch (test/infra/kill-switch.test.ts)
         'AwsSolutions-COG4 @ Stateless/IngestApi/Api/Default/v1/workflows/{workflowId}/autonomy/GET',
         'AwsSolutions-COG4 @ Stateless/IngestApi/Api/Default/iam/v1/workflows/{workflowId}/autonomy/GET',

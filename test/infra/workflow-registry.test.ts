@@ -138,8 +138,8 @@ describe('RegistryStale: a registry the handlers cannot use pages someone', () =
     const filters = Object.values(stateless.findResources('AWS::Logs::MetricFilter')).filter(
       (filter) => filter.Properties.MetricTransformations[0].MetricName === REGISTRY_STALE_METRIC,
     );
-    // ingest, read-events, autonomy, kill-switch, flip-recorder, kpis, reviews and the three jobs
-    expect(filters).toHaveLength(10);
+    // ingest, traces, read-events, autonomy, kill-switch, flip-recorder, kpis, reviews and the three jobs
+    expect(filters).toHaveLength(11);
     for (const filter of filters) {
       expect(filter.Properties.FilterPattern).toBe(
         `{ ($.message = "${REGISTRY_STALE_LOG}") || ($.message = "${REGISTRY_UNAVAILABLE_LOG}") }`,
