@@ -150,6 +150,24 @@ export async function runTracesBench(): Promise<void> {
   });
   try {
     const api = running.endpoints.api;
+    // Warm-up, not measured: both handlers loaded, connections open, DynamoDB Local's JIT warm.
+    const warmEvents = eventBodies(agentSpans(400, 'warm-events'));
+    await runLoad({
+      url: new URL('/v1/events', api),
+      token: running.token,
+      contentType: 'application/json',
+      bodies: warmEvents.bodies,
+      concurrency: CONCURRENCY,
+      check: expectAccepted(warmEvents.events),
+    });
+    await runLoad({
+      url: new URL('/v1/traces', api),
+      token: running.token,
+      contentType: 'application/x-protobuf',
+      bodies: chunk(agentSpans(400, 'warm-traces'), SPANS_PER_REQUEST).map(protobufBody),
+      concurrency: CONCURRENCY,
+      check: expectAllSpansStored,
+    });
     // Interleaved halves, so drift of a loaded machine hits both paths alike.
     const rounds = [0, 1].map((round) => ({
       events: {
