@@ -1,8 +1,10 @@
 import type { LedgerEvent } from '../lib/events/schema.ts';
+import type { AutonomyState } from '../lib/kill-switch/autonomy.ts';
+import type { Lane } from '../lib/registry/workflows.ts';
 
-export type { LedgerEvent };
+/** The ledger's own types (the SPEC's event schema and autonomy answer), one definition for both sides. */
+export type { AutonomyState, Lane, LedgerEvent };
 export type EventType = LedgerEvent['type'];
-export type Lane = 'autonomous' | 'hitl' | 'shadow';
 
 type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
 
@@ -72,14 +74,4 @@ export interface ClientStats {
   readonly droppedBy: Readonly<Record<DropReason, number>>;
   readonly requests: number;
   readonly retries: number;
-}
-
-/** SPEC "Read API": `GET /v1/workflows/{workflowId}/autonomy`. */
-export interface AutonomyState {
-  readonly workflowId: string;
-  readonly autonomousAllowed: boolean;
-  readonly lane: Lane;
-  readonly flagVersion: string | null;
-  readonly reason: string | null;
-  readonly changedAt: string | null;
 }

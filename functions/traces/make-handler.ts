@@ -1,17 +1,15 @@
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
-import type { GrantStore } from '#lib/auth/tokens.ts';
-import type { IngestDependencies } from '#lib/ingest/ingest-events.ts';
 import { ingestSpans } from '#lib/ingest/ingest-spans.ts';
 import { decodeTraceRequest, otlpEncodingOf } from '#lib/otlp/decode.ts';
 import { encodeStatus, encodeTraceResponse } from '#lib/otlp/response.ts';
 import type { OtlpEncoding } from '#lib/otlp/spans.ts';
-import type { RegistrySource } from '#lib/registry/workflows.ts';
 import { resolveCaller } from '../commons/caller.ts';
 import type { HttpRouteHandler } from '../commons/handlers.ts';
 import { HttpError, header } from '../commons/http.ts';
 import { addSpanIngestMetrics } from '../commons/ingest-metrics.ts';
 import { logger, metrics } from '../commons/powertools.ts';
 import { readBodyBytes } from '../commons/request-body.ts';
+import type { IngestHandlerDependencies } from '../ingest/make-handler.ts';
 
 /**
  * The largest OTLP request body, as sent and once decompressed. Lambda takes at most 6 MB of request, and
@@ -23,11 +21,8 @@ export const MAX_TRACE_BODY_BYTES = 4 * 1024 * 1024;
 /** How many reasons `partialSuccess.errorMessage` spells out; the count covers all of them. */
 const REASONS_IN_MESSAGE = 5;
 
-export interface TracesHandlerDependencies extends Omit<IngestDependencies, 'registry'> {
-  readonly grants: GrantStore;
-  /** Read per request, so a newly deployed registry takes effect without a cold start. */
-  readonly registry: RegistrySource;
-}
+/** What `/v1/events` is wired with: the spans go down the same path. */
+export type TracesHandlerDependencies = IngestHandlerDependencies;
 
 /**
  * POST /v1/traces (OTLP/HTTP, protobuf or JSON, gzip or not): spans → ledger events, stored like

@@ -1,23 +1,10 @@
-import { readdirSync, readFileSync, statSync } from 'node:fs';
-import { join } from 'node:path';
-import { gunzipSync } from 'node:zlib';
 import { describe, expect, inject, it } from 'vitest';
 import { apiClient } from '../support/api.ts';
+import { filesWithContent } from '../support/data-dir.ts';
 import { actionEvent } from '../support/events.ts';
 
 const stack = inject('localStack');
 const api = apiClient(stack.api, stack.token);
-
-/** Every file under the data directory, gzip objects unpacked, so nothing hides in compression. */
-function filesWithContent(dir: string): { path: string; content: Buffer }[] {
-  return readdirSync(dir).flatMap((name) => {
-    const path = join(dir, name);
-    if (statSync(path).isDirectory()) return filesWithContent(path);
-    const raw = readFileSync(path);
-    const gzipped = raw[0] === 0x1f && raw[1] === 0x8b;
-    return [{ path, content: gzipped ? gunzipSync(raw) : raw }];
-  });
-}
 
 describe('actor IDs', () => {
   it('leave no raw user or customer ID anywhere under the data directory, logs included', async () => {

@@ -1,9 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { join } from 'node:path';
-import { gunzipSync, gzipSync } from 'node:zlib';
+import { gzipSync } from 'node:zlib';
 import { OpenAIInstrumentation } from '@arizeai/openinference-instrumentation-openai';
 import { type Attributes, SpanStatusCode, type Tracer } from '@opentelemetry/api';
 import { OTLPTraceExporter as JsonTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
@@ -26,6 +24,7 @@ import type { LedgerEvent } from '#lib/events/schema.ts';
 import { CostAccumulator } from '#lib/pricing/cost.ts';
 import { PriceBook } from '#lib/pricing/price-table.ts';
 import { apiClient, rawRequest } from '../support/api.ts';
+import { filesWithContent } from '../support/data-dir.ts';
 import { actionEvent } from '../support/events.ts';
 import { TEST_PRICES } from '../support/reviewed-unit.ts';
 
@@ -263,7 +262,7 @@ describe('POST /v1/traces with the OpenTelemetry SDK', () => {
     // Assess: stored (the events are there, the raw spans archived), and the raw ID nowhere
     const events = await eventsOfUnit(unit.unitId);
     expect(events.find((event) => event.actor?.userId)?.actor?.userId).toMatch(/^hmac-sha256:/);
-    const files = filesUnder(stack.dataDir);
+    const files = filesWithContent(stack.dataDir);
     expect(files.some(({ path }) => /_spans-[^/]+\.otlp\.json\.gz/.test(path))).toBe(true);
     expect(files.filter(({ content }) => content.includes(userId)).map(({ path }) => path)).toEqual([]);
     await provider.shutdown();
@@ -363,14 +362,3 @@ describe('POST /v1/traces from a real instrumentation library', () => {
     await provider.shutdown();
   });
 });
-
-/** Every file under the data directory, gzip objects unpacked, so nothing hides in compression. */
-function filesUnder(dir: string): { path: string; content: string }[] {
-  return readdirSync(dir).flatMap((name) => {
-    const path = join(dir, name);
-    if (statSync(path).isDirectory()) return filesUnder(path);
-    const raw = readFileSync(path);
-    const gzipped = raw[0] === 0x1f && raw[1] === 0x8b;
-    return [{ path, content: (gzipped ? gunzipSync(raw) : raw).toString('latin1') }];
-  });
-}
