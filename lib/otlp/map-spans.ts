@@ -2,7 +2,7 @@ import type { PersonField } from '#lib/events/actor-hashing.ts';
 import type { OtlpAttributes, OtlpSpan, OtlpSpanEvent, OtlpValue, RejectedSpan } from '#lib/otlp/spans.ts';
 
 /**
- * Ledger events from OTLP spans (SPEC "OTLP ingest"): OpenTelemetry GenAI attributes (current and
+ * Ledger events from OTLP spans (README "Send traces from your agent framework"): OpenTelemetry GenAI attributes (current and
  * deprecated names), OpenInference attributes and the Vercel AI SDK's `ai.*` spans map to the action
  * fields of SPEC "Ingest". Each span is mapped alone — children are exported before their parents and in
  * other requests — so nothing here looks at another span.
