@@ -159,7 +159,10 @@ function rejection(span: OtlpSpan, reason: string): RejectedSpan {
   return { traceId: span.traceId, spanId: span.spanId, reason };
 }
 
-/** `$.events[7].usage.inputTokens` of a validated chunk → `event 2 of the span: $.usage.inputTokens`. */
+/**
+ * Where in its span's events a problem is: `$.events[7].usage.inputTokens` of a validated group, for a span
+ * whose events start at 6 → `its event 2 at $.usage.inputTokens`.
+ */
 function eventPath(path: string, firstIndexOfSpan: number): string {
   const match = /^\$\.events\[(\d+)\](.*)$/.exec(path);
   if (!match) return path;
