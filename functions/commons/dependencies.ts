@@ -5,7 +5,7 @@ import { ActorHasher } from '#lib/events/actor-hashing.ts';
 import type { IngestDependencies } from '#lib/ingest/ingest-events.ts';
 import type { RegistrySource } from '#lib/registry/workflows.ts';
 import { registryFromEnvironment } from './registry.ts';
-import { archiveFromEnvironment, type LedgerTable } from './stores.ts';
+import { archiveFromEnvironment, type LedgerTable, type TraceClient } from './stores.ts';
 import type { WorkflowRouteDependencies } from './workflow-route.ts';
 
 /** The dependencies several functions share, wired from the environment once per cold start. */
@@ -29,10 +29,11 @@ export function workflowRouteFromEnvironment(table: LedgerTable): WorkflowRouteD
  */
 export async function ingestFromEnvironment(
   table: LedgerTable,
+  traceClient: TraceClient,
 ): Promise<Omit<IngestDependencies, 'registry'> & { readonly registry: RegistrySource }> {
   return {
     index: new DynamoDbEventIndex(table.documents, table.tableName),
-    archive: archiveFromEnvironment(),
+    archive: archiveFromEnvironment(traceClient),
     registry: registryFromEnvironment(),
     hasher: new ActorHasher(await loadActorHashKey()),
     clock: () => new Date(),

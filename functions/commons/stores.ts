@@ -4,12 +4,18 @@ import { S3EventArchive } from '#lib/adapters/s3-event-archive.ts';
 import { S3ReportStore } from '#lib/adapters/s3-report-store.ts';
 import { FUNCTION_ENV } from '#lib/deployment/environment.ts';
 import { requiredEnv } from './environment.ts';
-import { tracer } from './powertools.ts';
 
 /**
  * Where a function's data is, from the environment the CDK (or the local stack) sets, each over a client
- * X-Ray traces. Called once per cold start, at module level.
+ * wrapped by `traceClient` (`tracing.ts`'s, whose calls X-Ray traces, or `untraced`). Called once per
+ * cold start, at module level.
  */
+
+/** Wraps an AWS SDK client, e.g. so that its calls become X-Ray subsegments. */
+export type TraceClient = <T>(client: T) => T;
+
+/** For a function that runs without the Powertools tracer: the client as it is. */
+export const untraced: TraceClient = (client) => client;
 
 /** The ledger table, and one document client for every store in it. */
 export interface LedgerTable {
@@ -18,25 +24,19 @@ export interface LedgerTable {
 }
 
 /** The ledger table (LEDGER_TABLE_NAME). */
-export function ledgerTableFromEnvironment(): LedgerTable {
+export function ledgerTableFromEnvironment(traceClient: TraceClient): LedgerTable {
   return {
-    documents: makeDocumentClient(tracer.captureAWSv3Client(makeDynamoDbClient())),
+    documents: makeDocumentClient(traceClient(makeDynamoDbClient())),
     tableName: requiredEnv(FUNCTION_ENV.ledgerTableName),
   };
 }
 
 /** The raw event archive (ARCHIVE_BUCKET_NAME). */
-export function archiveFromEnvironment(): S3EventArchive {
-  return new S3EventArchive(
-    tracer.captureAWSv3Client(makeS3Client()),
-    requiredEnv(FUNCTION_ENV.archiveBucketName),
-  );
+export function archiveFromEnvironment(traceClient: TraceClient): S3EventArchive {
+  return new S3EventArchive(traceClient(makeS3Client()), requiredEnv(FUNCTION_ENV.archiveBucketName));
 }
 
 /** The reports bucket (REPORTS_BUCKET_NAME): finance Parquet and governance reports. */
-export function reportStoreFromEnvironment(): S3ReportStore {
-  return new S3ReportStore(
-    tracer.captureAWSv3Client(makeS3Client()),
-    requiredEnv(FUNCTION_ENV.reportsBucketName),
-  );
+export function reportStoreFromEnvironment(traceClient: TraceClient): S3ReportStore {
+  return new S3ReportStore(traceClient(makeS3Client()), requiredEnv(FUNCTION_ENV.reportsBucketName));
 }

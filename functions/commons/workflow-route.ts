@@ -2,8 +2,8 @@ import type { Caller } from '#lib/auth/caller.ts';
 import type { GrantStore } from '#lib/auth/tokens.ts';
 import type { RegistrySource, WorkflowRegistry } from '#lib/registry/workflows.ts';
 import { resolveCaller } from './caller.ts';
-import type { HttpRouteHandler } from './handlers.ts';
 import { json } from './http.ts';
+import type { HttpRouteHandler } from './middy-stack.ts';
 
 /** What a route on one workflow is asked: the workflow of its path, and its query string. */
 export interface WorkflowRequest {

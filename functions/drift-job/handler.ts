@@ -5,21 +5,19 @@ import { FUNCTION_ENV } from '#lib/deployment/environment.ts';
 import { requiredEnv } from '../commons/environment.ts';
 import { eventHandler } from '../commons/handlers.ts';
 import { flagWriterFromEnvironment } from '../commons/kill-switch.ts';
-import { metrics, tracer } from '../commons/powertools.ts';
+import { metrics } from '../commons/powertools.ts';
 import { registryFromEnvironment } from '../commons/registry.ts';
 import { ledgerTableFromEnvironment } from '../commons/stores.ts';
+import { traceClient } from '../commons/tracing.ts';
 import { makeDriftJob } from './make-handler.ts';
 
-const { documents, tableName } = ledgerTableFromEnvironment();
+const { documents, tableName } = ledgerTableFromEnvironment(traceClient);
 
 export const handler = eventHandler<{ week?: string } | null, unknown>(
   makeDriftJob({
     kpis: new DynamoDbKpiStore(documents, tableName),
     flags: flagWriterFromEnvironment(),
-    notifier: new SnsNotifier(
-      tracer.captureAWSv3Client(new SNSClient({})),
-      requiredEnv(FUNCTION_ENV.driftTopicArn),
-    ),
+    notifier: new SnsNotifier(traceClient(new SNSClient({})), requiredEnv(FUNCTION_ENV.driftTopicArn)),
     registry: registryFromEnvironment(),
     clock: () => new Date(),
     metrics,

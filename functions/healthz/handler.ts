@@ -3,18 +3,12 @@ import { dynamoDbTableProbe, s3BucketProbe } from '#lib/adapters/aws-health-prob
 import { FUNCTION_ENV } from '#lib/deployment/environment.ts';
 import { requiredEnv } from '../commons/environment.ts';
 import { httpHandler } from '../commons/handlers.ts';
-import { tracer } from '../commons/powertools.ts';
+import { traceClient } from '../commons/tracing.ts';
 import { makeHealthzHandler } from './make-handler.ts';
 
 export const handler = httpHandler(
   makeHealthzHandler({
-    table: dynamoDbTableProbe(
-      tracer.captureAWSv3Client(makeDynamoDbClient()),
-      requiredEnv(FUNCTION_ENV.ledgerTableName),
-    ),
-    archive: s3BucketProbe(
-      tracer.captureAWSv3Client(makeS3Client()),
-      requiredEnv(FUNCTION_ENV.archiveBucketName),
-    ),
+    table: dynamoDbTableProbe(traceClient(makeDynamoDbClient()), requiredEnv(FUNCTION_ENV.ledgerTableName)),
+    archive: s3BucketProbe(traceClient(makeS3Client()), requiredEnv(FUNCTION_ENV.archiveBucketName)),
   }),
 );

@@ -1,6 +1,6 @@
 import { checkHealth, type HealthProbe } from '#lib/health/check-health.ts';
-import type { HttpRouteHandler } from '../commons/handlers.ts';
 import { json } from '../commons/http.ts';
+import type { HttpRouteHandler } from '../commons/middy-stack.ts';
 import { logger } from '../commons/powertools.ts';
 
 /** GET /healthz: 200 when the ledger table and the archive bucket answer, 503 naming what does not. */

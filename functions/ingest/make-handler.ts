@@ -2,9 +2,9 @@ import type { GrantStore } from '#lib/auth/tokens.ts';
 import { type IngestDependencies, ingestEvents } from '#lib/ingest/ingest-events.ts';
 import type { RegistrySource } from '#lib/registry/workflows.ts';
 import { resolveCaller } from '../commons/caller.ts';
-import type { HttpRouteHandler } from '../commons/handlers.ts';
 import { json } from '../commons/http.ts';
 import { addIngestMetrics } from '../commons/ingest-metrics.ts';
+import type { HttpRouteHandler } from '../commons/middy-stack.ts';
 import { logger, metrics } from '../commons/powertools.ts';
 import { parseJsonBody } from '../commons/request-body.ts';
 

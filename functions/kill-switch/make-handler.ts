@@ -2,8 +2,8 @@ import { normalizeIamPrincipal } from '#lib/auth/tokens.ts';
 import { flipKillSwitch } from '#lib/kill-switch/flip.ts';
 import type { FlagWriter } from '#lib/kill-switch/ports.ts';
 import type { RegistrySource } from '#lib/registry/workflows.ts';
-import type { HttpRouteHandler } from '../commons/handlers.ts';
 import { HttpError, json } from '../commons/http.ts';
+import type { HttpRouteHandler } from '../commons/middy-stack.ts';
 import { logger } from '../commons/powertools.ts';
 import { parseJsonBody } from '../commons/request-body.ts';
 

@@ -5,9 +5,10 @@ import { eventHandler } from '../commons/handlers.ts';
 import { metrics } from '../commons/powertools.ts';
 import { registryFromEnvironment } from '../commons/registry.ts';
 import { ledgerTableFromEnvironment, reportStoreFromEnvironment } from '../commons/stores.ts';
+import { traceClient } from '../commons/tracing.ts';
 import { makeKpiJob } from './make-handler.ts';
 
-const { documents, tableName } = ledgerTableFromEnvironment();
+const { documents, tableName } = ledgerTableFromEnvironment(traceClient);
 const store = new DynamoDbKpiStore(documents, tableName);
 
 export const handler = eventHandler<KpiJobRequest | null, unknown>(
@@ -15,7 +16,7 @@ export const handler = eventHandler<KpiJobRequest | null, unknown>(
     index: new DynamoDbEventIndex(documents, tableName),
     prices: store,
     kpis: store,
-    reports: reportStoreFromEnvironment(),
+    reports: reportStoreFromEnvironment(traceClient),
     registry: registryFromEnvironment(),
     clock: () => new Date(),
     metrics,

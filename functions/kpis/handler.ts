@@ -2,9 +2,10 @@ import { DynamoDbKpiStore } from '#lib/adapters/dynamodb-kpi-store.ts';
 import { workflowRouteFromEnvironment } from '../commons/dependencies.ts';
 import { httpHandler } from '../commons/handlers.ts';
 import { ledgerTableFromEnvironment } from '../commons/stores.ts';
+import { traceClient } from '../commons/tracing.ts';
 import { makeKpisHandler } from './make-handler.ts';
 
-const table = ledgerTableFromEnvironment();
+const table = ledgerTableFromEnvironment(traceClient);
 
 export const handler = httpHandler(
   makeKpisHandler({

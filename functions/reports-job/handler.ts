@@ -8,9 +8,10 @@ import { eventHandler } from '../commons/handlers.ts';
 import { flagReaderFromEnvironment } from '../commons/kill-switch.ts';
 import { registryFromEnvironment } from '../commons/registry.ts';
 import { ledgerTableFromEnvironment, reportStoreFromEnvironment } from '../commons/stores.ts';
+import { traceClient } from '../commons/tracing.ts';
 import { makeReportsJob } from './make-handler.ts';
 
-const { documents, tableName } = ledgerTableFromEnvironment();
+const { documents, tableName } = ledgerTableFromEnvironment(traceClient);
 const kpis = new DynamoDbKpiStore(documents, tableName);
 const stage = process.env[FUNCTION_ENV.stage];
 
@@ -23,7 +24,7 @@ export const handler = eventHandler<ReportsJobRequest | null, unknown>(
     evals: new DynamoDbEvalStore(documents, tableName),
     registry: registryFromEnvironment(),
     flags: flagReaderFromEnvironment(),
-    reports: reportStoreFromEnvironment(),
+    reports: reportStoreFromEnvironment(traceClient),
     clock: () => new Date(),
     ...(stage ? { stage, killSwitchEnvironment: stage } : {}),
   }),

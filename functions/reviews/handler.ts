@@ -3,9 +3,10 @@ import { DynamoDbReviewQueue } from '#lib/adapters/dynamodb-review-queue.ts';
 import { workflowRouteFromEnvironment } from '../commons/dependencies.ts';
 import { httpHandler } from '../commons/handlers.ts';
 import { ledgerTableFromEnvironment } from '../commons/stores.ts';
+import { traceClient } from '../commons/tracing.ts';
 import { makeReviewsHandler } from './make-handler.ts';
 
-const table = ledgerTableFromEnvironment();
+const table = ledgerTableFromEnvironment(traceClient);
 
 export const handler = httpHandler(
   makeReviewsHandler({

@@ -4,13 +4,14 @@ import { ingestFromEnvironment } from '../commons/dependencies.ts';
 import { httpHandler } from '../commons/handlers.ts';
 import { INGEST_METRICS } from '../commons/ingest-metrics.ts';
 import { ledgerTableFromEnvironment } from '../commons/stores.ts';
+import { traceClient } from '../commons/tracing.ts';
 import { makeTracesHandler, presentOtlpError } from './make-handler.ts';
 
-const table = ledgerTableFromEnvironment();
+const table = ledgerTableFromEnvironment(traceClient);
 
 export const handler = httpHandler(
   makeTracesHandler({
-    ...(await ingestFromEnvironment(table)),
+    ...(await ingestFromEnvironment(table, traceClient)),
     grants: new DynamoDbAccessStore(table.documents, table.tableName),
     reviews: new DynamoDbReviewQueue(table.documents, table.tableName),
   }),

@@ -1,0 +1,12 @@
+import { Tracer } from '@aws-lambda-powertools/tracer';
+import type { TraceClient } from './stores.ts';
+
+/**
+ * The Powertools tracer (and with it the X-Ray SDK, ~100 KiB of bundle and much of a cold start's import
+ * time), for the functions that want its subsegments: the handler's, and one per AWS SDK call. Service
+ * name from POWERTOOLS_SERVICE_NAME; the local stack turns tracing off (POWERTOOLS_TRACE_ENABLED=false).
+ */
+export const tracer = new Tracer({ serviceName: process.env.POWERTOOLS_SERVICE_NAME ?? 'agent-ledger' });
+
+/** An AWS SDK client whose calls become X-Ray subsegments. */
+export const traceClient: TraceClient = (client) => tracer.captureAWSv3Client(client);
