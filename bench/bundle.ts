@@ -36,7 +36,7 @@ export async function bundleHandler(repoRoot: string, outDir: string, entry: str
     bundle: true,
     platform: 'node',
     format: 'esm',
-    target: 'node22',
+    target: 'node24',
     mainFields: ['module', 'main'],
     minify: true,
     sourcemap: 'external',
