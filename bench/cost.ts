@@ -348,7 +348,7 @@ export async function runCostBench(): Promise<void> {
         .map(([name, units]) => `${name} ${fixed(units / events, 2)}`)
         .join(
           ', ',
-        )} = ${fixed(measuredWru / events, 2)} (from the sizes: ${fixed(modelledWru / events, 2)}); BatchGet before the puts ${fixed(consumed.batchGetRru / events, 2)} RRU per event`,
+        )} = ${fixed(measuredWru / events, 2)} (from the sizes: ${fixed(modelledWru / events, 2)}); the BatchGet before the puts: DynamoDB Local reported ${fixed(consumed.batchGetRru / events, 2)} RRU per event`,
     );
     if (!wruMeasuredOk)
       log('    (DynamoDB Local reported no consumed capacity: the WRU figure below is from the sizes)');
