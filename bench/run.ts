@@ -4,8 +4,8 @@
 // Settings (environment): BENCH_EVENTS (20000 per mode), BENCH_CONCURRENCY (4,8), BENCH_PROBE_EVENTS
 // (2000 per concurrency in the sweep), BENCH_ROUNDS (4), BENCH_SWEEP=full (the full run at every
 // concurrency instead of a sweep), BENCH_PORT (3900: the first of three free ports), BENCH_IMPORT_RUNS (10).
-// BENCH_ONLY=ingest|traces|kpi runs one part (default: all, in that order); the OTLP part is bench/traces.ts,
-// the KPI part bench/kpi.ts.
+// BENCH_ONLY=ingest|traces|kpi|cost runs one part (default: all, in that order); the OTLP part is
+// bench/traces.ts, the KPI part bench/kpi.ts, the ledger's own running cost bench/cost.ts.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
@@ -433,8 +433,10 @@ async function main(): Promise<void> {
 }
 
 const BENCH_ONLY = process.env.BENCH_ONLY ?? '';
-if (!['', 'ingest', 'kpi', 'traces'].includes(BENCH_ONLY)) {
-  console.error(`BENCH_ONLY must be 'ingest', 'kpi' or 'traces' (or unset for all), not '${BENCH_ONLY}'`);
+if (!['', 'ingest', 'kpi', 'traces', 'cost'].includes(BENCH_ONLY)) {
+  console.error(
+    `BENCH_ONLY must be 'ingest', 'kpi', 'traces' or 'cost' (or unset for all), not '${BENCH_ONLY}'`,
+  );
   process.exit(2);
 }
 
@@ -443,6 +445,7 @@ async function runParts(): Promise<void> {
   if (BENCH_ONLY === '' || BENCH_ONLY === 'traces') await (await import('./traces.ts')).runTracesBench();
   // Imported only when wanted: it loads DuckDB.
   if (BENCH_ONLY === '' || BENCH_ONLY === 'kpi') await (await import('./kpi.ts')).runKpiBench();
+  if (BENCH_ONLY === '' || BENCH_ONLY === 'cost') await (await import('./cost.ts')).runCostBench();
 }
 
 runParts().then(

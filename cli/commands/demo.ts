@@ -178,6 +178,21 @@ function weekOfEvents(
   return events;
 }
 
+/**
+ * The demo's traffic: `weeks` complete weeks up to the last one before `nowMs`, oldest first, each with
+ * both workflows' events (the bench's cost part sends the same mix).
+ */
+export function demoTraffic(
+  weeks: number,
+  nowMs: number,
+): { week: string; events: Record<string, unknown>[] }[] {
+  const last = lastCompleteWeek(nowMs);
+  return Array.from({ length: weeks }, (_, weekIndex) => {
+    const week = shiftWeek(last, weekIndex - (weeks - 1));
+    return { week, events: WORKFLOWS.flatMap((workflow) => weekOfEvents(workflow, week, weekIndex, weeks)) };
+  });
+}
+
 export async function demoCommand(args: string[], print: (line: string) => void): Promise<void> {
   const { values, positionals } = parseArgs({
     args,
@@ -198,10 +213,10 @@ export async function demoCommand(args: string[], print: (line: string) => void)
     print(`Imported a demo price table (effective ${DEMO_PRICES.effectiveFrom}).`);
   }
 
-  const last = lastCompleteWeek(Date.now());
-  const demoWeeks = Array.from({ length: weeks }, (_, i) => shiftWeek(last, i - (weeks - 1)));
-  for (const [weekIndex, week] of demoWeeks.entries()) {
-    const events = WORKFLOWS.flatMap((workflow) => weekOfEvents(workflow, week, weekIndex, weeks));
+  const traffic = demoTraffic(weeks, Date.now());
+  const demoWeeks = traffic.map(({ week }) => week);
+  const last = demoWeeks.at(-1) as string;
+  for (const { week, events } of traffic) {
     let accepted = 0;
     let duplicates = 0;
     for (let i = 0; i < events.length; i += 400) {
