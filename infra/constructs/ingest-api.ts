@@ -162,25 +162,27 @@ export class IngestApi extends Construct {
   }
 
   private createFunctions(props: IngestApiProps): IngestApi['functions'] {
-    const ingest = new LedgerFunction(this, 'Ingest', {
-      entry: functionEntry('ingest'),
-      description: 'Agent Ledger: POST /v1/events, validates, archives and indexes agent events',
-      memorySize: 1024,
-      timeout: Duration.seconds(20),
-    })
-      .useLedgerTable(props.table, 'readWrite')
-      .useArchiveBucket(props.archiveBucket, 'put')
-      .useActorHashKey(props.actorHashKey);
-
-    const traces = new LedgerFunction(this, 'Traces', {
-      entry: functionEntry('traces'),
-      description: 'Agent Ledger: POST /v1/traces, OTLP/HTTP spans stored as agent events',
-      memorySize: 1024,
-      timeout: Duration.seconds(20),
-    })
-      .useLedgerTable(props.table, 'readWrite')
-      .useArchiveBucket(props.archiveBucket, 'put')
-      .useActorHashKey(props.actorHashKey);
+    /** The functions that write events: the table, the archive and the actor-hash key. */
+    const eventWriter = (id: string, fn: 'ingest' | 'traces', description: string) =>
+      new LedgerFunction(this, id, {
+        entry: functionEntry(fn),
+        description,
+        memorySize: 1024,
+        timeout: Duration.seconds(20),
+      })
+        .useLedgerTable(props.table, 'readWrite')
+        .useArchiveBucket(props.archiveBucket, 'put')
+        .useActorHashKey(props.actorHashKey);
+    const ingest = eventWriter(
+      'Ingest',
+      'ingest',
+      'Agent Ledger: POST /v1/events, validates, archives and indexes agent events',
+    );
+    const traces = eventWriter(
+      'Traces',
+      'traces',
+      'Agent Ledger: POST /v1/traces, OTLP/HTTP spans stored as agent events',
+    );
 
     const readEvents = new LedgerFunction(this, 'ReadEvents', {
       entry: functionEntry('read-events'),
