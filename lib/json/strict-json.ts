@@ -133,15 +133,7 @@ class Parser {
       this.skipWhitespace();
       object[key] = this.value(depth);
       this.#path.pop();
-      this.skipWhitespace();
-      const next = this.text[this.position];
-      this.position++;
-      if (next === '}') return object;
-      if (next !== ',') {
-        this.position--;
-        this.fail('expected "," or "}"');
-      }
-      this.skipWhitespace();
+      if (this.#endOfMember('}')) return object;
     }
   }
 
@@ -156,16 +148,19 @@ class Parser {
       this.#path.push(array.length);
       array.push(this.value(depth));
       this.#path.pop();
-      this.skipWhitespace();
-      const next = this.text[this.position];
-      this.position++;
-      if (next === ']') return array;
-      if (next !== ',') {
-        this.position--;
-        this.fail('expected "," or "]"');
-      }
-      this.skipWhitespace();
+      if (this.#endOfMember(']')) return array;
     }
+  }
+
+  /** After a member: true past the closing bracket, false past a comma; anything else is refused there. */
+  #endOfMember(closer: '}' | ']'): boolean {
+    this.skipWhitespace();
+    const next = this.text[this.position];
+    if (next !== closer && next !== ',') this.fail(`expected "," or "${closer}"`);
+    this.position++;
+    if (next === closer) return true;
+    this.skipWhitespace();
+    return false;
   }
 
   #string(): string {
