@@ -39,7 +39,7 @@ export interface IngestApiProps {
 export const AUTHORIZER_CACHE_TTL = Duration.seconds(60);
 
 /** The order methods are added in: open routes, then token routes, then their IAM mirrors. */
-const ACCESS_ORDER: readonly Access[] = ['open', 'token', 'iam'];
+const ACCESS_ORDER: readonly Access[] = ['open', 'token', 'iam', 'session'];
 
 /**
  * Why each kind of route is authorized as it is, for cdk-nag: none has a Cognito user pool
@@ -50,6 +50,8 @@ const AUTHORIZATION_REASONS: Record<Access, string> = {
   token:
     'Callers are agent services, review tools and dashboards outside AWS, not people signing in: they present bearer tokens that the TOKEN authorizer checks against hashed tokens in the ledger table; there is no user pool to sign in to.',
   iam: 'Callers are agent services, operators and automation inside AWS, not people signing in: they sign requests with SigV4 and IAM authorizes them (a kill-switch flip also needs the flip policy of its workflow); a Cognito user pool would force them to hold user credentials instead of their roles.',
+  session:
+    "The console's pages are for people in a browser, who sign in with the Cognito user pool's managed login; the console function checks their encrypted session cookie on every request and answers a request without one with the sign-in page, which a gateway authorizer cannot do (it can only refuse).",
 };
 
 /**
@@ -254,8 +256,8 @@ export class IngestApi extends Construct {
           ? { requestModels: { 'application/json': this.bodyModel(route.bodyModel) } }
           : {}),
       });
-    if (access === 'open') {
-      Validations.of(method).acknowledge({ id: 'AwsSolutions-APIG4', reason: AUTHORIZATION_REASONS.open });
+    if (access === 'open' || access === 'session') {
+      Validations.of(method).acknowledge({ id: 'AwsSolutions-APIG4', reason: AUTHORIZATION_REASONS[access] });
     }
     Validations.of(method).acknowledge({ id: 'AwsSolutions-COG4', reason: AUTHORIZATION_REASONS[access] });
   }
@@ -263,6 +265,7 @@ export class IngestApi extends Construct {
   private authorization(access: Access): apigw.MethodOptions {
     switch (access) {
       case 'open':
+      case 'session':
         return { authorizationType: apigw.AuthorizationType.NONE };
       case 'token':
         return { authorizationType: apigw.AuthorizationType.CUSTOM, authorizer: this.tokenAuthorizer };

@@ -91,6 +91,7 @@ function toTokenRecord(item: Record<string, unknown>): TokenRecord {
     tokenId: String(item.tokenId),
     tokenHash: String(item.tokenHash),
     workflows: String(item.workflows),
+    ...(item.roles ? { roles: String(item.roles) } : {}),
     ...(item.label ? { label: String(item.label) } : {}),
     createdAt: String(item.createdAt),
   };

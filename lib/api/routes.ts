@@ -4,8 +4,10 @@ import { MAX_FLIP_REASON_LENGTH } from '#lib/kill-switch/flip.ts';
 /**
  * `token`: callers outside AWS, with a bearer token the TOKEN authorizer checks, on `/v1/…`.
  * `iam`: callers inside AWS, SigV4-signed, on the same path under `/iam` (`/iam/v1/…`).
+ * `session`: people in a browser, on the console's pages; the console function checks their session
+ * cookie itself (the gateway cannot), and answers a page without one with the sign-in page.
  */
-export type CallerKind = 'token' | 'iam';
+export type CallerKind = 'token' | 'iam' | 'session';
 
 /** The part of draft-04 JSON Schema the API's body models use. */
 export interface BodySchema {
@@ -27,7 +29,10 @@ export interface BodyModel {
 
 export interface ApiRoute {
   readonly method: 'GET' | 'POST';
-  /** The resource path, as token callers (or anyone, on an open route) call it; IAM callers prefix `/iam`. */
+  /**
+   * The resource path, as token callers (or anyone, on an open route) call it; IAM callers prefix `/iam`.
+   * `{name}` is one path segment, `{name+}` the rest of the path (API Gateway's greedy parameter).
+   */
   readonly path: string;
   /** The function that serves it: its folder under `functions/`. */
   readonly function: string;
@@ -117,12 +122,37 @@ export const API_ROUTES = [
     auth: ['token', 'iam'],
     queryParameters: ['status', 'limit', 'cursor'],
   },
+  // The console: server-rendered pages for people, behind their sign-in (functions/console).
+  ...consoleRoutes([
+    ['GET', '/'],
+    ['GET', '/sign-in'],
+    ['POST', '/sign-in'],
+    ['GET', '/sign-in/callback'],
+    ['POST', '/sign-out'],
+    ['GET', '/reviews'],
+    ['GET', '/units'],
+    ['GET', '/units/{workflowId}/{unitId}'],
+    ['POST', '/units/{workflowId}/{unitId}'],
+    ['GET', '/kill-switch'],
+    ['POST', '/kill-switch/{flag}'],
+    ['POST', '/kill-switch/{flag}/drill'],
+    ['GET', '/reports/{key+}'],
+  ]),
 ] as const satisfies readonly ApiRoute[];
+
+function consoleRoutes<const Paths extends readonly (readonly ['GET' | 'POST', string])[]>(paths: Paths) {
+  return paths.map(([method, path]) => ({
+    method,
+    path,
+    function: 'console' as const,
+    auth: ['session'] as const,
+  }));
+}
 
 export type ApiFunction = (typeof API_ROUTES)[number]['function'];
 
-/** The route `fn` serves (each function serves one). */
-export function routeServedBy(fn: ApiFunction): ApiRoute {
+/** The route `fn` serves, for the functions that serve one (every API function but the console). */
+export function routeServedBy(fn: Exclude<ApiFunction, 'console'>): ApiRoute {
   const route = API_ROUTES.find((candidate) => candidate.function === fn);
   if (!route) throw new Error(`no API route is served by ${fn}`);
   return route;
@@ -140,9 +170,9 @@ export function routePath(route: ApiRoute, access: Access): string {
   return access === 'iam' ? `/iam${route.path}` : route.path;
 }
 
-/** The `{name}` segments of the route's path. */
+/** The `{name}` (and greedy `{name+}`) segments of the route's path, by name. */
 export function pathParameterNames(route: ApiRoute): string[] {
-  return [...route.path.matchAll(/\{([^}]+)\}/g)].map((match) => match[1] as string);
+  return [...route.path.matchAll(/\{([^}+]+)\+?\}/g)].map((match) => match[1] as string);
 }
 
 /** The routes of `Routes` that `access` reaches (open routes: anyone). */
@@ -154,5 +184,10 @@ type ReachedBy<Routes, A extends CallerKind> = Routes extends { auth: 'open' }
       : never
     : never;
 
-/** The functions of the routes a bearer-token caller, or anyone, can reach: those the local API serves. */
-export type TokenApiFunction = ReachedBy<(typeof API_ROUTES)[number], 'token'>['function'];
+/**
+ * The functions of the routes a bearer-token caller, a signed-in person or anyone can reach: those the
+ * local API serves (it has no SigV4).
+ */
+export type TokenApiFunction =
+  | ReachedBy<(typeof API_ROUTES)[number], 'token'>['function']
+  | ReachedBy<(typeof API_ROUTES)[number], 'session'>['function'];

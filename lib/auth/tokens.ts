@@ -11,6 +11,12 @@ export interface TokenRecord {
   readonly tokenHash: string;
   /** `'*'` or a comma-separated list of workflow IDs. */
   readonly workflows: string;
+  /**
+   * The person's console roles on those workflows (`viewer`, `reviewer`, `operator`, comma-separated);
+   * absent for an agent service's token, which cannot sign in (lib/auth/people.ts).
+   */
+  readonly roles?: string;
+  /** For a person's token, their name: what verdicts and flips record as who. */
   readonly label?: string;
   readonly createdAt: string;
 }
@@ -42,7 +48,7 @@ export function hashToken(token: string): string {
   return createHash('sha256').update(token).digest('hex');
 }
 
-export function issueToken(input: { workflows: string; label?: string; now: Date }): {
+export function issueToken(input: { workflows: string; roles?: string; label?: string; now: Date }): {
   token: string;
   record: TokenRecord;
 } {
@@ -54,6 +60,7 @@ export function issueToken(input: { workflows: string; label?: string; now: Date
       tokenId,
       tokenHash: hashToken(token),
       workflows: input.workflows,
+      ...(input.roles ? { roles: input.roles } : {}),
       ...(input.label ? { label: input.label } : {}),
       createdAt: input.now.toISOString(),
     },

@@ -31,6 +31,19 @@ export const FUNCTION_ENV = {
   registryPollSeconds: 'REGISTRY_POLL_SECONDS',
   /** The stage the reports job writes about (unset locally). */
   stage: 'LEDGER_STAGE',
+  /** The console's session-cookie key in the cloud: a Secrets Manager secret (32 random bytes, hex). */
+  consoleSessionKeySecretArn: 'CONSOLE_SESSION_KEY_SECRET_ARN',
+  /** The console's session-cookie key locally: a file the local stack generates. */
+  consoleSessionKeyFile: 'CONSOLE_SESSION_KEY_FILE',
+  /**
+   * The OpenID Connect issuer people sign in with (the Cognito user pool's issuer URL). Unset: people
+   * sign in with their ledger token (the local stack).
+   */
+  oidcIssuer: 'CONSOLE_OIDC_ISSUER',
+  /** The user pool app client the console signs people in with (public: PKCE, no secret). */
+  oidcClientId: 'CONSOLE_OIDC_CLIENT_ID',
+  /** Cognito's managed login domain (`https://<prefix>.auth.<region>.amazoncognito.com`), for sign-out. */
+  oidcLogoutUrl: 'CONSOLE_OIDC_LOGOUT_URL',
   /** `true` for S3 servers without virtual-host buckets (the local one). */
   s3ForcePathStyle: 'LEDGER_S3_FORCE_PATH_STYLE',
 } as const;
