@@ -51,12 +51,6 @@ export function localRoutes(handlers: Readonly<Record<TokenApiFunction, ProxyHan
   );
 }
 
-/**
- * Serves a request no API route matches (the local dashboard) and returns true, or returns false to let
- * the API answer it (404). It must answer every request it takes, never throw.
- */
-export type PageHandler = (req: IncomingMessage, res: ServerResponse, url: URL) => Promise<boolean>;
-
 /** API Gateway's own cap on a request body; larger ones never reach a handler. */
 const GATEWAY_MAX_BODY_BYTES = 10 * 1024 * 1024;
 
@@ -72,8 +66,6 @@ export function createApiServer(options: {
   routes: readonly Route[];
   authorizer: TokenAuthorizer;
   stage: string;
-  /** Pages outside the API (local only: the cloud API has none). */
-  pages?: PageHandler;
 }): Server {
   const matchers = options.routes.map((route) => ({ route, pattern: resourcePattern(route.resource) }));
 
@@ -89,7 +81,6 @@ export function createApiServer(options: {
       const candidates = matchers.filter(({ pattern }) => pattern.test(url.pathname));
       const match = candidates.find(({ route }) => route.method === method);
       if (!match) {
-        if (candidates.length === 0 && (await options.pages?.(req, res, url))) return;
         if (candidates.length > 0)
           return send(res, 405, { error: 'method_not_allowed', message: `${method} is not supported here` });
         return send(res, 404, { error: 'not_found', message: `no route for ${method} ${url.pathname}` });
@@ -241,8 +232,13 @@ async function readBody(req: IncomingMessage): Promise<Buffer | undefined> {
   return Buffer.concat(chunks);
 }
 
+/** `{name}` matches one path segment, a greedy `{name+}` the rest of the path (as in API Gateway). */
 function resourcePattern(resource: string): RegExp {
-  const source = resource.replace(/[.*+?^$()|[\]\\]/g, '\\$&').replace(/\{[^}]+\}/g, '[^/]+');
+  const source = resource
+    .replace(/\{[^}]+\+\}/g, '\u0000')
+    .replace(/[.*+?^$()|[\]\\]/g, '\\$&')
+    .replace(/\{[^}]+\}/g, '[^/]+')
+    .replace(/\u0000/g, '.+');
   return new RegExp(`^${source}/?$`);
 }
 
@@ -252,8 +248,9 @@ function pathParameters(resource: string, path: string): Record<string, string> 
   const values = path.split('/');
   const params: Record<string, string> = {};
   for (const [i, segment] of names.entries()) {
-    const name = /^\{(.+)\}$/.exec(segment)?.[1];
-    const value = values[i];
+    const greedy = /^\{(.+)\+\}$/.exec(segment)?.[1];
+    const name = greedy ?? /^\{(.+)\}$/.exec(segment)?.[1];
+    const value = greedy ? values.slice(i).join('/') : values[i];
     if (!name || value === undefined) continue;
     try {
       params[name] = decodeURIComponent(value);

@@ -63,6 +63,11 @@ export function actorHashKeyFile(settings: LocalSettings): string {
   return resolve(settings.dataDir, 'actor-hash-key');
 }
 
+/** The console's session-cookie key: generated once by the local stack, kept with the data. */
+export function consoleSessionKeyFile(settings: LocalSettings): string {
+  return resolve(settings.dataDir, 'console-session-key');
+}
+
 /** The environment the handlers see locally: the same variables the CDK sets, plus local endpoints. */
 export function handlerEnvironment(settings: LocalSettings): Record<string, string> {
   const endpoints = endpointsFor(settings);
@@ -71,6 +76,7 @@ export function handlerEnvironment(settings: LocalSettings): Record<string, stri
     [FUNCTION_ENV.archiveBucketName]: LOCAL_ARCHIVE_BUCKET,
     [FUNCTION_ENV.reportsBucketName]: LOCAL_REPORTS_BUCKET,
     [FUNCTION_ENV.actorHashKeyFile]: actorHashKeyFile(settings),
+    [FUNCTION_ENV.consoleSessionKeyFile]: consoleSessionKeyFile(settings),
     AWS_ENDPOINT_URL_DYNAMODB: endpoints.dynamodb,
     AWS_ENDPOINT_URL_S3: endpoints.s3,
     // One stand-in speaks both AppConfig APIs.

@@ -17,6 +17,7 @@ import { ensureKillSwitch, syncKillSwitchFlags } from './provision-kill-switch.t
 import { ensureRegistry } from './provision-registry.ts';
 import {
   actorHashKeyFile,
+  consoleSessionKeyFile,
   type Endpoints,
   endpointsFor,
   handlerEnvironment,
@@ -95,12 +96,13 @@ export async function startLocalStack(
 
     const client = makeDynamoDbClient();
     await ensureTable(client, ledgerTableDesign, LOCAL_TABLE_NAME);
-    ensureActorHashKey(actorHashKeyFile(settings));
+    ensureKeyFile(actorHashKeyFile(settings));
+    ensureKeyFile(consoleSessionKeyFile(settings));
     const devTokenFile = join(settings.dataDir, 'dev-token');
     await ensureDevToken(devTokenFile, new DynamoDbAccessStore(makeDocumentClient(client), LOCAL_TABLE_NAME));
 
     // Imported only now: each handler module wires itself from the environment set above, as on Lambda.
-    const [ingest, traces, readEvents, healthz, authorizer, autonomy, flipRecorder, kpis, reviews] =
+    const [ingest, traces, readEvents, healthz, authorizer, autonomy, flipRecorder, kpis, reviews, console] =
       await Promise.all([
         import('#functions/ingest/handler.ts'),
         import('#functions/traces/handler.ts'),
@@ -111,10 +113,8 @@ export async function startLocalStack(
         import('#functions/flip-recorder/handler.ts'),
         import('#functions/kpis/handler.ts'),
         import('#functions/reviews/handler.ts'),
+        import('#functions/console/handler.ts'),
       ]);
-    // The dashboard reads the same stores as the handlers, wired from the same environment. GET / and
-    // /reports/<key> need no token: the server listens on 127.0.0.1 only (below).
-    const { localDashboardPages } = await import('./dashboard/pages.ts');
     recordDeployment = async (event) => {
       const requestId = randomUUID();
       await flipRecorder.handler(event, lambdaContext('flip-recorder', requestId));
@@ -122,7 +122,6 @@ export async function startLocalStack(
     server = createApiServer({
       stage: 'local',
       authorizer: authorizer.handler,
-      pages: localDashboardPages(),
       routes: localRoutes({
         healthz: healthz.handler,
         ingest: ingest.handler,
@@ -131,6 +130,7 @@ export async function startLocalStack(
         reviews: reviews.handler,
         kpis: kpis.handler,
         autonomy: autonomy.handler,
+        console: console.handler,
       }),
     });
     const listening = server;
@@ -151,29 +151,45 @@ export async function startLocalStack(
   }
 }
 
-/** The HMAC key for actor IDs: generated once, kept with the data so pseudonyms stay stable. */
-function ensureActorHashKey(file: string): void {
+/**
+ * A key generated once and kept with the data: the actor-hash key (so pseudonyms stay stable) and the
+ * console's session key (so sessions outlive a restart).
+ */
+function ensureKeyFile(file: string): void {
   if (existsSync(file)) return;
   writeFileSync(file, `${randomBytes(32).toString('hex')}\n`, { mode: 0o600 });
 }
 
-/** The dev token may touch every workflow. Generated once; its hash is put back if the table was reset. */
+/** Every role on every workflow: the dev token is the local stack's admin, in the API and the console. */
+const DEV_TOKEN_ROLES = 'viewer,reviewer,operator';
+
+/**
+ * The dev token may touch every workflow, and signs in to the console with every role. Generated once;
+ * its record is put back if the table was reset (or given the roles, when made before the console).
+ */
 async function ensureDevToken(file: string, store: DynamoDbAccessStore): Promise<void> {
   if (existsSync(file)) {
     const token = readFileSync(file, 'utf8').trim();
     const tokenId = /^alt_([0-9a-f]{16})_/.exec(token)?.[1];
-    if (tokenId && !(await store.getToken(tokenId))) {
+    const stored = tokenId ? await store.getToken(tokenId) : undefined;
+    if (tokenId && stored?.roles !== DEV_TOKEN_ROLES) {
       await store.putToken({
         tokenId,
         tokenHash: hashToken(token),
         workflows: '*',
+        roles: DEV_TOKEN_ROLES,
         label: 'dev',
-        createdAt: new Date().toISOString(),
+        createdAt: stored?.createdAt ?? new Date().toISOString(),
       });
     }
     if (tokenId) return;
   }
-  const { token, record } = issueToken({ workflows: '*', label: 'dev', now: new Date() });
+  const { token, record } = issueToken({
+    workflows: '*',
+    roles: DEV_TOKEN_ROLES,
+    label: 'dev',
+    now: new Date(),
+  });
   await store.putToken(record);
   writeFileSync(file, `${token}\n`, { mode: 0o600 });
 }

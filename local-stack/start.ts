@@ -15,7 +15,8 @@ async function main(): Promise<void> {
   const token = readFileSync(stack.devTokenFile, 'utf8').trim();
   console.log(`
 Agent Ledger is running locally (data in ${shown(settings.dataDir)}).
-  dashboard ${stack.endpoints.api}/
+  console   ${stack.endpoints.api}/?token=${token}
+            (the sign-in link, with the dev token: every role on every workflow)
   api       ${stack.endpoints.api}
   dynamodb  ${stack.endpoints.dynamodb}
   s3        ${stack.endpoints.s3}

@@ -1,22 +1,33 @@
 import { readFile } from 'node:fs/promises';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { FUNCTION_ENV } from '#lib/deployment/environment.ts';
+import { FUNCTION_ENV, type FunctionEnvName } from '#lib/deployment/environment.ts';
 
 /**
- * Where the actor-hash HMAC key lives: Secrets Manager in the cloud (`ACTOR_HASH_KEY_SECRET_ARN`), a file
- * the local stack generates (`ACTOR_HASH_KEY_FILE`) locally. Read once per cold start.
+ * Where the ledger's keys live: Secrets Manager in the cloud (a secret's ARN in the environment), a file
+ * the local stack generates locally (hex). Read once per cold start.
  */
-export async function loadActorHashKey(env: NodeJS.ProcessEnv = process.env): Promise<Buffer> {
-  const secretArn = env[FUNCTION_ENV.actorHashKeySecretArn];
-  const file = env[FUNCTION_ENV.actorHashKeyFile];
+export async function loadKeyMaterial(
+  what: string,
+  names: { readonly secretArn: FunctionEnvName; readonly file: FunctionEnvName },
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<Buffer> {
+  const secretArn = env[names.secretArn];
+  const file = env[names.file];
   if (secretArn) {
     const client = new SecretsManagerClient({});
     const secret = await client.send(new GetSecretValueCommand({ SecretId: secretArn }));
-    if (!secret.SecretString) throw new Error('the actor hash key secret has no string value');
+    if (!secret.SecretString) throw new Error(`the ${what} secret has no string value`);
     return Buffer.from(secret.SecretString, 'utf8');
   }
   if (file) return Buffer.from((await readFile(file, 'utf8')).trim(), 'hex');
-  throw new Error(
-    `set ${FUNCTION_ENV.actorHashKeySecretArn} (cloud) or ${FUNCTION_ENV.actorHashKeyFile} (local)`,
+  throw new Error(`set ${names.secretArn} (cloud) or ${names.file} (local) for the ${what}`);
+}
+
+/** The actor-hash HMAC key (`ACTOR_HASH_KEY_SECRET_ARN`, or `ACTOR_HASH_KEY_FILE` locally). */
+export function loadActorHashKey(env: NodeJS.ProcessEnv = process.env): Promise<Buffer> {
+  return loadKeyMaterial(
+    'actor hash key',
+    { secretArn: FUNCTION_ENV.actorHashKeySecretArn, file: FUNCTION_ENV.actorHashKeyFile },
+    env,
   );
 }

@@ -136,7 +136,10 @@ export const API_ROUTES = [
     ['GET', '/kill-switch'],
     ['POST', '/kill-switch/{flag}'],
     ['POST', '/kill-switch/{flag}/drill'],
+    ['GET', '/reports'],
     ['GET', '/reports/{key+}'],
+    // The one script: it keeps the verdict form's Minutes at the time the page has been open.
+    ['GET', '/console.js'],
   ]),
 ] as const satisfies readonly ApiRoute[];
 

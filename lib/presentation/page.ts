@@ -15,15 +15,22 @@ export function htmlDocument(options: {
   body: Html;
   /** Who wrote the page, for a file found later (`<meta name="generator">`). */
   generator?: string;
+  /** The page's policy, when not `PAGE_CSP` (the console's, which allows its one script). */
+  csp?: string;
+  /** What the page's relative links resolve against (`<base href>`): the console's root path. */
+  base?: string;
+  /** A script of the same origin, loaded deferred (never inline). */
+  script?: string;
 }): string {
   return `<!doctype html>\n${
     html`<html lang="en">
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<meta http-equiv="Content-Security-Policy" content="${new Html(PAGE_CSP)}">
-${options.generator !== undefined && html`<meta name="generator" content="${options.generator}">\n`}<title>${options.title}</title>
+<meta http-equiv="Content-Security-Policy" content="${new Html(options.csp ?? PAGE_CSP)}">
+${options.base !== undefined && html`<base href="${options.base}">\n`}${options.generator !== undefined && html`<meta name="generator" content="${options.generator}">\n`}<title>${options.title}</title>
 <style>${new Html(options.style)}</style>
+${options.script !== undefined && html`<script src="${options.script}" defer></script>\n`}
 </head>
 <body>
 ${options.body}

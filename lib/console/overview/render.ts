@@ -12,80 +12,23 @@ import {
   NO_VALUE,
 } from '#lib/presentation/format.ts';
 import { type Html, html } from '#lib/presentation/html.ts';
-import { htmlDocument } from '#lib/presentation/page.ts';
 import { laneAllowedInPhase, type RolloutPhase } from '#lib/registry/workflows.ts';
 import { GOVERNANCE_INDEX_KEY, reportHref } from './reports.ts';
 import type { DashboardView, Loaded, WeekKpis, WorkflowView } from './view.ts';
 
-const STYLE = `
-:root { color-scheme: light; --ink: #1b1f24; --muted: #57606a; --line: #d0d7de; --ok: #1a7f37;
-  --ok-bg: #dafbe1; --bad: #b42318; --bad-bg: #ffebe9; --warn: #7d4e00; --warn-bg: #fff8c5; --accent: #0969da; }
-* { box-sizing: border-box; }
-body { margin: 0; font: 15px/1.45 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; color: var(--ink);
-  background: #f6f8fa; }
-header, main, footer { max-width: 1180px; margin: 0 auto; padding: 0 20px; }
-header { padding-top: 20px; }
-h1 { font-size: 24px; margin: 0 0 4px; }
-h1 small { font-size: 14px; font-weight: 500; color: var(--muted); }
-h2 { font-size: 20px; margin: 0; }
-h3 { font-size: 15px; margin: 18px 0 8px; }
-a { color: var(--accent); }
-.sub { color: var(--muted); margin: 0 0 16px; }
-.workflow, .reports { background: #fff; border: 1px solid var(--line); border-radius: 8px; padding: 18px 20px;
-  margin: 0 0 20px; }
-.head { display: flex; flex-wrap: wrap; gap: 8px 16px; align-items: baseline; justify-content: space-between; }
-.meta { color: var(--muted); margin: 2px 0 0; }
-.autonomy { margin: 12px 0 0; padding: 8px 12px; border-radius: 6px; font-weight: 500; }
-.autonomy.allowed { background: var(--ok-bg); color: var(--ok); }
-.autonomy.paused { background: var(--bad-bg); color: var(--bad); }
-.autonomy.closed { background: var(--warn-bg); color: var(--warn); }
-.autonomy .reason { font-weight: 400; color: var(--ink); }
-.tiles { display: grid; grid-template-columns: repeat(auto-fit, minmax(138px, 1fr)); gap: 10px; margin: 14px 0 0; }
-.tile { border: 1px solid var(--line); border-radius: 6px; padding: 10px 12px; }
-.tile .label { color: var(--muted); font-size: 13px; }
-.tile .value { font-size: 22px; font-weight: 600; font-variant-numeric: tabular-nums; }
-.tile .note { color: var(--muted); font-size: 12px; }
-.tile.key { border-color: #8c959f; background: #f6f8fa; }
-.warning { margin: 12px 0 0; padding: 8px 12px; border-radius: 6px; background: var(--warn-bg); color: var(--warn); }
-.error { margin: 12px 0 0; padding: 8px 12px; border-radius: 6px; background: var(--bad-bg); color: var(--bad);
-  font-family: ui-monospace, monospace; font-size: 13px; }
-.empty { color: var(--muted); }
-.charts { display: grid; grid-template-columns: repeat(auto-fit, minmax(320px, 1fr)); gap: 16px; margin-top: 16px; }
-figure { margin: 0; }
-figcaption { font-weight: 600; font-size: 14px; margin-bottom: 4px; }
-figcaption .legend { font-weight: 400; color: var(--muted); font-size: 12px; }
-svg.chart { width: 100%; height: auto; display: block; background: #fff; border: 1px solid var(--line); border-radius: 4px; }
-.scroll { overflow-x: auto; }
-table { border-collapse: collapse; font-variant-numeric: tabular-nums; font-size: 13px; margin-top: 8px; }
-th, td { border-bottom: 1px solid var(--line); padding: 4px 8px; text-align: right; white-space: nowrap; }
-th:first-child, td:first-child { text-align: left; }
-thead th { color: var(--muted); font-weight: 500; }
-td.current, th.current { background: #eef4ff; }
-ul.reports-list { padding-left: 18px; margin: 6px 0; }
-ul.reports-list li { margin: 3px 0; }
-.details { color: var(--muted); }
-footer { color: var(--muted); font-size: 13px; padding-bottom: 28px; }
-code { font-family: ui-monospace, monospace; font-size: 13px; }
-`;
-
-/** The whole page: server-side HTML, no script, every value escaped. */
-export function renderDashboard(view: DashboardView): string {
-  const body = html`<header>
-<h1>Agent Ledger <small>local dashboard</small></h1>
-<p class="sub">Last complete week <strong data-testid="week">${view.week}</strong>
-(${formatDay(view.weekStart)} – ${formatDay(view.weekEnd)}, UTC) · page generated ${formatInstant(view.generatedAt)}
-· <a href="/healthz">health</a></p>
-</header>
-<main>
+/**
+ * The Overview page's body: the person's workflows (autonomy, this week's KPIs, 12-week charts) and the
+ * reports. Server-side HTML, every value escaped; the console's layout wraps it.
+ */
+export function renderOverview(view: DashboardView, unitLookup: Html): Html {
+  return html`<p class="sub">Last complete week <strong data-testid="week">${view.week}</strong>
+(${formatDay(view.weekStart)} – ${formatDay(view.weekEnd)}, UTC) · page generated ${formatInstant(view.generatedAt)}</p>
+${unitLookup}
+${view.workflows.length === 0 ? html`<p class="empty">None of your roles covers a registered workflow.</p>` : ''}
 ${view.workflows.map((workflow) => renderWorkflow(workflow, view.week))}
 ${renderReports(view)}
-</main>
-<footer>
-<p>Served by the local stack on 127.0.0.1 only, without a token. The same figures come from
-<code>GET /v1/workflows/{workflowId}/kpis?week=${view.week}</code>; recompute them with
-<code>agent-ledger jobs kpi --week ${view.week}</code>.</p>
-</footer>`;
-  return htmlDocument({ title: 'Agent Ledger — local dashboard', style: STYLE, body });
+<p class="details">The same figures come from <code>GET /v1/workflows/{workflowId}/kpis?week=${view.week}</code>;
+recompute them with <code>agent-ledger jobs kpi --week ${view.week}</code>.</p>`;
 }
 
 function renderWorkflow(workflow: WorkflowView, week: string): Html {
@@ -258,7 +201,8 @@ ${row('throughput', 'throughput', (r) => formatCount(r.throughput))}
 </table></div>`;
 }
 
-function renderReports(view: DashboardView): Html {
+/** The reports section: governance reports and the cost-per-unit Parquet of the person's workflows. */
+export function renderReports(view: DashboardView): Html {
   return html`<section class="reports" id="reports">
 <h2>Reports</h2>
 <h3>Governance</h3>

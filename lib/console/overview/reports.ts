@@ -9,17 +9,27 @@ import { take } from '#lib/util/async-iterables.ts';
 // Where the governance reports job writes its reports, and the index of them the page links from.
 export { GOVERNANCE_INDEX_KEY, GOVERNANCE_PREFIX };
 
+export class RefusedReportKeyError extends Error {
+  override name = 'RefusedReportKeyError';
+}
+
 /** Where the page serves objects of the reports bucket: `/reports/<key>`. */
 export const REPORTS_PATH = '/reports/';
 
 /**
- * The page's link to an object of the reports bucket: each key segment percent-encoded, except the
- * characters a path segment may hold as they are (`week=2026-W47` stays readable).
+ * The page's link to an object of the reports bucket, relative to the console's base (its pages have a
+ * `<base>`): each key segment percent-encoded, except the characters a path segment may hold as they are
+ * (`week=2026-W47` stays readable).
  */
 export function reportHref(key: string): string {
   const segment = (part: string) =>
     encodeURIComponent(part).replace(/%(3D|3A|40|2C)/g, (escaped) => decodeURIComponent(escaped));
-  return `${REPORTS_PATH}${key.split('/').map(segment).join('/')}`;
+  return `${REPORTS_PATH.slice(1)}${key.split('/').map(segment).join('/')}`;
+}
+
+/** The workflow a cost-per-unit report belongs to (`cost-per-unit/week=…/workflow=<id>/…`), if it is one. */
+export function costPerUnitWorkflowOf(key: string): string | undefined {
+  return /^cost-per-unit\/(?:[^/]+\/)*workflow=([^/]+)\//.exec(key)?.[1];
 }
 
 export interface ReportObject {
@@ -28,7 +38,7 @@ export interface ReportObject {
   readonly contentLength: number | undefined;
 }
 
-/** What the dashboard reads from the reports bucket. */
+/** What the console reads from the reports bucket. */
 export interface ReportsReader {
   /** Keys under `prefix`, in key order, at most `max` of them (`truncated` when there are more). */
   listKeys(prefix: string, max: number): Promise<{ keys: string[]; truncated: boolean }>;
@@ -302,4 +312,38 @@ export function contentTypeFor(key: string, stored: string | undefined): string 
     default:
       return stored ?? 'application/octet-stream';
   }
+}
+
+/**
+ * The bucket key of a `/reports/<key>` request, each segment percent-decoded. Refuses `.` and `..`
+ * segments (also percent-encoded ones, which URL parsing would otherwise resolve before we see them),
+ * empty segments and control characters: a key names one object, never a path to walk.
+ */
+export function reportKeyOf(rawUrl: string, pathname: string): string {
+  const rawPath = rawUrl.split('?')[0] ?? '';
+  if (/(^|\/)(\.|%2e){1,2}(\/|$)/i.test(rawPath.replace(/%2f/gi, '/'))) {
+    throw new RefusedReportKeyError('a report key may not contain "." or ".." segments');
+  }
+  let key: string;
+  try {
+    key = pathname
+      .slice(REPORTS_PATH.length)
+      .split('/')
+      .map((segment) => decodeURIComponent(segment))
+      .join('/');
+  } catch {
+    throw new RefusedReportKeyError('the report key is not valid percent-encoding');
+  }
+  const segments = key.split('/');
+  if (key.length === 0 || key.length > 1024)
+    throw new RefusedReportKeyError('give a report key after /reports/');
+  if (segments.some((segment) => segment === '.' || segment === '..')) {
+    throw new RefusedReportKeyError('a report key may not contain "." or ".." segments');
+  }
+  if (segments.some((segment) => segment === '') || /\p{Cc}/u.test(key) || key.includes('\\')) {
+    throw new RefusedReportKeyError(
+      'a report key may not have empty segments, backslashes or control characters',
+    );
+  }
+  return key;
 }

@@ -2,6 +2,7 @@ import type { AutonomyState } from '#lib/kill-switch/autonomy.ts';
 import type { KpiStore } from '#lib/kpi/job.ts';
 import type { KpiRecord } from '#lib/kpi/record.ts';
 import { lastCompleteWeek, shiftWeek, weekBounds } from '#lib/kpi/weeks.ts';
+import type { EventIndex, ViolationKind } from '#lib/ports.ts';
 import type { RegistrySource, RolloutPhase } from '#lib/registry/workflows.ts';
 import {
   type CostPerUnitWeek,
@@ -67,7 +68,11 @@ export interface DashboardView {
  * Everything the page shows, read in parallel. It never throws: a store that fails or is slow shows as an
  * error in its own part of the page, and the rest still renders.
  */
-export async function loadDashboard(deps: DashboardDependencies): Promise<DashboardView> {
+export async function loadDashboard(
+  deps: DashboardDependencies,
+  /** The workflows the person may see (the rest are neither read nor shown); every one when absent. */
+  shows: (workflowId: string) => boolean = () => true,
+): Promise<DashboardView> {
   const now = deps.clock();
   const week = lastCompleteWeek(now.getTime());
   const weeks = Array.from({ length: DASHBOARD_WEEKS }, (_, i) => shiftWeek(week, i - (DASHBOARD_WEEKS - 1)));
@@ -76,34 +81,37 @@ export async function loadDashboard(deps: DashboardDependencies): Promise<Dashbo
 
   const [workflows, governance, costPerUnit] = await Promise.all([
     Promise.all(
-      registry.all().map(async (workflow): Promise<WorkflowView> => {
-        const countViolations = deps.rolloutPhaseViolations;
-        const [autonomy, kpiWeeks, rolloutPhaseViolations] = await Promise.all([
-          bounded('the kill-switch flags', () => deps.autonomy(workflow.workflowId, workflow.rolloutPhase)),
-          bounded('the KPI store', () =>
-            Promise.all(
-              weeks.map(async (w) => ({
-                week: w,
-                record: await deps.kpis.getRecord(workflow.workflowId, w),
-              })),
+      registry
+        .all()
+        .filter((workflow) => shows(workflow.workflowId))
+        .map(async (workflow): Promise<WorkflowView> => {
+          const countViolations = deps.rolloutPhaseViolations;
+          const [autonomy, kpiWeeks, rolloutPhaseViolations] = await Promise.all([
+            bounded('the kill-switch flags', () => deps.autonomy(workflow.workflowId, workflow.rolloutPhase)),
+            bounded('the KPI store', () =>
+              Promise.all(
+                weeks.map(async (w) => ({
+                  week: w,
+                  record: await deps.kpis.getRecord(workflow.workflowId, w),
+                })),
+              ),
             ),
-          ),
-          countViolations
-            ? bounded('the event index (rollout-phase violations)', () =>
-                countViolations(workflow.workflowId, week),
-              )
-            : null,
-        ]);
-        return {
-          workflowId: workflow.workflowId,
-          unitOfValue: workflow.unitOfValue,
-          owner: workflow.owner,
-          rolloutPhase: workflow.rolloutPhase,
-          autonomy,
-          weeks: kpiWeeks,
-          rolloutPhaseViolations,
-        };
-      }),
+            countViolations
+              ? bounded('the event index (rollout-phase violations)', () =>
+                  countViolations(workflow.workflowId, week),
+                )
+              : null,
+          ]);
+          return {
+            workflowId: workflow.workflowId,
+            unitOfValue: workflow.unitOfValue,
+            owner: workflow.owner,
+            rolloutPhase: workflow.rolloutPhase,
+            autonomy,
+            weeks: kpiWeeks,
+            rolloutPhaseViolations,
+          };
+        }),
     ),
     bounded('the reports bucket (governance reports)', () => readGovernanceReports(deps.reports)),
     bounded('the reports bucket (cost-per-unit reports)', () =>
@@ -136,4 +144,23 @@ async function settle<T>(what: string, work: () => Promise<T>, timeoutMs: number
   } finally {
     clearTimeout(timer);
   }
+}
+/** The week's actions marked with a violation of one kind (a filtered read of the time index). */
+export async function countViolations(
+  index: EventIndex,
+  workflowId: string,
+  week: string,
+  kind: ViolationKind,
+): Promise<number> {
+  const { startMs, endMs } = weekBounds(week);
+  let count = 0;
+  const marked = index.events({
+    workflowId,
+    fromMs: startMs,
+    toMs: endMs,
+    onlyViolations: kind,
+    nowSeconds: Math.floor(Date.now() / 1000),
+  });
+  for await (const _ of marked) count++;
+  return count;
 }
