@@ -1,15 +1,18 @@
-import { randomBytes } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import { makeDocumentClient } from '#lib/adapters/aws-clients.ts';
 import { DynamoDbEventIndex } from '#lib/adapters/dynamodb-event-index.ts';
-import { messageOf } from '#lib/errors.ts';
 import type { AutonomyState } from '#lib/kill-switch/autonomy.ts';
 import { readAutonomy } from '#lib/kill-switch/autonomy.ts';
-import type { DrillRecord } from '#lib/kill-switch/drills.ts';
 import { flipKillSwitch } from '#lib/kill-switch/flip.ts';
 import { LedgerLaneHistory } from '#lib/kill-switch/history.ts';
 import { MASTER_FLAG } from '#lib/kill-switch/names.ts';
-import { laneAllowedInPhase, type WorkflowRegistry } from '#lib/registry/workflows.ts';
+import {
+  type DrillDependencies,
+  DrillRefusedError,
+  drillRefusal,
+  runDrill,
+} from '#lib/kill-switch/run-drill.ts';
+import type { WorkflowRegistry } from '#lib/registry/workflows.ts';
 import { CliError, UsageError } from '../errors.ts';
 import {
   deployedRegistry,
@@ -130,15 +133,18 @@ export async function drillCommand(args: string[], print: (line: string) => void
     throw new UsageError('--timeout must be a number of seconds');
   const target = await resolveTarget(values.stage);
   const registry = await registeredWorkflow(target, workflowId);
-  const phase = registry.get(workflowId)?.rolloutPhase;
-  if (phase !== undefined && !laneAllowedInPhase(phase, 'autonomous')) {
-    throw new CliError(
-      `the autonomous lane of ${workflowId} is not open in its rollout phase "${phase}" (workflow registry), so there is nothing for the kill switch to stop; drill it once the workflow reaches phase "autonomous"`,
-    );
-  }
-  const record = await runDrill(target, registry, workflowId, timeoutSeconds * 1000, values, print).catch(
-    (error) => explainTargetFailure(error, target),
-  );
+  // Refused before any connection to the flags or the API.
+  const refusal = drillRefusal(workflowId, registry.get(workflowId)?.rolloutPhase);
+  if (refusal) throw new CliError(refusal.message);
+  const timeoutMs = timeoutSeconds * 1000;
+  const record = await drillOn(target, registry, workflowId, values)
+    .then((deps) =>
+      runDrill(workflowId, { by: deps.who, target: target.description, timeoutMs }, deps, print),
+    )
+    .catch((error) => {
+      if (error instanceof DrillRefusedError) throw new CliError(error.message);
+      return explainTargetFailure(error, target);
+    });
   print(
     record.outcome === 'passed'
       ? `Drill ${record.drillId} passed: off took effect in ${record.offEffectMs} ms, on again in ${record.onEffectMs} ms. Recorded.`
@@ -147,67 +153,22 @@ export async function drillCommand(args: string[], print: (line: string) => void
   if (record.outcome === 'failed') throw new CliError(`drill ${record.drillId} failed`);
 }
 
-async function runDrill(
+/** The drill's dependencies on a target: flips through its AppConfig, the lane read through its API's /autonomy. */
+async function drillOn(
   target: Target,
   registry: WorkflowRegistry,
   workflowId: string,
-  timeoutMs: number,
   values: { as?: string; token?: string },
-  print: (line: string) => void,
-): Promise<DrillRecord> {
+): Promise<DrillDependencies & { who: string }> {
   const { writer } = await target.killSwitch();
   const api = await target.api(values.token);
   const who = values.as ?? (await target.whoAmI());
-  const drillId = `drill-${new Date().toISOString().replace(/[-:.]/g, '').slice(0, 15)}-${randomBytes(2).toString('hex')}`;
-  const before = await autonomy(api, workflowId);
-  if (!before.autonomousAllowed) {
-    throw new CliError(
-      `the autonomous lane of ${workflowId} is already off (${before.reason}); a drill would turn it on`,
-    );
-  }
-  const startedAt = new Date().toISOString();
-  const flip = (enabled: boolean) =>
-    flipKillSwitch(workflowId, { enabled, reason: `kill-switch drill ${drillId}` }, who, {
-      writer,
-      registry,
-    });
-
-  let offEffectMs = -1;
-  let onEffectMs = -1;
-  let detail: string | undefined;
-  let flippedOff = false;
-  try {
-    print(`Drill ${drillId}: turning the autonomous lane of ${workflowId} off…`);
-    const offStarted = performance.now();
-    await flip(false);
-    flippedOff = true;
-    offEffectMs = await waitFor(api, workflowId, false, offStarted, timeoutMs);
-    print(`  /autonomy shows it off after ${offEffectMs} ms; turning it back on…`);
-    const onStarted = performance.now();
-    await flip(true);
-    flippedOff = false;
-    onEffectMs = await waitFor(api, workflowId, true, onStarted, timeoutMs);
-  } catch (error) {
-    detail = messageOf(error);
-    // Never leave the lane off because a drill broke halfway.
-    if (flippedOff)
-      await flip(true).catch(
-        (restore: Error) => (detail += `; restoring the lane failed too: ${restore.message}`),
-      );
-  }
-  const record: DrillRecord = {
-    drillId,
-    workflowId,
-    startedAt,
-    by: who,
-    target: target.description,
-    offEffectMs,
-    onEffectMs,
-    outcome: detail === undefined ? 'passed' : 'failed',
-    ...(detail !== undefined ? { detail } : {}),
+  return {
+    who,
+    flip: (enabled, reason) => flipKillSwitch(workflowId, { enabled, reason }, who, { writer, registry }),
+    autonomy: () => autonomy(api, workflowId),
+    drills: drillStore(target),
   };
-  await drillStore(target).putDrill(record);
-  return record;
 }
 
 async function autonomy(api: { url: string; token: string }, workflowId: string): Promise<AutonomyState> {
@@ -216,22 +177,4 @@ async function autonomy(api: { url: string; token: string }, workflowId: string)
   });
   if (!response.ok) throw new CliError(`GET /autonomy answered ${response.status}: ${await response.text()}`);
   return (await response.json()) as AutonomyState;
-}
-
-/** Polls /autonomy every 50 ms until it shows `allowed`; the milliseconds since `startedAt`. */
-async function waitFor(
-  api: { url: string; token: string },
-  workflowId: string,
-  allowed: boolean,
-  startedAt: number,
-  timeoutMs: number,
-): Promise<number> {
-  for (;;) {
-    const state = await autonomy(api, workflowId);
-    const elapsed = Math.round(performance.now() - startedAt);
-    if (state.autonomousAllowed === allowed) return elapsed;
-    if (elapsed > timeoutMs)
-      throw new CliError(`/autonomy still showed ${allowed ? 'off' : 'on'} after ${elapsed} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
 }

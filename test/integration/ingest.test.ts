@@ -185,6 +185,41 @@ describe('tokens scoped to workflows', () => {
     expect(forbiddenRead.status).toBe(403);
     expect(afterRevoke.status).toBe(401);
   });
+
+  it("keeps a person's roles and name, and lists them", () => {
+    // Prepare
+    const created = JSON.parse(
+      cli(
+        'tokens',
+        'create',
+        '--workflows',
+        'support-triage',
+        '--label',
+        'reviewer-a',
+        '--roles',
+        'reviewer,viewer',
+        '--json',
+      ),
+    );
+
+    // Act
+    const listed = cli('tokens', 'list', '--json')
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line));
+    const text = cli('tokens', 'list');
+    cli('tokens', 'revoke', created.tokenId);
+
+    // Assess
+    expect(created).toMatchObject({ workflows: 'support-triage', roles: 'viewer,reviewer' });
+    expect(listed.find((token) => token.tokenId === created.tokenId)).toMatchObject({
+      workflows: 'support-triage',
+      roles: 'viewer,reviewer',
+      label: 'reviewer-a',
+    });
+    expect(text).toContain(`${created.tokenId}  `);
+    expect(text).toMatch(/roles=viewer,reviewer {2}label=reviewer-a/);
+  });
 });
 
 describe('GET /v1/workflows/{id}/events', () => {

@@ -9,6 +9,7 @@ import {
   type PutRunOutcome,
 } from '#lib/evals/store.ts';
 import type { EventType } from '#lib/events/schema.ts';
+import type { DrillRecord, DrillStore } from '#lib/kill-switch/drills.ts';
 import type { KpiStore } from '#lib/kpi/job.ts';
 import type { KpiRecord } from '#lib/kpi/record.ts';
 import {
@@ -299,4 +300,20 @@ export class InMemoryKpiStore implements KpiStore, PriceStore {
 
 function compareStrings(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/** Drill records in a list, read as the DynamoDB adapter reads them: a workflow's, newest first, `limit` of them. */
+export class InMemoryDrillStore implements DrillStore {
+  readonly records: DrillRecord[] = [];
+
+  async putDrill(record: DrillRecord) {
+    this.records.push(record);
+  }
+  async listDrills(workflowId: string, limit: number) {
+    const key = (record: DrillRecord) => `${record.startedAt}#${record.drillId}`;
+    return this.records
+      .filter((record) => record.workflowId === workflowId)
+      .sort((a, b) => key(b).localeCompare(key(a)))
+      .slice(0, limit);
+  }
 }

@@ -2,6 +2,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { parseRolesOption } from '../../cli/commands/tokens.ts';
 import { run } from '../../cli/main.ts';
 
 // Usage mistakes are caught before any store is touched, so these need no stack.
@@ -28,6 +29,14 @@ describe('agent-ledger', () => {
     [['tokens', 'revoke'], 2, 'usage: agent-ledger tokens revoke'],
     [['tokens', 'revoke', 'zz'], 2, 'is not a token ID'],
     [['tokens', 'create', '--workflow', 'x'], 2, "Unknown option '--workflow'"],
+    [
+      ['tokens', 'create', '--workflows', '*', '--label', 'a', '--roles', 'reviewer,admin'],
+      2,
+      "unknown role 'admin' in --roles; the roles are viewer, reviewer, operator",
+    ],
+    [['tokens', 'create', '--workflows', '*', '--label', 'a', '--roles', ' , '], 2, '--roles names no role'],
+    [['tokens', 'create', '--workflows', '*', '--label', 'a', '--roles', ''], 2, '--roles names no role'],
+    [['tokens', 'create', '--workflows', '*', '--roles', 'viewer'], 2, 'give --label <their name>'],
     [['access', 'grant', 'not-an-arn', '--workflows', '*'], 2, 'is not an IAM role or user ARN'],
     [['tokens', 'list', '--stage', 'bad stage!'], 2, 'is not a stage name'],
     [['launch'], 2, "unknown command 'launch'"],
@@ -52,5 +61,10 @@ describe('agent-ledger', () => {
   it('prints help', async () => {
     expect(await cli('--help')).toBe(0);
     expect(printed.join('\n')).toContain('tokens create');
+  });
+
+  it('stores --roles in the order of ROLES, once each, and no roles without --roles', () => {
+    expect(parseRolesOption('operator, viewer,operator', 'reviewer-a')).toEqual(['viewer', 'operator']);
+    expect(parseRolesOption(undefined, undefined)).toBeUndefined();
   });
 });
