@@ -145,7 +145,7 @@ export class OidcSignIn {
     try {
       claims = await verifier.verify(idToken, {
         customJwtCheck: ({ payload }) => {
-          if (payload.token_use !== 'id') throw new IdTokenRefusedError(`token_use is not id`);
+          if (payload.token_use !== 'id') throw new IdTokenRefusedError('token_use is not id');
           if (payload.nonce !== pending.nonce) throw new IdTokenRefusedError('the nonce is not the one sent');
         },
       });
@@ -225,19 +225,18 @@ function guardedFetch(fetchFn: typeof fetch): typeof fetch {
   };
 }
 
-/** The error to throw for `error`: outages and unknown errors as they are, the provider's refusals as `message`. */
-function signInFailure(error: unknown, message: string): Error {
-  if (error instanceof IdentityProviderUnavailableError) return error;
-  if (
+/**
+ * What to throw for `error`: the provider's refusals of this sign-in (and answers that do not verify) as
+ * `SignInFailedError` with `message`; outages, and the rest (our configuration, e.g. `invalid_client`, or a
+ * bug), as they are.
+ */
+function signInFailure(error: unknown, message: string): unknown {
+  const refused =
     error instanceof oauth.OperationProcessingError ||
-    error instanceof oauth.ResponseBodyError ||
-    error instanceof oauth.WWWAuthenticateChallengeError ||
+    (error instanceof oauth.ResponseBodyError && error.error === 'invalid_grant') ||
     error instanceof JwtBaseError ||
-    error instanceof IdTokenRefusedError
-  ) {
-    return new SignInFailedError(message, { cause: error });
-  }
-  return error instanceof Error ? error : new Error(String(error));
+    error instanceof IdTokenRefusedError;
+  return refused ? new SignInFailedError(message, { cause: error }) : error;
 }
 
 function signedIn(claims: JwtPayload): SignedIn {
