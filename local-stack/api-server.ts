@@ -179,7 +179,11 @@ export function createApiServer(options: {
         },
       };
       const result = await match.route.handler(event, lambdaContext(match.route.functionName, requestId));
-      res.writeHead(result.statusCode, { ...result.headers, 'x-amzn-requestid': requestId });
+      // API Gateway sends both maps: `multiValueHeaders` carries what repeats (a page's Set-Cookie).
+      const multiValue = Object.fromEntries(
+        Object.entries(result.multiValueHeaders ?? {}).map(([name, values]) => [name, values.map(String)]),
+      );
+      res.writeHead(result.statusCode, { ...result.headers, ...multiValue, 'x-amzn-requestid': requestId });
       res.end(result.isBase64Encoded ? Buffer.from(result.body, 'base64') : result.body);
     } catch (error) {
       // Only reached if a handler's own error boundary failed: answer like API Gateway would.

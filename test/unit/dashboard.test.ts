@@ -1,26 +1,27 @@
-import type { IncomingMessage, ServerResponse } from 'node:http';
-import { Readable, Writable } from 'node:stream';
+import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
+import { renderChart, renderOverview } from '#lib/console/overview/render.ts';
+import {
+  contentTypeFor,
+  parseGovernanceIndex,
+  RefusedReportKeyError,
+  type ReportObject,
+  type ReportsReader,
+  readCostPerUnitListing,
+  reportHref,
+  reportKeyOf,
+} from '#lib/console/overview/reports.ts';
+import { type DashboardDependencies, type DashboardView, loadDashboard } from '#lib/console/overview/view.ts';
 import type { AutonomyState } from '#lib/kill-switch/autonomy.ts';
 import { readAutonomy } from '#lib/kill-switch/autonomy.ts';
 import { WeeklyKpis } from '#lib/kpi/compute.ts';
 import type { KpiRecord } from '#lib/kpi/record.ts';
 import { lastCompleteWeek, shiftWeek } from '#lib/kpi/weeks.ts';
 import { formatRate, formatUsd } from '#lib/presentation/format.ts';
+import { html } from '#lib/presentation/html.ts';
 import { PriceBook } from '#lib/pricing/price-table.ts';
 import { defaultRegistry, demoWorkflows } from '#lib/registry/default-registry.ts';
 import { WorkflowRegistry } from '#lib/registry/workflows.ts';
-import { dashboardPages, RefusedReportKeyError, reportKeyOf } from '#local-stack/dashboard/pages.ts';
-import { renderChart, renderDashboard } from '#local-stack/dashboard/render.ts';
-import {
-  contentTypeFor,
-  parseGovernanceIndex,
-  type ReportObject,
-  type ReportsReader,
-  readCostPerUnitListing,
-  reportHref,
-} from '#local-stack/dashboard/reports.ts';
-import { type DashboardDependencies, loadDashboard } from '#local-stack/dashboard/view.ts';
 import { kpiSummaryLine } from '../../cli/commands/jobs.ts';
 
 const NOW = new Date('2026-11-24T10:00:00Z'); // a Tuesday of 2026-W48
@@ -75,49 +76,19 @@ function deps(overrides: Partial<DashboardDependencies> = {}): DashboardDependen
   };
 }
 
-/** A response that keeps what the handler wrote. */
-class RecordedResponse extends Writable {
-  statusCode = 0;
-  headers: Record<string, string | number> = {};
-  headersSent = false;
-  readonly chunks: Buffer[] = [];
-  writeHead(status: number, headers: Record<string, string | number> = {}) {
-    this.statusCode = status;
-    this.headers = headers;
-    this.headersSent = true;
-    return this;
-  }
-  override _write(chunk: Buffer, _encoding: BufferEncoding, done: () => void) {
-    this.chunks.push(Buffer.from(chunk));
-    done();
-  }
-  get text() {
-    return Buffer.concat(this.chunks).toString('utf8');
-  }
-}
-
-async function get(handlerDeps: DashboardDependencies, path: string, method = 'GET') {
-  const res = new RecordedResponse();
-  const req = { method, url: path } as IncomingMessage;
-  const handled = await dashboardPages(handlerDeps)(
-    req,
-    res as unknown as ServerResponse,
-    new URL(path, 'http://127.0.0.1'),
-  );
-  if (handled && !res.writableFinished) await new Promise((resolve) => res.once('finish', resolve));
-  return { handled, status: res.statusCode, headers: res.headers, text: res.text };
-}
-
 describe('reportHref', () => {
-  it('links a report key with each segment encoded, keeping `=` readable', () => {
+  it('links a report key relative to the console base, each segment encoded, keeping `=` readable', () => {
     expect(reportHref('cost-per-unit/week=2026-W47/workflow=code-review/cost-per-unit.parquet')).toBe(
-      '/reports/cost-per-unit/week=2026-W47/workflow=code-review/cost-per-unit.parquet',
+      'reports/cost-per-unit/week=2026-W47/workflow=code-review/cost-per-unit.parquet',
     );
-    expect(reportHref('governance/a b/<x>?#.html')).toBe('/reports/governance/a%20b/%3Cx%3E%3F%23.html');
+    expect(reportHref('governance/a b/<x>?#.html')).toBe('reports/governance/a%20b/%3Cx%3E%3F%23.html');
   });
 });
 
-describe('renderDashboard', () => {
+/** The Overview's body, as the console writes it into its layout. */
+const renderDashboard = (view: DashboardView): string => renderOverview(view, html``).value;
+
+describe('renderOverview', () => {
   it('shows each workflow: autonomy, the last complete week, 12 weeks with gaps, and unpriced warnings', async () => {
     // Prepare
     const view = await loadDashboard(
@@ -437,55 +408,5 @@ describe('reportKeyOf', () => {
     '/reports/a%00b',
   ])('refuses %s', (path) => {
     expect(() => reportKeyOf(path, new URL(path, 'http://h').pathname)).toThrow(RefusedReportKeyError);
-  });
-});
-
-describe('dashboardPages: GET / and GET /reports/<key>', () => {
-  it('answers GET / with the page, HTML with no script allowed', async () => {
-    const response = await get(deps(), '/');
-    expect(response).toMatchObject({ handled: true, status: 200 });
-    expect(response.headers['content-type']).toBe('text/html; charset=utf-8');
-    expect(response.headers['content-security-policy']).toContain("default-src 'none'");
-    expect(response.text).toContain('<h2>support-triage</h2>');
-  });
-
-  it('answers 200 with the errors in the page when every store fails, never a 500', async () => {
-    const failing = async () => {
-      throw new Error('down');
-    };
-    const response = await get(
-      deps({
-        kpis: { getRecord: failing },
-        autonomy: failing,
-        reports: { listKeys: failing, open: failing },
-      }),
-      '/',
-    );
-    expect(response.status).toBe(200);
-    expect(response.text).toContain('could not read the KPI store: Error: down');
-  });
-
-  it('streams a report with its type, 404s a missing one, 502s an unreachable bucket, refuses ..', async () => {
-    const reports = new MapReports(new Map([['governance/index.json', '{"reports":[]}']]));
-    expect(await get(deps({ reports }), '/reports/governance/index.json')).toMatchObject({
-      status: 200,
-      headers: expect.objectContaining({ 'content-type': 'application/json; charset=utf-8' }),
-      text: '{"reports":[]}',
-    });
-    expect((await get(deps({ reports }), '/reports/governance/missing.html')).status).toBe(404);
-    const down = async () => {
-      throw new Error('socket hang up');
-    };
-    expect(
-      (await get(deps({ reports: { listKeys: down, open: down } }), '/reports/governance/x.html')).status,
-    ).toBe(502);
-    expect((await get(deps({ reports }), '/reports/governance/%2e%2e/index.json')).status).toBe(400);
-  });
-
-  it('refuses other methods, and leaves every other path to the API', async () => {
-    expect((await get(deps(), '/', 'POST')).status).toBe(405);
-    expect((await get(deps(), '/reports/governance/index.json', 'DELETE')).status).toBe(405);
-    expect((await get(deps(), '/v1/events')).handled).toBe(false);
-    expect((await get(deps(), '/healthz')).handled).toBe(false);
   });
 });
