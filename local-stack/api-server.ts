@@ -239,10 +239,13 @@ async function readBody(req: IncomingMessage): Promise<Buffer | undefined> {
 /** `{name}` matches one path segment, a greedy `{name+}` the rest of the path (as in API Gateway). */
 function resourcePattern(resource: string): RegExp {
   const source = resource
-    .replace(/\{[^}]+\+\}/g, '\u0000')
-    .replace(/[.*+?^$()|[\]\\]/g, '\\$&')
-    .replace(/\{[^}]+\}/g, '[^/]+')
-    .replace(/\u0000/g, '.+');
+    .split('/')
+    .map((segment) => {
+      if (/^\{[^}]+\+\}$/.test(segment)) return '.+';
+      if (/^\{[^}]+\}$/.test(segment)) return '[^/]+';
+      return segment.replace(/[.*+?^$()|[\]\\]/g, '\\$&');
+    })
+    .join('/');
   return new RegExp(`^${source}/?$`);
 }
 
