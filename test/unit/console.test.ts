@@ -120,7 +120,7 @@ function consoleUnderTest() {
     }),
     { presentError: presentConsoleError },
   );
-  return { handler, tokens, index, reviews, flags, drills };
+  return { handler, tokens, index, reviews, flags, drills, reports };
 }
 
 type Console = ReturnType<typeof consoleUnderTest>;
@@ -627,5 +627,19 @@ describe('the console: reports', () => {
     expect(listing.text).toContain('workflow=support-triage');
     expect(listing.text).not.toContain('workflow=code-review');
     expect((await new Browser(console).get('/reports/governance/index.json')).statusCode).toBe(303);
+  });
+
+  it('answers a reports bucket that does not answer with a 503 page that says a retry is safe', async () => {
+    const console = consoleUnderTest();
+    const { browser } = await person(console, 'viewer', 'support-triage', 'viewer-a');
+    console.reports.open = async () => {
+      throw Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:3002'), { code: 'ECONNREFUSED' });
+    };
+    const page = await browser.get('/reports/governance/index.json');
+    expect(page.statusCode).toBe(503);
+    expect(page.headers?.['retry-after']).toBe('1');
+    expect(page.headers?.['content-type']).toBe('text/html; charset=utf-8');
+    expect(page.text).toContain('retrying it is safe');
+    expect(page.text).not.toContain('ECONNREFUSED');
   });
 });
