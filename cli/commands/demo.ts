@@ -243,7 +243,8 @@ export async function demoCommand(args: string[], print: (line: string) => void)
 
   print(`
 Where to look:
-  dashboard       ${api.url}/
+  console         ${api.url}/   (sign in with the link npm start printed: the dev token, every role)
+  review queue    ${api.url}/reviews   (judge the sample: Pass or Defect, minutes, Submit verdict)
   KPIs            curl -H "Authorization: Bearer $TOKEN" '${api.url}/v1/workflows/code-review/kpis?week=${last}'
   autonomy        npx agent-ledger kill-switch status     (code-review is paused by drift)
   reviews         curl -H "Authorization: Bearer $TOKEN" '${api.url}/v1/workflows/support-triage/reviews?status=pending'
@@ -251,6 +252,7 @@ Where to look:
   finance         npx agent-ledger query --saved week-over-week-change
   violations      curl -H "Authorization: Bearer $TOKEN" '${api.url}/v1/workflows/support-triage/events?violations=boundary'
                   (a refund over 500, and one approved by agent-ops-temp, who is not a support lead)
-(TOKEN is in $LEDGER_DATA_DIR/dev-token.) Turn code-review back on, as a person would:
+(TOKEN is in $LEDGER_DATA_DIR/dev-token.) Turn code-review back on, as a person would: on the console's
+Kill switch page ("Reason", "Turn on"), or
   npx agent-ledger kill-switch on code-review --reason "reviewed the drift; prompt fixed"`);
 }

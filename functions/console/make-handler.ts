@@ -91,7 +91,7 @@ export interface ConsoleDependencies {
   readonly registry: RegistrySource;
   readonly sessions: SessionSealer;
   readonly signIn: SignInMethod;
-  /** The Overview's stores (KPIs, autonomy, reports), as the local dashboard had them. */
+  /** What the Overview reads: the KPI store, the reports bucket, rollout-phase violations. */
   readonly overview: Omit<DashboardDependencies, 'registry' | 'clock'>;
   /** `autonomy` as `GET /autonomy` answers it: the same flag reader, flip history and phase gate. */
   readonly autonomy: (workflowId: string, rolloutPhase: RolloutPhase) => Promise<AutonomyState>;
