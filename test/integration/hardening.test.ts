@@ -263,7 +263,7 @@ async function archiveLinesOf(eventIds: readonly string[]) {
   return lines;
 }
 
-describe('the local API and dashboard answer only their loopback host names (item 9)', () => {
+describe('the local API and console answer only their loopback host names (item 9)', () => {
   it.each(['/', '/healthz', '/v1/workflows/support-triage/events', '/reports/governance/index.json'])(
     'GET %s with Host evil.example is a 403 with no data',
     async (path) => {
