@@ -520,8 +520,11 @@ export function makeConsoleHandler(deps: ConsoleDependencies): HttpRouteHandler 
             }
           : {}),
       },
-      body: Buffer.concat(chunks).toString('base64'),
-      isBase64Encoded: true,
+      // Text goes as text: API Gateway passes a base64 body on as binary only to a client whose Accept
+      // header names a binary media type of the API, which a browser's does not.
+      ...(isText(type)
+        ? { body: Buffer.concat(chunks).toString('utf8') }
+        : { body: Buffer.concat(chunks).toString('base64'), isBase64Encoded: true }),
     };
   }
 
@@ -856,6 +859,10 @@ export function makeConsoleHandler(deps: ConsoleDependencies): HttpRouteHandler 
       throw error;
     }
   }
+}
+
+function isText(contentType: string): boolean {
+  return /^(text\/|application\/(json|xml)\b)/.test(contentType);
 }
 
 /** What a redirect after a form says happened (`?done=` or `?failed=`): shown as text, never markup. */
