@@ -645,6 +645,7 @@ describe('Flip policies: who may flip which workflow', () => {
           registry: stateful.registry,
           reportsBucket: stateful.finance.reportsBucket,
           driftTopic: stateful.driftNotifications.topic,
+          consoleUserPool: stateful.consoleUsers.userPool,
           workflowIds,
         }),
     ).toThrow(/is in account 111122223333, but .* this stack's account 444455556666/);
