@@ -6,6 +6,7 @@ import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import { API_ROUTES } from '#lib/api/routes.ts';
 import { ROLES, roleGroup } from '#lib/auth/people.ts';
+import { InvalidConfigError } from '../config.ts';
 import { functionEntry } from '../paths.ts';
 import type { IngestApi } from './ingest-api.ts';
 import type { KillSwitchIds } from './kill-switch.ts';
@@ -113,6 +114,20 @@ export class ConsoleUserPool extends Construct {
   }
 }
 
+/**
+ * `agent-ledger-<stage>-<account>`: lowercase letters, digits and hyphens (the stage pattern of
+ * `readLedgerConfig` keeps it so), at most 46 characters of Cognito's 63, and never a word Cognito reserves.
+ */
+export function managedLoginPrefix(stage: string, account: string): string {
+  const reserved = /aws|amazon|cognito/.exec(stage);
+  if (reserved) {
+    throw new InvalidConfigError(
+      `context "stage" is "${stage}": Cognito refuses login domains containing "${reserved[0]}", so choose a stage name without it`,
+    );
+  }
+  return `agent-ledger-${stage}-${account}`;
+}
+
 export interface LedgerConsoleProps {
   /** The API the console's routes join; its REST API ID and stage name the sign-in callback URL. */
   readonly ingestApi: IngestApi;
@@ -161,7 +176,7 @@ export class LedgerConsole extends Construct {
     this.domain = new cognito.UserPoolDomain(this, 'Domain', {
       userPool: props.userPool,
       // Prefix domains are unique per region across all accounts: the stage and the account make it ours.
-      cognitoDomain: { domainPrefix: `agent-ledger-${props.stageName}-${stack.account}` },
+      cognitoDomain: { domainPrefix: managedLoginPrefix(props.stageName, stack.account) },
       managedLoginVersion: cognito.ManagedLoginVersion.NEWER_MANAGED_LOGIN,
     });
 

@@ -5,6 +5,8 @@ import { ROLES, roleGroup } from '#lib/auth/people.ts';
 import { FUNCTION_ENV } from '#lib/deployment/environment.ts';
 import { STATEFUL_OUTPUTS, STATELESS_OUTPUTS } from '#lib/deployment/stacks.ts';
 import { defaultRegistry } from '#lib/registry/default-registry.ts';
+import { InvalidConfigError } from '../../infra/config.ts';
+import { managedLoginPrefix } from '../../infra/constructs/console.ts';
 import {
   apiMethods,
   asArray,
@@ -171,6 +173,12 @@ describe('LedgerConsole (stateless stack): sign-in', () => {
       ClientId: { Ref: clientId },
       UseCognitoProvidedValues: true,
     });
+  });
+
+  it('refuses a stage whose name Cognito would refuse in the login domain, saying why', () => {
+    expect(() => synthesizeLedger({ context: { stage: 'amazon-test' } })).toThrow(InvalidConfigError);
+    expect(() => managedLoginPrefix('my-aws', '111122223333')).toThrow(/containing "aws"/);
+    expect(managedLoginPrefix('prod', '111122223333')).toBe('agent-ledger-prod-111122223333');
   });
 
   it('keeps the session key in Secrets Manager: 64 characters from 0-9a-f, i.e. 32 random bytes in hex', () => {
