@@ -28,20 +28,21 @@ export function defineLedgerApp(app: App, options: LedgerAppOptions = {}): Ledge
   const workflowIds = registry.ids();
 
   const stateful = new StatefulStack(app, statefulStackName(config.stage), {
-    description: `Agent Ledger (${config.stage}): ledger table, event archive, actor-hash key, kill switch, finance reports, drift topic`,
+    description: `Agent Ledger (${config.stage}): ledger table, event archive, actor-hash key, kill switch, finance reports, drift topic, console users`,
     terminationProtection: config.stage === 'prod',
     stage: config.stage,
     workflowIds,
     registry: { content: registryDocument(registry), jsonSchema: registryJsonSchema() },
   });
   const stateless = new StatelessStack(app, statelessStackName(config.stage), {
-    description: `Agent Ledger (${config.stage}): ingest, read, KPI and kill-switch API, flip recorder, scheduled KPI and drift jobs, dashboard and alarms`,
+    description: `Agent Ledger (${config.stage}): ingest, read, KPI and kill-switch API, console, flip recorder, scheduled KPI and drift jobs, dashboard and alarms`,
     config,
     eventStore: stateful.eventStore,
     killSwitch: stateful.killSwitch,
     registry: stateful.registry,
     reportsBucket: stateful.finance.reportsBucket,
     driftTopic: stateful.driftNotifications.topic,
+    consoleUserPool: stateful.consoleUsers.userPool,
     workflowIds,
   });
 

@@ -1,4 +1,5 @@
 import { ArnFormat, type Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import type * as cognito from 'aws-cdk-lib/aws-cognito';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
@@ -30,6 +31,11 @@ const ESM_REQUIRE_BANNER =
 
 export type TableAccess = 'read' | 'readWrite';
 export type ArchiveAccess = 'put' | 'read' | 'head';
+/**
+ * `{ put: prefix }`: write reports under that prefix (the jobs). `read`: read and list every report (the
+ * console, which shows the governance reports and lists the cost-per-unit ones).
+ */
+export type ReportsAccess = { readonly put: string } | 'read';
 /**
  * `read`: the flags as deployed, through AppConfigData (`/autonomy`). `write`: flip a flag, i.e. read the
  * latest hosted version, create the next one and deploy it (`kill-switch`). `history`: read deployments and
@@ -211,29 +217,72 @@ export class LedgerFunction extends Construct implements iam.IGrantable {
   /** Sets ACTOR_HASH_KEY_SECRET_ARN; grants reading that one secret (and decrypting it through Secrets Manager only). */
   useActorHashKey(secret: secretsmanager.ISecret): this {
     this.function.addEnvironment(FUNCTION_ENV.actorHashKeySecretArn, secret.secretArn);
-    // Not secret.grantRead(): for a secret of another stack it would also edit the key policy there,
-    // making the stateful stack depend on this one.
-    this.role.addToPrincipalPolicy(
-      new iam.PolicyStatement({ actions: ['secretsmanager:GetSecretValue'], resources: [secret.secretArn] }),
-    );
-    if (secret.encryptionKey) this.allowKeyVia(secret.encryptionKey, 'secretsmanager', ['kms:Decrypt']);
+    this.allowSecretRead(secret);
     return this;
   }
 
   /**
-   * Sets REPORTS_BUCKET_NAME; grants writing finance reports, and only those: s3:PutObject under
-   * `cost-per-unit/` of the reports bucket (the KPI job writes one Parquet object per workflow and week).
+   * Sets CONSOLE_SESSION_KEY_SECRET_ARN; grants reading that one secret (and decrypting it through Secrets
+   * Manager only): the key the console seals its session cookies with.
    */
-  useReportsBucket(bucket: s3.IBucket, prefix = COST_PER_UNIT_PREFIX): this {
+  useConsoleSessionKey(secret: secretsmanager.ISecret): this {
+    this.function.addEnvironment(FUNCTION_ENV.consoleSessionKeySecretArn, secret.secretArn);
+    this.allowSecretRead(secret);
+    return this;
+  }
+
+  /**
+   * Sets CONSOLE_OIDC_ISSUER (the user pool's issuer URL), CONSOLE_OIDC_CLIENT_ID and CONSOLE_OIDC_LOGOUT_URL
+   * (the managed login domain). Grants nothing: signing in is OAuth 2.0 over HTTPS against the pool's public
+   * endpoints (authorize, token, JWKS, logout) with a public client, none of which IAM authorizes.
+   */
+  useSignIn(signIn: {
+    readonly userPool: cognito.IUserPool;
+    readonly client: cognito.IUserPoolClient;
+    readonly domain: cognito.UserPoolDomain;
+  }): this {
+    const stack = Stack.of(this);
+    this.function.addEnvironment(
+      FUNCTION_ENV.oidcIssuer,
+      `https://cognito-idp.${stack.region}.${stack.urlSuffix}/${signIn.userPool.userPoolId}`,
+    );
+    this.function.addEnvironment(FUNCTION_ENV.oidcClientId, signIn.client.userPoolClientId);
+    this.function.addEnvironment(FUNCTION_ENV.oidcLogoutUrl, signIn.domain.baseUrl());
+    return this;
+  }
+
+  /**
+   * Sets REPORTS_BUCKET_NAME. `{ put: prefix }` grants writing reports under that prefix, and only those:
+   * s3:PutObject on `<prefix>*` (the KPI job writes one Parquet object per workflow and week under
+   * `cost-per-unit/`, the reports job its governance reports under `governance/`). `read` grants reading and
+   * listing the whole bucket, and nothing else: s3:GetObject on its objects, s3:ListBucket on it.
+   */
+  useReportsBucket(bucket: s3.IBucket, access: ReportsAccess = { put: COST_PER_UNIT_PREFIX }): this {
     this.function.addEnvironment(FUNCTION_ENV.reportsBucketName, bucket.bucketName);
-    const reports = bucket.arnForObjects(`${prefix}*`);
+    if (access === 'read') {
+      const everyReport = bucket.arnForObjects('*');
+      this.role.addToPrincipalPolicy(
+        new iam.PolicyStatement({ actions: ['s3:GetObject'], resources: [everyReport] }),
+      );
+      // ListBucket also turns a missing report into a 404 (NoSuchKey) rather than a 403.
+      this.role.addToPrincipalPolicy(
+        new iam.PolicyStatement({ actions: ['s3:ListBucket'], resources: [bucket.bucketArn] }),
+      );
+      if (bucket.encryptionKey) this.allowKeyVia(bucket.encryptionKey, 's3', ['kms:Decrypt']);
+      this.acknowledgeWildcard(
+        everyReport,
+        'The function shows people the reports the jobs wrote (governance reports, runbooks and their index, the cost-per-unit Parquet list), at keys named by the period and workflow they cover, so "*" in the reports bucket, which holds reports and nothing else, is the narrowest resource that allows it; it grants GetObject only, no write or delete.',
+      );
+      return this;
+    }
+    const reports = bucket.arnForObjects(`${access.put}*`);
     this.role.addToPrincipalPolicy(
       new iam.PolicyStatement({ actions: ['s3:PutObject'], resources: [reports] }),
     );
     if (bucket.encryptionKey) this.allowKeyVia(bucket.encryptionKey, 's3', ['kms:GenerateDataKey']);
     this.acknowledgeWildcard(
       reports,
-      `The function writes reports at keys named by the period it computes (under "${prefix}", e.g. one per workflow and week), so "${prefix}*" in the reports bucket is the narrowest resource that allows it; it grants PutObject only, no read, list or delete.`,
+      `The function writes reports at keys named by the period it computes (under "${access.put}", e.g. one per workflow and week), so "${access.put}*" in the reports bucket is the narrowest resource that allows it; it grants PutObject only, no read, list or delete.`,
     );
     return this;
   }
@@ -354,6 +403,16 @@ export class LedgerFunction extends Construct implements iam.IGrantable {
       ),
     });
     return this;
+  }
+
+  /** GetSecretValue on that one secret. */
+  private allowSecretRead(secret: secretsmanager.ISecret): void {
+    // Not secret.grantRead(): for a secret of another stack it would also edit the key policy there,
+    // making the stateful stack depend on this one.
+    this.role.addToPrincipalPolicy(
+      new iam.PolicyStatement({ actions: ['secretsmanager:GetSecretValue'], resources: [secret.secretArn] }),
+    );
+    if (secret.encryptionKey) this.allowKeyVia(secret.encryptionKey, 'secretsmanager', ['kms:Decrypt']);
   }
 
   /** Key use only through the named service (kms:ViaService), so the function cannot decrypt anything directly. */

@@ -138,7 +138,7 @@ export class ScheduledJobs extends Construct {
       deadLetterQueue: this.deadLetterQueue,
     })
       .useLedgerTable(props.table, 'read')
-      .useReportsBucket(props.reportsBucket, 'governance/')
+      .useReportsBucket(props.reportsBucket, { put: 'governance/' })
       .useKillSwitch(props.killSwitch, 'read');
     this.reportsJob.function.addEnvironment(FUNCTION_ENV.stage, props.stageName);
 

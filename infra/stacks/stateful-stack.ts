@@ -1,6 +1,7 @@
 import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
 import { STATEFUL_OUTPUTS } from '#lib/deployment/stacks.ts';
+import { ConsoleUserPool } from '../constructs/console.ts';
 import { allowAlarmNotifications } from '../constructs/dashboard.ts';
 import { DriftNotifications } from '../constructs/drift-notifications.ts';
 import { EventStore } from '../constructs/event-store.ts';
@@ -11,7 +12,10 @@ import { WorkflowRegistryConfig } from '../constructs/workflow-registry.ts';
 export interface StatefulStackProps extends StackProps {
   /** Names the kill switch's AppConfig environment, the Glue database and the Athena workgroup. */
   readonly stage: string;
-  /** The registered workflows: one kill-switch flag each, and the Glue table's `workflow` partitions. */
+  /**
+   * The registered workflows: one kill-switch flag each, the Glue table's `workflow` partitions, and the
+   * console's role groups on each.
+   */
   readonly workflowIds: readonly string[];
   /** The workflow registry document deployed to AppConfig, and the JSON Schema its versions must pass. */
   readonly registry: { readonly content: string; readonly jsonSchema: string };
@@ -20,7 +24,8 @@ export interface StatefulStackProps extends StackProps {
 /**
  * Everything that holds data: the ledger table, the archive and its access logs, the actor-hash key, the
  * kill switch (its hosted versions hold the flags' state), the workflow registry's AppConfig profile, the finance reports with their Glue table and
- * Athena workgroup, and the drift topic (operators' subscriptions). Deployed apart from the stateless
+ * Athena workgroup, the drift topic (operators' subscriptions), and the console's user pool with its role
+ * groups (people and their roles). Deployed apart from the stateless
  * stack, so redeploying code and APIs can never replace data.
  */
 export class StatefulStack extends Stack {
@@ -29,6 +34,7 @@ export class StatefulStack extends Stack {
   public readonly registry: WorkflowRegistryConfig;
   public readonly finance: Finance;
   public readonly driftNotifications: DriftNotifications;
+  public readonly consoleUsers: ConsoleUserPool;
 
   constructor(scope: Construct, id: string, props: StatefulStackProps) {
     super(scope, id, props);
@@ -50,6 +56,11 @@ export class StatefulStack extends Stack {
     this.driftNotifications = new DriftNotifications(this, 'DriftNotifications', { stage: props.stage });
     // The stateless stack's alarms (LedgerDashboard) notify operators on the drift topic.
     allowAlarmNotifications(this.driftNotifications.topic, this.driftNotifications.key, props.stage);
+
+    this.consoleUsers = new ConsoleUserPool(this, 'ConsoleUsers', {
+      stage: props.stage,
+      workflowIds: props.workflowIds,
+    });
 
     // Read by the CLI (`agent-ledger … --stage <stage>`) through CloudFormation DescribeStacks; output IDs
     // are the output keys.
@@ -110,6 +121,11 @@ export class StatefulStack extends Stack {
     new CfnOutput(this, STATEFUL_OUTPUTS.driftTopicArn, {
       value: this.driftNotifications.topic.topicArn,
       description: 'SNS topic: an autonomous lane was paused by drift (subscribe operators to it)',
+    });
+    new CfnOutput(this, STATEFUL_OUTPUTS.consoleUserPoolId, {
+      value: this.consoleUsers.userPool.userPoolId,
+      description:
+        'Cognito user pool of the console: add people with admin-create-user, give them roles with admin-add-user-to-group (viewer, reviewer, operator, or <role>:<workflowId>)',
     });
   }
 }

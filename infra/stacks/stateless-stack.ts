@@ -1,10 +1,12 @@
 import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
+import type * as cognito from 'aws-cdk-lib/aws-cognito';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import type { Construct } from 'constructs';
 import { STATELESS_OUTPUTS } from '#lib/deployment/stacks.ts';
 import { MASTER_FLAG } from '#lib/kill-switch/names.ts';
 import type { LedgerConfig } from '../config.ts';
+import { LedgerConsole } from '../constructs/console.ts';
 import { dashboardName, LedgerDashboard } from '../constructs/dashboard.ts';
 import type { EventStore } from '../constructs/event-store.ts';
 import { FlipRecorder } from '../constructs/flip-recorder.ts';
@@ -28,17 +30,22 @@ export interface StatelessStackProps extends StackProps {
   readonly reportsBucket: s3.IBucket;
   /** From the stateful stack: where the drift job and every alarm notify operators. */
   readonly driftTopic: sns.ITopic;
+  /** From the stateful stack: the people who sign in to the console. */
+  readonly consoleUserPool: cognito.IUserPool;
   /** The registered workflows: each gets a flip policy, next to the master flag's, and dashboard widgets. */
   readonly workflowIds: readonly string[];
 }
 
-/** Code, APIs, schedules, the dashboard and alarms: safe to redeploy, replace or destroy at any time. */
+/**
+ * Code, APIs, schedules, the dashboard and alarms, and the console with its sign-in settings (the user
+ * pool's app client and managed login domain) and session key: safe to redeploy, replace or destroy at any time. */
 export class StatelessStack extends Stack {
   public readonly ingestApi: IngestApi;
   public readonly killSwitchApi: KillSwitchApi;
   public readonly flipRecorder: FlipRecorder;
   public readonly kpiApi: KpiApi;
   public readonly reviewApi: ReviewApi;
+  public readonly console: LedgerConsole;
   public readonly jobs: ScheduledJobs;
   public readonly dashboard: LedgerDashboard;
 
@@ -75,6 +82,17 @@ export class StatelessStack extends Stack {
     this.kpiApi = new KpiApi(this, 'KpiApi', { ingestApi: this.ingestApi, table: eventStore.table });
     this.reviewApi = new ReviewApi(this, 'ReviewApi', { ingestApi: this.ingestApi, table: eventStore.table });
 
+    this.console = new LedgerConsole(this, 'Console', {
+      ingestApi: this.ingestApi,
+      stageName: config.stage,
+      userPool: props.consoleUserPool,
+      table: eventStore.table,
+      archiveBucket: eventStore.archiveBucket,
+      actorHashKey: eventStore.actorHashKey,
+      reportsBucket: props.reportsBucket,
+      killSwitch,
+    });
+
     this.jobs = new ScheduledJobs(this, 'Jobs', {
       stageName: config.stage,
       table: eventStore.table,
@@ -93,6 +111,7 @@ export class StatelessStack extends Stack {
       this.flipRecorder.function,
       this.kpiApi.function,
       this.reviewApi.function,
+      this.console.function,
       this.jobs.kpiJob,
       this.jobs.driftJob,
       this.jobs.reportsJob,
@@ -112,6 +131,11 @@ export class StatelessStack extends Stack {
     new CfnOutput(this, STATELESS_OUTPUTS.apiUrl, {
       value: this.ingestApi.apiUrl,
       description: 'Base URL of the ledger API (ends in /): append v1/events, healthz, …',
+    });
+    new CfnOutput(this, STATELESS_OUTPUTS.consoleUrl, {
+      value: this.console.url,
+      description:
+        'The console (reviews, units, kill switch, reports): open it in a browser and sign in with the console user pool',
     });
     new CfnOutput(this, STATELESS_OUTPUTS.dashboardName, {
       value: dashboardName(config.stage),

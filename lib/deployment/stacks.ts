@@ -26,12 +26,14 @@ export const STATEFUL_OUTPUTS = {
   athenaWorkgroup: 'AthenaWorkgroup',
   financeReadPolicyArn: 'FinanceReadPolicyArn',
   driftTopicArn: 'DriftTopicArn',
+  consoleUserPoolId: 'ConsoleUserPoolId',
 } as const;
 
 /** Output keys of the stateless stack (`AgentLedger-<stage>-Stateless`). */
 export const STATELESS_OUTPUTS = {
   apiUrl: 'ApiUrl',
   dashboardName: 'DashboardName',
+  consoleUrl: 'ConsoleUrl',
   /** Followed by the workflow ID in PascalCase (`FlipPolicyArnSupportTriage`), or the master flag's. */
   flipPolicyArnPrefix: 'FlipPolicyArn',
 } as const;

@@ -117,11 +117,14 @@ describe('defineLedgerApp', () => {
         'AWS::KMS::Key',
         'AWS::SecretsManager::Secret',
         'AWS::SNS::Topic',
+        'AWS::Cognito::UserPool',
+        'AWS::Cognito::UserPoolGroup',
       ].includes(resource.Type as string),
     );
 
-    // Assess: table, archive, access logs, data key, actor-hash key; reports, Athena results; drift topic and its key
-    expect(dataResources).toHaveLength(9);
+    // Assess: table, archive, access logs, data key, actor-hash key; reports, Athena results; drift topic and
+    // its key; the console's user pool and its groups (3 roles on every workflow, and on each of the 2)
+    expect(dataResources).toHaveLength(9 + 1 + 3 + 3 * 2);
     for (const [, resource] of dataResources) {
       expect(resource).toMatchObject({ DeletionPolicy: 'Retain', UpdateReplacePolicy: 'Retain' });
     }

@@ -26,9 +26,25 @@ const REVIEW_ROUTES = [
   'GET /v1/workflows/{workflowId}/reviews',
   'GET /iam/v1/workflows/{workflowId}/reviews',
 ];
+/** Added to this API by LedgerConsole (test/infra/console.test.ts): pages for people, no /iam mirror. */
+const CONSOLE_ROUTES = [
+  'GET /',
+  'GET /sign-in',
+  'POST /sign-in',
+  'GET /sign-in/callback',
+  'POST /sign-out',
+  'GET /reviews',
+  'GET /units',
+  'GET /units/{workflowId}/{unitId}',
+  'POST /units/{workflowId}/{unitId}',
+  'GET /kill-switch',
+  'POST /kill-switch/{flag}',
+  'POST /kill-switch/{flag}/drill',
+  'GET /reports/{key+}',
+];
 
 describe('IngestApi: routes and auth', () => {
-  it('serves exactly the health check and the ledger routes, mirrored under /iam (plus the kill switch and KPI routes)', () => {
+  it('serves exactly the health check and the ledger routes, mirrored under /iam (plus the kill switch, KPI, review and console routes)', () => {
     expect([...methods.keys()].sort()).toEqual(
       [
         'GET /healthz',
@@ -37,6 +53,7 @@ describe('IngestApi: routes and auth', () => {
         ...KILL_SWITCH_ROUTES,
         ...KPI_ROUTES,
         ...REVIEW_ROUTES,
+        ...CONSOLE_ROUTES,
       ].sort(),
     );
   });
@@ -85,14 +102,14 @@ describe('IngestApi: routes and auth', () => {
     }
   });
 
-  it('leaves only /healthz open', () => {
+  it("leaves only /healthz and the console's pages (which check their session cookie) without gateway auth", () => {
     // Act
     const open = [...methods]
       .filter(([, method]) => method.AuthorizationType === 'NONE')
       .map(([route]) => route);
 
     // Assess
-    expect(open).toEqual(['GET /healthz']);
+    expect(open.sort()).toEqual(['GET /healthz', ...CONSOLE_ROUTES].sort());
   });
 
   it('proxies each route to its function', () => {
@@ -275,8 +292,9 @@ describe('IngestApi: functions', () => {
     // Act
     const functions = Object.entries(template.findResources('AWS::Lambda::Function'));
 
-    // Assess: these five, the kill switch's two, the flip recorder, the KPI and review routes', the three jobs
-    expect(functions).toHaveLength(13);
+    // Assess: these five, the kill switch's two, the flip recorder, the KPI and review routes', the console,
+    // the three jobs
+    expect(functions).toHaveLength(14);
     for (const [logicalId, fn] of functions) {
       expect(fn.Properties).toMatchObject({
         Runtime: 'nodejs24.x',

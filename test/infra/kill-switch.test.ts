@@ -330,7 +330,10 @@ describe('KillSwitchApi: routes and auth', () => {
   it('serves autonomy with a bearer token and with SigV4, and the kill switch with SigV4 only', () => {
     // Act
     const [authorizerId] = Object.keys(stateless.findResources('AWS::ApiGateway::Authorizer'));
-    const killSwitchRoutes = [...methods.keys()].filter((route) => route.includes('kill-switch'));
+    // The API's routes; the console's kill-switch pages are for signed-in people (test/infra/console.test.ts)
+    const killSwitchRoutes = [...methods.keys()].filter(
+      (route) => / \/(v1|iam)\//.test(route) && route.includes('kill-switch'),
+    );
 
     // Assess
     expect(methods.get('GET /v1/workflows/{workflowId}/autonomy')).toMatchObject({
@@ -645,6 +648,7 @@ describe('Flip policies: who may flip which workflow', () => {
           registry: stateful.registry,
           reportsBucket: stateful.finance.reportsBucket,
           driftTopic: stateful.driftNotifications.topic,
+          consoleUserPool: stateful.consoleUsers.userPool,
           workflowIds,
         }),
     ).toThrow(/is in account 111122223333, but .* this stack's account 444455556666/);

@@ -40,6 +40,13 @@ new LedgerFunction(stack, 'Prober', { ...props, description: 'checks health' }).
   bucket,
   'head',
 );
+new LedgerFunction(stack, 'ReportWriter', { ...props, description: 'writes reports' }).useReportsBucket(
+  bucket,
+  { put: 'governance/' },
+);
+new LedgerFunction(stack, 'ReportReader', { ...props, description: 'shows reports' })
+  .useReportsBucket(bucket, 'read')
+  .useConsoleSessionKey(secret);
 const template = Template.fromStack(stack);
 
 /** The statements of one function's role policy. */
@@ -84,7 +91,7 @@ describe('LedgerFunction: defaults', () => {
     const logs = statementWith(statementsOf('Prober'), 'logs:PutLogEvents');
 
     // Assess
-    expect(roles).toHaveLength(4);
+    expect(roles).toHaveLength(6);
     for (const role of roles) expect(role.Properties.ManagedPolicyArns).toBeUndefined();
     expect(logs.Action).toEqual(['logs:CreateLogStream', 'logs:PutLogEvents']);
     expect(resourcesOf(logs)).toMatch(/ProberLogs/);
@@ -98,7 +105,7 @@ describe('LedgerFunction: defaults', () => {
     const wildcard = all.filter((statement) => asArray(statement.Resource).includes('*'));
 
     // Assess
-    expect(wildcard).toHaveLength(4);
+    expect(wildcard).toHaveLength(6);
     for (const statement of wildcard) {
       expect(statement.Action).toEqual(['xray:PutTelemetryRecords', 'xray:PutTraceSegments']);
     }
@@ -200,6 +207,64 @@ describe('LedgerFunction.useActorHashKey', () => {
       Environment: { Variables: { ACTOR_HASH_KEY_SECRET_ARN: { Ref: Match.stringLikeRegexp('^Secret') } } },
     });
     expect(read.Resource).toEqual({ Ref: expect.stringMatching(/^Secret/) });
+    expect(actionsOf(statements, 'secretsmanager')).toEqual(['secretsmanager:GetSecretValue']);
+    expect(decrypt).toBeDefined();
+  });
+});
+
+describe('LedgerFunction.useReportsBucket', () => {
+  it('{ put: prefix }: allows PutObject under that prefix only, the key through S3 only', () => {
+    // Act
+    const statements = statementsOf('ReportWriter');
+
+    // Assess
+    expect(actionsOf(statements, 's3')).toEqual(['s3:PutObject']);
+    expect(JSON.stringify(statementWith(statements, 's3:PutObject').Resource)).toMatch(/\/governance\/\*"/);
+    expect(actionsOf(statements, 'kms')).toEqual(['kms:GenerateDataKey']);
+  });
+
+  it('read: allows GetObject on every report and ListBucket on the bucket, decrypting through S3 only', () => {
+    // Act
+    const statements = statementsOf('ReportReader');
+    const decrypt = statements.find(
+      (statement) =>
+        statement.Action === 'kms:Decrypt' && JSON.stringify(statement.Condition).includes('s3.'),
+    );
+
+    // Assess
+    expect(actionsOf(statements, 's3').sort()).toEqual(['s3:GetObject', 's3:ListBucket']);
+    expect(JSON.stringify(statementWith(statements, 's3:GetObject').Resource)).toMatch(/"\/\*"/);
+    expect(statementWith(statements, 's3:ListBucket').Resource).toEqual({
+      'Fn::GetAtt': [expect.stringMatching(/^Bucket/), 'Arn'],
+    });
+    expect(decrypt).toBeDefined();
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Description: 'shows reports',
+      Environment: { Variables: { REPORTS_BUCKET_NAME: { Ref: Match.stringLikeRegexp('^Bucket') } } },
+    });
+  });
+});
+
+describe('LedgerFunction.useConsoleSessionKey', () => {
+  it('sets CONSOLE_SESSION_KEY_SECRET_ARN and allows reading that one secret, decrypted through Secrets Manager', () => {
+    // Act
+    const statements = statementsOf('ReportReader');
+    const decrypt = statements.find(
+      (statement) =>
+        JSON.stringify(statement.Condition ?? {}).includes('secretsmanager.') &&
+        statement.Action === 'kms:Decrypt',
+    );
+
+    // Assess
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Description: 'shows reports',
+      Environment: {
+        Variables: { CONSOLE_SESSION_KEY_SECRET_ARN: { Ref: Match.stringLikeRegexp('^Secret') } },
+      },
+    });
+    expect(statementWith(statements, 'secretsmanager:GetSecretValue').Resource).toEqual({
+      Ref: expect.stringMatching(/^Secret/),
+    });
     expect(actionsOf(statements, 'secretsmanager')).toEqual(['secretsmanager:GetSecretValue']);
     expect(decrypt).toBeDefined();
   });

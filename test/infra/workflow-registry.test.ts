@@ -138,8 +138,9 @@ describe('RegistryStale: a registry the handlers cannot use pages someone', () =
     const filters = Object.values(stateless.findResources('AWS::Logs::MetricFilter')).filter(
       (filter) => filter.Properties.MetricTransformations[0].MetricName === REGISTRY_STALE_METRIC,
     );
-    // ingest, traces, read-events, autonomy, kill-switch, flip-recorder, kpis, reviews and the three jobs
-    expect(filters).toHaveLength(11);
+    // ingest, traces, read-events, autonomy, kill-switch, flip-recorder, kpis, reviews, console and the
+    // three jobs
+    expect(filters).toHaveLength(12);
     for (const filter of filters) {
       expect(filter.Properties.FilterPattern).toBe(
         `{ ($.message = "${REGISTRY_STALE_LOG}") || ($.message = "${REGISTRY_UNAVAILABLE_LOG}") }`,
