@@ -336,7 +336,8 @@ export function makeConsoleHandler(deps: ConsoleDependencies): HttpRouteHandler 
     // Straight on to the managed login, keeping what the callback must match in the session.
     const { url, pending } = await deps.signIn
       .oidc(absoluteUrl(event, frame.base, 'sign-in/callback'))
-      .begin();
+      .begin()
+      .catch(providerUnavailable);
     const next: Session = {
       ...session,
       pending: { ...pending, returnTo },
@@ -431,14 +432,7 @@ export function makeConsoleHandler(deps: ConsoleDependencies): HttpRouteHandler 
           anonymousSession(nowSeconds),
         );
       }
-      if (error instanceof IdentityProviderUnavailableError) {
-        throw new HttpError(
-          503,
-          'service_unavailable',
-          'the sign-in service did not answer; signing in again is safe',
-        );
-      }
-      throw error;
+      return providerUnavailable(error);
     }
   }
 
@@ -856,6 +850,18 @@ export function makeConsoleHandler(deps: ConsoleDependencies): HttpRouteHandler 
       throw error;
     }
   }
+}
+
+/** The identity provider not answering (discovery, token endpoint, JWKS): a 503 that says retrying is safe. */
+function providerUnavailable(error: unknown): never {
+  if (error instanceof IdentityProviderUnavailableError) {
+    throw new HttpError(
+      503,
+      'service_unavailable',
+      'the sign-in service did not answer; signing in again is safe',
+    );
+  }
+  throw error;
 }
 
 /** What a redirect after a form says happened (`?done=` or `?failed=`): shown as text, never markup. */
