@@ -1017,8 +1017,10 @@ function script(): APIGatewayProxyResult {
  * `/prod/reviews` on the execute-api domain), `/` where they are the same (the local stack).
  */
 export function basePath(event: APIGatewayProxyEvent): string {
-  const full = event.requestContext?.path ?? event.path;
-  const prefix = full.endsWith(event.path) ? full.slice(0, full.length - event.path.length) : '';
+  // Compared without trailing slashes: the stage's root may be reached as `/prod` (its path `/`).
+  const full = (event.requestContext?.path ?? event.path).replace(/\/+$/, '');
+  const route = event.path.replace(/\/+$/, '');
+  const prefix = full.endsWith(route) ? full.slice(0, full.length - route.length) : '';
   return `${prefix.replace(/\/+$/, '')}/`;
 }
 
