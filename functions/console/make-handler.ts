@@ -336,7 +336,8 @@ export function makeConsoleHandler(deps: ConsoleDependencies): HttpRouteHandler 
     // Straight on to the managed login, keeping what the callback must match in the session.
     const { url, pending } = await deps.signIn
       .oidc(absoluteUrl(event, frame.base, 'sign-in/callback'))
-      .begin();
+      .begin()
+      .catch(providerUnavailable);
     const next: Session = {
       ...session,
       pending: { ...pending, returnTo },
@@ -431,14 +432,7 @@ export function makeConsoleHandler(deps: ConsoleDependencies): HttpRouteHandler 
           anonymousSession(nowSeconds),
         );
       }
-      if (error instanceof IdentityProviderUnavailableError) {
-        throw new HttpError(
-          503,
-          'service_unavailable',
-          'the sign-in service did not answer; signing in again is safe',
-        );
-      }
-      throw error;
+      return providerUnavailable(error);
     }
   }
 
@@ -865,6 +859,18 @@ function isText(contentType: string): boolean {
   return /^(text\/|application\/(json|xml)\b)/.test(contentType);
 }
 
+/** The identity provider not answering (discovery, token endpoint, JWKS): a 503 that says retrying is safe. */
+function providerUnavailable(error: unknown): never {
+  if (error instanceof IdentityProviderUnavailableError) {
+    throw new HttpError(
+      503,
+      'service_unavailable',
+      'the sign-in service did not answer; signing in again is safe',
+    );
+  }
+  throw error;
+}
+
 /** What a redirect after a form says happened (`?done=` or `?failed=`): shown as text, never markup. */
 function flashOf(request: Request): Flash | undefined {
   const query = request.event.queryStringParameters ?? {};
@@ -1018,8 +1024,10 @@ function script(): APIGatewayProxyResult {
  * `/prod/reviews` on the execute-api domain), `/` where they are the same (the local stack).
  */
 export function basePath(event: APIGatewayProxyEvent): string {
-  const full = event.requestContext?.path ?? event.path;
-  const prefix = full.endsWith(event.path) ? full.slice(0, full.length - event.path.length) : '';
+  // Compared without trailing slashes: the stage's root may be reached as `/prod` (its path `/`).
+  const full = (event.requestContext?.path ?? event.path).replace(/\/+$/, '');
+  const route = event.path.replace(/\/+$/, '');
+  const prefix = full.endsWith(route) ? full.slice(0, full.length - route.length) : '';
   return `${prefix.replace(/\/+$/, '')}/`;
 }
 
