@@ -619,7 +619,8 @@ export function makeConsoleHandler(deps: ConsoleDependencies): HttpRouteHandler 
       registry: request.registry,
     });
     const status = result.results?.[0]?.status;
-    if (status === 'conflict') {
+    // A resend of the same form differs from the stored verdict in its time only: it is that verdict again.
+    if (status === 'conflict' && !(await sameVerdictStored(request, verdict))) {
       return unitPage(request, {
         message:
           'This form was already sent with other answers; the first verdict stands. Reload the page to judge again.',
@@ -636,6 +637,31 @@ export function makeConsoleHandler(deps: ConsoleDependencies): HttpRouteHandler 
       next
         ? `${request.frame.base}${consoleHref('units', workflowId, next.unitId)}?done=${encodeURIComponent(done)}`
         : `${request.frame.base}reviews?done=${encodeURIComponent(`${done} Nothing else is waiting in ${workflowId}.`)}`,
+    );
+  }
+
+  /** Whether the verdict stored under this form's event ID has the same reviewer and answers. */
+  async function sameVerdictStored(
+    request: Request,
+    verdict: { workflowId: string; unitId: string; eventId: string; reviewerId: string } & Partial<
+      Record<'verdict' | 'reviewMinutes' | 'category' | 'escaped', unknown>
+    >,
+  ): Promise<boolean> {
+    const stored = await deps.index.query({
+      workflowId: verdict.workflowId,
+      unitId: verdict.unitId,
+      type: 'review.verdict',
+      limit: UNIT_EVENTS,
+      nowSeconds: Math.floor(request.now.getTime() / 1000),
+    });
+    const event = stored.items.find((item) => item.event.eventId === verdict.eventId)?.event;
+    return (
+      event?.type === 'review.verdict' &&
+      event.reviewerId === deps.hasher.hash('reviewerId', verdict.reviewerId) &&
+      event.verdict === verdict.verdict &&
+      event.reviewMinutes === verdict.reviewMinutes &&
+      event.category === verdict.category &&
+      event.escaped === verdict.escaped
     );
   }
 

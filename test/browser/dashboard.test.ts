@@ -69,11 +69,14 @@ function unpricedAction(workflowId: string, w: string) {
   };
 }
 
-/** GET with the path sent exactly as written (fetch would resolve `%2e%2e` segments first). */
+/**
+ * GET with the path sent exactly as written (fetch would resolve `%2e%2e` segments first), with the
+ * signed-in session's cookie: the reports are console pages.
+ */
 function rawGet(path: string): Promise<number> {
   const { hostname, port } = new URL(stack.api);
   return new Promise((resolve, reject) => {
-    const req = request({ host: hostname, port, path, method: 'GET' }, (res) => {
+    const req = request({ host: hostname, port, path, method: 'GET', headers: { cookie } }, (res) => {
       res.resume();
       resolve(res.statusCode ?? 0);
     });
@@ -84,6 +87,8 @@ function rawGet(path: string): Promise<number> {
 
 let browser: Browser;
 let page: Page;
+/** The signed-in session's cookie header, for the raw requests. */
+let cookie = '';
 let governanceReports = false;
 let firstLoadMs = 0;
 
@@ -131,10 +136,13 @@ describe('the local dashboard in headless Chromium', () => {
       viewport: { width: 1280, height: 900 },
     });
     page = await context.newPage();
+    // The Overview is a console page: sign in with the link `npm start` prints (it redirects to `/`).
     const started = Date.now();
-    const response = await page.goto(`${stack.api}/`);
+    const response = await page.goto(`${stack.api}/?token=${encodeURIComponent(stack.token)}`);
     firstLoadMs = Date.now() - started;
     expect(response?.status()).toBe(200);
+    expect(page.url()).toBe(`${stack.api}/`);
+    cookie = (await context.cookies(stack.api)).map((c) => `${c.name}=${c.value}`).join('; ');
 
     // A flip shows in /autonomy within 2 s locally (SPEC); the page reads the flag the same way.
     const deadline = Date.now() + 5_000;
@@ -158,9 +166,16 @@ describe('the local dashboard in headless Chromium', () => {
   const cell = (workflowId: string, row: string, w: string) =>
     section(workflowId).locator(`tr[data-row="${row}"] td[data-week="${w}"]`);
 
+  it('sends a visitor without a session to the sign-in page', async () => {
+    const response = await fetch(`${stack.api}/`, { redirect: 'manual' });
+    expect(response.status).toBe(303);
+    expect(response.headers.get('location')).toBe('/sign-in?returnTo=%2F');
+  });
+
   it('serves the page fast, leading with the last complete week', async () => {
     expect(firstLoadMs).toBeLessThan(3_000);
-    await expect(page.title()).resolves.toBe('Agent Ledger — local dashboard');
+    // The dashboard is the console's Overview now.
+    await expect(page.title()).resolves.toBe('Overview — Agent Ledger');
     expect(await page.getByTestId('week').textContent()).toBe(WEEK);
   });
 
@@ -266,7 +281,8 @@ describe('the local dashboard in headless Chromium', () => {
     // Prepare: every governance link (each entry lists its HTML first)
     const links = page.locator('a[data-report="governance"]');
     const hrefs = await links.evaluateAll((anchors) => anchors.map((a) => a.getAttribute('href') as string));
-    const first = hrefs[0] as string;
+    // The links are relative to the console's <base href="/">.
+    const first = new URL(hrefs[0] as string, `${stack.api}/`).pathname;
 
     // Act: follow the first link, as a reader would
     const [response] = await Promise.all([
@@ -291,9 +307,16 @@ describe('the local dashboard in headless Chromium', () => {
   });
 
   it('answers 404 for a report that is not there, and refuses ".." in a key', async () => {
-    expect((await fetch(`${stack.api}/reports/governance/nothing-${RUN}.html`)).status).toBe(404);
-    expect(await rawGet('/reports/governance/../cost-per-unit/x.parquet')).toBe(400);
-    expect(await rawGet('/reports/%2e%2e/%2E%2E/etc/passwd')).toBe(400);
+    expect((await page.request.get(`${stack.api}/reports/governance/nothing-${RUN}.html`)).status()).toBe(
+      404,
+    );
+    // The console's server resolves dot segments when it parses the URL (WHATWG URL, as API Gateway
+    // does), so a literal or %2e-encoded `..` never reaches the key: it names another path, which is
+    // answered as that path. `/reports/cost-per-unit/x.parquet` is no report (404); `/etc/passwd` is no
+    // route (404).
+    expect(await rawGet('/reports/governance/../cost-per-unit/x.parquet')).toBe(404);
+    expect(await rawGet('/reports/%2e%2e/%2E%2E/etc/passwd')).toBe(404);
+    // An encoded slash keeps the `..` inside one segment, so it reaches the key, which refuses it.
     expect(await rawGet('/reports/governance%2F..%2Findex.json')).toBe(400);
   });
 
