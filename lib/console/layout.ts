@@ -17,6 +17,7 @@ export const CONSOLE_STYLE = `
 body { margin: 0; font: 15px/1.45 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; color: var(--ink);
   background: #f6f8fa; }
 header, main, footer { max-width: 1180px; margin: 0 auto; padding: 0 20px; }
+main { padding-top: 18px; padding-bottom: 28px; }
 header { padding-top: 20px; }
 h1 { font-size: 24px; margin: 0 0 4px; }
 h1 small { font-size: 14px; font-weight: 500; color: var(--muted); }
