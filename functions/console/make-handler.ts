@@ -1084,7 +1084,7 @@ function returnPath(event: APIGatewayProxyEvent): string {
 /** Only a path of this console: never another site (an open redirect), never a scheme-relative `//`. */
 function safeReturnTo(value: string | undefined): string {
   if (
-    !value ||
+    value === undefined ||
     !value.startsWith('/') ||
     value.startsWith('//') ||
     value.includes('\\') ||

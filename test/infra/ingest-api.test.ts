@@ -40,7 +40,9 @@ const CONSOLE_ROUTES = [
   'GET /kill-switch',
   'POST /kill-switch/{flag}',
   'POST /kill-switch/{flag}/drill',
+  'GET /reports',
   'GET /reports/{key+}',
+  'GET /console.js',
 ];
 
 describe('IngestApi: routes and auth', () => {

@@ -180,7 +180,9 @@ describe('cdk-nag on the whole app', () => {
           'units/',
           'units/{workflowId}/{unitId}/',
           'kill-switch/',
+          'reports/',
           'reports/{key+}/',
+          'console.js/',
         ].flatMap((path) =>
           ['AwsSolutions-APIG4', 'AwsSolutions-COG4'].map(
             (id) => `${id} @ Stateless/IngestApi/Api/Default/${path}GET`,
