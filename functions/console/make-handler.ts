@@ -119,6 +119,12 @@ const UNIT_EVENTS = 200;
 /** A verdict's Minutes: at most a working day. */
 const MAX_REVIEW_MINUTES = 600;
 
+/** Sends a response, with the session's cookie when the session is new or changed (`next`). */
+type Answer = (
+  response: APIGatewayProxyResult,
+  next?: Session,
+) => Promise<APIGatewayProxyResult> | APIGatewayProxyResult;
+
 interface Request {
   readonly event: APIGatewayProxyEvent;
   readonly frame: PageFrame;
@@ -143,7 +149,7 @@ export function makeConsoleHandler(deps: ConsoleDependencies): HttpRouteHandler 
     if (route === 'GET /console.js') return script();
     const now = deps.clock();
     const nowSeconds = Math.floor(now.getTime() / 1000);
-    const opened = await deps.sessions.open(cookieOf(event, cookieName));
+    const opened = await deps.sessions.open(cookieOf(event, cookieName), now);
     const session = opened && opened.expiresAt > nowSeconds ? opened : anonymousSession(nowSeconds);
     const base = basePath(event);
     const frameFor = (current: Session, person?: Person): PageFrame => ({
@@ -312,10 +318,7 @@ export function makeConsoleHandler(deps: ConsoleDependencies): HttpRouteHandler 
     session: Session,
     frame: PageFrame,
     nowSeconds: number,
-    answer: (
-      response: APIGatewayProxyResult,
-      next?: Session,
-    ) => Promise<APIGatewayProxyResult> | APIGatewayProxyResult,
+    answer: Answer,
   ): Promise<APIGatewayProxyResult> {
     const query = event.queryStringParameters ?? {};
     const returnTo = safeReturnTo(query.returnTo);
@@ -351,10 +354,7 @@ export function makeConsoleHandler(deps: ConsoleDependencies): HttpRouteHandler 
     session: Session,
     frame: PageFrame,
     nowSeconds: number,
-    answer: (
-      response: APIGatewayProxyResult,
-      next?: Session,
-    ) => Promise<APIGatewayProxyResult> | APIGatewayProxyResult,
+    answer: Answer,
   ): Promise<APIGatewayProxyResult> {
     const returnTo = safeReturnTo(form.get('returnTo') ?? undefined);
     if (deps.signIn.kind !== 'token')
@@ -376,10 +376,7 @@ export function makeConsoleHandler(deps: ConsoleDependencies): HttpRouteHandler 
     session: Session,
     frame: PageFrame,
     nowSeconds: number,
-    answer: (
-      response: APIGatewayProxyResult,
-      next?: Session,
-    ) => Promise<APIGatewayProxyResult> | APIGatewayProxyResult,
+    answer: Answer,
   ): Promise<APIGatewayProxyResult> {
     if (deps.signIn.kind !== 'oidc')
       throw new HttpError(404, 'not_found', 'the local console signs in with a token');

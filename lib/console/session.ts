@@ -53,11 +53,18 @@ export class SessionSealer {
       .encrypt(this.#key);
   }
 
-  /** The session a cookie holds, or undefined when it is absent, expired, forged or from another key. */
-  async open(cookie: string | undefined): Promise<Session | undefined> {
+  /**
+   * The session a cookie holds, or undefined when it is absent, expired at `now` (the console's clock),
+   * forged or from another key.
+   */
+  async open(cookie: string | undefined, now: Date): Promise<Session | undefined> {
     if (!cookie) return undefined;
     try {
-      const { payload } = await jwtDecrypt(cookie, this.#key, { keyManagementAlgorithms: ['dir'] });
+      const { payload } = await jwtDecrypt(cookie, this.#key, {
+        keyManagementAlgorithms: ['dir'],
+        contentEncryptionAlgorithms: ['A256GCM'],
+        currentDate: now,
+      });
       const session = payload.session as Session | undefined;
       if (!session || typeof session.csrf !== 'string') return undefined;
       return session;

@@ -2,27 +2,16 @@ import { randomUUID } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
-import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { ActorHasher } from '#lib/events/actor-hashing.ts';
 import { isoWeekOf } from '#lib/kpi/weeks.ts';
 import { isSampledForReview } from '#lib/reviews/sampling.ts';
 import { apiClient } from '../support/api.ts';
+import { CHROMIUM, launchChromium } from '../support/chromium.ts';
 import { cliOn } from '../support/cli.ts';
 import { actionEvent, unitEvent } from '../support/events.ts';
 
-/** Debian's Chromium, launched as in dashboard.test.ts. */
-const CHROMIUM = '/usr/bin/chromium';
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
 /** Full-page screenshots for a person to look at: only with SCREENSHOTS=1 (CI writes none). */
 const SCREENSHOTS = process.env.SCREENSHOTS === '1';
 const SCREENSHOT_DIR = '/work/screenshots';
@@ -178,15 +167,10 @@ describe('the console in headless Chromium', () => {
   let viewer: PersonToken;
 
   beforeAll(async () => {
-    if (!existsSync(CHROMIUM)) {
-      throw new Error(
-        `${CHROMIUM} is missing: the browser tests drive Debian's Chromium. Install it with \`apt-get install chromium\` (as root; CI's .ci/run does).`,
-      );
-    }
     reviewer = personToken('reviewer', `reviewer-${RUN}`);
     operator = personToken('operator', `oncall-${RUN}`);
     viewer = personToken('viewer', `viewer-${RUN}`);
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+    browser = await launchChromium();
   });
 
   afterAll(async () => {

@@ -3,25 +3,13 @@ import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type Browser, chromium, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { lastCompleteWeek, shiftWeek, weekBounds } from '#lib/kpi/weeks.ts';
 import { apiClient } from '../support/api.ts';
+import { CHROMIUM, launchChromium } from '../support/chromium.ts';
 import { cliOn } from '../support/cli.ts';
 import { reviewedUnit, TEST_PRICES } from '../support/reviewed-unit.ts';
-
-/** Debian's Chromium: `apt-get install chromium` (CI installs it, .ci/run). */
-const CHROMIUM = '/usr/bin/chromium';
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
 
 const stack = inject('localStack');
 const api = apiClient(stack.api, stack.token);
@@ -94,12 +82,6 @@ let firstLoadMs = 0;
 
 describe('the local dashboard in headless Chromium', () => {
   beforeAll(async () => {
-    if (!existsSync(CHROMIUM)) {
-      throw new Error(
-        `${CHROMIUM} is missing: the browser tests drive Debian's Chromium. Install it with \`apt-get install chromium\` (as root; CI's .ci/run does).`,
-      );
-    }
-
     // Prepare, through the real API and CLI: two weeks of both workflows, priced and computed.
     // support-triage: 10 units a week, 3-minute reviews ($0.008 + $3 = $3.0080 a unit), 1 then 2 defects.
     // code-review: 8 units a week, 6-minute reviews ($0.008 + $6 = $6.0080 a unit), 2 then 4 defects, and
@@ -129,7 +111,7 @@ describe('the local dashboard in headless Chromium', () => {
       if (!/unknown job 'reports'/.test(String((error as { stderr?: string }).stderr))) throw error;
     }
 
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+    browser = await launchChromium();
     // No JavaScript at all: the page is server-rendered and must need none.
     const context = await browser.newContext({
       javaScriptEnabled: false,

@@ -10,6 +10,8 @@ import {
 } from '#lib/evals/store.ts';
 import type { EventType } from '#lib/events/schema.ts';
 import type { DrillRecord, DrillStore } from '#lib/kill-switch/drills.ts';
+import type { FeatureFlagDocument, FlagValues } from '#lib/kill-switch/flag-document.ts';
+import type { FlagChange, FlagReader, FlagSnapshot, FlagWriter, FlipResult } from '#lib/kill-switch/ports.ts';
 import type { KpiStore } from '#lib/kpi/job.ts';
 import type { KpiRecord } from '#lib/kpi/record.ts';
 import {
@@ -315,5 +317,37 @@ export class InMemoryDrillStore implements DrillStore {
       .filter((record) => record.workflowId === workflowId)
       .sort((a, b) => key(b).localeCompare(key(a)))
       .slice(0, limit);
+  }
+}
+
+/**
+ * The kill switch's flags in memory, for the console's tests: what the writer sets, the reader reads at
+ * once (AppConfig's deployment and poll are the integration tests' to show).
+ */
+export class InMemoryFlags implements FlagReader, FlagWriter {
+  values: FlagValues;
+  readonly flips: { flag: string; change: FlagChange }[] = [];
+
+  constructor(flags: readonly string[]) {
+    this.values = Object.fromEntries(flags.map((flag) => [flag, { enabled: true }]));
+  }
+
+  async read(): Promise<FlagSnapshot> {
+    return { values: this.values, version: String(this.flips.length + 1) };
+  }
+
+  async setFlag(flag: string, change: FlagChange): Promise<FlipResult> {
+    this.flips.push({ flag, change });
+    this.values = { ...this.values, [flag]: { enabled: change.enabled } };
+    const number = this.flips.length;
+    return { deploymentNumber: number, configurationVersion: String(number + 1) };
+  }
+
+  async currentDocument(): Promise<FeatureFlagDocument> {
+    throw new Error('the console does not read the hosted document');
+  }
+
+  async ensureFlags(): Promise<string[]> {
+    throw new Error('the console does not add flags');
   }
 }

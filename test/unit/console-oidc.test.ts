@@ -16,15 +16,14 @@ import { OidcSignIn } from '#lib/console/oidc.ts';
 import { SessionSealer } from '#lib/console/session.ts';
 import { ActorHasher } from '#lib/events/actor-hashing.ts';
 import { readAutonomy } from '#lib/kill-switch/autonomy.ts';
-import type { FeatureFlagDocument, FlagValues } from '#lib/kill-switch/flag-document.ts';
 import { MASTER_FLAG } from '#lib/kill-switch/names.ts';
-import type { FlagChange, FlagReader, FlagSnapshot, FlagWriter, FlipResult } from '#lib/kill-switch/ports.ts';
 import { defaultRegistry } from '#lib/registry/default-registry.ts';
 import { createApiServer, lambdaContext, type Route } from '#local-stack/api-server.ts';
 import {
   InMemoryDrillStore,
   InMemoryEventArchive,
   InMemoryEventIndex,
+  InMemoryFlags,
   InMemoryKpiStore,
   InMemoryReviewQueue,
 } from '../support/in-memory-stores.ts';
@@ -49,39 +48,15 @@ const CODE_REVIEW_OPERATOR = user('olga', ['operator:code-review']);
 const OPERATOR = user('otto', ['operator']);
 const NOBODY = user('nadia', ['staff']);
 
-/** The flags in memory: what the console reads, and every flip it writes. */
-class MemoryFlags implements FlagReader, FlagWriter {
-  values: FlagValues = Object.fromEntries(
-    [MASTER_FLAG, ...defaultRegistry.ids()].map((flag) => [flag, { enabled: true }]),
-  );
-  readonly flips: { flag: string; change: FlagChange }[] = [];
-
-  async read(): Promise<FlagSnapshot> {
-    return { values: this.values, version: String(this.flips.length + 1) };
-  }
-  async setFlag(flag: string, change: FlagChange): Promise<FlipResult> {
-    this.flips.push({ flag, change });
-    this.values = { ...this.values, [flag]: { enabled: change.enabled } };
-    const number = this.flips.length + 1;
-    return { deploymentNumber: number, configurationVersion: String(number) };
-  }
-  async currentDocument(): Promise<FeatureFlagDocument> {
-    throw new Error('the console does not read the hosted document');
-  }
-  async ensureFlags(): Promise<string[]> {
-    throw new Error('the console does not add flags');
-  }
-}
-
 interface Console {
   readonly origin: string;
-  readonly flags: MemoryFlags;
+  readonly flags: InMemoryFlags;
   readonly standIn: OidcStandIn;
   close(): Promise<void>;
 }
 
 /** The console as in the cloud (secure cookies), over in-memory stores, signing in with `signIn`. */
-function dependencies(flags: MemoryFlags, signIn: SignInMethod): ConsoleDependencies {
+function dependencies(flags: InMemoryFlags, signIn: SignInMethod): ConsoleDependencies {
   const index = new InMemoryEventIndex();
   const reviews = new InMemoryReviewQueue();
   const hasher = new ActorHasher(Buffer.alloc(32, 7));
@@ -142,7 +117,7 @@ async function startConsole(): Promise<Console> {
   });
 
   const clients = new Map<string, OidcSignIn>();
-  const flags = new MemoryFlags();
+  const flags = new InMemoryFlags([MASTER_FLAG, ...defaultRegistry.ids()]);
   handler = httpStack(
     undefined,
     makeConsoleHandler(
@@ -712,7 +687,7 @@ describe('the console behind API Gateway’s execute-api domain', () => {
     const asked: string[] = [];
     const authorize = new URL('https://login.example.com/oauth2/authorize?state=s');
     const handler = makeConsoleHandler(
-      dependencies(new MemoryFlags(), {
+      dependencies(new InMemoryFlags([MASTER_FLAG, ...defaultRegistry.ids()]), {
         kind: 'oidc',
         oidc: (redirectUri) => {
           asked.push(redirectUri);

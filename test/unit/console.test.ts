@@ -15,9 +15,7 @@ import type { ReportsReader } from '#lib/console/overview/reports.ts';
 import { SessionSealer } from '#lib/console/session.ts';
 import { ActorHasher } from '#lib/events/actor-hashing.ts';
 import type { AutonomyState } from '#lib/kill-switch/autonomy.ts';
-import type { FlagValues } from '#lib/kill-switch/flag-document.ts';
 import { MASTER_FLAG } from '#lib/kill-switch/names.ts';
-import type { FlagChange, FlagReader, FlagWriter } from '#lib/kill-switch/ports.ts';
 import { defaultRegistry } from '#lib/registry/default-registry.ts';
 import { lambdaContext } from '#local-stack/api-server.ts';
 import {
@@ -25,34 +23,13 @@ import {
   InMemoryDrillStore,
   InMemoryEventArchive,
   InMemoryEventIndex,
+  InMemoryFlags,
   InMemoryKpiStore,
   InMemoryReviewQueue,
 } from '../support/in-memory-stores.ts';
 
 const NOW = new Date('2026-12-01T14:00:00Z');
 const HASHER = new ActorHasher(Buffer.alloc(32, 7));
-
-/** The kill switch's flags in memory: what the writer sets, the reader reads at once. */
-class MemoryFlags implements FlagReader, FlagWriter {
-  values: FlagValues = Object.fromEntries(
-    [...defaultRegistry.ids(), MASTER_FLAG].map((flag) => [flag, { enabled: true }]),
-  );
-  readonly changes: { flag: string; change: FlagChange }[] = [];
-  async read() {
-    return { values: this.values, version: String(this.changes.length + 1) };
-  }
-  async setFlag(flag: string, change: FlagChange) {
-    this.changes.push({ flag, change });
-    this.values = { ...this.values, [flag]: { enabled: change.enabled } };
-    return { deploymentNumber: this.changes.length, configurationVersion: String(this.changes.length + 1) };
-  }
-  async currentDocument(): Promise<never> {
-    throw new Error('not used by the console');
-  }
-  async ensureFlags(): Promise<never> {
-    throw new Error('not used by the console');
-  }
-}
 
 class MapReports implements ReportsReader {
   constructor(readonly objects = new Map<string, string>()) {}
@@ -72,7 +49,7 @@ function consoleUnderTest() {
   const tokens = new InMemoryAccessStore();
   const index = new InMemoryEventIndex();
   const reviews = new InMemoryReviewQueue();
-  const flags = new MemoryFlags();
+  const flags = new InMemoryFlags([...defaultRegistry.ids(), MASTER_FLAG]);
   const drills = new InMemoryDrillStore();
   const reports = new MapReports(
     new Map([
@@ -524,7 +501,7 @@ describe('the console: the kill switch', () => {
       enabled: 'false',
     });
     expect(off.statusCode).toBe(303);
-    expect(console.flags.changes.at(-1)).toEqual({
+    expect(console.flags.flips.at(-1)).toEqual({
       flag: 'support-triage',
       change: { enabled: false, reason: 'incident 7', changedBy: 'oncall-b' },
     });
@@ -576,7 +553,7 @@ describe('the console: the kill switch', () => {
       enabled: 'false',
     });
     expect(refused.statusCode).toBe(403);
-    expect(console.flags.changes).toEqual([]);
+    expect(console.flags.flips).toEqual([]);
 
     const admin = await person(console, 'operator', '*', 'admin');
     const master = await admin.browser.send('POST', `/kill-switch/${MASTER_FLAG}`, {
@@ -585,7 +562,7 @@ describe('the console: the kill switch', () => {
       enabled: 'false',
     });
     expect(master.statusCode).toBe(303);
-    expect(console.flags.changes).toHaveLength(1);
+    expect(console.flags.flips).toHaveLength(1);
   });
 
   it('runs a drill through the same code as the CLI, and shows its result', async () => {
@@ -599,7 +576,7 @@ describe('the console: the kill switch', () => {
     );
     const [record] = await console.drills.listDrills('support-triage', 1);
     expect(record).toMatchObject({ outcome: 'passed', by: 'oncall-b', target: 'the unit test' });
-    expect(console.flags.changes.map(({ change }) => change.enabled)).toEqual([false, true]);
+    expect(console.flags.flips.map(({ change }) => change.enabled)).toEqual([false, true]);
     expect((await browser.get('/kill-switch')).text).toMatch(/passed .*off in \d+ ms/);
   });
 });
