@@ -74,9 +74,10 @@ export async function incidentsCommand(args: string[], print: (line: string) => 
     const { registry } = await deployedRegistry(target);
     if (values.workflow !== undefined && !registry.get(values.workflow))
       throw new UsageError(`unknown workflow ${values.workflow}; registered: ${registry.ids().join(', ')}`);
-    const ids = values.workflow !== undefined ? [values.workflow] : registry.ids();
-    const incidents = await incidentsWithPostmortems(ids, incidentDeps(target)).catch((error) =>
-      explainTargetFailure(error, target),
+    const only = values.workflow;
+    const shows = only === undefined ? undefined : (workflowId: string) => workflowId === only;
+    const incidents = await incidentsWithPostmortems(registry.ids(), incidentDeps(target), shows).catch(
+      (error) => explainTargetFailure(error, target),
     );
     if (values.json) {
       for (const incident of incidents) print(JSON.stringify(listRow(incident)));

@@ -22,27 +22,41 @@ export class UnknownIncidentError extends Error {
   }
 }
 
-/** The incidents of the workflows, each with its postmortem if one was written; newest first. */
+/**
+ * Which incidents a reader sees: those that stopped a workflow `shows` accepts. Incidents are always
+ * derived from every registered workflow's ledger (`workflowIds`), so a master-flag incident names every
+ * workflow it stopped, whichever of them the reader may see.
+ */
+type Shows = (workflowId: string) => boolean;
+
+async function visibleIncidents(workflowIds: readonly string[], shows: Shows, deps: IncidentDependencies) {
+  const nowSeconds = Math.floor(deps.clock().getTime() / 1000);
+  return (await listIncidents(deps.index, workflowIds, nowSeconds)).filter((incident) =>
+    incident.workflowIds.some(shows),
+  );
+}
+
+/** The incidents of the registered workflows `shows` accepts, each with its postmortem if written; newest first. */
 export async function incidentsWithPostmortems(
   workflowIds: readonly string[],
   deps: IncidentDependencies,
+  shows: Shows = () => true,
 ): Promise<IncidentWithPostmortem[]> {
-  const nowSeconds = Math.floor(deps.clock().getTime() / 1000);
-  const incidents = await listIncidents(deps.index, workflowIds, nowSeconds);
+  const incidents = await visibleIncidents(workflowIds, shows, deps);
   const postmortems = await Promise.all(
     incidents.map((incident) => deps.postmortems.getPostmortem(incident.incidentId)),
   );
   return incidents.map((incident, i) => ({ ...incident, postmortem: postmortems[i] ?? null })).reverse();
 }
 
-/** One incident of the workflows, by ID; UnknownIncidentError when none has it. */
+/** One incident `shows` lets the reader see, by ID; UnknownIncidentError when there is none. */
 export async function findIncident(
   incidentId: string,
   workflowIds: readonly string[],
   deps: IncidentDependencies,
+  shows: Shows = () => true,
 ): Promise<IncidentWithPostmortem> {
-  const nowSeconds = Math.floor(deps.clock().getTime() / 1000);
-  const incident = (await listIncidents(deps.index, workflowIds, nowSeconds)).find(
+  const incident = (await visibleIncidents(workflowIds, shows, deps)).find(
     (candidate) => candidate.incidentId === incidentId,
   );
   if (!incident) throw new UnknownIncidentError(incidentId);

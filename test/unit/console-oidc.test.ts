@@ -26,6 +26,7 @@ import {
   InMemoryEventArchive,
   InMemoryEventIndex,
   InMemoryKpiStore,
+  InMemoryPostmortemStore,
   InMemoryReviewQueue,
 } from '../support/in-memory-stores.ts';
 import { type OidcStandIn, type StandInUser, startOidcStandIn } from '../support/oidc-stand-in.ts';
@@ -109,6 +110,7 @@ function dependencies(flags: MemoryFlags, signIn: SignInMethod): ConsoleDependen
     secureCookies: true,
     drillTimeoutMs: 1_000,
     target: 'the test',
+    postmortems: new InMemoryPostmortemStore(),
   };
 }
 

@@ -26,6 +26,7 @@ import {
   InMemoryEventArchive,
   InMemoryEventIndex,
   InMemoryKpiStore,
+  InMemoryPostmortemStore,
   InMemoryReviewQueue,
 } from '../support/in-memory-stores.ts';
 
@@ -117,6 +118,7 @@ function consoleUnderTest() {
       secureCookies: false,
       drillTimeoutMs: 1000,
       target: 'the unit test',
+      postmortems: new InMemoryPostmortemStore(),
     }),
     { presentError: presentConsoleError },
   );
