@@ -1,10 +1,11 @@
-import { type DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { type DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import type { Postmortem, PostmortemContent, PostmortemStore } from '#lib/incidents/postmortem.ts';
 
 /**
  * Postmortems in the ledger table: pk `POSTMORTEM#<incidentId>`, sk `POSTMORTEM`, kind `postmortem`. One
- * item per incident, rewritten in place: each write replaces the content and adds 1 to `version` in one
- * atomic update, so two writes never lose a version number. No TTL: postmortems are kept.
+ * item per incident, rewritten in place: each write replaces the content with the next `version`, put on
+ * the condition that the version read is still the stored one, so two writes never share a version
+ * number. No TTL: postmortems are kept.
  */
 export class DynamoDbPostmortemStore implements PostmortemStore {
   constructor(
@@ -24,29 +25,46 @@ export class DynamoDbPostmortemStore implements PostmortemStore {
     content: PostmortemContent,
     by: { writtenBy: string; writtenAt: string },
   ): Promise<Postmortem> {
-    const { Attributes } = await this.documents.send(
-      new UpdateCommand({
-        TableName: this.tableName,
-        Key: keyOf(incidentId),
-        UpdateExpression:
-          'SET kind = :kind, incidentId = :id, whatHappened = :what, impact = :impact, fix = :fix, followUps = :followUps, writtenBy = :by, writtenAt = :at ADD version :one',
-        ExpressionAttributeValues: {
-          ':kind': 'postmortem',
-          ':id': incidentId,
-          ':what': content.whatHappened,
-          ':impact': content.impact,
-          ':fix': content.fix,
-          ':followUps': content.followUps.map(({ action, owner }) => ({ action, owner })),
-          ':by': by.writtenBy,
-          ':at': by.writtenAt,
-          ':one': 1,
-        },
-        ReturnValues: 'ALL_NEW',
-      }),
-    );
-    return postmortemOf(Attributes ?? {});
+    // The ledger's functions may put, never update (infra/constructs/ledger-function.ts): the next version
+    // is a put conditional on the version read, retried when another write came between.
+    for (let attempt = 1; ; attempt++) {
+      const previous = await this.getPostmortem(incidentId);
+      const postmortem: Postmortem = {
+        incidentId,
+        whatHappened: content.whatHappened,
+        impact: content.impact,
+        fix: content.fix,
+        followUps: content.followUps.map(({ action, owner }) => ({ action, owner })),
+        ...by,
+        version: (previous?.version ?? 0) + 1,
+      };
+      try {
+        await this.documents.send(
+          new PutCommand({
+            TableName: this.tableName,
+            Item: { ...keyOf(incidentId), kind: 'postmortem', ...postmortem },
+            ...(previous
+              ? {
+                  ConditionExpression: 'version = :previous',
+                  ExpressionAttributeValues: { ':previous': previous.version },
+                }
+              : { ConditionExpression: 'attribute_not_exists(pk)' }),
+          }),
+        );
+        return postmortem;
+      } catch (error) {
+        if (
+          (error as { name?: string }).name !== 'ConditionalCheckFailedException' ||
+          attempt >= MAX_ATTEMPTS
+        )
+          throw error;
+      }
+    }
   }
 }
+
+/** Writes of one incident's postmortem racing each other: each is tried this often before failing. */
+const MAX_ATTEMPTS = 3;
 
 const keyOf = (incidentId: string) => ({ pk: `POSTMORTEM#${incidentId}`, sk: 'POSTMORTEM' });
 

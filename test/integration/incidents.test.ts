@@ -194,6 +194,14 @@ describe('incidents and postmortems', () => {
         { action: 'Alert on the defect rate mid-week', owner: 'platform team' },
       ],
     });
+    // Written again, it replaces the stored one as its next version.
+    expect(cli('incidents', 'postmortem', incident.incidentId, '--file', file, '--as', 'bo')).toContain(
+      `Postmortem v2 of ${incident.incidentId} stored`,
+    );
+    expect(JSON.parse(cli('incidents', 'show', incident.incidentId, '--json')).postmortem).toMatchObject({
+      writtenBy: 'bo',
+      version: 2,
+    });
   });
 
   it('is closed by turning the lane back on', async () => {
@@ -231,7 +239,8 @@ describe('incidents and postmortems', () => {
       cause: 'drift',
       postmortemOverdue: false,
       postmortem: {
-        writtenBy: 'ana',
+        writtenBy: 'bo',
+        version: 2,
         followUps: [
           { action: 'Add missing-test cases to the eval set', owner: 'ana' },
           { action: 'Alert on the defect rate mid-week', owner: 'platform team' },
