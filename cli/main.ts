@@ -4,6 +4,7 @@ import { InvalidRegistryError } from '#lib/registry/workflows.ts';
 import { ACCESS_HELP, accessCommand } from './commands/access.ts';
 import { DEMO_HELP, demoCommand } from './commands/demo.ts';
 import { EVALS_HELP, evalsCommand } from './commands/evals.ts';
+import { INCIDENTS_HELP, incidentsCommand } from './commands/incidents.ts';
 import { JOBS_HELP, jobsCommand } from './commands/jobs.ts';
 import { drillCommand, KILL_SWITCH_HELP, killSwitchCommand } from './commands/kill-switch.ts';
 import { PRICES_HELP, pricesCommand } from './commands/prices.ts';
@@ -25,6 +26,7 @@ Commands:
   jobs kpi|drift|reports      run the weekly KPI, drift and governance-report jobs now
   query "<SQL>"               finance SQL over the cost-per-unit reports
   evals register|record|compare|list   eval sets and runs per workflow
+  incidents list|show|postmortem   lanes switched off other than by a drill, and their postmortems
   demo                        weeks of realistic traffic, the jobs, and where to look
 
 Every command acts on the local stack (\`npm start\`, found through LEDGER_DATA_DIR, default .local/)
@@ -45,6 +47,8 @@ ${JOBS_HELP}
 ${QUERY_HELP}
 
 ${EVALS_HELP}
+
+${INCIDENTS_HELP}
 
 ${DEMO_HELP}`;
 
@@ -80,6 +84,9 @@ export async function run(argv: string[], write: (line: string) => void = consol
         return 0;
       case 'evals':
         await evalsCommand(rest, print);
+        return 0;
+      case 'incidents':
+        await incidentsCommand(rest, print);
         return 0;
       case 'demo':
         await demoCommand(rest, print);

@@ -3,6 +3,7 @@ import { SNSClient } from '@aws-sdk/client-sns';
 import { makeDocumentClient } from '#lib/adapters/aws-clients.ts';
 import { DynamoDbEvalStore } from '#lib/adapters/dynamodb-eval-store.ts';
 import { DynamoDbEventIndex } from '#lib/adapters/dynamodb-event-index.ts';
+import { DynamoDbPostmortemStore } from '#lib/adapters/dynamodb-postmortem-store.ts';
 import { S3ReportStore } from '#lib/adapters/s3-report-store.ts';
 import { SnsNotifier } from '#lib/adapters/sns-notifier.ts';
 import { type Notifier, runDriftJob } from '#lib/drift/job.ts';
@@ -144,6 +145,7 @@ async function reportsJob(
       prices: store,
       drills: drillStore(target),
       evals: new DynamoDbEvalStore(documents, target.tableName),
+      postmortems: new DynamoDbPostmortemStore(documents, target.tableName),
       registry,
       flags: reader,
       reports: new S3ReportStore(s3, bucket),

@@ -10,6 +10,7 @@ import {
   WorkflowNotAllowedError,
 } from '#lib/errors.ts';
 import type { ValidationIssue } from '#lib/events/validate.ts';
+import { UnknownIncidentError } from '#lib/incidents/service.ts';
 import { REGISTRY_UNAVAILABLE_LOG } from '#lib/registry/names.ts';
 import { logger, metrics } from './powertools.ts';
 
@@ -52,6 +53,7 @@ const DOMAIN_ERROR_STATUSES: readonly DomainErrorStatus[] = [
   { type: WorkflowNotAllowedError, statusCode: 403, code: 'forbidden' },
   { type: UnknownWorkflowError, statusCode: 404, code: 'not_found' },
   { type: KpisNotComputedError, statusCode: 404, code: 'not_found' },
+  { type: UnknownIncidentError, statusCode: 404, code: 'not_found' },
   {
     // The cause (AppConfig's answer, or which fields of the deployed registry are wrong) is for operators.
     type: RegistryUnavailableError,

@@ -5,6 +5,7 @@ import { DynamoDbAccessStore } from '#lib/adapters/dynamodb-access-store.ts';
 import { DynamoDbDrillStore } from '#lib/adapters/dynamodb-drill-store.ts';
 import { DynamoDbEventIndex } from '#lib/adapters/dynamodb-event-index.ts';
 import { DynamoDbKpiStore } from '#lib/adapters/dynamodb-kpi-store.ts';
+import { DynamoDbPostmortemStore } from '#lib/adapters/dynamodb-postmortem-store.ts';
 import { DynamoDbReviewQueue } from '#lib/adapters/dynamodb-review-queue.ts';
 import { OidcSignIn } from '#lib/console/oidc.ts';
 import { S3ReportsReader } from '#lib/console/overview/reports.ts';
@@ -87,6 +88,7 @@ export const handler = httpHandler(
     // up to 60 s a half, for a cloud drill that does not.
     drillTimeoutMs: issuer !== undefined ? 12_000 : 10_000,
     target: stage ? `stage ${stage}` : 'the local stack',
+    postmortems: new DynamoDbPostmortemStore(table.documents, table.tableName),
   }),
   { presentError: presentConsoleError },
 );

@@ -51,6 +51,7 @@ import {
 } from '#lib/console/session.ts';
 import { InvalidRequestError, UnknownWorkflowError, WorkflowNotAllowedError } from '#lib/errors.ts';
 import type { ActorHasher } from '#lib/events/actor-hashing.ts';
+import type { PostmortemStore } from '#lib/incidents/postmortem.ts';
 import { type IngestDependencies, ingestEvents } from '#lib/ingest/ingest-events.ts';
 import type { AutonomyState } from '#lib/kill-switch/autonomy.ts';
 import type { DrillStore } from '#lib/kill-switch/drills.ts';
@@ -74,6 +75,7 @@ import { HttpError, header } from '../commons/http.ts';
 import type { HttpRouteHandler } from '../commons/middy-stack.ts';
 import { logger } from '../commons/powertools.ts';
 import { readBodyBytes } from '../commons/request-body.ts';
+import { makeIncidentPages } from './incidents.ts';
 import { CONSOLE_SCRIPT } from './script.ts';
 
 /** How people sign in: with their ledger token (local), or through the user pool's managed login (cloud). */
@@ -109,6 +111,8 @@ export interface ConsoleDependencies {
   readonly drillTimeoutMs: number;
   /** Where flips are made, for the drill record ("local stack", "stage prod"). */
   readonly target: string;
+  /** Incidents' postmortems (the Incidents pages). */
+  readonly postmortems: PostmortemStore;
 }
 
 /** The longest form body the console reads: a verdict or a flip is a few hundred bytes. */
@@ -143,6 +147,10 @@ interface Request {
  */
 export function makeConsoleHandler(deps: ConsoleDependencies): HttpRouteHandler {
   const cookieName = deps.secureCookies ? '__Host-agent-ledger-session' : 'agent-ledger-session';
+  const incidents = makeIncidentPages(
+    { index: deps.index, postmortems: deps.postmortems, clock: deps.clock },
+    { page, redirect },
+  );
 
   return async (event) => {
     const route = `${event.httpMethod} ${event.resource}`;
@@ -285,6 +293,13 @@ export function makeConsoleHandler(deps: ConsoleDependencies): HttpRouteHandler 
         return respond(await flip(request, form as URLSearchParams));
       case 'POST /kill-switch/{flag}/drill':
         return respond(await drill(request));
+      // Incidents and postmortems (issue 10 item 3): functions/console/incidents.ts.
+      case 'GET /incidents':
+        return respond(await incidents.list(request));
+      case 'GET /incidents/{incidentId}':
+        return respond(await incidents.show(request));
+      case 'POST /incidents/{incidentId}/postmortem':
+        return respond(await incidents.savePostmortem(request, form as URLSearchParams));
       default:
         throw new HttpError(404, 'not_found', `the console has no page ${event.httpMethod} ${event.path}`);
     }

@@ -2,6 +2,7 @@ import { DynamoDbDrillStore } from '#lib/adapters/dynamodb-drill-store.ts';
 import { DynamoDbEvalStore } from '#lib/adapters/dynamodb-eval-store.ts';
 import { DynamoDbEventIndex } from '#lib/adapters/dynamodb-event-index.ts';
 import { DynamoDbKpiStore } from '#lib/adapters/dynamodb-kpi-store.ts';
+import { DynamoDbPostmortemStore } from '#lib/adapters/dynamodb-postmortem-store.ts';
 import { FUNCTION_ENV } from '#lib/deployment/environment.ts';
 import type { ReportsJobRequest } from '#lib/reports/job.ts';
 import { eventHandler } from '../commons/handlers.ts';
@@ -22,6 +23,7 @@ export const handler = eventHandler<ReportsJobRequest | null, unknown>(
     prices: kpis,
     drills: new DynamoDbDrillStore(documents, tableName),
     evals: new DynamoDbEvalStore(documents, tableName),
+    postmortems: new DynamoDbPostmortemStore(documents, tableName),
     registry: registryFromEnvironment(),
     flags: flagReaderFromEnvironment(),
     reports: reportStoreFromEnvironment(traceClient),

@@ -138,6 +138,10 @@ export const API_ROUTES = [
     ['POST', '/kill-switch/{flag}/drill'],
     ['GET', '/reports'],
     ['GET', '/reports/{key+}'],
+    // Incidents and their postmortems (issue 10 item 3).
+    ['GET', '/incidents'],
+    ['GET', '/incidents/{incidentId}'],
+    ['POST', '/incidents/{incidentId}/postmortem'],
     // The one script: it keeps the verdict form's Minutes at the time the page has been open.
     ['GET', '/console.js'],
   ]),

@@ -93,6 +93,7 @@ table.list th, table.list td { text-align: left; white-space: normal; vertical-a
 dl.facts { display: grid; grid-template-columns: max-content 1fr; gap: 2px 12px; margin: 0; }
 dl.facts dt { color: var(--muted); }
 dl.facts dd { margin: 0; overflow-wrap: anywhere; }
+.prose { white-space: pre-wrap; margin: 0 0 8px; }
 pre.output { white-space: pre-wrap; overflow-wrap: anywhere; background: #f6f8fa; padding: 8px; border-radius: 4px;
   margin: 4px 0 0; font-family: ui-monospace, monospace; font-size: 13px; }
 .visually-hidden { position: absolute; width: 1px; height: 1px; overflow: hidden; clip: rect(0 0 0 0); white-space: nowrap; }
@@ -123,6 +124,7 @@ export const CONSOLE_PAGES = [
   { key: 'reviews', label: 'Reviews', href: 'reviews' },
   { key: 'kill-switch', label: 'Kill switch', href: 'kill-switch' },
   { key: 'reports', label: 'Reports', href: 'reports' },
+  { key: 'incidents', label: 'Incidents', href: 'incidents' },
 ] as const;
 export type ConsolePage = (typeof CONSOLE_PAGES)[number]['key'];
 

@@ -51,6 +51,14 @@ export function drillRefusal(
   );
 }
 
+/**
+ * A drill's flips carry this reason; it is how the ledger tells them from real pauses (the flag document
+ * has no other field a flip could be marked with, so the recorded rollback event has only its reason).
+ */
+export const drillFlipReason = (drillId: string) => `kill-switch drill ${drillId}`;
+
+export const isDrillFlipReason = (reason: string) => /^kill-switch drill\b/.test(reason);
+
 /** `drill-20261201T141500-a1b2`: the start time to the second, and four hex digits. */
 export function newDrillId(now: Date): string {
   return `drill-${now.toISOString().replace(/[-:.]/g, '').slice(0, 15)}-${randomBytes(2).toString('hex')}`;
@@ -83,7 +91,7 @@ export async function runDrill(
     );
   }
   const startedAt = now().toISOString();
-  const flip = (enabled: boolean) => deps.flip(enabled, `kill-switch drill ${drillId}`);
+  const flip = (enabled: boolean) => deps.flip(enabled, drillFlipReason(drillId));
 
   /** Reads the lane every `pollMs` until it shows `allowed`; the milliseconds since `since`. */
   const waitFor = async (allowed: boolean, since: number): Promise<number> => {

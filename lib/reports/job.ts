@@ -1,6 +1,8 @@
 import type { EvalRun } from '#lib/evals/schema.ts';
 import type { EvalSetSummary, EvalStore } from '#lib/evals/store.ts';
 import { parseRfc3339 } from '#lib/events/timestamps.ts';
+import { deriveIncidents } from '#lib/incidents/incidents.ts';
+import type { Postmortem, PostmortemStore } from '#lib/incidents/postmortem.ts';
 import type { DrillStore } from '#lib/kill-switch/drills.ts';
 import { KILL_SWITCH_UNIT } from '#lib/kill-switch/flips.ts';
 import type { FlagReader } from '#lib/kill-switch/ports.ts';
@@ -73,6 +75,8 @@ export interface ReportsJobDependencies {
   readonly drills: DrillStore;
   /** Without it, the monthly review says "no eval runs recorded (no eval store connected)". */
   readonly evals?: EvalStore;
+  /** The incidents' postmortems; without it, the monthly review says none could be read. */
+  readonly postmortems?: PostmortemStore;
   readonly registry: WorkflowRegistry;
   /** The deployed kill-switch flags (AppConfigData): the state the reports and runbooks show. */
   readonly flags: FlagReader;
@@ -208,6 +212,7 @@ export async function runReportsJob(
     mapWithConcurrency(ids, CONCURRENCY, (workflowId) => readEvals(deps.evals, workflowId, month)),
   ]);
   const drillsOf = new Map(ids.map((id, i) => [id, drills[i] ?? []]));
+  const postmortems = await readPostmortems(deps.postmortems, rollbacks.flat());
   const inMonth = (drill: DrillRow) => {
     const startedMs = parseRfc3339(drill.startedAt) ?? Date.parse(drill.startedAt);
     return startedMs >= month.startMs && startedMs < month.asOfMs;
@@ -229,6 +234,7 @@ export async function runReportsJob(
     killSwitch,
     records,
     rollbacks: rollbacks.flat(),
+    ...(postmortems ? { postmortems } : {}),
     drills: new Map(ids.map((id) => [id, (drillsOf.get(id) ?? []).filter(inMonth)])),
     evals: new Map(ids.map((id, i) => [id, evals[i] as EvalSummary])),
     rolloutPhaseViolations: new Map(
@@ -334,6 +340,21 @@ async function readRecords(
     kpis.getRecord(workflowId, week),
   );
   return records.filter((record): record is KpiRecord => record !== undefined);
+}
+
+/** The postmortems of the incidents the rollbacks open, by incident ID; undefined without a store. */
+async function readPostmortems(
+  store: PostmortemStore | undefined,
+  rollbacks: readonly StoredEvent[],
+): Promise<Map<string, Postmortem> | undefined> {
+  if (!store) return undefined;
+  const ids = deriveIncidents(rollbacks).map((incident) => incident.incidentId);
+  const found = await mapWithConcurrency(ids, CONCURRENCY, (id) => store.getPostmortem(id));
+  return new Map(
+    found
+      .filter((postmortem): postmortem is Postmortem => postmortem !== undefined)
+      .map((p) => [p.incidentId, p]),
+  );
 }
 
 async function readRollbacks(

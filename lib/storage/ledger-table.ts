@@ -10,6 +10,8 @@
  *            gsi2 (per unit): `UNIT#<workflowId>#<unitId>` / `<occurredAt UTC>#<eventId>`.
  * - token:   pk `TOKEN#<tokenId>`, sk `TOKEN`: a bearer token's SHA-256 hash and its workflows.
  * - grant:   pk `PRINCIPAL#<iam principal>`, sk `GRANT`: the workflows an IAM caller may touch.
+ * - postmortem: pk `POSTMORTEM#<incidentId>`, sk `POSTMORTEM`: an incident's no-blame postmortem, rewritten
+ *            in place with a `version` (lib/adapters/dynamodb-postmortem-store.ts). No `expiresAt`: kept.
  */
 
 export type KeyType = 'S' | 'N' | 'B';

@@ -307,7 +307,7 @@ describe('LedgerConsole: the function', () => {
 
 describe('LedgerConsole: routes', () => {
   it('serves every console route of the route table as a method without gateway auth, on the console function', () => {
-    expect(CONSOLE_ROUTES).toHaveLength(15);
+    expect(CONSOLE_ROUTES).toHaveLength(18);
     for (const route of CONSOLE_ROUTES) {
       const method = methods.get(route);
       expect(method, route).toMatchObject({

@@ -42,6 +42,9 @@ const CONSOLE_ROUTES = [
   'POST /kill-switch/{flag}/drill',
   'GET /reports',
   'GET /reports/{key+}',
+  'GET /incidents',
+  'GET /incidents/{incidentId}',
+  'POST /incidents/{incidentId}/postmortem',
   'GET /console.js',
 ];
 

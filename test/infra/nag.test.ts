@@ -182,6 +182,8 @@ describe('cdk-nag on the whole app', () => {
           'kill-switch/',
           'reports/',
           'reports/{key+}/',
+          'incidents/',
+          'incidents/{incidentId}/',
           'console.js/',
         ].flatMap((path) =>
           ['AwsSolutions-APIG4', 'AwsSolutions-COG4'].map(
@@ -194,6 +196,7 @@ describe('cdk-nag on the whole app', () => {
           'units/{workflowId}/{unitId}/',
           'kill-switch/{flag}/',
           'kill-switch/{flag}/drill/',
+          'incidents/{incidentId}/postmortem/',
         ].flatMap((path) =>
           ['AwsSolutions-APIG4', 'AwsSolutions-COG4'].map(
             (id) => `${id} @ Stateless/IngestApi/Api/Default/${path}POST`,

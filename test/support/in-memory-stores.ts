@@ -9,6 +9,7 @@ import {
   type PutRunOutcome,
 } from '#lib/evals/store.ts';
 import type { EventType } from '#lib/events/schema.ts';
+import type { Postmortem, PostmortemContent, PostmortemStore } from '#lib/incidents/postmortem.ts';
 import type { DrillRecord, DrillStore } from '#lib/kill-switch/drills.ts';
 import type { FeatureFlagDocument, FlagValues } from '#lib/kill-switch/flag-document.ts';
 import type { FlagChange, FlagReader, FlagSnapshot, FlagWriter, FlipResult } from '#lib/kill-switch/ports.ts';
@@ -349,5 +350,24 @@ export class InMemoryFlags implements FlagReader, FlagWriter {
 
   async ensureFlags(): Promise<string[]> {
     throw new Error('the console does not add flags');
+  }
+}
+
+/** Postmortems in a map, versioned on rewrite as the DynamoDB adapter versions them. */
+export class InMemoryPostmortemStore implements PostmortemStore {
+  readonly items = new Map<string, Postmortem>();
+
+  async getPostmortem(incidentId: string) {
+    return this.items.get(incidentId);
+  }
+  async putPostmortem(
+    incidentId: string,
+    content: PostmortemContent,
+    by: { writtenBy: string; writtenAt: string },
+  ) {
+    const version = (this.items.get(incidentId)?.version ?? 0) + 1;
+    const postmortem: Postmortem = { incidentId, ...content, ...by, version };
+    this.items.set(incidentId, postmortem);
+    return postmortem;
   }
 }

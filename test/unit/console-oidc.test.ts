@@ -25,6 +25,7 @@ import {
   InMemoryEventIndex,
   InMemoryFlags,
   InMemoryKpiStore,
+  InMemoryPostmortemStore,
   InMemoryReviewQueue,
 } from '../support/in-memory-stores.ts';
 import { type OidcStandIn, type StandInUser, startOidcStandIn } from '../support/oidc-stand-in.ts';
@@ -84,6 +85,7 @@ function dependencies(flags: InMemoryFlags, signIn: SignInMethod): ConsoleDepend
     secureCookies: true,
     drillTimeoutMs: 1_000,
     target: 'the test',
+    postmortems: new InMemoryPostmortemStore(),
   };
 }
 

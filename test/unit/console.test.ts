@@ -25,6 +25,7 @@ import {
   InMemoryEventIndex,
   InMemoryFlags,
   InMemoryKpiStore,
+  InMemoryPostmortemStore,
   InMemoryReviewQueue,
 } from '../support/in-memory-stores.ts';
 
@@ -94,6 +95,7 @@ function consoleUnderTest() {
       secureCookies: false,
       drillTimeoutMs: 1000,
       target: 'the unit test',
+      postmortems: new InMemoryPostmortemStore(),
     }),
     { presentError: presentConsoleError },
   );

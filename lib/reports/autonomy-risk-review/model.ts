@@ -1,7 +1,12 @@
+import type { Postmortem } from '#lib/incidents/postmortem.ts';
 import type { KpiRecord } from '#lib/kpi/record.ts';
 import { isoWeekOf, weekBounds } from '#lib/kpi/weeks.ts';
 import type { StoredEvent } from '#lib/ports.ts';
 import type { Workflow } from '#lib/registry/workflows.ts';
+import {
+  type IncidentPostmortems,
+  incidentPostmortems,
+} from '#lib/reports/autonomy-risk-review/incidents.ts';
 import {
   type EvalSummary,
   type RollbackRow,
@@ -61,6 +66,9 @@ export interface AutonomyRiskReview extends PeriodHeader<'month'> {
   readonly rollbacks: RollbackRow[];
   /** Lanes switched off in the month other than by drills. */
   readonly incidents: number;
+  // --- Incidents and postmortems (issue 10 item 3) ---
+  /** The month's incidents with their postmortems, overdue ones flagged. */
+  readonly incidentPostmortems: IncidentPostmortems;
 }
 
 export interface AutonomyRiskReviewInput {
@@ -82,6 +90,9 @@ export interface AutonomyRiskReviewInput {
    * a week missing from a workflow's map had none. Without it, the weeks say "not counted".
    */
   readonly rolloutPhaseViolations?: ReadonlyMap<string, ReadonlyMap<string, number>>;
+  // --- Incidents and postmortems (issue 10 item 3) ---
+  /** The postmortems of the month's incidents, by incident ID; absent: no postmortem store connected. */
+  readonly postmortems?: ReadonlyMap<string, Postmortem>;
 }
 
 /** The weeks whose Monday falls in the month, up to and including `week`. */
@@ -126,5 +137,10 @@ export function buildAutonomyRiskReview(input: AutonomyRiskReviewInput): Autonom
     workflows,
     rollbacks,
     incidents: rollbacks.filter((row) => row.incident).length,
+    incidentPostmortems: incidentPostmortems(
+      input.rollbacks,
+      input.postmortems,
+      Date.parse(input.generatedAt),
+    ),
   };
 }

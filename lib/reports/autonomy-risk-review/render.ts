@@ -7,6 +7,7 @@ import {
   NO_VALUE,
 } from '#lib/presentation/format.ts';
 import { type Html, html } from '#lib/presentation/html.ts';
+import { renderIncidentPostmortems } from '#lib/reports/autonomy-risk-review/incidents.ts';
 import type { AutonomyRiskReview, WorkflowRisk } from '#lib/reports/autonomy-risk-review/model.ts';
 import type { EvalSummary, RollbackCause } from '#lib/reports/autonomy-risk-review/tally.ts';
 import { laneBadge, renderBoundary, renderDrills } from '#lib/reports/governance/render.ts';
@@ -171,6 +172,7 @@ ${table(
 <p>${formatCount(model.incidents)} incident(s): lanes switched off other than by a drill. Every flip is listed, from the ledger's <code>rollback</code> events (unit <code>kill-switch</code>).</p>
 ${rollbacks}
 </section>
+${renderIncidentPostmortems(model.incidentPostmortems, model.month)}
 ${model.workflows.map((workflow) => workflowSection(workflow, model))}`;
   return reportPage({
     title: `Autonomy + Risk Review — ${model.month}`,

@@ -3,6 +3,7 @@ import { compareRuns, type RunComparison } from '#lib/evals/compare.ts';
 import type { EvalRun } from '#lib/evals/schema.ts';
 import type { EvalSetSummary } from '#lib/evals/store.ts';
 import { parseRfc3339 } from '#lib/events/timestamps.ts';
+import { isDrillFlipReason } from '#lib/kill-switch/run-drill.ts';
 import type { StoredEvent } from '#lib/ports.ts';
 import { byString } from '#lib/reports/common.ts';
 
@@ -86,8 +87,6 @@ export interface RollbackRow {
   readonly offForSeconds: number | null;
 }
 
-const DRILL_REASON = /^kill-switch drill\b/;
-
 const stateText = (value: string | boolean | undefined): string | null =>
   value === undefined ? null : value === true ? 'enabled' : value === false ? 'disabled' : value;
 
@@ -120,7 +119,7 @@ export function rollbackRows(events: readonly StoredEvent[]): RollbackRow[] {
       const cause: RollbackCause =
         event.initiatedBy === DRIFT_JOB_IDENTITY
           ? 'drift'
-          : DRILL_REASON.test(event.reason)
+          : isDrillFlipReason(event.reason)
             ? 'drill'
             : 'operator';
       return {
