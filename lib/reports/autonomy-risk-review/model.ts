@@ -4,6 +4,8 @@ import type { StoredEvent } from '#lib/ports.ts';
 import type { Workflow } from '#lib/registry/workflows.ts';
 import {
   type EvalSummary,
+  type GateOverrideRow,
+  gateOverrideRows,
   type RollbackRow,
   rollbackRows,
   summariseEvals,
@@ -61,6 +63,8 @@ export interface AutonomyRiskReview extends PeriodHeader<'month'> {
   readonly rollbacks: RollbackRow[];
   /** Lanes switched off in the month other than by drills. */
   readonly incidents: number;
+  /** Rollout gates overridden in the month (`registry deploy --override`), oldest first. */
+  readonly gateOverrides: GateOverrideRow[];
 }
 
 export interface AutonomyRiskReviewInput {
@@ -82,6 +86,8 @@ export interface AutonomyRiskReviewInput {
    * a week missing from a workflow's map had none. Without it, the weeks say "not counted".
    */
   readonly rolloutPhaseViolations?: ReadonlyMap<string, ReadonlyMap<string, number>>;
+  /** The month's `rollout-gates` unit `rollback` events (overrides) of every workflow; none when absent. */
+  readonly gateOverrides?: readonly StoredEvent[];
 }
 
 /** The weeks whose Monday falls in the month, up to and including `week`. */
@@ -126,5 +132,6 @@ export function buildAutonomyRiskReview(input: AutonomyRiskReviewInput): Autonom
     workflows,
     rollbacks,
     incidents: rollbacks.filter((row) => row.incident).length,
+    gateOverrides: gateOverrideRows(input.gateOverrides ?? []),
   };
 }
