@@ -1,9 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import type { EvalRun } from '#lib/evals/schema.ts';
 import type { DrillRecord } from '#lib/kill-switch/drills.ts';
+import { flagValuesOf, initialFlagDocument } from '#lib/kill-switch/flag-document.ts';
 import type { KpiRecord } from '#lib/kpi/record.ts';
 import type { StoredEvent } from '#lib/ports.ts';
-import { demoWorkflows } from '#lib/registry/default-registry.ts';
+import { defaultRegistry, demoWorkflows } from '#lib/registry/default-registry.ts';
 import { readRolloutFacts } from '#lib/registry/rollout-facts.ts';
 import {
   allGatesPass,
@@ -16,7 +17,11 @@ import {
   type WorkflowFacts,
 } from '#lib/registry/rollout-gates.ts';
 import { type RolloutPhase, type WorkflowInput, WorkflowRegistry } from '#lib/registry/workflows.ts';
+import { buildAutonomyRiskReview } from '#lib/reports/autonomy-risk-review/model.ts';
+import { renderAutonomyRiskReview } from '#lib/reports/autonomy-risk-review/render.ts';
 import { gateOverrideRows } from '#lib/reports/autonomy-risk-review/tally.ts';
+import { readKillSwitchState } from '#lib/reports/governance/model.ts';
+import { monthOfWeek, toDate } from '#lib/reports/periods.ts';
 
 const NOW = new Date('2026-12-01T12:00:00Z');
 const [triage, review] = demoWorkflows as [WorkflowInput, WorkflowInput];
@@ -220,6 +225,60 @@ describe('a rollout-gate override', () => {
         unmet: moves[0]?.unmet,
       },
     ]);
+  });
+
+  it('is listed in the monthly review: who, when, why, from → to, the conditions overridden', async () => {
+    // Prepare
+    const moves = checkRolloutGates(
+      registryWith('evals'),
+      registryWith('autonomous'),
+      factsFor({ drills: [] }),
+    );
+    const [event] = overrideEventsFor(moves, {
+      reason: 'pilot <signed off>',
+      initiatedBy: 'rita',
+      at: '2026-05-14T09:00:00.000Z',
+      deployId: 'd1',
+      source: 'workflow registry file r.json',
+    });
+    const generatedAt = '2026-05-20T06:00:00.000Z';
+    const killSwitch = await readKillSwitchState(
+      {
+        read: async () => ({
+          values: flagValuesOf(initialFlagDocument(defaultRegistry.ids(), generatedAt)),
+          version: '1',
+        }),
+      },
+      generatedAt,
+    );
+    const input = {
+      month: toDate(monthOfWeek('2026-W20'), '2026-W20'),
+      week: '2026-W20',
+      generatedAt,
+      workflows: defaultRegistry.all(),
+      killSwitch,
+      records: [],
+      rollbacks: [],
+      drills: new Map(),
+      evals: new Map(),
+    };
+
+    // Act
+    const model = buildAutonomyRiskReview({
+      ...input,
+      gateOverrides: [{ event, occurredAtMs: Date.parse('2026-05-14T09:00:00Z') } as unknown as StoredEvent],
+    });
+    const page = renderAutonomyRiskReview(model);
+    const without = renderAutonomyRiskReview(buildAutonomyRiskReview(input));
+
+    // Assess
+    expect(model.gateOverrides).toMatchObject([{ workflowId: 'support-triage', initiatedBy: 'rita' }]);
+    expect(model.rollbacks).toEqual([]);
+    expect(page).toContain('<h2>Rollout gate overrides</h2>');
+    expect(page).toContain('pilot &lt;signed off&gt;');
+    expect(page).toContain('evals → autonomous');
+    expect(page).toContain('support-triage → autonomous: no kill-switch drill in the last 30 days');
+    expect(without).toContain('No rollout gate was overridden in 2026-05.');
   });
 
   it('records nothing for moves whose gates pass', () => {
