@@ -141,6 +141,9 @@ async function deploy(
     );
   }
   if (moves.length > 0) for (const line of describeGates(moves)) print(line);
+  if (unmet.length === 0 && gate.override !== undefined) {
+    print('Every rollout gate passes: --override was not needed, and nothing was recorded for it.');
+  }
   if (unmet.length > 0 && gate.override !== undefined) {
     const who = gate.as ?? (await target.whoAmI());
     const recorded = await recordOverride(target, moves, gate.proposed, {
