@@ -1,3 +1,7 @@
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { EvalRun } from '#lib/evals/schema.ts';
 import type { DrillRecord } from '#lib/kill-switch/drills.ts';
@@ -383,5 +387,39 @@ describe('the rollout facts reader', () => {
       runbookPublished: true,
     });
     expect(askedKeys).toEqual(['governance/runbooks/support-triage.html']);
+  });
+});
+
+describe('agent-ledger registry, rollout-gate options', () => {
+  const run = (...args: string[]) => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'agent-ledger-no-stack-'));
+    const result = spawnSync(process.execPath, ['bin/agent-ledger.js', 'registry', ...args], {
+      env: { ...process.env, LEDGER_DATA_DIR: dataDir },
+      encoding: 'utf8',
+    });
+    return { status: result.status, stdout: result.stdout, stderr: result.stderr };
+  };
+
+  it('validate says why the gates were not checked when no stack answers, and still validates', () => {
+    const result = run('validate', 'config/workflow-registry.json');
+    expect(result.status).toBe(0);
+    expect(result.stdout).toContain('config/workflow-registry.json is a valid workflow registry:');
+    expect(result.stdout).toContain('Rollout gates not checked: no local stack found');
+  });
+
+  it.each([
+    [['deploy', 'config/workflow-registry.json', '--override', '  '], '--override needs a reason'],
+    [
+      ['deploy', 'config/workflow-registry.json', '--as', 'rita'],
+      '--as names who overrides the rollout gates',
+    ],
+    [
+      ['validate', 'config/workflow-registry.json', '--override', 'x'],
+      '--override and --as go with registry deploy',
+    ],
+  ])('%j is a usage error (exit 2)', (args, message) => {
+    const result = run(...args);
+    expect(result.stderr).toContain(message);
+    expect(result.status).toBe(2);
   });
 });
