@@ -25,7 +25,9 @@ import { buildAutonomyRiskReview } from '#lib/reports/autonomy-risk-review/model
 import { renderAutonomyRiskReview } from '#lib/reports/autonomy-risk-review/render.ts';
 import { gateOverrideRows } from '#lib/reports/autonomy-risk-review/tally.ts';
 import { readKillSwitchState } from '#lib/reports/governance/model.ts';
+import { runReportsJob } from '#lib/reports/job.ts';
 import { monthOfWeek, toDate } from '#lib/reports/periods.ts';
+import { InMemoryEventIndex } from '../support/in-memory-stores.ts';
 
 const NOW = new Date('2026-12-01T12:00:00Z');
 const [triage, review] = demoWorkflows as [WorkflowInput, WorkflowInput];
@@ -421,5 +423,69 @@ describe('agent-ledger registry, rollout-gate options', () => {
     const result = run(...args);
     expect(result.stderr).toContain(message);
     expect(result.status).toBe(2);
+  });
+});
+
+describe('the reports job', () => {
+  it("reads the month's overrides from the ledger into the monthly review, apart from the flips", async () => {
+    // Prepare
+    const index = new InMemoryEventIndex();
+    const moves = checkRolloutGates(
+      registryWith('evals'),
+      registryWith('autonomous'),
+      factsFor({ drills: [] }),
+    );
+    for (const event of overrideEventsFor(moves, {
+      reason: 'pilot signed off',
+      initiatedBy: 'rita',
+      at: '2026-05-14T09:00:00.000Z',
+      deployId: 'd1',
+      source: 'workflow registry file r.json',
+    })) {
+      index.add({
+        event,
+        occurredAtMs: Date.parse(event.occurredAt),
+        receivedAt: event.occurredAt,
+        contentHash: 'h',
+        expiresAt: 4_000_000_000,
+        archiveKey: 'k',
+      });
+    }
+    const objects = new Map<string, string>();
+    const now = '2026-05-20T06:00:00Z';
+
+    // Act
+    await runReportsJob(
+      {},
+      {
+        index,
+        kpis: { putRecord: async () => {}, getRecord: async () => undefined },
+        prices: { putTable: async () => {}, listTables: async () => [] },
+        drills: { putDrill: async () => {}, listDrills: async () => [] },
+        registry: defaultRegistry,
+        flags: {
+          read: async () => ({
+            values: flagValuesOf(initialFlagDocument(defaultRegistry.ids(), now)),
+            version: '1',
+          }),
+        },
+        reports: { putObject: async (key, body) => void objects.set(key, new TextDecoder().decode(body)) },
+        clock: () => new Date(now),
+      },
+    );
+
+    // Assess
+    const monthly = JSON.parse(objects.get('governance/monthly/2026-05/autonomy-risk-review.json') ?? '{}');
+    expect(monthly.gateOverrides).toMatchObject([
+      {
+        workflowId: 'support-triage',
+        from: 'evals',
+        to: 'autonomous',
+        initiatedBy: 'rita',
+        reason: 'pilot signed off',
+      },
+    ]);
+    expect(monthly.rollbacks).toEqual([]);
+    expect(objects.get('governance/monthly/2026-05/autonomy-risk-review.html')).toContain('pilot signed off');
   });
 });
