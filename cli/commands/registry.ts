@@ -83,6 +83,8 @@ export async function registryCommand(args: string[], print: (line: string) => v
     const override = overrideReason(values.override);
     if (values.as !== undefined && override === undefined)
       throw new UsageError('--as names who overrides the rollout gates: give it with --override "<reason>"');
+    if (values.as !== undefined && (values.as.trim() === '' || values.as.length > 256))
+      throw new UsageError('--as must name who overrides in 1–256 characters');
     const content = readRegistryFile(file);
     const proposed = validFile(file, 'workflow registry; nothing was deployed', content);
     const target = await resolveTarget(undefined);
