@@ -41,6 +41,19 @@ export class DynamoDbKpiStore implements KpiStore, PriceStore {
     return Item ? kpiRecordSchema.parse(JSON.parse(String(Item.record))) : undefined;
   }
 
+  /** Every week's record of a workflow, oldest week first (the rollout gates count the baseline weeks). */
+  async listRecords(workflowId: string): Promise<KpiRecord[]> {
+    const records: KpiRecord[] = [];
+    const items = queryItems(this.documents, {
+      TableName: this.tableName,
+      KeyConditionExpression: 'pk = :pk',
+      ExpressionAttributeValues: { ':pk': `KPI#${workflowId}` },
+      ConsistentRead: true,
+    });
+    for await (const item of items) records.push(kpiRecordSchema.parse(JSON.parse(String(item.record))));
+    return records;
+  }
+
   async putTable(table: PriceTable): Promise<void> {
     await this.documents.send(
       new PutCommand({

@@ -255,6 +255,15 @@ const workflowSchema = z.strictObject({
   minReviewed: z.number().int().min(1).default(20),
   /** The share of completed units sampled for human review (SPEC: 5–10%). */
   reviewSampleRate: z.number().min(0.05, 'must be at least 5%').max(0.1, 'must be at most 10%').default(0.05),
+  /**
+   * The share of an eval run's cases that must pass (0–1) before the workflow may move to phase
+   * autonomous (rollout gates, `lib/registry/rollout-gates.ts`).
+   */
+  evalThreshold: z
+    .number({ error: unlessMissing('must be a number from 0 to 1') })
+    .min(0, 'must be a number from 0 to 1')
+    .max(1, 'must be a number from 0 to 1')
+    .default(0.9),
   autonomyBoundary: autonomyBoundarySchema,
   /**
    * Optional: who holds each approval role. An approval by someone not listed for its rule's role is a

@@ -11,6 +11,7 @@ import type { KpiRecord } from '#lib/kpi/record.ts';
 import { isoWeekOf, lastCompleteWeek, weekBounds } from '#lib/kpi/weeks.ts';
 import type { EventIndex, StoredEvent } from '#lib/ports.ts';
 import { PriceBook, type PriceStore } from '#lib/pricing/price-table.ts';
+import { ROLLOUT_GATES_UNIT } from '#lib/registry/rollout-gates.ts';
 import type { WorkflowRegistry } from '#lib/registry/workflows.ts';
 import {
   type AgentOpsReview,
@@ -202,7 +203,7 @@ export async function runReportsJob(
     readShadowReviews(deps.index, deps.registry, shadow, nowSeconds),
   );
 
-  const [rollbacks, drills, evals] = await Promise.all([
+  const [rollbacks, drills, evals, gateOverrides] = await Promise.all([
     mapWithConcurrency(ids, CONCURRENCY, (workflowId) =>
       readRollbacks(deps.index, workflowId, month.startMs, month.asOfMs, nowSeconds),
     ),
@@ -210,6 +211,10 @@ export async function runReportsJob(
       (await deps.drills.listDrills(workflowId, DRILLS_READ)).map(drillRow),
     ),
     mapWithConcurrency(ids, CONCURRENCY, (workflowId) => readEvals(deps.evals, workflowId, month)),
+    // Rollout gate overrides: the same read, under their own unit.
+    mapWithConcurrency(ids, CONCURRENCY, (workflowId) =>
+      readRollbacks(deps.index, workflowId, month.startMs, month.asOfMs, nowSeconds, ROLLOUT_GATES_UNIT),
+    ),
   ]);
   const drillsOf = new Map(ids.map((id, i) => [id, drills[i] ?? []]));
   const postmortems = await readPostmortems(deps.postmortems, rollbacks.flat());
@@ -240,6 +245,7 @@ export async function runReportsJob(
     rolloutPhaseViolations: new Map(
       ids.map((id, i) => [id, passes[i]?.phaseViolationsByWeek ?? new Map<string, number>()]),
     ),
+    gateOverrides: gateOverrides.flat(),
   });
   const quarterly = buildVendorModelStrategyReview({ quarter, week, generatedAt, workflows, mix });
   const runbooks = workflows.map((workflow) =>
@@ -363,11 +369,12 @@ async function readRollbacks(
   fromMs: number,
   toMs: number,
   nowSeconds: number,
+  unitId: string = KILL_SWITCH_UNIT,
 ): Promise<StoredEvent[]> {
   const events: StoredEvent[] = [];
   const selection = {
     workflowId,
-    unitId: KILL_SWITCH_UNIT,
+    unitId,
     type: 'rollback' as const,
     fromMs,
     toMs,

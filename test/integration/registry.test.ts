@@ -125,8 +125,15 @@ describe('agent-ledger registry deploy (a stack of its own: it changes the regis
     const event = actionEvent({ workflowId: 'invoice-matching', unitId: 'INV-1001' });
     expect((await api.postEvents({ events: [event] })).status).toBe(400);
 
-    // Act
-    const deployed = run('registry', 'deploy', path);
+    // Act: a workflow new to the registry at phase evals has no baseline or eval set yet (the rollout gates
+    // refuse it, see rollout-gates.test.ts), so the operator overrides them.
+    const deployed = run(
+      'registry',
+      'deploy',
+      path,
+      '--override',
+      'registered straight into evals for this test',
+    );
     let answer = await api.postEvents({ events: [event] });
     for (let i = 0; i < 50 && answer.status !== 202; i++) {
       await new Promise((resolve) => setTimeout(resolve, 100));

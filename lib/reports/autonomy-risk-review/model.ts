@@ -9,6 +9,8 @@ import {
 } from '#lib/reports/autonomy-risk-review/incidents.ts';
 import {
   type EvalSummary,
+  type GateOverrideRow,
+  gateOverrideRows,
   type RollbackRow,
   rollbackRows,
   summariseEvals,
@@ -69,6 +71,8 @@ export interface AutonomyRiskReview extends PeriodHeader<'month'> {
   // --- Incidents and postmortems (issue 10 item 3) ---
   /** The month's incidents with their postmortems, overdue ones flagged. */
   readonly incidentPostmortems: IncidentPostmortems;
+  /** Rollout gates overridden in the month (`registry deploy --override`), oldest first. */
+  readonly gateOverrides: GateOverrideRow[];
 }
 
 export interface AutonomyRiskReviewInput {
@@ -93,6 +97,8 @@ export interface AutonomyRiskReviewInput {
   // --- Incidents and postmortems (issue 10 item 3) ---
   /** The postmortems of the month's incidents, by incident ID; absent: no postmortem store connected. */
   readonly postmortems?: ReadonlyMap<string, Postmortem>;
+  /** The month's `rollout-gates` unit `rollback` events (overrides) of every workflow; none when absent. */
+  readonly gateOverrides?: readonly StoredEvent[];
 }
 
 /** The weeks whose Monday falls in the month, up to and including `week`. */
@@ -142,5 +148,6 @@ export function buildAutonomyRiskReview(input: AutonomyRiskReviewInput): Autonom
       input.postmortems,
       Date.parse(input.generatedAt),
     ),
+    gateOverrides: gateOverrideRows(input.gateOverrides ?? []),
   };
 }

@@ -115,6 +115,30 @@ const CAUSE_LABEL: Record<RollbackCause, string> = {
   operator: 'operator',
 };
 
+// ── Rollout gate overrides ───────────────────────────────────────────────────────────────────────────
+
+function renderGateOverrides(model: AutonomyRiskReview): Html {
+  return html`<section>
+<h2>Rollout gate overrides</h2>
+<p>Phase moves deployed with <code>agent-ledger registry deploy --override</code> although their rollout gates were not met, from the ledger's <code>rollback</code> events (unit <code>rollout-gates</code>).</p>
+${
+  model.gateOverrides.length === 0
+    ? note(`No rollout gate was overridden in ${model.month}.`)
+    : table(
+        ['When', 'Workflow', 'Phase', 'Who', 'Why', 'Conditions overridden'],
+        model.gateOverrides.map((row) => [
+          row.occurredAt,
+          row.workflowId,
+          `${row.from ?? '?'} → ${row.to ?? '?'}`,
+          row.initiatedBy,
+          row.reason,
+          html`<ul>${row.unmet.map((condition) => html`<li>${condition}</li>`)}</ul>`,
+        ]),
+      )
+}
+</section>`;
+}
+
 export function renderAutonomyRiskReview(model: AutonomyRiskReview): string {
   const state = model.killSwitch;
   const rollbacks =
@@ -173,6 +197,7 @@ ${table(
 ${rollbacks}
 </section>
 ${renderIncidentPostmortems(model.incidentPostmortems, model.month)}
+${renderGateOverrides(model)}
 ${model.workflows.map((workflow) => workflowSection(workflow, model))}`;
   return reportPage({
     title: `Autonomy + Risk Review — ${model.month}`,

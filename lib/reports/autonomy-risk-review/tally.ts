@@ -5,6 +5,7 @@ import type { EvalSetSummary } from '#lib/evals/store.ts';
 import { parseRfc3339 } from '#lib/events/timestamps.ts';
 import { isDrillFlipReason } from '#lib/kill-switch/run-drill.ts';
 import type { StoredEvent } from '#lib/ports.ts';
+import { GATE_OVERRIDE_KIND, ROLLOUT_GATES_UNIT } from '#lib/registry/rollout-gates.ts';
 import { byString } from '#lib/reports/common.ts';
 
 /**
@@ -151,4 +152,45 @@ export function rollbackRows(events: readonly StoredEvent[]): RollbackRow[] {
     entry.row.offForSeconds = Math.round((back.atMs - entry.atMs) / 1000);
   });
   return rows.map((entry) => entry.row);
+}
+
+// ── Rollout gate overrides ───────────────────────────────────────────────────────────────────────────
+
+/** One rollout-gate override: a phase move deployed although conditions were unmet (`--override`). */
+export interface GateOverrideRow {
+  readonly eventId: string;
+  readonly occurredAt: string;
+  readonly workflowId: string;
+  readonly from: string | null;
+  readonly to: string | null;
+  readonly initiatedBy: string;
+  readonly reason: string;
+  /** The conditions overridden, as the gates worded them. */
+  readonly unmet: string[];
+}
+
+/** The `rollback` events of the `rollout-gates` unit that record an override, oldest first. */
+export function gateOverrideRows(events: readonly StoredEvent[]): GateOverrideRow[] {
+  return events
+    .filter(
+      (stored) =>
+        stored.event.type === 'rollback' &&
+        stored.event.unitId === ROLLOUT_GATES_UNIT &&
+        stored.event.metadata?.kind === GATE_OVERRIDE_KIND,
+    )
+    .sort((a, b) => a.occurredAtMs - b.occurredAtMs || byString(a.event.eventId, b.event.eventId))
+    .map((stored) => {
+      const event = stored.event as Extract<StoredEvent['event'], { type: 'rollback' }>;
+      const unmet = event.metadata?.unmet;
+      return {
+        eventId: event.eventId,
+        occurredAt: event.occurredAt,
+        workflowId: event.workflowId,
+        from: stateText(event.from),
+        to: stateText(event.to),
+        initiatedBy: event.initiatedBy,
+        reason: event.reason,
+        unmet: Array.isArray(unmet) ? unmet.filter((item): item is string => typeof item === 'string') : [],
+      };
+    });
 }
