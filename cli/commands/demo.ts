@@ -4,6 +4,7 @@ import type { PriceTable } from '#lib/pricing/price-table.ts';
 import { createRng } from '#lib/util/seeded-random.ts';
 import { UsageError } from '../errors.ts';
 import { explainTargetFailure, resolveTarget } from '../target.ts';
+import { demoPostmortem, demoRolloutGate } from './demo-operating-model.ts';
 import { jobsCommand } from './jobs.ts';
 import { priceStore } from './prices.ts';
 
@@ -14,8 +15,9 @@ export const DEMO_HELP = `agent-ledger demo — several weeks of realistic traff
 Posts 4 weeks (default) of support-triage and code-review units through the API (actions, reviews,
 escalations, boundary violations: a refund over the limit and a refund approved by someone who is not a
 support lead; shadow-lane units of a reply template being onboarded; and a defect-rate jump in
-code-review's last week), imports a demo price table when none exists, runs the KPI job for each week,
-the drift job, and the reports, and says where to look. Run it again: eventIds are fixed, so nothing is
+code-review's last week), imports a demo price table when none exists, runs the KPI job for each week
+and the drift job, writes a postmortem for the incident the drift pause opens, shows a phase change the
+rollout gates refuse (then makes it with a recorded override), runs the reports, and says where to look. Run it again: eventIds are fixed, so nothing is
 counted twice.`;
 
 const DEMO_PRICES: PriceTable = {
@@ -238,6 +240,10 @@ export async function demoCommand(args: string[], print: (line: string) => void)
   for (const week of demoWeeks) await jobsCommand(['kpi', '--week', week, ...stageArgs], print);
   print('\nJudging drift…');
   await jobsCommand(['drift', '--week', last, ...stageArgs], print);
+  print('\nThe drift pause opened an incident; writing its no-blame postmortem…');
+  await demoPostmortem(stageArgs, print);
+  print('\nA phase change the rollout gates refuse, then made with a recorded override…');
+  await demoRolloutGate(target, print);
   print('\nWriting the governance reports…');
   await jobsCommand(['reports', '--week', last, ...stageArgs], print);
 
@@ -247,6 +253,8 @@ Where to look:
   review queue    ${api.url}/reviews   (judge the sample: Pass or Defect, minutes, Submit verdict)
   KPIs            curl -H "Authorization: Bearer $TOKEN" '${api.url}/v1/workflows/code-review/kpis?week=${last}'
   autonomy        npx agent-ledger kill-switch status     (code-review is paused by drift)
+  incidents       npx agent-ledger incidents list          (the drift pause, with its postmortem; also ${api.url}/incidents)
+  rollout gates   npx agent-ledger registry validate config/workflow-registry.json   (what a phase change still needs)
   reviews         curl -H "Authorization: Bearer $TOKEN" '${api.url}/v1/workflows/support-triage/reviews?status=pending'
   shadow reviews  curl -H "Authorization: Bearer $TOKEN" '${api.url}/v1/workflows/support-triage/reviews?status=pending&lane=shadow'
   finance         npx agent-ledger query --saved week-over-week-change
