@@ -12,6 +12,8 @@ import { weekBounds } from '#lib/kpi/weeks.ts';
 import { PriceBook } from '#lib/pricing/price-table.ts';
 import { defaultRegistry } from '#lib/registry/default-registry.ts';
 import type { Workflow } from '#lib/registry/workflows.ts';
+import { buildAgentOpsReview } from '#lib/reports/agent-ops-review/model.ts';
+import { renderAgentOpsReview } from '#lib/reports/agent-ops-review/render.ts';
 import { actionEvent } from '../support/events.ts';
 import {
   InMemoryEvalStore,
@@ -322,5 +324,58 @@ describe('KPI record: older stored records still read', () => {
     });
     const judged = { ...full, evalDue: { due: true, reasons: ['x'], lastRunAt: null } };
     expect(kpiRecordSchema.parse(JSON.parse(JSON.stringify(judged)))).toEqual(judged);
+  });
+});
+
+describe('the weekly review: evals due, catches per reviewer, unlisted tools', () => {
+  it('shows each workflow beside its escapes, and says when the week has no record', () => {
+    const record = {
+      ...new WeeklyKpis('support-triage', WEEK, new PriceBook([])).finish(),
+      escapedUnits: 1,
+      catches: 3,
+      catchesByReviewer: { 'hmac-sha256:bbb': 1, 'hmac-sha256:aaa': 2 },
+      unlistedToolActions: 2,
+      unlistedTools: ['legacy_crm'],
+      evalDue: {
+        due: true,
+        reasons: ['prompt triage 8 seen since 2026-11-17, last eval run on 7'],
+        lastRunAt: null,
+      },
+    };
+    const model = buildAgentOpsReview({
+      week: WEEK,
+      generatedAt: iso(NOW),
+      workflows: [supportTriage, defaultRegistry.get('code-review') as Workflow],
+      records: [record],
+      activity: [],
+    });
+    expect(model.operatingModel).toEqual([
+      {
+        workflowId: 'support-triage',
+        evalDue: record.evalDue,
+        catches: 3,
+        escapedUnits: 1,
+        catchesByReviewer: [
+          { reviewer: 'hmac-sha256:aaa', catches: 2 },
+          { reviewer: 'hmac-sha256:bbb', catches: 1 },
+        ],
+        unlistedToolActions: 2,
+        unlistedTools: ['legacy_crm'],
+      },
+      {
+        workflowId: 'code-review',
+        evalDue: null,
+        catches: null,
+        escapedUnits: null,
+        catchesByReviewer: [],
+        unlistedToolActions: null,
+        unlistedTools: [],
+      },
+    ]);
+    const page = renderAgentOpsReview(model);
+    expect(page).toContain('Evals due, catches and unlisted tools');
+    expect(page).toContain('prompt triage 8 seen since 2026-11-17, last eval run on 7');
+    expect(page).toContain('<code>legacy_crm</code>');
+    expect(page).toContain('not judged');
   });
 });
