@@ -1,5 +1,9 @@
 import { describe, expect, it } from 'vitest';
+import type { Person } from '#lib/auth/people.ts';
 import { boundaryViolations, unlistedTools } from '#lib/boundaries/check.ts';
+import { renderOverview } from '#lib/console/overview/render.ts';
+import { loadDashboard } from '#lib/console/overview/view.ts';
+import { reviewsBody, unitBody } from '#lib/console/pages.ts';
 import { evalDue, modelVersionOf, VersionsSeen } from '#lib/evals/due.ts';
 import type { EvalRun } from '#lib/evals/schema.ts';
 import { ActorHasher } from '#lib/events/actor-hashing.ts';
@@ -8,7 +12,8 @@ import { ingestEvents } from '#lib/ingest/ingest-events.ts';
 import { WeeklyKpis } from '#lib/kpi/compute.ts';
 import { runKpiJob } from '#lib/kpi/job.ts';
 import { kpiRecordSchema } from '#lib/kpi/record.ts';
-import { weekBounds } from '#lib/kpi/weeks.ts';
+import { lastCompleteWeek, weekBounds } from '#lib/kpi/weeks.ts';
+import { html } from '#lib/presentation/html.ts';
 import { PriceBook } from '#lib/pricing/price-table.ts';
 import { defaultRegistry } from '#lib/registry/default-registry.ts';
 import type { Workflow } from '#lib/registry/workflows.ts';
@@ -377,5 +382,106 @@ describe('the weekly review: evals due, catches per reviewer, unlisted tools', (
     expect(page).toContain('prompt triage 8 seen since 2026-11-17, last eval run on 7');
     expect(page).toContain('<code>legacy_crm</code>');
     expect(page).toContain('not judged');
+  });
+});
+
+describe('the console: eval due and catches on the Overview, unlisted tools on the unit and Reviews pages', () => {
+  const person: Person = {
+    id: 'token:t1',
+    name: 'alice',
+    roles: {
+      viewer: new Set(['support-triage']),
+      reviewer: new Set(['support-triage']),
+      operator: new Set(),
+    },
+  } as unknown as Person;
+
+  it('warns that an eval is due with its reasons, names unlisted tools, and tiles catches beside escapes', async () => {
+    const clock = () => new Date(NOW);
+    const week = lastCompleteWeek(NOW);
+    const current = {
+      ...new WeeklyKpis('support-triage', week, new PriceBook([])).finish(),
+      escapedUnits: 1,
+      catches: 4,
+      unlistedToolActions: 2,
+      unlistedTools: ['legacy_crm'],
+      evalDue: {
+        due: true,
+        reasons: ['prompt triage 8 seen since 2026-11-17, last eval run on 7'],
+        lastRunAt: null,
+      },
+    };
+    const view = await loadDashboard(
+      {
+        registry: defaultRegistry,
+        kpis: {
+          getRecord: async (workflowId, w) =>
+            workflowId === 'support-triage' && w === week ? current : undefined,
+        },
+        autonomy: async (workflowId) => ({
+          workflowId,
+          autonomousAllowed: true,
+          lane: 'autonomous',
+          flagVersion: 'v1',
+          reason: null,
+          changedAt: null,
+        }),
+        reports: { listKeys: async () => ({ keys: [], truncated: false }), open: async () => undefined },
+        clock,
+        timeoutMs: 200,
+      },
+      (workflowId) => workflowId === 'support-triage',
+    );
+    const page = renderOverview(view, html``).value;
+    expect(page).toMatch(
+      /data-testid="eval-due"><strong>Eval due:<\/strong>\s*prompt triage 8 seen since 2026-11-17, last eval run on 7\./,
+    );
+    expect(page).toContain('<code>legacy_crm</code>');
+    expect(page).toContain('events?violations=unlisted-tool');
+    expect(page).toMatch(/Catches<\/div>\s*<div class="value" data-kpi="catches">4<\/div>/);
+  });
+
+  it('marks an unlisted tool call on the unit page and counts them per workflow on the Reviews page', () => {
+    const event = {
+      ...actionEvent({ toolCalls: [call('legacy_crm'), call('lookup_order')] }),
+      occurredAt: iso(at(1)),
+    } as unknown as LedgerEvent;
+    const unitPage = unitBody(
+      {
+        workflowId: 'support-triage',
+        unitId: event.unitId,
+        events: [{ event, receivedAt: iso(at(1)), unlistedTools: ['legacy_crm'] }],
+        truncated: false,
+        queue: undefined,
+        ownReviewerId: 'hmac-sha256:me',
+      },
+      person,
+      { csrf: 'c', verdictId: 'v', openedAt: NOW },
+    ).value;
+    expect(unitPage).toContain(
+      '<strong>legacy_crm</strong> <span class="unlisted" data-unlisted-tool="legacy_crm">not in the boundary: unlisted-tool</span>',
+    );
+    expect(unitPage).not.toContain('data-unlisted-tool="lookup_order"');
+    const reviews = reviewsBody(
+      {
+        week: WEEK,
+        workflowIds: ['support-triage'],
+        filter: {},
+        pending: [],
+        more: false,
+        coverage: [
+          {
+            workflowId: 'support-triage',
+            completedThisWeek: 10,
+            reviewedThisWeek: 1,
+            sampleRate: 0.1,
+            unlistedToolActions: 3,
+          },
+        ],
+      },
+      person,
+    ).value;
+    expect(reviews).toContain('<th scope="col">Unlisted-tool actions</th>');
+    expect(reviews).toContain('<td data-unlisted-tools="support-triage">3</td>');
   });
 });
