@@ -22,6 +22,8 @@ export interface StoredEvent {
   readonly boundaryViolations?: readonly RecordedBoundaryViolation[];
   /** An action in a lane its workflow's rollout phase had not opened when it was ingested. */
   readonly rolloutPhaseViolation?: RecordedRolloutPhaseViolation;
+  /** The tools this action called that its workflow's boundary does not list (`unlisted-tool`); absent when none. */
+  readonly unlistedTools?: readonly string[];
 }
 
 /** A stored event of the given type(s): what a read selecting `type` returns. */
@@ -135,7 +137,8 @@ export interface ArchiveLineOutcome {
   readonly indexedContentHash?: string;
 }
 
-export type ViolationKind = 'kill-switch' | 'boundary' | 'rollout-phase';
+/** `unlisted-tool`: a tool call whose tool the boundary neither allows nor forbids (lib/boundaries/check.ts). */
+export type ViolationKind = 'kill-switch' | 'boundary' | 'rollout-phase' | 'unlisted-tool';
 
 export interface RecordedBoundaryViolation {
   /** `approver`: approved, but by someone not listed for the rule's role. */

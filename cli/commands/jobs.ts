@@ -75,6 +75,7 @@ export async function jobsCommand(args: string[], print: (line: string) => void)
         reports: new S3ReportStore(s3, bucket),
         registry,
         clock: () => new Date(),
+        evals: new DynamoDbEvalStore(documents, target.tableName),
       },
       (record) => {
         print(`${kpiSummaryLine(record)}  (${Date.now() - started} ms)`);

@@ -17,6 +17,8 @@ export const JOB_METRICS = {
   throughput: 'Throughput',
   /** 1 when the drift job paused the workflow's autonomous lane in this run, else 0. */
   driftPauses: 'DriftPauses',
+  /** 1 when the KPI record says an eval is due (lib/evals/due.ts), else 0; not emitted when not judged. */
+  evalDue: 'EvalDue',
 } as const;
 
 export const WORKFLOW_DIMENSION = 'workflowId';
@@ -44,6 +46,7 @@ export function publishKpiMetrics(metrics: JobMetrics, records: readonly KpiReco
       metrics.addMetric(JOB_METRICS.costPerUnit, MetricUnit.NoUnit, record.costPerUnitUsd);
     if (record.defectRate !== null)
       metrics.addMetric(JOB_METRICS.defectRate, MetricUnit.NoUnit, record.defectRate);
+    if (record.evalDue) metrics.addMetric(JOB_METRICS.evalDue, MetricUnit.Count, record.evalDue.due ? 1 : 0);
     metrics.publishStoredMetrics();
   }
 }

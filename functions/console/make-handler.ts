@@ -571,7 +571,11 @@ export function makeConsoleHandler(deps: ConsoleDependencies): HttpRouteHandler 
       {
         workflowId,
         unitId,
-        events: events.items.map((stored) => ({ event: stored.event, receivedAt: stored.receivedAt })),
+        events: events.items.map((stored) => ({
+          event: stored.event,
+          receivedAt: stored.receivedAt,
+          ...(stored.unlistedTools ? { unlistedTools: stored.unlistedTools } : {}),
+        })),
         truncated: events.after !== undefined,
         queue,
         ownReviewerId: deps.hasher.hash('reviewerId', request.person.name),
@@ -733,10 +737,19 @@ export function makeConsoleHandler(deps: ConsoleDependencies): HttpRouteHandler 
     const reviewed = new Set<string>();
     for await (const stored of deps.index.events({ ...selection, type: 'review.verdict' }))
       reviewed.add(stored.event.unitId);
+    // Issue 10 §5: actions calling a tool the boundary does not list, shown so their policy gets written.
+    let unlistedToolActions = 0;
+    for await (const _ of deps.index.events({
+      ...selection,
+      type: 'action',
+      onlyViolations: 'unlisted-tool',
+    }))
+      unlistedToolActions++;
     return {
       workflowId,
       completedThisWeek: completed,
       reviewedThisWeek: reviewed.size,
+      unlistedToolActions,
       sampleRate: request.registry.get(workflowId)?.reviewSampleRate ?? 0,
     };
   }

@@ -1,3 +1,4 @@
+import { DynamoDbEvalStore } from '#lib/adapters/dynamodb-eval-store.ts';
 import { DynamoDbEventIndex } from '#lib/adapters/dynamodb-event-index.ts';
 import { DynamoDbKpiStore } from '#lib/adapters/dynamodb-kpi-store.ts';
 import type { KpiJobRequest } from '#lib/kpi/job.ts';
@@ -19,6 +20,7 @@ export const handler = eventHandler<KpiJobRequest | null, unknown>(
     reports: reportStoreFromEnvironment(traceClient),
     registry: registryFromEnvironment(),
     clock: () => new Date(),
+    evals: new DynamoDbEvalStore(documents, tableName),
     metrics,
   }),
 );

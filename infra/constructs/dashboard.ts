@@ -62,6 +62,8 @@ export class LedgerDashboard extends Construct {
     readonly registryStale: cloudwatch.Alarm;
     /** One per workflow: its lane was paused by drift. */
     readonly driftPauses: ReadonlyMap<string, cloudwatch.Alarm>;
+    /** One per workflow: the KPI job found an eval due (new prompt, model or tools, or a run over 30 days old). */
+    readonly evalDue: ReadonlyMap<string, cloudwatch.Alarm>;
     /**
      * Agents acted outside their autonomy boundary, autonomously while their lane was off, or in a lane
      * their workflow's rollout phase has not opened.
@@ -133,6 +135,26 @@ export class LedgerDashboard extends Construct {
             workflowId,
             Duration.hours(1),
             cloudwatch.Stats.SUM,
+            null,
+          ),
+          threshold: 1,
+          comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        }),
+      );
+    }
+
+    const evalDue = new Map<string, cloudwatch.Alarm>();
+    for (const workflowId of props.workflowIds) {
+      evalDue.set(
+        workflowId,
+        alarm(`EvalDue-${workflowId}`, `eval-due-${workflowId}`, {
+          alarmDescription: `An eval of ${workflowId} is due: its actions ran on a prompt, model or tool set its latest eval run was not run on, or that run is over 30 days old. The KPI record's evalDue.reasons (console overview, weekly review) say which; record a run on the current versions with agent-ledger evals run <file>.`,
+          // The daily KPI run emits it; the maximum over a day is whether the latest run found it due.
+          metric: jobMetric(
+            JOB_METRICS.evalDue,
+            workflowId,
+            JOB_METRIC_PERIOD,
+            cloudwatch.Stats.MAXIMUM,
             null,
           ),
           threshold: 1,
@@ -228,6 +250,7 @@ export class LedgerDashboard extends Construct {
         treatMissingData: cloudwatch.TreatMissingData.IGNORE,
       }),
       driftPauses,
+      evalDue,
     };
 
     const kpiRows = props.workflowIds.flatMap((workflowId) => [
@@ -299,6 +322,7 @@ export class LedgerDashboard extends Construct {
       this.alarms.api5xx,
       this.alarms.ingestErrors,
       ...driftPauses.values(),
+      ...evalDue.values(),
       this.alarms.kpiJobErrors,
       this.alarms.driftJobErrors,
       this.alarms.reportsJobErrors,

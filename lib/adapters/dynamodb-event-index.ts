@@ -58,6 +58,8 @@ export interface EventItem {
   boundaryViolations?: string;
   /** JSON of the rollout-phase violation (`{phase, lane}`); absent when none. */
   rolloutPhaseViolation?: string;
+  /** JSON of the tools the boundary does not list; absent when none. */
+  unlistedTools?: string;
   /** The pseudonymized event as JSON: kept as a string so any JSON number survives (DynamoDB's can't). */
   body: string;
 }
@@ -96,6 +98,7 @@ export function toEventItem(stored: StoredEvent): EventItem {
     ...(stored.rolloutPhaseViolation
       ? { rolloutPhaseViolation: JSON.stringify(stored.rolloutPhaseViolation) }
       : {}),
+    ...(stored.unlistedTools?.length ? { unlistedTools: JSON.stringify(stored.unlistedTools) } : {}),
     body: JSON.stringify(event),
   };
 }
@@ -117,6 +120,9 @@ export function fromEventItem(item: Record<string, unknown>): StoredEvent {
       ? {
           rolloutPhaseViolation: JSON.parse(item.rolloutPhaseViolation) as RecordedRolloutPhaseViolation,
         }
+      : {}),
+    ...(typeof item.unlistedTools === 'string'
+      ? { unlistedTools: JSON.parse(item.unlistedTools) as string[] }
       : {}),
   };
 }
@@ -276,7 +282,7 @@ export class DynamoDbEventIndex implements EventIndex {
         '#expires > :now',
         ...(selection.type ? ['#type = :type'] : []),
         ...(violation === 'kill-switch' ? ['#violation = :true'] : []),
-        ...(violation === 'boundary' || violation === 'rollout-phase'
+        ...(violation === 'boundary' || violation === 'rollout-phase' || violation === 'unlisted-tool'
           ? ['attribute_exists(#violation)']
           : []),
       ].join(' AND '),
@@ -288,6 +294,7 @@ export class DynamoDbEventIndex implements EventIndex {
         ...(violation === 'kill-switch' ? { '#violation': 'killSwitchViolation' } : {}),
         ...(violation === 'boundary' ? { '#violation': 'boundaryViolations' } : {}),
         ...(violation === 'rollout-phase' ? { '#violation': 'rolloutPhaseViolation' } : {}),
+        ...(violation === 'unlisted-tool' ? { '#violation': 'unlistedTools' } : {}),
       },
       ExpressionAttributeValues: {
         ':pk': partition.value,

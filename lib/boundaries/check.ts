@@ -264,3 +264,33 @@ export function boundaryViolations(
   }
   return violations;
 }
+
+// --- unlisted-tool (issue 10 §5: policy before automation) ---
+
+/**
+ * The tools an action called that its workflow's boundary neither allows (`canTools`) nor speaks of in a
+ * CANNOT or approval rule: policy nobody wrote yet. A rule with `when` conditions still lists its tool
+ * (its policy is written, even if this call did not match). Distinct names, in call order.
+ *
+ * A workflow with no boundary written flags every tool: the point is that unwritten policy becomes
+ * visible, and no policy at all is the most unwritten. Pure and total, like `boundaryViolations`.
+ */
+export function unlistedTools(
+  action: BoundaryCheckedAction,
+  workflow: Pick<Workflow, 'autonomyBoundary'>,
+): string[] {
+  if (!isRecord(action)) return [];
+  const boundary: unknown = isRecord(workflow) ? workflow.autonomyBoundary : undefined;
+  const listed = new Set<unknown>();
+  if (isRecord(boundary)) {
+    for (const tool of listOf<unknown>(boundary.canTools)) listed.add(tool);
+    for (const rule of listOf<unknown>(boundary.cannot)) if (isRecord(rule)) listed.add(rule.tool);
+    for (const rule of listOf<unknown>(boundary.approvals)) if (isRecord(rule)) listed.add(rule.tool);
+  }
+  const unlisted = new Set<string>();
+  for (const toolCall of listOf<unknown>(action.toolCalls)) {
+    if (!isRecord(toolCall) || typeof toolCall.name !== 'string') continue;
+    if (!listed.has(toolCall.name)) unlisted.add(toolCall.name);
+  }
+  return [...unlisted];
+}

@@ -41,6 +41,7 @@ a { color: var(--accent); }
 .tile .note { color: var(--muted); font-size: 12px; }
 .tile.key { border-color: #8c959f; background: #f6f8fa; }
 .warning { margin: 12px 0 0; padding: 8px 12px; border-radius: 6px; background: var(--warn-bg); color: var(--warn); }
+.unlisted { padding: 0 6px; border-radius: 6px; background: var(--warn-bg); color: var(--warn); font-size: 0.9em; }
 .error { margin: 12px 0 0; padding: 8px 12px; border-radius: 6px; background: var(--bad-bg); color: var(--bad);
   font-family: ui-monospace, monospace; font-size: 13px; }
 .empty { color: var(--muted); }

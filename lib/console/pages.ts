@@ -54,6 +54,8 @@ export interface ReviewCoverage {
   readonly completedThisWeek: number;
   readonly reviewedThisWeek: number;
   readonly sampleRate: number;
+  /** Actions this week calling a tool the boundary neither allows nor forbids (`unlisted-tool`). */
+  readonly unlistedToolActions?: number;
 }
 
 export interface ReviewsView {
@@ -83,12 +85,13 @@ ${LANES.map((lane) => html`<option value="${lane}"${selected(view.filter.lane, l
 </section>
 <section class="panel" aria-labelledby="coverage-heading">
 <h2 id="coverage-heading">Reviewed this week (${view.week})</h2>
-<table class="list"><thead><tr><th scope="col">Workflow</th><th scope="col">Reviewed</th><th scope="col">Completed</th><th scope="col">Share</th><th scope="col">Target</th></tr></thead>
+<table class="list"><thead><tr><th scope="col">Workflow</th><th scope="col">Reviewed</th><th scope="col">Completed</th><th scope="col">Share</th><th scope="col">Target</th><th scope="col">Unlisted-tool actions</th></tr></thead>
 <tbody>${view.coverage.map(
     (row) => html`<tr data-coverage="${row.workflowId}"><th scope="row">${row.workflowId}</th>
 <td>${formatCount(row.reviewedThisWeek)}</td><td>${formatCount(row.completedThisWeek)}</td>
 <td>${row.completedThisWeek > 0 ? formatRate(row.reviewedThisWeek / row.completedThisWeek) : NO_VALUE}</td>
-<td>${formatRate(row.sampleRate)} (within 5–10%)</td></tr>`,
+<td>${formatRate(row.sampleRate)} (within 5–10%)</td>
+<td data-unlisted-tools="${row.workflowId}">${row.unlistedToolActions === undefined ? NO_VALUE : formatCount(row.unlistedToolActions)}</td></tr>`,
   )}</tbody></table>
 </section>
 <section class="panel" aria-labelledby="queue-heading">
@@ -112,7 +115,12 @@ export interface UnitView {
   readonly workflowId: string;
   readonly unitId: string;
   /** Its events in time order, as stored (people's IDs pseudonymized). */
-  readonly events: readonly { readonly event: LedgerEvent; readonly receivedAt: string }[];
+  readonly events: readonly {
+    readonly event: LedgerEvent;
+    readonly receivedAt: string;
+    /** The tools of this action its workflow's boundary does not list (recorded at ingest). */
+    readonly unlistedTools?: readonly string[];
+  }[];
   /** More events than the page shows. */
   readonly truncated: boolean;
   readonly queue: ReviewItem | undefined;
@@ -141,7 +149,9 @@ ${status}
 <section aria-labelledby="events-heading">
 <h2 id="events-heading">Events, in time order</h2>
 ${view.events.length === 0 ? html`<p class="empty">The ledger holds no events of this unit (or they have expired).</p>` : ''}
-${view.events.map(({ event, receivedAt }, i) => renderEvent(event, receivedAt, i + 1, view.ownReviewerId))}
+${view.events.map(({ event, receivedAt, unlistedTools }, i) =>
+  renderEvent(event, receivedAt, i + 1, view.ownReviewerId, unlistedTools),
+)}
 ${view.truncated ? html`<p class="details">Only the first ${view.events.length} events are shown.</p>` : ''}
 </section>
 <section class="panel" aria-labelledby="verdicts-heading">
@@ -176,7 +186,13 @@ ${csrfField(form.csrf)}
 </section>`;
 }
 
-function renderEvent(event: LedgerEvent, receivedAt: string, n: number, ownReviewerId: string): Html {
+function renderEvent(
+  event: LedgerEvent,
+  receivedAt: string,
+  n: number,
+  ownReviewerId: string,
+  unlistedTools: readonly string[] = [],
+): Html {
   const facts: [string, Html | string][] = [
     ['occurred', formatInstant(event.occurredAt)],
     ['received', formatInstant(receivedAt)],
@@ -220,7 +236,11 @@ function renderEvent(event: LedgerEvent, receivedAt: string, n: number, ownRevie
       event.toolCalls && event.toolCalls.length > 0
         ? html`<h4>Tool calls</h4><ul>${event.toolCalls.map(
             (call) =>
-              html`<li><strong>${call.name}</strong> → ${call.outcome ?? 'outcome not recorded'}${
+              html`<li><strong>${call.name}</strong>${
+                unlistedTools.includes(call.name)
+                  ? html` <span class="unlisted" data-unlisted-tool="${call.name}">not in the boundary: unlisted-tool</span>`
+                  : ''
+              } → ${call.outcome ?? 'outcome not recorded'}${
                 call.errorCode ? ` (${call.errorCode})` : ''
               }${call.parameters !== undefined ? html`<pre class="output">${JSON.stringify(call.parameters, null, 2)}</pre>` : ''}</li>`,
           )}</ul>`

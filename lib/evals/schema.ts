@@ -121,6 +121,11 @@ export const evalRunSchema = z.strictObject({
   promptVersion: text(256),
   /** `<provider>/<name>/<version>` (as the events' `model`), or any string that names the model. */
   modelVersion: text(256),
+  /**
+   * Optional: the tool names the agent had in the run. When given, an action calling a tool outside it
+   * makes an eval due (lib/evals/due.ts); runs recorded without it are judged on prompt, model and age.
+   */
+  tools: z.array(text(256)).max(500, 'must list at most 500 tools').optional(),
   results: z
     .array(evalResultSchema)
     .min(1, 'must have a result per case of the set')

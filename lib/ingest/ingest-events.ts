@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { type Caller, mayAccess } from '#lib/auth/caller.ts';
-import { boundaryViolations } from '#lib/boundaries/check.ts';
+import { boundaryViolations, unlistedTools } from '#lib/boundaries/check.ts';
 import { rolloutPhaseViolation } from '#lib/boundaries/rollout-phase.ts';
 import { InvalidRequestError, WorkflowNotAllowedError } from '#lib/errors.ts';
 import type { ActorHasher } from '#lib/events/actor-hashing.ts';
@@ -169,6 +169,11 @@ export async function ingestValidEvents(
       tool,
     }));
     if (broken.length > 0) candidate.stored = { ...candidate.stored, boundaryViolations: broken };
+    // And one calling a tool its boundary does not list: unwritten policy, made visible (issue 10 §5).
+    // Recorded and readable (`violations=unlisted-tool`), counted weekly; not said back in `violations`,
+    // which lists what broke written policy.
+    const unlisted = unlistedTools(event, workflow);
+    if (unlisted.length > 0) candidate.stored = { ...candidate.stored, unlistedTools: unlisted };
     // And one in a lane its workflow's rollout phase has not opened (autonomous while still in evals).
     const early = rolloutPhaseViolation(event, workflow);
     if (early) {

@@ -1,3 +1,4 @@
+import { type SeenVersions, VersionsSeen } from '#lib/evals/due.ts';
 import type { LedgerEvent } from '#lib/events/schema.ts';
 import {
   AUDIT_FIELDS,
@@ -19,6 +20,8 @@ export interface KpiEvent {
   readonly killSwitchViolation?: boolean;
   /** The action broke at least one autonomy-boundary rule. */
   readonly boundaryViolation?: boolean;
+  /** The tools the action called that its workflow's boundary does not list (`unlisted-tool`). */
+  readonly unlistedTools?: readonly string[];
 }
 
 interface UnitFacts {
@@ -30,6 +33,8 @@ interface UnitFacts {
   defect: boolean;
   escaped: boolean;
   escalated: boolean;
+  /** Reviewers (pseudonyms) who found a defect in the unit: a catch unless the defect escaped. */
+  defectFinders: Set<string>;
 }
 
 const round6 = (value: number) => Math.round(value * 1e6) / 1e6;
@@ -58,6 +63,9 @@ export class WeeklyKpis {
   >;
   #violations = 0;
   #boundaryViolations = 0;
+  #unlistedToolActions = 0;
+  readonly #unlistedTools = new Set<string>();
+  readonly #versions = new VersionsSeen();
 
   constructor(
     readonly workflowId: string,
@@ -99,6 +107,11 @@ export class WeeklyKpis {
       }
       if (item.killSwitchViolation) this.#violations++;
       if (item.boundaryViolation) this.#boundaryViolations++;
+      if (item.unlistedTools?.length) {
+        this.#unlistedToolActions++;
+        for (const tool of item.unlistedTools) this.#unlistedTools.add(tool);
+      }
+      this.#versions.add(event, occurredAtMs);
     } else if (event.type === 'review.verdict') {
       const priced = this.#cost.addReviewMinutes(event.reviewMinutes, occurredAtMs);
       if (!priced && event.reviewMinutes > 0) this.#unpricedHumanReview = true;
@@ -118,6 +131,11 @@ export class WeeklyKpis {
       .map(([unitId]) => unitId);
   }
 
+  /** What the week's actions ran on: the input of the evals-due rule (lib/evals/due.ts). */
+  versionsSeen(): SeenVersions {
+    return this.#versions.seen();
+  }
+
   finish(): KpiRecord {
     const cohort = [...this.#units.values()].filter((facts) => facts.completedInWeekMs !== undefined);
     const throughput = cohort.length;
@@ -131,6 +149,12 @@ export class WeeklyKpis {
     const defective = reviewed.filter((facts) => facts.defect).length;
     const escaped = cohort.filter((facts) => facts.escaped).length;
     const escalated = cohort.filter((facts) => facts.escalated).length;
+    // A catch: a defect found in review that did not escape (issue 10 §4), credited to each finder.
+    const caught = cohort.filter((facts) => facts.defect && !facts.escaped);
+    const catchesByReviewer = new Map<string, number>();
+    for (const facts of caught)
+      for (const reviewer of facts.defectFinders)
+        catchesByReviewer.set(reviewer, (catchesByReviewer.get(reviewer) ?? 0) + 1);
     const { modelUsd, toolUsd, humanReviewUsd } = this.#cost.costs();
     const cost = {
       modelUsd: round6(modelUsd),
@@ -166,6 +190,11 @@ export class WeeklyKpis {
       missingFields: { ...this.#missing },
       killSwitchViolations: this.#violations,
       boundaryViolations: this.#boundaryViolations,
+      catches: caught.length,
+      catchesByReviewer: Object.fromEntries([...catchesByReviewer].sort(([a], [b]) => (a < b ? -1 : 1))),
+      unlistedToolActions: this.#unlistedToolActions,
+      unlistedTools: [...this.#unlistedTools].sort(),
+      evalDue: null,
     };
   }
 
@@ -178,6 +207,7 @@ export class WeeklyKpis {
         defect: false,
         escaped: false,
         escalated: false,
+        defectFinders: new Set(),
       };
       this.#units.set(event.unitId, facts);
     }
@@ -197,6 +227,7 @@ export class WeeklyKpis {
         facts.reviewed = true;
         if (event.verdict === 'defect') {
           facts.defect = true;
+          facts.defectFinders.add(event.reviewerId);
           if (event.escaped) facts.escaped = true;
         }
         break;

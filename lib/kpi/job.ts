@@ -1,3 +1,5 @@
+import { evalDue, latestEvalRun } from '#lib/evals/due.ts';
+import type { EvalStore } from '#lib/evals/store.ts';
 import { costPerUnitKey, costPerUnitParquet } from '#lib/finance/cost-per-unit.ts';
 import { type KpiEvent, WeeklyKpis } from '#lib/kpi/compute.ts';
 import type { KpiRecord } from '#lib/kpi/record.ts';
@@ -23,6 +25,8 @@ export interface KpiJobDependencies {
   readonly kpis: KpiStore;
   readonly reports: ReportStore;
   readonly clock: () => Date;
+  /** Where eval runs are kept: with it, each record says whether an eval is due; without, `evalDue` is null. */
+  readonly evals?: EvalStore;
 }
 
 const HISTORY_CONCURRENCY = 16;
@@ -50,7 +54,11 @@ export async function runKpiJob(
     }
   });
 
-  const record = kpis.finish();
+  let record = kpis.finish();
+  if (deps.evals) {
+    const { run, hasEvalSet } = await latestEvalRun(deps.evals, workflowId);
+    record = { ...record, evalDue: evalDue(kpis.versionsSeen(), run, hasEvalSet, deps.clock().getTime()) };
+  }
   await deps.kpis.putRecord(record, deps.clock().toISOString());
   await deps.reports.putObject(
     costPerUnitKey(week, workflowId),
@@ -66,6 +74,7 @@ function toKpiEvent(stored: StoredEvent): KpiEvent {
     occurredAtMs: stored.occurredAtMs,
     ...(stored.killSwitchViolation ? { killSwitchViolation: true } : {}),
     ...(stored.boundaryViolations?.length ? { boundaryViolation: true } : {}),
+    ...(stored.unlistedTools?.length ? { unlistedTools: stored.unlistedTools } : {}),
   };
 }
 

@@ -45,6 +45,23 @@ export const kpiRecordSchema = z
      * "none broke a rule" (0), which a record that old cannot know.
      */
     boundaryViolations: count.nullable().default(null),
+    // Issue 10 fields. Older records lack them: they read as 0, {}, [] and null (not judged).
+    /** Units completed in the week with a defect found in review that did not escape (seed §8 "catches"). */
+    catches: count.default(0),
+    /** Catches per reviewer pseudonym; a unit two reviewers found a defect in counts for both. */
+    catchesByReviewer: z.record(z.string(), count).default({}),
+    /** Actions in the week calling a tool the workflow's boundary neither allows nor forbids. */
+    unlistedToolActions: count.default(0),
+    /** Those tools' names, sorted. */
+    unlistedTools: z.array(z.string()).default([]),
+    /**
+     * Whether an eval is due (lib/evals/due.ts), as of when the record was computed: it reads the eval
+     * runs recorded by then, so a run on the new versions clears it at the next KPI run. null: not judged.
+     */
+    evalDue: z
+      .object({ due: z.boolean(), reasons: z.array(z.string()), lastRunAt: z.string().nullable() })
+      .nullable()
+      .default(null),
   })
   .readonly();
 export type KpiRecord = z.infer<typeof kpiRecordSchema>;

@@ -20,7 +20,12 @@ export interface ReadEventsResult {
   readonly nextCursor: string | null;
 }
 
-const VIOLATION_KINDS: readonly ViolationKind[] = ['kill-switch', 'boundary', 'rollout-phase'];
+const VIOLATION_KINDS: readonly ViolationKind[] = [
+  'kill-switch',
+  'boundary',
+  'rollout-phase',
+  'unlisted-tool',
+];
 
 /** A position in the time index: the sort key of the last event of a page. */
 const CURSOR_KEY = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z#[A-Za-z0-9._:-]{1,128}$/;
@@ -94,6 +99,7 @@ export async function readEvents(
       ...(stored.killSwitchViolation ? { killSwitchViolation: true } : {}),
       ...(stored.boundaryViolations ? { boundaryViolations: stored.boundaryViolations } : {}),
       ...(stored.rolloutPhaseViolation ? { rolloutPhaseViolation: stored.rolloutPhaseViolation } : {}),
+      ...(stored.unlistedTools ? { unlistedTools: stored.unlistedTools } : {}),
     })),
     nextCursor: page.after ? encodeCursor('events', page.after) : null,
   };

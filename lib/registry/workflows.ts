@@ -156,6 +156,11 @@ const autonomyBoundarySchema = z
   .strictObject({
     /** What the agent may do, in plain language (for people; not checked by machine). */
     can: z.array(text(500)),
+    /**
+     * The tools CAN allows, by their tool calls' `name` (machine-checked, unlike `can`). A call of a tool
+     * named neither here nor by a CANNOT or approval rule is flagged `unlisted-tool` at ingest.
+     */
+    canTools: z.array(text(256)).optional(),
     cannot: z.array(boundaryRuleSchema),
     approvals: z.array(approvalRuleSchema),
     killSwitch: z.strictObject({

@@ -215,6 +215,21 @@ describe('LedgerDashboard: alarms', () => {
     });
   });
 
+  it.each(WORKFLOWS)('alarms when an eval of %s is due (EvalDue ≥ 1 on the latest KPI run)', (workflowId) => {
+    expect(alarmNamed(`agent-ledger-dev-eval-due-${workflowId}`)).toMatchObject({
+      Namespace: METRICS_NAMESPACE,
+      MetricName: JOB_METRICS.evalDue,
+      Dimensions: expect.arrayContaining([
+        { Name: 'service', Value: POWERTOOLS_SERVICE_NAME },
+        { Name: 'workflowId', Value: workflowId },
+      ]),
+      Statistic: 'Maximum',
+      Threshold: 1,
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+      TreatMissingData: 'notBreaching',
+    });
+  });
+
   it('alarms while the jobs dead-letter queue (and the flip recorder one) holds a message', () => {
     for (const [name, queuePrefix] of [
       ['agent-ledger-dev-job-dead-letters', 'JobsDeadLetters'],
@@ -254,9 +269,9 @@ describe('LedgerDashboard: alarms', () => {
   });
 
   it('notifies the drift topic from every alarm, each named agent-ledger-<stage>-…', () => {
-    // 7 operational alarms, a drift pause per workflow, boundary, kill-switch and rollout-phase violations,
-    // and a registry the handlers cannot use
-    expect(alarms()).toHaveLength(11 + WORKFLOWS.length);
+    // 7 operational alarms, a drift pause and an eval due per workflow, boundary, kill-switch and
+    // rollout-phase violations, and a registry the handlers cannot use
+    expect(alarms()).toHaveLength(11 + 2 * WORKFLOWS.length);
     for (const [id, alarm] of alarms()) {
       expect(alarm.Properties.AlarmName, id).toMatch(/^agent-ledger-dev-[a-z0-9-]+$/);
       expect(alarm.Properties.AlarmActions, id).toEqual([driftTopicArn]);
@@ -445,5 +460,23 @@ describe('the jobs emit the metrics the dashboard charts (EMF through Powertools
       ...(alarm.Dimensions as { Name: string; Value: string }[]).map((d) => `${d.Name}=${d.Value}`).sort(),
     ].join(' ');
     expect(cloudWatchMetrics(emitted[0] as CfnProperties)).toEqual([alarmMetric]);
+  });
+
+  it('emits EvalDue 1 or 0 from a judged KPI record, as the eval-due alarm reads it, and nothing unjudged', () => {
+    const { metrics, emitted } = capturingMetrics();
+    const record = new WeeklyKpis('code-review', '2026-W47', new PriceBook([])).finish();
+    publishKpiMetrics(metrics, [
+      {
+        ...record,
+        evalDue: { due: true, reasons: ['prompt review 3 seen since 2026-11-17'], lastRunAt: null },
+      },
+      { ...record, workflowId: 'support-triage', evalDue: { due: false, reasons: [], lastRunAt: null } },
+      { ...record, workflowId: 'lead-qualify' },
+    ]);
+    expect(emitted.map((emf) => [emf.workflowId, emf[JOB_METRICS.evalDue]])).toEqual([
+      ['code-review', 1],
+      ['support-triage', 0],
+      ['lead-qualify', undefined],
+    ]);
   });
 });

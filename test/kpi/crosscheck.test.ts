@@ -175,6 +175,10 @@ describe('WeeklyKpis against DuckDB SQL written from the SPEC', () => {
     expect(sqlRows.filter((row) => row.throughput > 0).length).toBeGreaterThanOrEqual(30);
     expect(sqlRows.some((row) => row.unpriced.humanReview)).toBe(true);
     expect(sqlRows.some((row) => row.killSwitchViolations > 0 && row.boundaryViolations > 0)).toBe(true);
+    // Catches beside escapes, some credited to more than one reviewer, and unlisted tools.
+    expect(sqlRows.some((row) => row.catches > 0 && row.escapedUnits > 0)).toBe(true);
+    expect(sqlRows.some((row) => Object.keys(row.catchesByReviewer).length > 1)).toBe(true);
+    expect(sqlRows.some((row) => row.unlistedToolActions > 0 && row.unlistedTools.length > 0)).toBe(true);
   });
 
   it.each(cases)('$workflowId $week: every field agrees', ({ workflowId, week, startMs }) => {

@@ -126,6 +126,8 @@ function hasViolation(stored: StoredEvent, kind: ViolationKind): boolean {
       return (stored.boundaryViolations?.length ?? 0) > 0;
     case 'rollout-phase':
       return stored.rolloutPhaseViolation !== undefined;
+    case 'unlisted-tool':
+      return (stored.unlistedTools?.length ?? 0) > 0;
   }
 }
 

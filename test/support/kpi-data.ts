@@ -18,6 +18,7 @@ export interface KpiRow {
   readonly occurredAtMs: number;
   readonly killSwitchViolation?: boolean;
   readonly boundaryViolation?: boolean;
+  readonly unlistedTools?: readonly string[];
 }
 
 const DAY_MS = 86_400_000;
@@ -187,11 +188,17 @@ function push(ctx: UnitContext, event: Record<string, unknown>, ms: number, viol
   } as unknown as LedgerEvent;
   // Every 13th event of a unit that is an action broke a boundary rule, deterministically.
   const boundary = full.type === 'action' && ctx.seq % 13 === 5;
+  // Every 11th called tools its boundary does not list: all of its calls' tools, deterministically.
+  const unlisted =
+    full.type === 'action' && ctx.seq % 11 === 3
+      ? [...new Set((full.toolCalls ?? []).map((c) => c.name))]
+      : [];
   ctx.rows.push({
     event: full,
     occurredAtMs: ms,
     ...(violation ? { killSwitchViolation: true } : {}),
     ...(boundary ? { boundaryViolation: true } : {}),
+    ...(unlisted.length > 0 ? { unlistedTools: unlisted } : {}),
   });
 }
 

@@ -75,21 +75,30 @@ export interface SqlKpis {
   missingFields: Record<string, number>;
   killSwitchViolations: number;
   boundaryViolations: number;
+  catches: number;
+  catchesByReviewer: Record<string, number>;
+  unlistedToolActions: number;
+  unlistedTools: string[];
+  evalDue: null;
 }
 
-/** One NDJSON line per stored event: `e` the event, `t` when it occurred, `v` and `b` its violation flags. */
+/**
+ * One NDJSON line per stored event: `e` the event, `t` when it occurred, `v` and `b` its violation flags,
+ * `u` the tools its boundary does not list.
+ */
 export function eventLine(row: KpiRow): string {
-  return `{"e":${JSON.stringify(row.event)},"t":${row.occurredAtMs},"v":${row.killSwitchViolation === true},"b":${row.boundaryViolation === true}}\n`;
+  return `{"e":${JSON.stringify(row.event)},"t":${row.occurredAtMs},"v":${row.killSwitchViolation === true},"b":${row.boundaryViolation === true},"u":${JSON.stringify(row.unlistedTools ?? [])}}\n`;
 }
 
 /** The row an `eventLine` was written from (the flags only when set, as the event index returns them). */
 export function parseEventLine(text: string): KpiRow {
-  const line = JSON.parse(text) as { e: LedgerEvent; t: number; v: boolean; b: boolean };
+  const line = JSON.parse(text) as { e: LedgerEvent; t: number; v: boolean; b: boolean; u?: string[] };
   return {
     event: line.e,
     occurredAtMs: line.t,
     ...(line.v ? { killSwitchViolation: true } : {}),
     ...(line.b ? { boundaryViolation: true } : {}),
+    ...(line.u?.length ? { unlistedTools: line.u } : {}),
   };
 }
 
@@ -115,7 +124,7 @@ const EVENT_STRUCT = `STRUCT(
   output STRUCT(text VARCHAR, ref VARCHAR, contentHash VARCHAR),
   usage STRUCT(inputTokens BIGINT, outputTokens BIGINT, cachedInputTokens BIGINT),
   approval JSON,
-  reviewMinutes DOUBLE, verdict VARCHAR, escaped BOOLEAN,
+  reviewMinutes DOUBLE, verdict VARCHAR, escaped BOOLEAN, reviewerId VARCHAR,
   metadata JSON
 )`;
 
@@ -133,6 +142,7 @@ SELECT
   t AS stored_occurred_at_ms,
   coalesce(v, false) AS kill_switch_violation,
   coalesce(b, false) AS boundary_violation,
+  coalesce(u, []) AS unlisted_tools,
   e.lane AS lane,
   e.model.provider AS model_provider,
   e.model.name AS model_name,
@@ -162,9 +172,10 @@ SELECT
   coalesce(e.metadata->>'$.otel.kind' NOT IN ('tool', 'agent'), true) AS is_step,
   e.reviewMinutes AS review_minutes,
   e.verdict AS verdict,
-  e.escaped AS escaped
+  e.escaped AS escaped,
+  e.reviewerId AS reviewer_id
 FROM read_json([${paths.map(quote).join(', ')}], format = 'newline_delimited',
-  columns = {e: '${EVENT_STRUCT.replaceAll('\n', ' ')}', t: 'BIGINT', v: 'BOOLEAN', b: 'BOOLEAN'}, maximum_object_size = 1048576);`;
+  columns = {e: '${EVENT_STRUCT.replaceAll('\n', ' ')}', t: 'BIGINT', v: 'BOOLEAN', b: 'BOOLEAN', u: 'VARCHAR[]'}, maximum_object_size = 1048576);`;
 }
 
 /** Price tables (the SPEC's file format) → tables, model prices and tool prices. */
@@ -212,12 +223,13 @@ units AS (
     bool_or(type = 'review.verdict') AS reviewed,
     bool_or(type = 'review.verdict' AND verdict = 'defect') AS defective,
     bool_or(type = 'review.verdict' AND verdict = 'defect' AND escaped IS TRUE) AS escaped,
-    bool_or(type = 'unit.escalated') AS escalated
+    bool_or(type = 'unit.escalated') AS escalated,
+    list(DISTINCT reviewer_id) FILTER (WHERE type = 'review.verdict' AND verdict = 'defect') AS defect_finders
   FROM ev GROUP BY workflow_id, unit_id
 ),
 -- The cohort of a week: units with a unit.completed in it (completedAt: the last one in the week).
 cohort AS (
-  SELECT c.workflow_id, c.week_start, u.reviewed, u.defective, u.escaped, u.escalated,
+  SELECT c.workflow_id, c.week_start, u.reviewed, u.defective, u.escaped, u.escalated, u.defect_finders,
     (c.completed_ms - coalesce(u.started_ms, u.first_ms)) / 1000.0 AS cycle_s
   FROM (
     SELECT workflow_id, week_start, unit_id, max(occurred_at_ms) AS completed_ms
@@ -233,8 +245,19 @@ unit_kpis AS (
     count(*) FILTER (WHERE reviewed)::INTEGER AS reviewed_units,
     count(*) FILTER (WHERE defective)::INTEGER AS defective_units,
     count(*) FILTER (WHERE escaped)::INTEGER AS escaped_units,
-    count(*) FILTER (WHERE escalated)::INTEGER AS escalated_units
+    count(*) FILTER (WHERE escalated)::INTEGER AS escalated_units,
+    count(*) FILTER (WHERE defective AND NOT escaped)::INTEGER AS catches
   FROM cohort GROUP BY workflow_id, week_start
+),
+-- Catches: cohort units with a defect found in review that did not escape, per reviewer who found one.
+catch_lines AS (
+  SELECT workflow_id, week_start, unnest(defect_finders) AS reviewer
+  FROM cohort WHERE defective AND NOT escaped
+),
+catchers AS (
+  SELECT workflow_id, week_start, list({'reviewer': reviewer, 'n': n} ORDER BY reviewer) AS by_reviewer
+  FROM (SELECT workflow_id, week_start, reviewer, count(*)::INTEGER AS n FROM catch_lines GROUP BY ALL)
+  GROUP BY workflow_id, week_start
 ),
 
 -- Cost: every event that occurred in the week, priced by the newest table effective at its instant.
@@ -312,6 +335,11 @@ violations AS (
 boundary AS (
   SELECT workflow_id, week_start, count(*)::INTEGER AS violations
   FROM ev WHERE type = 'action' AND boundary_violation GROUP BY workflow_id, week_start
+),
+unlisted AS (
+  SELECT workflow_id, week_start, count(*)::INTEGER AS actions,
+    list_sort(list_distinct(flatten(list(unlisted_tools)))) AS tools
+  FROM ev WHERE type = 'action' AND len(unlisted_tools) > 0 GROUP BY workflow_id, week_start
 )
 
 SELECT
@@ -342,7 +370,11 @@ SELECT
   a.replayable / a.actions AS audit_coverage,
   ${missing.map((column) => `coalesce(a.${column}, 0) AS ${column}`).join(',\n  ')},
   coalesce(v.violations, 0) AS kill_switch_violations,
-  coalesce(bv.violations, 0) AS boundary_violations
+  coalesce(bv.violations, 0) AS boundary_violations,
+  coalesce(u.catches, 0) AS catches,
+  coalesce(ca.by_reviewer, []) AS catches_by_reviewer,
+  coalesce(ul.actions, 0) AS unlisted_tool_actions,
+  coalesce(ul.tools, []) AS unlisted_tools
 FROM grid g
 LEFT JOIN unit_kpis u USING (workflow_id, week_start)
 LEFT JOIN model_cost mc USING (workflow_id, week_start)
@@ -351,6 +383,8 @@ LEFT JOIN review_cost rc USING (workflow_id, week_start)
 LEFT JOIN audit a USING (workflow_id, week_start)
 LEFT JOIN violations v USING (workflow_id, week_start)
 LEFT JOIN boundary bv USING (workflow_id, week_start)
+LEFT JOIN catchers ca USING (workflow_id, week_start)
+LEFT JOIN unlisted ul USING (workflow_id, week_start)
 ORDER BY g.workflow_id, g.week_start`;
 }
 
@@ -395,6 +429,18 @@ export function toSqlKpis(row: Json): SqlKpis {
     ),
     killSwitchViolations: Number(row.kill_switch_violations),
     boundaryViolations: Number(row.boundary_violations),
+    catches: Number(row.catches),
+    catchesByReviewer: Object.fromEntries(
+      (row.catches_by_reviewer as { reviewer: string; n: unknown }[]).map(({ reviewer, n }) => [
+        reviewer,
+        Number(n),
+      ]),
+    ),
+    unlistedToolActions: Number(row.unlisted_tool_actions),
+    unlistedTools: sorted(row.unlisted_tools),
+    // Not a fact of the events: the KPI job judges it from the eval runs (lib/evals/due.ts), and
+    // WeeklyKpis, which this SQL checks, always leaves it null.
+    evalDue: null,
   };
 }
 

@@ -41,6 +41,7 @@ function renderWorkflow(workflow: WorkflowView, week: string): Html {
 </div>
 ${renderAutonomy(workflow.autonomy, workflow.rolloutPhase)}
 ${renderRolloutPhaseViolations(workflow, week)}
+${renderOperatingModel(current, week, workflow.workflowId)}
 ${
   workflow.weeks.ok
     ? html`${renderCurrentWeek(current, week, workflow.workflowId, workflow.unitOfValue)}
@@ -94,6 +95,31 @@ action${counted.value === 1 ? '' : 's'} in ${week} ran in a lane rollout phase $
 <code>GET /v1/workflows/${workflow.workflowId}/events?violations=rollout-phase</code>.</p>`;
 }
 
+/**
+ * Issue 10: an eval due (the KPI record's judgement, lib/evals/due.ts) and the week's tool calls no
+ * boundary rule lists. Nothing when neither applies.
+ */
+function renderOperatingModel(
+  record: KpiRecord | undefined,
+  week: string,
+  workflowId: string,
+): Html | string {
+  if (!record) return '';
+  const due = record.evalDue?.due
+    ? html`<p class="warning" role="alert" data-testid="eval-due"><strong>Eval due:</strong>
+${(record.evalDue?.reasons ?? []).join('; ')}. Record a run on the current versions with
+<code>agent-ledger evals record &lt;file&gt;</code>; the next KPI run clears this.</p>`
+    : '';
+  const unlisted =
+    record.unlistedToolActions > 0
+      ? html`<p class="warning" data-testid="unlisted-tools"><strong>${record.unlistedToolActions}</strong>
+action${record.unlistedToolActions === 1 ? '' : 's'} in ${week} called tools the boundary neither allows nor forbids
+(${record.unlistedTools.map((tool, i) => html`${i > 0 && ', '}<code>${tool}</code>`)}): write their policy. List them with
+<code>GET /v1/workflows/${workflowId}/events?violations=unlisted-tool</code>.</p>`
+      : '';
+  return html`${due}${unlisted}`;
+}
+
 function renderCurrentWeek(
   record: KpiRecord | undefined,
   week: string,
@@ -113,6 +139,7 @@ ${tile('Escalation rate', formatRate(record.escalationRate), `${record.escalated
 ${tile('Cycle time', formatSeconds(record.cycleTimeMedianSeconds), `median · p90 ${formatSeconds(record.cycleTimeP90Seconds)}`, 'cycleTime')}
 ${tile('Audit coverage', formatRate(record.auditCoverage), `${record.replayableActions} of ${record.actions} actions replayable`, 'auditCoverage')}
 ${tile('Escape rate', formatRate(record.escapeRate), `${record.escapedUnits} defects reached a customer`, 'escapeRate')}
+${tile('Catches', formatCount(record.catches), 'defects found in review before a customer saw them', 'catches')}
 ${
   record.killSwitchViolations > 0
     ? tile(

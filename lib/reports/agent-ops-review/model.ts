@@ -305,6 +305,38 @@ export interface ViolationSummary {
   readonly byPhase: RolloutPhaseCount[];
 }
 
+// --- operating model (issue 10): evals due, catches, unlisted tools ---
+
+/** One workflow's week as the operating model asks: is an eval due, what was caught, what policy is unwritten. */
+export interface OperatingModelSummary {
+  readonly workflowId: string;
+  /** null when the week has no KPI record (run the KPI job for it). */
+  readonly evalDue: KpiRecord['evalDue'];
+  readonly catches: number | null;
+  readonly escapedUnits: number | null;
+  /** Catches by reviewer pseudonym, most first. */
+  readonly catchesByReviewer: { readonly reviewer: string; readonly catches: number }[];
+  readonly unlistedToolActions: number | null;
+  readonly unlistedTools: string[];
+}
+
+export function summariseOperatingModel(
+  workflowId: string,
+  record: KpiRecord | undefined,
+): OperatingModelSummary {
+  return {
+    workflowId,
+    evalDue: record?.evalDue ?? null,
+    catches: record ? record.catches : null,
+    escapedUnits: record ? record.escapedUnits : null,
+    catchesByReviewer: Object.entries(record?.catchesByReviewer ?? {})
+      .map(([reviewer, catches]) => ({ reviewer, catches }))
+      .sort((a, b) => b.catches - a.catches || byString(a.reviewer, b.reviewer)),
+    unlistedToolActions: record ? record.unlistedToolActions : null,
+    unlistedTools: record ? [...record.unlistedTools] : [],
+  };
+}
+
 export interface ActionItem {
   readonly action: string;
   readonly owner: string;
@@ -327,6 +359,7 @@ export interface AgentOpsReview {
   readonly violations: ViolationSummary[];
   /** Per workflow: the week's shadow-lane units and their reviews (onboarding), apart from the KPIs. */
   readonly shadowReviews: ShadowReviewSummary[];
+  readonly operatingModel: OperatingModelSummary[];
   /** Empty when written: the review fills them in (the HTML leaves blank rows for them). */
   readonly actionItems: ActionItem[];
 }
@@ -361,6 +394,7 @@ export function buildAgentOpsReview(input: AgentOpsReviewInput): AgentOpsReview 
   const costSpikes: CostSpike[] = [];
   const violations: ViolationSummary[] = [];
   const shadowReviews: ShadowReviewSummary[] = [];
+  const operatingModel: OperatingModelSummary[] = [];
   const failures: FailureCount[] = [];
   for (const workflow of input.workflows) {
     const records = byWorkflow.get(workflow.workflowId) ?? new Map<string, KpiRecord>();
@@ -399,6 +433,7 @@ export function buildAgentOpsReview(input: AgentOpsReviewInput): AgentOpsReview 
         (a, b) => b.count - a.count || byString(a.phase, b.phase) || byString(a.lane, b.lane),
       ),
     });
+    operatingModel.push(summariseOperatingModel(workflow.workflowId, current));
     shadowReviews.push(
       input.shadowReviews?.find((summary) => summary.workflowId === workflow.workflowId) ??
         summariseShadowReviews(workflow.workflowId, []),
@@ -424,6 +459,7 @@ export function buildAgentOpsReview(input: AgentOpsReviewInput): AgentOpsReview 
     costSpikes,
     violations,
     shadowReviews,
+    operatingModel,
     actionItems: [],
   };
 }

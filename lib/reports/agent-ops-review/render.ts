@@ -198,6 +198,31 @@ export function renderAgentOpsReview(model: AgentOpsReview): string {
           ]),
           [1, 2, 3, 4, 5, 6],
         );
+  const operating = table(
+    ['Workflow', 'Eval due', 'Catches', 'Escapes', 'Catches by reviewer', 'Unlisted-tool actions'],
+    model.operatingModel.map((row) => [
+      row.workflowId,
+      row.evalDue === null
+        ? 'not judged'
+        : row.evalDue.due
+          ? html`${badge('due', 'warn')} ${row.evalDue.reasons.join('; ')}`
+          : 'no',
+      formatCount(row.catches),
+      formatCount(row.escapedUnits),
+      row.catchesByReviewer.length === 0
+        ? NO_VALUE
+        : html`${row.catchesByReviewer.map(
+            (entry, i) =>
+              html`${i > 0 && ', '}<code>${entry.reviewer.slice(0, 20)}</code> × ${entry.catches}`,
+          )}`,
+      row.unlistedToolActions === null || row.unlistedToolActions === 0
+        ? formatCount(row.unlistedToolActions)
+        : html`${badge(String(row.unlistedToolActions), 'warn')}: ${row.unlistedTools.map(
+            (tool, i) => html`${i > 0 && ', '}<code>${tool}</code>`,
+          )}`,
+    ]),
+    [2, 3],
+  );
   const body = html`${periodNote(
     `Week ${model.week}`,
     model.weekStart,
@@ -219,6 +244,11 @@ ${spikes}
 <h2>Kill-switch, boundary and rollout-phase violations</h2>
 <p class="muted">Kill-switch violations: autonomous actions taken while the lane was off. Boundary violations: actions that broke a CANNOT rule, lacked a required approval, or were approved by someone not listed for the approver role. Rollout-phase violations: actions in a lane the workflow's rollout phase had not opened (baseline opens only shadow; hitl and evals add hitl; autonomous opens all three).</p>
 ${violations}
+</section>
+<section>
+<h2>Evals due, catches and unlisted tools</h2>
+<p class="muted">Eval due: the week's actions ran on a prompt, model or tool set the latest eval run was not run on, or that run is over 30 days old (a run on the current versions clears it at the next KPI run). Catches: units whose defect was found in review and did not escape, beside escapes; by reviewer pseudonym. Unlisted-tool actions: tool calls the boundary neither allows nor forbids (<code>GET /v1/workflows/{id}/events?violations=unlisted-tool</code>): policy still to write.</p>
+${operating}
 </section>
 <section>
 <h2>Shadow-lane reviews (onboarding)</h2>
