@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CliError } from '../errors.ts';
 import { deployedRegistry, type Target } from '../target.ts';
+import { evalsCommand } from './evals.ts';
 import { incidentsCommand } from './incidents.ts';
 import { registryCommand } from './registry.ts';
 
@@ -11,6 +12,47 @@ import { registryCommand } from './registry.ts';
  * the same change made with a recorded override; and a no-blame postmortem for the incident the drift
  * pause opened. Each step runs the CLI command a person would, so the demo shows exactly what they see.
  */
+
+/**
+ * support-triage's eval set (100 of its demo tickets) and a run of it on prompt 7 at the start of the
+ * demo: the demo's last week ships prompt 8, so the KPI job finds an eval due.
+ */
+export async function demoEvalSet(
+  firstWeek: string,
+  firstWeekStartMs: number,
+  stageArgs: readonly string[],
+  print: (line: string) => void,
+): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), 'agent-ledger-demo-evals-'));
+  try {
+    const cases = Array.from({ length: 100 }, (_, n) => ({
+      caseId: `case-${n}`,
+      unitId: `T-${firstWeek}-${n % 60}`,
+      expectedOutcome: n % 3 === 0 ? 'refund offered within policy' : 'answered from the knowledge base',
+    }));
+    const set = join(dir, 'set.json');
+    writeFileSync(set, JSON.stringify({ workflowId: 'support-triage', name: 'triage-golden', cases }));
+    await evalsCommand(['register', set, '--as', 'demo', ...stageArgs], print);
+    const run = join(dir, 'run.json');
+    writeFileSync(
+      run,
+      JSON.stringify({
+        runId: `demo-${firstWeek}-prompt-7`,
+        workflowId: 'support-triage',
+        evalSet: 'triage-golden',
+        evalSetVersion: 1,
+        ranBy: 'demo',
+        ranAt: new Date(firstWeekStartMs).toISOString(),
+        promptVersion: '7',
+        modelVersion: 'anthropic/claude-sonnet/2026-05',
+        results: cases.map((evalCase, n) => ({ caseId: evalCase.caseId, pass: n % 20 !== 0 })),
+      }),
+    );
+    await evalsCommand(['record', run, ...stageArgs], print);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
 
 /** The workflow whose phase the demo moves back and forth. */
 const GATED_WORKFLOW = 'support-triage';

@@ -4,7 +4,7 @@ import type { PriceTable } from '#lib/pricing/price-table.ts';
 import { createRng } from '#lib/util/seeded-random.ts';
 import { UsageError } from '../errors.ts';
 import { explainTargetFailure, resolveTarget } from '../target.ts';
-import { demoPostmortem, demoRolloutGate } from './demo-operating-model.ts';
+import { demoEvalSet, demoPostmortem, demoRolloutGate } from './demo-operating-model.ts';
 import { jobsCommand } from './jobs.ts';
 import { priceStore } from './prices.ts';
 
@@ -113,7 +113,11 @@ function weekOfEvents(
         agent: { id: `${workflow.workflowId}-bot`, version: '1.4.0' },
         lane,
         flag: { version: 'v1', checkedAt: at(4 + a * 20) },
-        prompt: { templateId: workflow.workflowId, templateVersion: shadowUnit ? '8-shadow' : '7' },
+        // support-triage ships prompt 8 in the last week: the KPI job finds the eval run on 7 out of date.
+        prompt: {
+          templateId: workflow.workflowId,
+          templateVersion: shadowUnit ? '8-shadow' : supportTriage && weekIndex === weeks - 1 ? '8' : '7',
+        },
         model: workflow.model,
         retrieval: next() < 0.9 ? [{ kind: 'kb', id: `KB-${n % 40}` }] : undefined,
         toolCalls: [
@@ -218,6 +222,9 @@ export async function demoCommand(args: string[], print: (line: string) => void)
   const traffic = demoTraffic(weeks, Date.now());
   const demoWeeks = traffic.map(({ week }) => week);
   const last = demoWeeks.at(-1) as string;
+  const first = demoWeeks[0] as string;
+  print(`An eval set for support-triage, and its run on prompt 7 (${first})…`);
+  await demoEvalSet(first, weekBounds(first).startMs, stageArgs, print);
   for (const { week, events } of traffic) {
     let accepted = 0;
     let duplicates = 0;
@@ -253,6 +260,7 @@ Where to look:
   review queue    ${api.url}/reviews   (judge the sample: Pass or Defect, minutes, Submit verdict)
   KPIs            curl -H "Authorization: Bearer $TOKEN" '${api.url}/v1/workflows/code-review/kpis?week=${last}'
   autonomy        npx agent-ledger kill-switch status     (code-review is paused by drift)
+  evals due       the console's Overview, or the KPIs above: support-triage's last week ships prompt 8, its eval ran on 7
   incidents       npx agent-ledger incidents list          (the drift pause, with its postmortem; also ${api.url}/incidents)
   rollout gates   npx agent-ledger registry validate config/workflow-registry.json   (what a phase change still needs)
   reviews         curl -H "Authorization: Bearer $TOKEN" '${api.url}/v1/workflows/support-triage/reviews?status=pending'
