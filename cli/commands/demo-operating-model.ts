@@ -67,7 +67,7 @@ export async function demoRolloutGate(target: Target, print: (line: string) => v
   const { registry } = await deployedRegistry(target);
   const shipped = registry.all();
   const original = shipped.find((workflow) => workflow.workflowId === GATED_WORKFLOW);
-  if (!original || original.rolloutPhase !== 'autonomous') {
+  if (original?.rolloutPhase !== 'autonomous') {
     print(
       `(Rollout gates: ${GATED_WORKFLOW} is not in phase autonomous here; the demo leaves its phase alone.)`,
     );

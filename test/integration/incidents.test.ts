@@ -61,7 +61,7 @@ function weeks() {
         verdict: n < defects ? 'defect' : 'pass',
       }),
     ).flat();
-  return [...week('2026-05-11T00:00:00Z', 5), ...week('2026-05-18T00:00:00Z', 8)];
+  return [...week('2026-08-31T00:00:00Z', 5), ...week('2026-09-07T00:00:00Z', 8)];
 }
 
 const POSTMORTEM = `# code-review drift pause
@@ -101,11 +101,11 @@ describe('incidents and postmortems', () => {
     // Prepare: a drill first, while the lane is on (its flips must not open an incident).
     const before = listIncidents().map((row) => row.incidentId);
     expect(cli('drill', 'code-review')).toMatch(/passed/);
-    cli('jobs', 'kpi', '--week', '2026-W20');
-    cli('jobs', 'kpi', '--week', '2026-W21');
+    cli('jobs', 'kpi', '--week', '2026-W36');
+    cli('jobs', 'kpi', '--week', '2026-W37');
 
     // Act
-    expect(cli('jobs', 'drift', '--week', '2026-W21')).toContain('code-review 2026-W21: paused');
+    expect(cli('jobs', 'drift', '--week', '2026-W37')).toContain('code-review 2026-W37: paused');
     const listed = await waitFor(listIncidents, (rows) => rows.length > before.length);
 
     // Assess: exactly one new incident, the drift pause, with its figures.
@@ -120,7 +120,7 @@ describe('incidents and postmortems', () => {
       postmortem: false,
     });
     expect(incident.reason).toContain(
-      '40.0% (8 of 20 reviewed) in 2026-W21 vs 25.0% (5 of 20 reviewed) in 2026-W20',
+      '40.0% (8 of 20 reviewed) in 2026-W37 vs 25.0% (5 of 20 reviewed) in 2026-W36',
     );
     expect(listed.some((row) => row.reason.startsWith('kill-switch drill'))).toBe(false);
   });
