@@ -1,61 +1,25 @@
-import { randomBytes } from 'node:crypto';
-import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { httpStack } from '#functions/commons/middy-stack.ts';
-import { makeConsoleHandler, presentConsoleError } from '#functions/console/make-handler.ts';
-import { API_ROUTES } from '#lib/api/routes.ts';
-import { issueToken } from '#lib/auth/tokens.ts';
-import { SessionSealer } from '#lib/console/session.ts';
 import { DRIFT_JOB_IDENTITY } from '#lib/drift/job.ts';
-import { ActorHasher } from '#lib/events/actor-hashing.ts';
 import type { LedgerEvent } from '#lib/events/schema.ts';
 import { incidentIdOf } from '#lib/incidents/incidents.ts';
-import type { AutonomyState } from '#lib/kill-switch/autonomy.ts';
-import type { FlagValues } from '#lib/kill-switch/flag-document.ts';
 import { rollbackEventsFor } from '#lib/kill-switch/flips.ts';
 import { MASTER_FLAG } from '#lib/kill-switch/names.ts';
-import type { FlagReader, FlagWriter } from '#lib/kill-switch/ports.ts';
 import type { StoredEvent } from '#lib/ports.ts';
 import { defaultRegistry } from '#lib/registry/default-registry.ts';
-import { lambdaContext } from '#local-stack/api-server.ts';
 import {
-  InMemoryAccessStore,
-  InMemoryDrillStore,
-  InMemoryEventArchive,
-  InMemoryEventIndex,
-  InMemoryKpiStore,
-  InMemoryPostmortemStore,
-  InMemoryReviewQueue,
-} from '../support/in-memory-stores.ts';
+  type ConsoleUnderTest,
+  consoleUnderTest as consoleWithoutIncidents,
+  signedInPerson,
+} from '../support/console-harness.ts';
 
 /**
- * The console's Incidents pages and who may do what on them, driven as test/unit/console.test.ts drives
- * the console (its harness, cut down to what these pages need).
+ * The console's Incidents pages and who may do what on them, driven through the console's test harness
+ * (test/support/console-harness.ts), as test/unit/console.test.ts drives the other pages.
  */
 
-const NOW = new Date('2026-12-01T14:00:00Z');
-const HASHER = new ActorHasher(Buffer.alloc(32, 7));
 const DRIFT_REASON = 'drift: defect rate 12.0% (6/50) vs 8.0% (4/50), +50.0% (limit +25%) <script>x</script>';
 const DRIFT_INCIDENT = incidentIdOf('kill-switch:local:4:support-triage');
 const MASTER_INCIDENT = incidentIdOf(`kill-switch:local:6:${MASTER_FLAG}`);
-
-class MemoryFlags implements FlagReader, FlagWriter {
-  values: FlagValues = Object.fromEntries(
-    [...defaultRegistry.ids(), MASTER_FLAG].map((flag) => [flag, { enabled: true }]),
-  );
-  async read() {
-    return { values: this.values, version: '1' };
-  }
-  async setFlag(): Promise<never> {
-    throw new Error('not used here');
-  }
-  async currentDocument(): Promise<never> {
-    throw new Error('not used here');
-  }
-  async ensureFlags(): Promise<never> {
-    throw new Error('not used here');
-  }
-}
 
 function stored(event: LedgerEvent): StoredEvent {
   return {
@@ -88,21 +52,10 @@ function flipped(
   ).map(stored);
 }
 
+/** The console with the ledger's flips: two drill flips, a drift pause and its end, a master-flag stop. */
 function consoleUnderTest() {
-  const tokens = new InMemoryAccessStore();
-  const index = new InMemoryEventIndex();
-  const reviews = new InMemoryReviewQueue();
-  const flags = new MemoryFlags();
-  const postmortems = new InMemoryPostmortemStore();
-  const autonomy = async (workflowId: string): Promise<AutonomyState> => ({
-    workflowId,
-    autonomousAllowed: true,
-    lane: 'autonomous',
-    flagVersion: null,
-    reason: null,
-    changedAt: null,
-  });
-  index.add(
+  const console = consoleWithoutIncidents();
+  console.index.add(
     ...flipped(2, '2026-11-30T08:00:00Z', 'support-triage', false, 'kill-switch drill drill-1', 'ops'),
     ...flipped(3, '2026-11-30T08:00:02Z', 'support-triage', true, 'kill-switch drill drill-1', 'ops'),
     ...flipped(4, '2026-12-01T06:00:00Z', 'support-triage', false, DRIFT_REASON, DRIFT_JOB_IDENTITY),
@@ -116,103 +69,15 @@ function consoleUnderTest() {
       occurredAt: '2026-12-01T05:30:00Z',
     }),
   );
-  const handler = httpStack(
-    undefined,
-    makeConsoleHandler({
-      registry: { current: async () => defaultRegistry },
-      sessions: new SessionSealer(randomBytes(32)),
-      signIn: { kind: 'token', tokens },
-      overview: {
-        kpis: new InMemoryKpiStore(),
-        autonomy,
-        reports: { listKeys: async () => ({ keys: [], truncated: false }), open: async () => undefined },
-        timeoutMs: 1000,
-      },
-      autonomy,
-      flags: { reader: flags, writer: flags },
-      drills: new InMemoryDrillStore(),
-      reviews,
-      index,
-      ingest: { index, archive: new InMemoryEventArchive(), hasher: HASHER, clock: () => NOW, reviews },
-      hasher: HASHER,
-      clock: () => NOW,
-      secureCookies: false,
-      drillTimeoutMs: 1000,
-      target: 'the unit test',
-      postmortems,
-    }),
-    { presentError: presentConsoleError },
-  );
-  return { handler, tokens, postmortems };
+  return console;
 }
 
-type Console = ReturnType<typeof consoleUnderTest>;
+type Console = ConsoleUnderTest;
 
-const CONSOLE_ROUTES = API_ROUTES.filter((route) => route.function === 'console').map((route) => ({
-  route,
-  pattern: new RegExp(
-    `^${route.path
-      .split('/')
-      .map((segment) => (segment.endsWith('+}') ? '(.+)' : segment.startsWith('{') ? '([^/]+)' : segment))
-      .join('/')}$`,
-  ),
-}));
-
-class Browser {
-  cookie: string | undefined;
-  constructor(readonly console: Console) {}
-
-  async send(method: 'GET' | 'POST', pathAndQuery: string, form?: Record<string, string>) {
-    const url = new URL(pathAndQuery, 'http://127.0.0.1:3000');
-    const match = CONSOLE_ROUTES.find(
-      ({ route, pattern }) => route.method === method && pattern.test(url.pathname),
-    );
-    if (!match) throw new Error(`no console route for ${method} ${url.pathname}`);
-    const values = match.pattern.exec(url.pathname)?.slice(1) ?? [];
-    const names = [...match.route.path.matchAll(/\{([^}+]+)\+?\}/g)].map((m) => m[1] as string);
-    const headers: Record<string, string> = { host: '127.0.0.1:3000' };
-    if (this.cookie) headers.cookie = this.cookie;
-    if (form) headers['content-type'] = 'application/x-www-form-urlencoded';
-    const event = {
-      resource: match.route.path,
-      path: url.pathname,
-      httpMethod: method,
-      headers,
-      multiValueHeaders: {},
-      queryStringParameters: url.searchParams.size > 0 ? Object.fromEntries(url.searchParams) : null,
-      pathParameters:
-        names.length > 0
-          ? Object.fromEntries(names.map((name, i) => [name, decodeURIComponent(values[i] ?? '')]))
-          : null,
-      body: form ? new URLSearchParams(form).toString() : null,
-      isBase64Encoded: false,
-      requestContext: { path: url.pathname },
-    } as unknown as APIGatewayProxyEvent;
-    const response: APIGatewayProxyResult = await this.console.handler(
-      event,
-      lambdaContext('console', 'test'),
-    );
-    const setCookie = response.multiValueHeaders?.['set-cookie']?.[0];
-    if (setCookie) this.cookie = String(setCookie).split(';')[0];
-    return { ...response, text: response.body };
-  }
-
-  get = (path: string) => this.send('GET', path);
-
-  async csrf(): Promise<string> {
-    const page = await this.get('/incidents');
-    const csrf = /name="csrf" value="([^"]+)"/.exec(page.text)?.[1];
-    if (!csrf) throw new Error(`no csrf field on the page: ${page.statusCode}`);
-    return csrf;
-  }
-}
-
+/** A person signed in; their CSRF token is read from the Incidents page. */
 async function person(console: Console, roles: string, workflows: string, label: string) {
-  const { token, record } = issueToken({ workflows, roles, label, now: NOW });
-  await console.tokens.putToken(record);
-  const browser = new Browser(console);
-  expect((await browser.get(`/?token=${token}`)).statusCode).toBe(303);
-  return browser;
+  const { browser } = await signedInPerson(console, roles, workflows, label);
+  return { get: browser.get, send: browser.send.bind(browser), csrf: () => browser.csrf('/incidents') };
 }
 
 const POSTMORTEM = {

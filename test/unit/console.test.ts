@@ -1,36 +1,18 @@
-import { randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
-import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
+import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { httpStack } from '#functions/commons/middy-stack.ts';
-import {
-  basePath,
-  makeConsoleHandler,
-  parseVerdictForm,
-  presentConsoleError,
-} from '#functions/console/make-handler.ts';
-import { API_ROUTES } from '#lib/api/routes.ts';
+import { basePath, parseVerdictForm } from '#functions/console/make-handler.ts';
 import { issueToken } from '#lib/auth/tokens.ts';
 import type { ReportsReader } from '#lib/console/overview/reports.ts';
-import { SessionSealer } from '#lib/console/session.ts';
-import { ActorHasher } from '#lib/events/actor-hashing.ts';
-import type { AutonomyState } from '#lib/kill-switch/autonomy.ts';
 import { MASTER_FLAG } from '#lib/kill-switch/names.ts';
-import { defaultRegistry } from '#lib/registry/default-registry.ts';
-import { lambdaContext } from '#local-stack/api-server.ts';
 import {
-  InMemoryAccessStore,
-  InMemoryDrillStore,
-  InMemoryEventArchive,
-  InMemoryEventIndex,
-  InMemoryFlags,
-  InMemoryKpiStore,
-  InMemoryPostmortemStore,
-  InMemoryReviewQueue,
-} from '../support/in-memory-stores.ts';
-
-const NOW = new Date('2026-12-01T14:00:00Z');
-const HASHER = new ActorHasher(Buffer.alloc(32, 7));
+  CONSOLE_HASHER,
+  CONSOLE_NOW,
+  ConsoleBrowser,
+  type ConsoleUnderTest,
+  consoleUnderTest,
+  signedInPerson,
+} from '../support/console-harness.ts';
 
 class MapReports implements ReportsReader {
   constructor(readonly objects = new Map<string, string>()) {}
@@ -45,13 +27,13 @@ class MapReports implements ReportsReader {
   }
 }
 
-/** The console over in-memory stores, in its local form (token sign-in), driven with API Gateway events. */
-function consoleUnderTest() {
-  const tokens = new InMemoryAccessStore();
-  const index = new InMemoryEventIndex();
-  const reviews = new InMemoryReviewQueue();
-  const flags = new InMemoryFlags([...defaultRegistry.ids(), MASTER_FLAG]);
-  const drills = new InMemoryDrillStore();
+const NOW = CONSOLE_NOW;
+const HASHER = CONSOLE_HASHER;
+const Browser = ConsoleBrowser;
+type Console = ConsoleUnderTest;
+
+/** The console with a reports bucket holding a governance index and two workflows' Parquet. */
+function consoleWithReports() {
   const reports = new MapReports(
     new Map([
       ['governance/index.json', '{"reports":[]}'],
@@ -59,123 +41,11 @@ function consoleUnderTest() {
       ['cost-per-unit/week=2026-W48/workflow=support-triage/cost-per-unit.parquet', 'PAR1'],
     ]),
   );
-  const autonomy = async (workflowId: string): Promise<AutonomyState> => {
-    const allowed = flags.values[workflowId]?.enabled === true && flags.values[MASTER_FLAG]?.enabled === true;
-    return {
-      workflowId,
-      autonomousAllowed: allowed,
-      lane: allowed ? 'autonomous' : 'hitl',
-      flagVersion: null,
-      reason: null,
-      changedAt: null,
-    };
-  };
-  const ingest = {
-    index,
-    archive: new InMemoryEventArchive(),
-    hasher: HASHER,
-    clock: () => NOW,
-    reviews,
-  };
-  const handler = httpStack(
-    undefined,
-    makeConsoleHandler({
-      registry: { current: async () => defaultRegistry },
-      sessions: new SessionSealer(randomBytes(32)),
-      signIn: { kind: 'token', tokens },
-      overview: { kpis: new InMemoryKpiStore(), autonomy, reports, timeoutMs: 1000 },
-      autonomy,
-      flags: { reader: flags, writer: flags },
-      drills,
-      reviews,
-      index,
-      ingest,
-      hasher: HASHER,
-      clock: () => NOW,
-      secureCookies: false,
-      drillTimeoutMs: 1000,
-      target: 'the unit test',
-      postmortems: new InMemoryPostmortemStore(),
-    }),
-    { presentError: presentConsoleError },
-  );
-  return { handler, tokens, index, reviews, flags, drills, reports };
+  return { ...consoleUnderTest({ reports }), reports };
 }
 
-type Console = ReturnType<typeof consoleUnderTest>;
-
-const CONSOLE_ROUTES = API_ROUTES.filter((route) => route.function === 'console').map((route) => ({
-  route,
-  pattern: new RegExp(
-    `^${route.path
-      .split('/')
-      .map((segment) => (segment.endsWith('+}') ? '(.+)' : segment.startsWith('{') ? '([^/]+)' : segment))
-      .join('/')}$`,
-  ),
-}));
-
-/** A browser of the console: keeps its session cookie, as Chromium would. */
-class Browser {
-  cookie: string | undefined;
-  constructor(readonly console: Console) {}
-
-  async send(
-    method: 'GET' | 'POST',
-    pathAndQuery: string,
-    form?: Record<string, string>,
-  ): Promise<APIGatewayProxyResult & { text: string }> {
-    const url = new URL(pathAndQuery, 'http://127.0.0.1:3000');
-    const candidates = CONSOLE_ROUTES.filter(({ pattern }) => pattern.test(url.pathname));
-    const match = candidates.find(({ route }) => route.method === method);
-    if (!match) throw new Error(`no console route for ${method} ${url.pathname}`);
-    const values = match.pattern.exec(url.pathname)?.slice(1) ?? [];
-    const names = [...match.route.path.matchAll(/\{([^}+]+)\+?\}/g)].map((m) => m[1] as string);
-    const pathParameters = Object.fromEntries(
-      names.map((name, i) => [name, decodeURIComponent(values[i] ?? '')]),
-    );
-    const headers: Record<string, string> = { host: '127.0.0.1:3000' };
-    if (this.cookie) headers.cookie = this.cookie;
-    if (form) headers['content-type'] = 'application/x-www-form-urlencoded';
-    const event = {
-      resource: match.route.path,
-      path: url.pathname,
-      httpMethod: method,
-      headers,
-      multiValueHeaders: {},
-      queryStringParameters: url.searchParams.size > 0 ? Object.fromEntries(url.searchParams) : null,
-      pathParameters: names.length > 0 ? pathParameters : null,
-      body: form ? new URLSearchParams(form).toString() : null,
-      isBase64Encoded: false,
-      requestContext: { path: url.pathname },
-    } as unknown as APIGatewayProxyEvent;
-    const response = await this.console.handler(event, lambdaContext('console', 'test'));
-    const setCookie = response.multiValueHeaders?.['set-cookie']?.[0];
-    if (setCookie) this.cookie = String(setCookie).split(';')[0];
-    const text = response.isBase64Encoded
-      ? Buffer.from(response.body, 'base64').toString('utf8')
-      : response.body;
-    return { ...response, text };
-  }
-
-  get = (path: string) => this.send('GET', path);
-
-  /** The CSRF token the session's pages carry. */
-  async csrf(): Promise<string> {
-    const page = await this.get('/reviews');
-    const csrf = /name="csrf" value="([^"]+)"/.exec(page.text)?.[1];
-    if (!csrf) throw new Error(`no csrf field on the page: ${page.statusCode}`);
-    return csrf;
-  }
-}
-
-async function person(console: Console, roles: string, workflows = 'support-triage', label = 'reviewer-a') {
-  const { token, record } = issueToken({ workflows, roles, label, now: NOW });
-  await console.tokens.putToken(record);
-  const browser = new Browser(console);
-  const signedIn = await browser.get(`/?token=${token}`);
-  expect(signedIn.statusCode).toBe(303);
-  return { browser, token, tokenId: record.tokenId };
-}
+const person = (console: Console, roles: string, workflows?: string, label?: string) =>
+  signedInPerson(console, roles, workflows, label);
 
 /** A sampled unit waiting for review, with an action whose output holds markup. */
 async function pendingUnit(console: Console, unitId: string, completedAt = '2026-12-01T09:00:00Z') {
@@ -585,7 +455,7 @@ describe('the console: the kill switch', () => {
 
 describe('the console: reports', () => {
   it("serves governance reports to anyone signed in, and a workflow's cost-per-unit report to its people only", async () => {
-    const console = consoleUnderTest();
+    const console = consoleWithReports();
     const { browser } = await person(console, 'viewer', 'support-triage', 'viewer-a');
     const index = await browser.get('/reports/governance/index.json');
     expect(index.statusCode).toBe(200);
@@ -609,7 +479,7 @@ describe('the console: reports', () => {
   });
 
   it('answers a reports bucket that does not answer with a 503 page that says a retry is safe', async () => {
-    const console = consoleUnderTest();
+    const console = consoleWithReports();
     const { browser } = await person(console, 'viewer', 'support-triage', 'viewer-a');
     console.reports.open = async () => {
       throw Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:3002'), { code: 'ECONNREFUSED' });
