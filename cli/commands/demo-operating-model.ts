@@ -131,14 +131,23 @@ export async function demoPostmortem(
   stageArgs: readonly string[],
   print: (line: string) => void,
 ): Promise<void> {
-  const listed: string[] = [];
-  await incidentsCommand(['list', '--json', '--workflow', 'code-review', ...stageArgs], (line) =>
-    listed.push(line),
-  );
-  const open = listed
-    .map((line) => JSON.parse(line) as { incidentId: string; cause?: string; postmortem?: unknown })
-    .filter((incident) => incident.cause === 'drift');
-  const incident = open.at(-1);
+  // The flip recorder writes the pause's rollback event once AppConfig's deployment completes, a moment
+  // after the drift job returns: look for the incident for a few seconds.
+  const driftIncident = async () => {
+    const listed: string[] = [];
+    await incidentsCommand(['list', '--json', '--workflow', 'code-review', ...stageArgs], (line) =>
+      listed.push(line),
+    );
+    return listed
+      .map((line) => JSON.parse(line) as { incidentId: string; cause?: string; closedAt?: string | null })
+      .filter((found) => found.cause === 'drift' && !found.closedAt)
+      .at(-1);
+  };
+  let incident = await driftIncident();
+  for (let attempt = 0; !incident && attempt < 40; attempt++) {
+    await new Promise((resolve) => setTimeout(resolve, 250));
+    incident = await driftIncident();
+  }
   if (!incident) {
     print('(Incidents: the drift job paused nothing this run, so there is no incident to write up.)');
     return;
