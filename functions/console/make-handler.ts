@@ -645,9 +645,9 @@ export function makeConsoleHandler(deps: ConsoleDependencies): HttpRouteHandler 
     }
     logger.info('verdict recorded', { workflowId, verdict: parsed.verdict, status });
     // On to the next unit waiting in the same workflow, oldest first.
-    const next = (await deps.reviews.list({ workflowId, status: 'pending', limit: 2 })).items.find(
-      (item) => item.unitId !== unitId,
-    );
+    // The next unit is the one the Reviews page lists first: the oldest completion still waiting.
+    const waiting = await deps.reviews.list({ workflowId, status: 'pending', limit: QUEUE_PAGE + 1 });
+    const next = waiting.items.filter((item) => item.unitId !== unitId).sort(oldestFirst)[0];
     const done = `Verdict recorded: ${parsed.verdict} for ${unitId}.`;
     return redirect(
       next
@@ -711,7 +711,7 @@ export function makeConsoleHandler(deps: ConsoleDependencies): HttpRouteHandler 
     ]);
     const pending = queues
       .flatMap((listed) => listed.items)
-      .sort((a, b) => a.completedAt.localeCompare(b.completedAt) || a.unitId.localeCompare(b.unitId));
+      .sort(oldestFirst);
     const more = queues.some((listed) => listed.after !== undefined) || pending.length > QUEUE_PAGE;
     const body = reviewsBody(
       {
@@ -920,6 +920,11 @@ function providerUnavailable(error: unknown): never {
     );
   }
   throw error;
+}
+
+/** The review queue's order on the page: oldest completion first, ties by unit ID. */
+function oldestFirst(a: ReviewItem, b: ReviewItem): number {
+  return a.completedAt.localeCompare(b.completedAt) || a.unitId.localeCompare(b.unitId);
 }
 
 /** What a redirect after a form says happened (`?done=` or `?failed=`): shown as text, never markup. */

@@ -229,13 +229,15 @@ describe('the console: reviews and verdicts', () => {
     await pendingUnit(console, 'u-2', '2026-12-01T10:00:00Z');
     await pendingUnit(console, 'u-1', '2026-12-01T09:00:00Z');
     await pendingUnit(console, 'u-3', '2026-12-01T11:00:00Z');
+    // First by its ID, last by its completion: the queue is oldest first, never in ID order.
+    await pendingUnit(console, 'a-late', '2026-12-01T12:00:00Z');
   });
 
   it("lists the pending sample of the person's workflows, oldest first, each unit a link named by its ID", async () => {
     const { browser } = await person(console, 'reviewer');
     const page = await browser.get('/reviews');
     const links = [...page.text.matchAll(/<a href="units\/support-triage\/([^"]+)">([^<]+)<\/a>/g)];
-    expect(links.map((link) => link[2])).toEqual(['u-1', 'u-2', 'u-3']);
+    expect(links.map((link) => link[2])).toEqual(['u-1', 'u-2', 'u-3', 'a-late']);
     expect(page.text).toContain('<option value="support-triage">support-triage</option>');
     expect(page.text).not.toContain('<option value="code-review"');
     expect((await browser.get('/reviews?workflowId=code-review')).statusCode).toBe(400);
