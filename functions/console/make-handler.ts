@@ -709,9 +709,7 @@ export function makeConsoleHandler(deps: ConsoleDependencies): HttpRouteHandler 
       ),
       Promise.all(workflows.map((workflowId) => coverageOf(request, workflowId, week))),
     ]);
-    const pending = queues
-      .flatMap((listed) => listed.items)
-      .sort(oldestFirst);
+    const pending = queues.flatMap((listed) => listed.items).sort(oldestFirst);
     const more = queues.some((listed) => listed.after !== undefined) || pending.length > QUEUE_PAGE;
     const body = reviewsBody(
       {
