@@ -454,27 +454,34 @@ export function makeConsoleHandler(deps: ConsoleDependencies): HttpRouteHandler 
     return request.registry.ids().filter((id) => mayView(request.person, id));
   }
 
-  async function overviewPage(request: Request): Promise<APIGatewayProxyResult> {
+  /**
+   * What the Overview reads, on the request's registry and clock, for the workflows `shows` lets through;
+   * its cost-per-unit reports only for the person's workflows.
+   */
+  async function overviewOf(request: Request, shows: (workflowId: string) => boolean) {
     const view = await loadDashboard(
       { ...deps.overview, registry: { current: async () => request.registry }, clock: () => request.now },
-      (id) => mayView(request.person, id),
+      shows,
     );
+    return onlyVisibleReports(view, request);
+  }
+
+  async function overviewPage(request: Request): Promise<APIGatewayProxyResult> {
+    const view = await overviewOf(request, (id) => mayView(request.person, id));
     return page(
       200,
       request.frame,
       'Overview',
-      renderOverview(onlyVisibleReports(view, request), unitLookupForm(visibleIds(request))),
+      renderOverview(view, unitLookupForm(visibleIds(request))),
       'overview',
       flashOf(request),
     );
   }
 
   async function reportsPage(request: Request): Promise<APIGatewayProxyResult> {
-    const view = await loadDashboard(
-      { ...deps.overview, registry: { current: async () => request.registry }, clock: () => request.now },
-      () => false,
-    );
-    return page(200, request.frame, 'Reports', renderReports(onlyVisibleReports(view, request)), 'reports');
+    // The reports alone: no workflow's KPIs or autonomy are read for this page.
+    const view = await overviewOf(request, () => false);
+    return page(200, request.frame, 'Reports', renderReports(view), 'reports');
   }
 
   /** Cost-per-unit reports are per workflow: only the person's workflows are listed (and served). */
