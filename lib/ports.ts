@@ -13,7 +13,11 @@ export interface StoredEvent {
   readonly occurredAtMs: number;
   readonly receivedAt: string;
   readonly contentHash: string;
-  /** Epoch seconds after which the event is expired (DynamoDB TTL). */
+  /**
+   * Epoch seconds after which the index drops the event (DynamoDB TTL): the end of its hot window, or of
+   * its retention for the types the index keeps (lib/storage/ledger-table.ts). The archive keeps it for
+   * its whole retention either way.
+   */
   readonly expiresAt: number;
   readonly archiveKey: string;
   /** An autonomous action taken while the workflow's autonomous lane was switched off. */

@@ -1,9 +1,11 @@
 import { loadActorHashKey } from '#lib/adapters/actor-key-source.ts';
 import { DynamoDbAccessStore } from '#lib/adapters/dynamodb-access-store.ts';
 import { DynamoDbEventIndex } from '#lib/adapters/dynamodb-event-index.ts';
+import { FUNCTION_ENV } from '#lib/deployment/environment.ts';
 import { ActorHasher } from '#lib/events/actor-hashing.ts';
 import type { IngestDependencies } from '#lib/ingest/ingest-events.ts';
 import type { RegistrySource } from '#lib/registry/workflows.ts';
+import { hotIndexDaysFrom } from '#lib/storage/ledger-table.ts';
 import { registryFromEnvironment } from './registry.ts';
 import { archiveFromEnvironment, type LedgerTable, type TraceClient } from './stores.ts';
 import type { WorkflowRouteDependencies } from './workflow-route.ts';
@@ -37,5 +39,6 @@ export async function ingestFromEnvironment(
     registry: registryFromEnvironment(),
     hasher: new ActorHasher(await loadActorHashKey()),
     clock: () => new Date(),
+    hotIndexDays: hotIndexDaysFrom(process.env[FUNCTION_ENV.hotIndexDays]),
   };
 }

@@ -44,6 +44,8 @@ export const FUNCTION_ENV = {
   oidcClientId: 'CONSOLE_OIDC_CLIENT_ID',
   /** Cognito's managed login domain (`https://<prefix>.auth.<region>.amazoncognito.com`), for sign-out. */
   oidcLogoutUrl: 'CONSOLE_OIDC_LOGOUT_URL',
+  /** Days an event stays in the index after it arrives (lib/storage/ledger-table.ts); unset: the default. */
+  hotIndexDays: 'LEDGER_HOT_INDEX_DAYS',
   /** `true` for S3 servers without virtual-host buckets (the local one). */
   s3ForcePathStyle: 'LEDGER_S3_FORCE_PATH_STYLE',
 } as const;

@@ -23,6 +23,7 @@ import { UnitLane } from '#lib/reviews/lane.ts';
 import type { ReviewQueue } from '#lib/reviews/queue.ts';
 import { isSampledForReview } from '#lib/reviews/sampling.ts';
 import { archiveObjectKey, expirationDaysFor } from '#lib/storage/archive-bucket.ts';
+import { DEFAULT_HOT_INDEX_DAYS, indexExpiresAt } from '#lib/storage/ledger-table.ts';
 
 export type EventStatus = 'accepted' | 'duplicate' | 'conflict';
 
@@ -52,6 +53,8 @@ export interface IngestDependencies {
   readonly hasher: ActorHasher;
   readonly clock: () => Date;
   readonly newRequestId?: () => string;
+  /** Days an event stays in the index after it arrives; the default when absent (lib/storage/ledger-table.ts). */
+  readonly hotIndexDays?: number;
   /** Where sampled completions wait for review; absent where no review loop runs (unit tests). */
   readonly reviews?: ReviewQueue;
 }
@@ -125,7 +128,13 @@ export async function ingestValidEvents(
         occurredAtMs: parseRfc3339(event.occurredAt) ?? receivedAt.getTime(),
         receivedAt: receivedAt.toISOString(),
         contentHash: hash,
-        expiresAt: Math.floor(receivedAt.getTime() / 1000) + expirationDaysFor(retentionMonths) * 86_400,
+        expiresAt: indexExpiresAt({
+          type: pseudonymized.type,
+          receivedAtMs: receivedAt.getTime(),
+          retentionExpiresAt:
+            Math.floor(receivedAt.getTime() / 1000) + expirationDaysFor(retentionMonths) * 86_400,
+          hotIndexDays: deps.hotIndexDays ?? DEFAULT_HOT_INDEX_DAYS,
+        }),
         archiveKey: archiveObjectKey({
           retentionMonths,
           workflowId: event.workflowId,

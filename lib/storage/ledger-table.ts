@@ -52,3 +52,56 @@ export const ledgerTableDesign: TableDesign = {
 };
 
 export const EVENT_TIME_SHARDS = 16;
+
+/**
+ * The hot window (issue 12): days an event stays in the index after the ledger received it. The archive
+ * is the system of record for the whole retention; the index is what the jobs and the console read fast.
+ * 45 days covers the KPI job's recompute (the last 4 complete weeks, so events up to 5 weeks old) plus ten
+ * days of review latency, and the monthly review's month.
+ */
+export const DEFAULT_HOT_INDEX_DAYS = 45;
+export const MIN_HOT_INDEX_DAYS = 1;
+export const MAX_HOT_INDEX_DAYS = 750;
+
+/**
+ * Event types the index keeps for their whole retention, not just the hot window: few, and read from the
+ * beginning of time (every kill-switch flip is the lane history each ingest request checks against).
+ */
+export const RETAINED_IN_INDEX_TYPES: readonly string[] = ['rollback'];
+
+/** Events may be stamped this far ahead of their arrival (SPEC "Ingest": 5 minutes). */
+const MAX_FUTURE_SKEW_MS = 5 * 60_000;
+
+/** Epoch seconds at which the index drops an event (its TTL): the end of the hot window, or of its retention. */
+export function indexExpiresAt(input: {
+  readonly type: string;
+  readonly receivedAtMs: number;
+  /** Epoch seconds at which the event's retention ends (its archive object expires). */
+  readonly retentionExpiresAt: number;
+  readonly hotIndexDays: number;
+}): number {
+  if (RETAINED_IN_INDEX_TYPES.includes(input.type)) return input.retentionExpiresAt;
+  const hotEnd = Math.floor(input.receivedAtMs / 1000) + input.hotIndexDays * 86_400;
+  return Math.min(hotEnd, input.retentionExpiresAt);
+}
+
+/**
+ * The earliest `occurredAt` (epoch ms) from which the index holds every event there is, at `nowMs`: an
+ * event that occurred then arrived at most 5 minutes before, so its hot window has not yet ended. Before
+ * this instant only the archive is complete.
+ */
+export function hotFloorMs(nowMs: number, hotIndexDays: number): number {
+  return nowMs - hotIndexDays * 86_400_000 + MAX_FUTURE_SKEW_MS;
+}
+
+/** The hot window a function runs with: `LEDGER_HOT_INDEX_DAYS`, else the default. */
+export function hotIndexDaysFrom(value: string | undefined): number {
+  if (value === undefined || value === '') return DEFAULT_HOT_INDEX_DAYS;
+  const days = Number(value);
+  if (!Number.isInteger(days) || days < MIN_HOT_INDEX_DAYS || days > MAX_HOT_INDEX_DAYS) {
+    throw new Error(
+      `LEDGER_HOT_INDEX_DAYS must be a whole number of days from ${MIN_HOT_INDEX_DAYS} to ${MAX_HOT_INDEX_DAYS}, not '${value}'`,
+    );
+  }
+  return days;
+}

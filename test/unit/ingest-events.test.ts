@@ -4,6 +4,7 @@ import { ActorHasher } from '#lib/events/actor-hashing.ts';
 import { type IngestDependencies, ingestEvents } from '#lib/ingest/ingest-events.ts';
 import { defaultRegistry } from '#lib/registry/default-registry.ts';
 import { indexedVersionFromArchive } from '#lib/storage/archive-bucket.ts';
+import { DEFAULT_HOT_INDEX_DAYS } from '#lib/storage/ledger-table.ts';
 import { actionEvent } from '../support/events.ts';
 import { InMemoryEventArchive, InMemoryEventIndex } from '../support/in-memory-stores.ts';
 
@@ -31,7 +32,7 @@ const event = (overrides: Record<string, unknown> = {}) =>
   actionEvent({ occurredAt: '2026-11-24T11:00:00Z', approval: undefined, flag: undefined, ...overrides });
 
 describe('ingestEvents', () => {
-  it('writes one archive object per workflow and an index item per event, with TTL from retention', async () => {
+  it('writes one archive object per workflow and an index item per event, indexed for the hot window', async () => {
     // Prepare
     const events = [event(), event({ workflowId: 'code-review' }), event()];
 
@@ -46,7 +47,38 @@ describe('ingestEvents', () => {
     ]);
     const receivedSeconds = Date.parse('2026-11-24T12:00:00Z') / 1000;
     const reviewItem = [...index.items.values()].find((stored) => stored.event.workflowId === 'code-review');
-    expect(reviewItem?.expiresAt).toBe(receivedSeconds + 548 * 86_400); // 18 months, as the S3 rule
+    // The index keeps an action for the hot window; the archive object keeps it for its 18 months.
+    expect(reviewItem?.expiresAt).toBe(receivedSeconds + DEFAULT_HOT_INDEX_DAYS * 86_400);
+  });
+
+  it('keeps a rollback event in the index for its whole retention, as the archive keeps it', async () => {
+    // Prepare
+    const rollback = {
+      eventId: 'flip-1',
+      workflowId: 'code-review',
+      unitId: 'kill-switch',
+      type: 'rollback',
+      occurredAt: '2026-11-24T11:00:00Z',
+      from: 'enabled',
+      to: 'disabled',
+      reason: 'drill',
+      initiatedBy: 'operator',
+    };
+    const shortWindow = { ...deps, hotIndexDays: 2 };
+
+    // Act
+    const result = await ingestEvents(
+      { events: [rollback, event({ eventId: 'act-1' })] },
+      everyWorkflow,
+      shortWindow,
+    );
+
+    // Assess
+    expect(result.accepted).toBe(2);
+    const receivedSeconds = Date.parse('2026-11-24T12:00:00Z') / 1000;
+    const expiries = Object.fromEntries([...index.items.values()].map((s) => [s.event.eventId, s.expiresAt]));
+    expect(expiries['flip-1']).toBe(receivedSeconds + 548 * 86_400); // 18 months, as the S3 rule
+    expect(expiries['act-1']).toBe(receivedSeconds + 2 * 86_400);
   });
 
   it('classifies re-sent events against the index and within the batch', async () => {
