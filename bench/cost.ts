@@ -20,6 +20,10 @@ import {
   paginateScan,
 } from '@aws-sdk/lib-dynamodb';
 import { makeDocumentClient, makeDynamoDbClient, makeS3Client } from '#lib/adapters/aws-clients.ts';
+import { DynamoDbEvalStore } from '#lib/adapters/dynamodb-eval-store.ts';
+import { DynamoDbEventIndex, type ReadUnitMeter } from '#lib/adapters/dynamodb-event-index.ts';
+import { DynamoDbKpiStore } from '#lib/adapters/dynamodb-kpi-store.ts';
+import { S3ReportStore } from '#lib/adapters/s3-report-store.ts';
 import {
   type ArchiveLifecycle,
   archiveObjectCost,
@@ -39,6 +43,9 @@ import {
   S3_MIN_BILLABLE_BYTES,
   totalPerMillion,
 } from '#lib/finance/ledger-cost.ts';
+import { runKpiJob } from '#lib/kpi/job.ts';
+import { isoWeekOf, shiftWeek } from '#lib/kpi/weeks.ts';
+import { defaultRegistry } from '#lib/registry/default-registry.ts';
 import { RETENTION_MONTHS, type RetentionMonths } from '#lib/registry/workflows.ts';
 import {
   ARCHIVE_PREFIX,
@@ -48,7 +55,8 @@ import {
 } from '#lib/storage/archive-bucket.ts';
 import { ledgerTableDesign } from '#lib/storage/ledger-table.ts';
 import { createTableInput } from '#local-stack/provision.ts';
-import { LOCAL_ARCHIVE_BUCKET, LOCAL_TABLE_NAME } from '#local-stack/settings.ts';
+import { LOCAL_ARCHIVE_BUCKET, LOCAL_REPORTS_BUCKET, LOCAL_TABLE_NAME } from '#local-stack/settings.ts';
+import { RECOMPUTE_WEEKS } from '../infra/constructs/scheduled-jobs.ts';
 import { type Answer, runLoad } from './api-load.ts';
 import { intSetting } from './settings.ts';
 import { findFreePortTriple, type StackProcess, startStackProcess } from './stack-process.ts';
@@ -64,16 +72,21 @@ const GOAL_USD_PER_MILLION = 5;
 /** The ingest function's memory (infra/constructs/ingest-api.ts) and its log group's retention (1 year). */
 const INGEST_MEMORY_MB = 1024;
 const LOG_RETENTION_MONTHS = 12;
-/**
- * Every projection today is ALL (local-stack/provision.ts and infra/constructs/event-store.ts build the
- * indexes from the same design).
- */
+/** The indexes as designed (local-stack/provision.ts and infra/constructs/event-store.ts build the same). */
 const INDEXES: readonly IndexShape[] = ledgerTableDesign.globalIndexes.map((index) => ({
   indexName: index.indexName,
   partitionKey: index.partitionKey.name,
   sortKey: index.sortKey.name,
-  projection: 'ALL',
+  projection:
+    index.projection.type === 'INCLUDE' ? { include: index.projection.attributes } : index.projection.type,
 }));
+const projectionLabel = (shape: IndexShape) =>
+  typeof shape.projection === 'string' ? shape.projection : 'INCLUDE';
+/**
+ * KPI runs that read each event's week (infra/constructs/scheduled-jobs.ts): the weekly run computes the
+ * last RECOMPUTE_WEEKS weeks, and the daily run the last complete week on each of the 7 days after it.
+ */
+const KPI_PASSES_PER_WEEK = RECOMPUTE_WEEKS + 7;
 const TABLE_KEYS = [ledgerTableDesign.partitionKey.name, ledgerTableDesign.sortKey.name];
 const LIFECYCLE: ArchiveLifecycle = {
   ...ARCHIVE_TRANSITIONS,
@@ -169,7 +182,7 @@ async function replay(
         RequestItems: {
           [tableName]: {
             Keys: group.map((item) => ({ pk: item.pk, sk: item.sk })),
-            ProjectionExpression: 'workflowId, eventId, contentHash',
+            ProjectionExpression: 'pk, contentHash',
             ConsistentRead: true,
           },
         },
@@ -194,6 +207,37 @@ async function replay(
     }
   }
   return consumed;
+}
+
+/**
+ * One KPI run of every week and workflow of the traffic, as the scheduled job runs it, through an index
+ * that meters what its Queries and BatchGets consumed.
+ */
+async function kpiReadUnits(
+  documents: DynamoDBDocumentClient,
+  s3: S3Client,
+  lastWeek: string,
+): Promise<ReadUnitMeter & { runs: number; ms: number }> {
+  const meter: ReadUnitMeter = { readUnits: 0 };
+  const index = new DynamoDbEventIndex(documents, LOCAL_TABLE_NAME, { meter });
+  const store = new DynamoDbKpiStore(documents, LOCAL_TABLE_NAME);
+  const deps = {
+    index,
+    prices: store,
+    kpis: store,
+    reports: new S3ReportStore(s3, LOCAL_REPORTS_BUCKET),
+    clock: () => new Date(),
+    evals: new DynamoDbEvalStore(documents, LOCAL_TABLE_NAME),
+  };
+  const started = Date.now();
+  let runs = 0;
+  for (const workflowId of defaultRegistry.ids()) {
+    for (let back = WEEKS; back >= 0; back--) {
+      await runKpiJob(workflowId, shiftWeek(lastWeek, -back), deps);
+      runs++;
+    }
+  }
+  return { ...meter, runs, ms: Date.now() - started };
 }
 
 async function eventItems(documents: DynamoDBDocumentClient): Promise<Record<string, unknown>[]> {
@@ -298,6 +342,7 @@ export async function runCostBench(): Promise<void> {
     if (items.length !== events) throw new Error(`expected ${events} event items, scanned ${items.length}`);
     const objects = await archiveObjects(s3);
     const consumed = await replay(dynamodb, documents, items);
+    const kpiReads = await kpiReadUnits(documents, s3, traffic.at(-1)?.week ?? isoWeekOf(Date.now()));
 
     // Sizes and retention of what was written.
     const footprints: ItemFootprint[] = items.map((item) =>
@@ -325,6 +370,7 @@ export async function runCostBench(): Promise<void> {
     const readUnitsMeasured = consumed.batchGetRru >= events;
     const readUnits = readUnitsMeasured ? consumed.batchGetRru : events;
     const meanRetentionMonths = sumOf(footprints.map((f) => f.retentionDays)) / footprints.length / 30.4375;
+    const kpiRruPerPass = kpiReads.readUnits / events;
 
     const archive = objects.map((object) =>
       archiveObjectCost(object.bytes, expirationDaysFor(retentionOfKey(object.key)), LIFECYCLE, prices),
@@ -339,7 +385,7 @@ export async function runCostBench(): Promise<void> {
 
     log('\n  measured:');
     log(
-      `    event item: ${fixed(tableBytes / events)} bytes on average (DynamoDB's sizing), in ${INDEXES.map((i) => `${i.indexName} ${fixed((indexBytes[i.indexName] ?? 0) / events)}`).join(', ')} bytes (projection ALL), +100 bytes overhead each`,
+      `    event item: ${fixed(tableBytes / events)} bytes on average (DynamoDB's sizing), in ${INDEXES.map((i) => `${i.indexName} ${fixed((indexBytes[i.indexName] ?? 0) / events)} (${projectionLabel(i)})`).join(', ')} bytes, +100 bytes overhead each`,
     );
     log(
       `    WRU per event, ReturnConsumedCapacity INDEXES on a replay: table ${fixed(consumed.table / events, 2)}, ${Object.entries(
@@ -352,7 +398,12 @@ export async function runCostBench(): Promise<void> {
     );
     if (!wruMeasuredOk)
       log('    (DynamoDB Local reported no consumed capacity: the WRU figure below is from the sizes)');
-    log(`    kept ${fixed(meanRetentionMonths, 1)} months on average (items live until their TTL)`);
+    log(
+      `    kept ${fixed(meanRetentionMonths, 2)} months in the index on average (until their TTL: the hot window, rollback events for their retention)`,
+    );
+    log(
+      `    the KPI job's reads (its week by time, then each cohort unit's history), ReturnConsumedCapacity TOTAL: ${fixed(kpiRruPerPass, 2)} RRU per event per run (${kpiReads.runs} runs over ${fixed(kpiReads.ms / 1000, 1)} s); ${KPI_PASSES_PER_WEEK} runs read each week`,
+    );
     log(
       `    archive: ${objects.length} objects for ${requests} requests, ${fixed(archiveBytes / events)} bytes per event, median object ${fixed(median(objects.map((o) => o.bytes)) / KIB, 1)} KiB, largest ${fixed(largest / KIB, 1)} KiB; ${transitioned} of ${objects.length} large enough (> 128 KiB) to be transitioned`,
     );
@@ -364,12 +415,12 @@ export async function runCostBench(): Promise<void> {
       {
         part: 'DynamoDB storage',
         usdPerMillion: perMillion(sumOf(footprints.map((f) => dynamoStorageUsd(f, prices))), events),
-        why: `${fixed(tableBytes / events + 100)} B per event in the table + ${fixed(sumOf(Object.values(indexBytes)) / events + 100 * INDEXES.length)} B in ${INDEXES.length} ALL-projection GSIs, ${fixed(meanRetentionMonths, 1)} months until TTL`,
+        why: `${fixed(tableBytes / events + 100)} B per event in the table + ${fixed(sumOf(Object.values(indexBytes)) / events + 100 * INDEXES.length)} B in ${INDEXES.length} GSIs (${INDEXES.map(projectionLabel).join(', ')}), ${fixed(meanRetentionMonths, 2)} months until TTL`,
       },
       {
         part: 'point-in-time recovery',
         usdPerMillion: perMillion(sumOf(footprints.map((f) => pitrUsd(f, prices))), events),
-        why: 'on the table (not its GSIs), for the whole retention',
+        why: 'on the table (not its GSIs), while the items are in it',
       },
       {
         part: 'DynamoDB writes',
@@ -380,6 +431,14 @@ export async function runCostBench(): Promise<void> {
         part: 'DynamoDB reads at ingest',
         usdPerMillion: perMillion((readUnits / 1e6) * prices.dynamodbReadPerMillionRru, events),
         why: `${fixed(readUnits / events, 2)} RRU per event: the consistent BatchGet for duplicates (${readUnitsMeasured ? 'measured' : 'modelled: 1 per key, absent or not'})`,
+      },
+      {
+        part: 'DynamoDB reads by the KPI job',
+        usdPerMillion: perMillion(
+          ((kpiReads.readUnits * KPI_PASSES_PER_WEEK) / 1e6) * prices.dynamodbReadPerMillionRru,
+          events,
+        ),
+        why: `${fixed(kpiRruPerPass, 2)} RRU per event per run (measured) × ${KPI_PASSES_PER_WEEK} runs per week (weekly over ${RECOMPUTE_WEEKS} weeks, daily over the last one)`,
       },
       {
         part: 'S3 archive storage',

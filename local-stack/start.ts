@@ -4,6 +4,7 @@ process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 import { readFileSync } from 'node:fs';
 import { relative } from 'node:path';
 import { LocalStackError } from './processes.ts';
+import { TableDesignMismatchError } from './provision.ts';
 import { localSettings, SettingsError } from './settings.ts';
 import { startLocalStack } from './stack.ts';
 
@@ -49,7 +50,11 @@ Ctrl-C stops everything.`);
 }
 
 main().catch((error: unknown) => {
-  if (error instanceof LocalStackError || error instanceof SettingsError) {
+  if (
+    error instanceof LocalStackError ||
+    error instanceof SettingsError ||
+    error instanceof TableDesignMismatchError
+  ) {
     console.error(`agent-ledger: ${error.message}`);
   } else {
     console.error('agent-ledger: the local stack failed to start:', error);

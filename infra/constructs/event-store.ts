@@ -9,7 +9,12 @@ import {
   NONCURRENT_VERSION_EXPIRY_DAYS,
   RETENTION_CLASSES,
 } from '#lib/storage/archive-bucket.ts';
-import { type KeyAttribute, type KeyType, ledgerTableDesign } from '#lib/storage/ledger-table.ts';
+import {
+  type IndexProjection,
+  type KeyAttribute,
+  type KeyType,
+  ledgerTableDesign,
+} from '#lib/storage/ledger-table.ts';
 
 export interface EventStoreProps {
   /** Days the archive bucket's server access logs are kept. @default 365 */
@@ -66,7 +71,7 @@ export class EventStore extends Construct {
         indexName: index.indexName,
         partitionKey: toAttribute(index.partitionKey),
         sortKey: toAttribute(index.sortKey),
-        projectionType: dynamodb.ProjectionType.ALL,
+        ...toProjection(index.projection),
       });
     }
     return table;
@@ -168,6 +173,18 @@ export function archiveLifecycleRules(): s3.LifecycleRule[] {
     noncurrentVersionExpiration: Duration.days(NONCURRENT_VERSION_EXPIRY_DAYS),
     abortIncompleteMultipartUploadAfter: Duration.days(ABORT_INCOMPLETE_UPLOAD_DAYS),
   }));
+}
+
+function toProjection(
+  projection: IndexProjection,
+): Pick<dynamodb.GlobalSecondaryIndexProps, 'projectionType' | 'nonKeyAttributes'> {
+  if (projection.type === 'INCLUDE') {
+    return { projectionType: dynamodb.ProjectionType.INCLUDE, nonKeyAttributes: [...projection.attributes] };
+  }
+  return {
+    projectionType:
+      projection.type === 'ALL' ? dynamodb.ProjectionType.ALL : dynamodb.ProjectionType.KEYS_ONLY,
+  };
 }
 
 const ATTRIBUTE_TYPES: Record<KeyType, dynamodb.AttributeType> = {

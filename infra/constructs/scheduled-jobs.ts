@@ -14,7 +14,11 @@ import { deadLetterQueue } from './dead-letter-queue.ts';
 import type { KillSwitchIds } from './kill-switch.ts';
 import { LedgerFunction } from './ledger-function.ts';
 
-/** How many weeks back the daily run recomputes, so late reviews land in the KPIs (SPEC "KPIs"). */
+/**
+ * How many weeks the weekly run computes (the week that ended and the ones before it), so late reviews land
+ * in the KPIs (SPEC "KPIs"). The daily run recomputes only the last complete week, the one drift judges:
+ * each run reads its weeks' events again, and that read is most of the ledger's own read cost (issue 12).
+ */
 export const RECOMPUTE_WEEKS = 4;
 
 /** One job run on a schedule: which job, when (UTC), with what input. */
@@ -34,17 +38,17 @@ export const JOB_SCHEDULES: readonly JobSchedule[] = [
   {
     name: 'kpi-weekly',
     job: 'kpi',
-    description:
-      'Agent Ledger: KPIs and cost-per-unit reports of the week that just ended (Monday 02:00 UTC)',
+    description: `Agent Ledger: KPIs and cost-per-unit reports of the week that just ended and the ${RECOMPUTE_WEEKS - 1} before it, for late reviews (Monday 02:00 UTC)`,
     cron: { weekDay: 'MON', hour: '2', minute: '0', timeZone: TimeZone.ETC_UTC },
-    input: {},
+    input: { recomputeWeeks: RECOMPUTE_WEEKS },
   },
   {
     name: 'kpi-daily-recompute',
     job: 'kpi',
-    description: `Agent Ledger: recomputes the last ${RECOMPUTE_WEEKS} weeks of KPIs, for late reviews (daily 02:30 UTC)`,
+    description:
+      'Agent Ledger: recomputes the last complete week, the one drift judges, with the reviews that came since (daily 02:30 UTC)',
     cron: { hour: '2', minute: '30', timeZone: TimeZone.ETC_UTC },
-    input: { recomputeWeeks: RECOMPUTE_WEEKS },
+    input: {},
   },
   {
     name: 'drift-daily',

@@ -6,7 +6,7 @@ import {
   PutCommand,
   type QueryCommandInput,
 } from '@aws-sdk/lib-dynamodb';
-import { queryItems } from '#lib/adapters/dynamodb-pages.ts';
+import { queryPages } from '#lib/adapters/dynamodb-pages.ts';
 import type { EventType, LedgerEvent } from '#lib/events/schema.ts';
 import { toUtcIso } from '#lib/events/timestamps.ts';
 import {
@@ -25,6 +25,8 @@ import {
   selectedTimeRange,
   timeOrderKey,
 } from '#lib/ports.ts';
+import type { RetentionMonths } from '#lib/registry/workflows.ts';
+import { archiveObjectKey } from '#lib/storage/archive-bucket.ts';
 import { EVENT_TIME_SHARDS } from '#lib/storage/ledger-table.ts';
 import { mergeByKey, take } from '#lib/util/async-iterables.ts';
 import { chunk, mapWithConcurrency } from '#lib/util/concurrency.ts';
@@ -37,21 +39,26 @@ export const BATCH_GET_BASE_DELAY_MS = 25;
 /** Items per Query page of a full read: about 1 MB of events, DynamoDB's own page limit. */
 export const FULL_READ_PAGE_SIZE = 1000;
 
+/**
+ * An event as the table stores it. Lean on purpose (issue 12): what the body already says (workflowId,
+ * eventId, unitId, occurredAt) is not repeated, since every byte is written to the table, stored for the
+ * hot window and backed up; the keys carry what a Query needs.
+ */
 export interface EventItem {
   pk: string;
   sk: 'EVT';
   gsi1pk: string;
   gsi1sk: string;
+  /** gsi2 sorts by gsi1sk too: the same time-order key, stored once. */
   gsi2pk: string;
-  gsi2sk: string;
-  workflowId: string;
-  eventId: string;
   type: string;
-  unitId: string;
-  occurredAt: string;
   receivedAt: string;
   contentHash: string;
-  archiveKey: string;
+  /**
+   * The archive object's retention class and request ID (`24m/<requestId>`): with the workflow (pk) and the
+   * day it was received, its key (`archiveObjectKey`), in a quarter of the bytes.
+   */
+  archive: string;
   expiresAt: number;
   killSwitchViolation?: true;
   /** JSON of the boundary rules broken; absent when none. */
@@ -81,15 +88,10 @@ export function toEventItem(stored: StoredEvent): EventItem {
     gsi1pk: `WF#${event.workflowId}#${timeShard(event.eventId)}`,
     gsi1sk: timeKey,
     gsi2pk: `UNIT#${event.workflowId}#${event.unitId}`,
-    gsi2sk: timeKey,
-    workflowId: event.workflowId,
-    eventId: event.eventId,
     type: event.type,
-    unitId: event.unitId,
-    occurredAt: event.occurredAt,
     receivedAt: stored.receivedAt,
     contentHash: stored.contentHash,
-    archiveKey: stored.archiveKey,
+    archive: compactArchiveKey(stored.archiveKey, event.workflowId, stored.receivedAt),
     expiresAt: stored.expiresAt,
     ...(stored.killSwitchViolation ? { killSwitchViolation: true as const } : {}),
     ...(stored.boundaryViolations?.length
@@ -103,6 +105,29 @@ export function toEventItem(stored: StoredEvent): EventItem {
   };
 }
 
+/**
+ * `raw/retention=24m/workflow=<id>/dt=<day>/<requestId>.ndjson.gz` → `24m/<requestId>`; a key of another
+ * shape is kept whole (it starts with `raw/`, which no compact form does).
+ */
+export function compactArchiveKey(archiveKey: string, workflowId: string, receivedAt: string): string {
+  const parts = /^raw\/retention=(\d+)m\/workflow=[^/]+\/dt=[^/]+\/([^/]+)\.ndjson\.gz$/.exec(archiveKey);
+  const compact = parts ? `${parts[1]}m/${parts[2]}` : archiveKey;
+  // Only when it comes back as the same key: the day in the key is the day it was received.
+  return parts && fullArchiveKey(compact, workflowId, receivedAt) === archiveKey ? compact : archiveKey;
+}
+
+/** The archive object key back from the item's compact form, the workflow and `receivedAt` (the day). */
+function fullArchiveKey(compact: string, workflowId: string, receivedAt: string): string {
+  if (compact.startsWith('raw/')) return compact;
+  const slash = compact.indexOf('/');
+  return archiveObjectKey({
+    retentionMonths: Number.parseInt(compact.slice(0, slash), 10) as RetentionMonths,
+    workflowId,
+    receivedAt: new Date(receivedAt),
+    requestId: compact.slice(slash + 1),
+  });
+}
+
 export function fromEventItem(item: Record<string, unknown>): StoredEvent {
   const sortKey = String(item.gsi1sk);
   return {
@@ -111,7 +136,11 @@ export function fromEventItem(item: Record<string, unknown>): StoredEvent {
     receivedAt: String(item.receivedAt),
     contentHash: String(item.contentHash),
     expiresAt: Number(item.expiresAt),
-    archiveKey: String(item.archiveKey),
+    archiveKey: fullArchiveKey(
+      String(item.archive),
+      String(item.pk).split('#')[1] ?? '',
+      String(item.receivedAt),
+    ),
     ...(item.killSwitchViolation === true ? { killSwitchViolation: true as const } : {}),
     ...(typeof item.boundaryViolations === 'string'
       ? { boundaryViolations: JSON.parse(item.boundaryViolations) as RecordedBoundaryViolation[] }
@@ -127,50 +156,115 @@ export function fromEventItem(item: Record<string, unknown>): StoredEvent {
   };
 }
 
+/** Read units the index's reads consumed, as DynamoDB reports them (the cost bench measures with it). */
+export interface ReadUnitMeter {
+  readUnits: number;
+}
+
 export class DynamoDbEventIndex implements EventIndex {
   readonly #fullReadPageSize: number;
+  readonly #meter: ReadUnitMeter | undefined;
 
-  /** `fullReadPageSize`: items per Query page of `events` and `eventsInRange` (small in paging tests). */
+  /**
+   * `fullReadPageSize`: items per Query page of `events` and `eventsInRange` (small in paging tests).
+   * `meter`: every Query and BatchGet asks for its consumed capacity and adds it there.
+   */
   constructor(
     private readonly documents: DynamoDBDocumentClient,
     private readonly tableName: string,
-    options: { fullReadPageSize?: number } = {},
+    options: { fullReadPageSize?: number; meter?: ReadUnitMeter } = {},
   ) {
     this.#fullReadPageSize = options.fullReadPageSize ?? FULL_READ_PAGE_SIZE;
+    this.#meter = options.meter;
+  }
+
+  /** What a request asks for so the meter can count it; nothing without a meter. */
+  get #capacity(): { ReturnConsumedCapacity?: 'TOTAL' } {
+    return this.#meter ? { ReturnConsumedCapacity: 'TOTAL' } : {};
+  }
+
+  /**
+   * Adds what a request consumed. `floor`: a Query is counted at least half a unit (one eventually consistent
+   * read), even when it finds nothing, which DynamoDB Local reports as 0.
+   */
+  #count(
+    consumed: readonly { CapacityUnits?: number }[] | { CapacityUnits?: number } | undefined,
+    floor = 0,
+  ): void {
+    if (!this.#meter) return;
+    const entries = consumed === undefined ? [] : Array.isArray(consumed) ? consumed : [consumed];
+    const units = entries.reduce((sum, entry) => sum + (entry.CapacityUnits ?? 0), 0);
+    this.#meter.readUnits += Math.max(units, floor);
   }
 
   async findContentHashes(keys: readonly EventKey[]): Promise<Map<string, string>> {
+    const keyByPk = new Map(keys.map((key) => [eventPartitionKey(key), eventKeyString(key)]));
+    // Consistent: a retry right after a failed request must see what that request indexed.
+    const items = await this.#getItems([...keyByPk.keys()], {
+      projection: 'pk, contentHash',
+      consistent: true,
+    });
     const hashes = new Map<string, string>();
-    const unique = [...new Map(keys.map((key) => [eventPartitionKey(key), key])).keys()];
+    for (const [pk, item] of items) {
+      const key = keyByPk.get(pk);
+      if (key !== undefined) hashes.set(key, String(item.contentHash));
+    }
+    return hashes;
+  }
+
+  /**
+   * The event items with these partition keys (BatchGet, 100 keys a request, unprocessed keys retried
+   * with backoff), by partition key; absent ones are missing from the map.
+   */
+  async #getItems(
+    pks: readonly string[],
+    options: { projection?: string; consistent: boolean },
+  ): Promise<Map<string, Record<string, unknown>>> {
+    const items = new Map<string, Record<string, unknown>>();
     await Promise.all(
-      chunk(unique, 100).map(async (pks) => {
-        let pending: Record<string, unknown>[] = pks.map((pk) => ({ pk, sk: 'EVT' }));
+      chunk([...new Set(pks)], 100).map(async (group) => {
+        let pending: Record<string, unknown>[] = group.map((pk) => ({ pk, sk: 'EVT' }));
         for (let attempt = 0; pending.length > 0; attempt++) {
           if (attempt >= MAX_BATCH_GET_ATTEMPTS) throw new Error('DynamoDB kept returning unprocessed keys');
           if (attempt > 0) await sleep(batchGetRetryDelayMs(attempt));
           const response = await this.documents.send(
             new BatchGetCommand({
               RequestItems: {
-                // Consistent: a retry right after a failed request must see what that request indexed.
                 [this.tableName]: {
                   Keys: pending,
-                  ProjectionExpression: 'workflowId, eventId, contentHash',
-                  ConsistentRead: true,
+                  ConsistentRead: options.consistent,
+                  ...(options.projection ? { ProjectionExpression: options.projection } : {}),
                 },
               },
+              ...this.#capacity,
             }),
           );
-          for (const item of response.Responses?.[this.tableName] ?? []) {
-            hashes.set(
-              eventKeyString({ workflowId: String(item.workflowId), eventId: String(item.eventId) }),
-              String(item.contentHash),
-            );
-          }
+          this.#count(response.ConsumedCapacity);
+          for (const item of response.Responses?.[this.tableName] ?? []) items.set(String(item.pk), item);
           pending = response.UnprocessedKeys?.[this.tableName]?.Keys ?? [];
         }
       }),
     );
-    return hashes;
+    return items;
+  }
+
+  /**
+   * A page of index entries as whole items: as they are from an index that projects every attribute, else
+   * completed from the table by one BatchGet (eventually consistent, like the index they came from). An
+   * entry whose item is gone meanwhile (its TTL ran out) is dropped.
+   */
+  async #whole(entries: Record<string, unknown>[]): Promise<Record<string, unknown>[]> {
+    const partial = entries.filter((entry) => entry.body === undefined);
+    if (partial.length === 0) return entries;
+    const items = await this.#getItems(
+      partial.map((entry) => String(entry.pk)),
+      { consistent: false },
+    );
+    return entries.flatMap((entry) => {
+      if (entry.body !== undefined) return [entry];
+      const item = items.get(String(entry.pk));
+      return item ? [item] : [];
+    });
   }
 
   async putIfAbsent(events: readonly StoredEvent[]): Promise<PutOutcome[]> {
@@ -244,7 +338,7 @@ export class DynamoDbEventIndex implements EventIndex {
         {
           index: 'gsi2',
           key: 'gsi2pk',
-          sortKey: 'gsi2sk',
+          sortKey: 'gsi1sk',
           value: `UNIT#${selection.workflowId}#${selection.unitId}`,
         },
       ];
@@ -305,7 +399,10 @@ export class DynamoDbEventIndex implements EventIndex {
         ...(violation === 'kill-switch' ? { ':true': true } : {}),
       },
     };
-    yield* queryItems(this.documents, input, pageSize);
+    for await (const page of queryPages(this.documents, { ...input, ...this.#capacity }, pageSize)) {
+      this.#count(page.ConsumedCapacity, 0.5);
+      yield* await this.#whole(page.Items ?? []);
+    }
   }
 }
 
@@ -325,7 +422,7 @@ export function batchGetRetryDelayMs(attempt: number, random: () => number = Mat
   return Math.floor(random() * BATCH_GET_BASE_DELAY_MS * 2 ** attempt);
 }
 
-/** Both indexes' sort keys are the item's time-order key; gsi1sk is on every event item. */
+/** Both indexes sort by gsi1sk, the item's time-order key. */
 function sortKeyOf(item: Record<string, unknown>): string {
   return String(item.gsi1sk);
 }

@@ -3,6 +3,7 @@ import {
   paginateQuery,
   paginateScan,
   type QueryCommandInput,
+  type QueryCommandOutput,
   type ScanCommandInput,
 } from '@aws-sdk/lib-dynamodb';
 
@@ -18,6 +19,18 @@ export async function* queryItems(
 ): AsyncGenerator<Record<string, unknown>> {
   const pages = paginateQuery({ client: documents, ...(pageSize ? { pageSize } : {}) }, { ...input });
   for await (const page of pages) yield* page.Items ?? [];
+}
+
+/**
+ * The same, a page at a time, as the SDK returns it (items and, when asked for, consumed capacity): for
+ * readers that act on a page's items together (a BatchGet per page).
+ */
+export async function* queryPages(
+  documents: DynamoDBDocumentClient,
+  input: QueryCommandInput,
+  pageSize?: number,
+): AsyncGenerator<QueryCommandOutput> {
+  yield* paginateQuery({ client: documents, ...(pageSize ? { pageSize } : {}) }, { ...input });
 }
 
 /** The items of a Scan, page after page through the SDK's paginator. */

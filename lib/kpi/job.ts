@@ -48,9 +48,14 @@ export async function runKpiJob(
 
   const weekRange = { workflowId, fromMs: startMs, toMs: endMs, nowSeconds };
   for await (const stored of deps.index.eventsInRange(weekRange)) kpis.addWeekEvent(toKpiEvent(stored));
+  // A cohort unit's events in the week were counted above: its history is what came before and after.
+  // Two range reads, so the index fetches no body twice (issue 12: the job's read cost per event).
   await mapWithConcurrency(kpis.cohortUnitIds(), HISTORY_CONCURRENCY, async (unitId) => {
-    for await (const stored of deps.index.events({ workflowId, unitId, nowSeconds })) {
-      kpis.addUnitHistory(toKpiEvent(stored));
+    const unit = { workflowId, unitId, nowSeconds };
+    for (const range of [{ toMs: startMs }, { fromMs: endMs }]) {
+      for await (const stored of deps.index.events({ ...unit, ...range })) {
+        kpis.addUnitHistory(toKpiEvent(stored));
+      }
     }
   });
 

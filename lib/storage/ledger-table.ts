@@ -7,7 +7,11 @@
  *            gsi1 (time order): `WF#<workflowId>#<shard>` / `<occurredAt UTC>#<eventId>`; the shard is a
  *            hash of the eventId over EVENT_TIME_SHARDS, so 1,000 events/s of one workflow spread over
  *            16 partitions (~62 writes/s each, far below the 1,000 WCU per partition limit).
- *            gsi2 (per unit): `UNIT#<workflowId>#<unitId>` / `<occurredAt UTC>#<eventId>`.
+ *            gsi2 (per unit): `UNIT#<workflowId>#<unitId>` / gsi1sk (the same time-order key).
+ *            The item holds the body and what the ledger added; gsi1 projects it all (the jobs read whole
+ *            weeks through it), gsi2 only the attributes reads filter on (a unit's read takes the bodies
+ *            from the table by BatchGet). It lives for the hot window (`indexExpiresAt`): the archive is
+ *            the system of record for the retention.
  * - token:   pk `TOKEN#<tokenId>`, sk `TOKEN`: a bearer token's SHA-256 hash and its workflows.
  * - grant:   pk `PRINCIPAL#<iam principal>`, sk `GRANT`: the workflows an IAM caller may touch.
  * - postmortem: pk `POSTMORTEM#<incidentId>`, sk `POSTMORTEM`: an incident's no-blame postmortem, rewritten
@@ -19,10 +23,16 @@ export interface KeyAttribute {
   readonly name: string;
   readonly type: KeyType;
 }
+/** What an index keeps of each item beside the keys (the table's and its own). */
+export type IndexProjection =
+  | { readonly type: 'ALL' }
+  | { readonly type: 'KEYS_ONLY' }
+  | { readonly type: 'INCLUDE'; readonly attributes: readonly string[] };
 export interface GlobalIndexDesign {
   readonly indexName: string;
   readonly partitionKey: KeyAttribute;
   readonly sortKey: KeyAttribute;
+  readonly projection: IndexProjection;
 }
 export interface TableDesign {
   readonly logicalName: string;
@@ -31,6 +41,19 @@ export interface TableDesign {
   readonly globalIndexes: readonly GlobalIndexDesign[];
   readonly timeToLiveAttribute: string;
 }
+
+/**
+ * The event attributes a read filters on (type, TTL, the violation marks): what an index needs beside its
+ * keys to answer a filtered Query; the read then takes each body from the table (BatchGet).
+ */
+export const EVENT_FILTER_ATTRIBUTES: readonly string[] = [
+  'type',
+  'expiresAt',
+  'killSwitchViolation',
+  'boundaryViolations',
+  'rolloutPhaseViolation',
+  'unlistedTools',
+];
 
 export const ledgerTableDesign: TableDesign = {
   logicalName: 'ledger',
@@ -41,11 +64,13 @@ export const ledgerTableDesign: TableDesign = {
       indexName: 'gsi1',
       partitionKey: { name: 'gsi1pk', type: 'S' },
       sortKey: { name: 'gsi1sk', type: 'S' },
+      projection: { type: 'ALL' },
     },
     {
       indexName: 'gsi2',
       partitionKey: { name: 'gsi2pk', type: 'S' },
-      sortKey: { name: 'gsi2sk', type: 'S' },
+      sortKey: { name: 'gsi1sk', type: 'S' },
+      projection: { type: 'INCLUDE', attributes: EVENT_FILTER_ATTRIBUTES },
     },
   ],
   timeToLiveAttribute: 'expiresAt',

@@ -69,15 +69,14 @@ describe('ScheduledJobs: EventBridge Scheduler', () => {
     expect(scheduleNamed('kpi-weekly').Properties).toMatchObject({
       ScheduleExpression: 'cron(0 2 ? * MON *)',
       ScheduleExpressionTimezone: 'Etc/UTC',
-      Target: { Arn: { 'Fn::GetAtt': [kpiJobId, 'Arn'] }, Input: '{}' },
+      Target: { Arn: { 'Fn::GetAtt': [kpiJobId, 'Arn'] } },
     });
+    // Weekly: the week that ended and the three before it (late reviews); daily: the week drift judges.
+    expect(JSON.parse(scheduleNamed('kpi-weekly').Properties.Target.Input)).toEqual({ recomputeWeeks: 4 });
     expect(scheduleNamed('kpi-daily-recompute').Properties).toMatchObject({
       ScheduleExpression: 'cron(30 2 * * ? *)',
       ScheduleExpressionTimezone: 'Etc/UTC',
-      Target: { Arn: { 'Fn::GetAtt': [kpiJobId, 'Arn'] } },
-    });
-    expect(JSON.parse(scheduleNamed('kpi-daily-recompute').Properties.Target.Input)).toEqual({
-      recomputeWeeks: 4,
+      Target: { Arn: { 'Fn::GetAtt': [kpiJobId, 'Arn'] }, Input: '{}' },
     });
     expect(scheduleNamed('drift-daily').Properties).toMatchObject({
       ScheduleExpression: 'cron(0 3 * * ? *)',

@@ -45,7 +45,8 @@ describe('DynamoDbEventIndex', () => {
   it('asks again for keys DynamoDB left unprocessed', async () => {
     // Prepare
     const key = (id: string) => ({ pk: `EVT#code-review#${id}`, sk: 'EVT' });
-    const item = (id: string) => ({ workflowId: 'code-review', eventId: id, contentHash: `h-${id}` });
+    // What the projection asks for: the partition key (it names the event) and the content hash.
+    const item = (id: string) => ({ pk: `EVT#code-review#${id}`, contentHash: `h-${id}` });
     dynamodb
       .on(BatchGetCommand)
       .resolvesOnce({ Responses: { ledger: [item('a')] }, UnprocessedKeys: { ledger: { Keys: [key('b')] } } })
@@ -88,7 +89,7 @@ describe('DynamoDbEventIndex', () => {
       .on(BatchGetCommand)
       .resolvesOnce({ Responses: { ledger: [] }, UnprocessedKeys: { ledger: { Keys: [key] } } })
       .resolvesOnce({
-        Responses: { ledger: [{ workflowId: 'code-review', eventId: 'a', contentHash: 'h-a' }] },
+        Responses: { ledger: [{ pk: 'EVT#code-review#a', contentHash: 'h-a' }] },
       });
 
     // Act
