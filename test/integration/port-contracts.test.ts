@@ -1,3 +1,5 @@
+import { randomUUID } from 'node:crypto';
+import { DeleteTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import { describe, expect, inject, it } from 'vitest';
 import { DynamoDbAccessStore } from '#lib/adapters/dynamodb-access-store.ts';
@@ -7,6 +9,9 @@ import { DynamoDbKpiStore } from '#lib/adapters/dynamodb-kpi-store.ts';
 import { DynamoDbReviewQueue } from '#lib/adapters/dynamodb-review-queue.ts';
 import { WeeklyKpis } from '#lib/kpi/compute.ts';
 import { PriceBook } from '#lib/pricing/price-table.ts';
+import { ledgerTableDesign, type TableDesign } from '#lib/storage/ledger-table.ts';
+import { ensureTable, TableDesignMismatchError } from '#local-stack/provision.ts';
+import { LOCAL_CREDENTIALS, LOCAL_REGION } from '#local-stack/settings.ts';
 import { contractTable } from '../support/contract-table.ts';
 import { describeAccessStoreContract } from '../support/contracts/access-store.contract.ts';
 import { describeEvalStoreContract } from '../support/contracts/eval-store.contract.ts';
@@ -64,5 +69,41 @@ describe('DynamoDbKpiStore: records an older job stored', () => {
 
     // Assess
     expect(record).toEqual({ ...old, boundaryViolations: null });
+  });
+});
+
+describe('ensureTable: a local table of an older design', () => {
+  it('is an error that says to move the data aside, not a table whose index silently misses events', async () => {
+    // Prepare: the design before issue 12, where gsi2 sorted by its own attribute and projected everything
+    const client = new DynamoDBClient({
+      region: LOCAL_REGION,
+      credentials: LOCAL_CREDENTIALS,
+      endpoint: inject('localStack').dynamodb,
+    });
+    const olderDesign: TableDesign = {
+      ...ledgerTableDesign,
+      globalIndexes: ledgerTableDesign.globalIndexes.map((index) =>
+        index.indexName === 'gsi2'
+          ? { ...index, sortKey: { name: 'gsi2sk', type: 'S' }, projection: { type: 'ALL' } }
+          : index,
+      ),
+    };
+    const name = `older-${randomUUID().slice(0, 8)}`;
+    await ensureTable(client, olderDesign, name);
+
+    try {
+      // Act
+      const opening = ensureTable(client, ledgerTableDesign, name);
+
+      // Assess
+      await expect(opening).rejects.toThrow(TableDesignMismatchError);
+      await expect(ensureTable(client, ledgerTableDesign, name)).rejects.toThrow(
+        /made by an older version of the ledger \(index gsi2 has another shape\): move the data directory/,
+      );
+      // The same design opens as it is.
+      await expect(ensureTable(client, olderDesign, name)).resolves.toBeUndefined();
+    } finally {
+      await client.send(new DeleteTableCommand({ TableName: name }));
+    }
   });
 });
