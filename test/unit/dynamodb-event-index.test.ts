@@ -7,6 +7,7 @@ import {
   BATCH_GET_BASE_DELAY_MS,
   batchGetRetryDelayMs,
   DynamoDbEventIndex,
+  fromEventItem,
   timeShard,
   toEventItem,
 } from '#lib/adapters/dynamodb-event-index.ts';
@@ -121,5 +122,36 @@ describe('DynamoDbEventIndex', () => {
     expect(item.gsi1sk).toBe('2026-11-24T07:00:00.000Z#e1');
     expect(item.gsi2pk).toBe('UNIT#code-review#pr-1');
     expect(JSON.parse(item.body).occurredAt).toBe('2026-11-24T08:00:00+01:00');
+  });
+
+  it('stores what the body says once, and the archive key compactly, and reads the same event back', () => {
+    // Prepare
+    const archiveKey =
+      'raw/retention=18m/workflow=code-review/dt=2026-11-24/0mi4x2k1s-8f3a2b1c9d0e.ndjson.gz';
+    const original = {
+      ...stored('e1'),
+      archiveKey,
+      boundaryViolations: [{ kind: 'cannot' as const, ruleId: 'r1', tool: 'merge' }],
+    };
+
+    // Act
+    const item = toEventItem(original);
+    const back = fromEventItem(item as unknown as Record<string, unknown>);
+
+    // Assess
+    for (const repeated of ['workflowId', 'eventId', 'unitId', 'occurredAt', 'gsi2sk', 'archiveKey']) {
+      expect(item).not.toHaveProperty(repeated);
+    }
+    expect(item.archive).toBe('18m/0mi4x2k1s-8f3a2b1c9d0e');
+    expect(back).toEqual(original);
+  });
+
+  it('keeps an archive key of another shape whole', () => {
+    for (const archiveKey of ['raw/x', 'raw/retention=18m/workflow=code-review/dt=2026-11-23/r.ndjson.gz']) {
+      // The second names another day than the one the event was received: compacting would change it.
+      const item = toEventItem({ ...stored('e1'), archiveKey });
+      expect(item.archive).toBe(archiveKey);
+      expect(fromEventItem(item as unknown as Record<string, unknown>).archiveKey).toBe(archiveKey);
+    }
   });
 });
