@@ -398,6 +398,10 @@ export async function runCostBench(): Promise<void> {
     );
     if (!wruMeasuredOk)
       log('    (DynamoDB Local reported no consumed capacity: the WRU figure below is from the sizes)');
+    const overOneKib = footprints.filter((f) => f.tableBytes > KIB).length;
+    log(
+      `    ${fixed((100 * overOneKib) / events, 1)}% of event items are over 1 KiB (2 WRU or more each, in the table and in gsi1): the actions with long outputs or tool parameters`,
+    );
     log(
       `    kept ${fixed(meanRetentionMonths, 2)} months in the index on average (until their TTL: the hot window, rollback events for their retention)`,
     );
