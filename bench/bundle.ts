@@ -4,17 +4,14 @@ import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import { build, type Metafile } from 'esbuild';
+import { ESM_REQUIRE_BANNER, LAMBDA_ALIASES } from '../infra/constructs/lambda-bundling.ts';
 import { median, percentile } from './stats.ts';
 
 /**
  * The ingest handler as Lambda gets it: one ESM file built the way the CDK's NodejsFunction does
  * (bundle, platform node, ESM, minified, every dependency inlined including the AWS SDK, a `require`
- * shim for bundled CommonJS), and how long importing it takes in a fresh Node process.
+ * shim for bundled CommonJS, the same aliases), and how long importing it takes in a fresh Node process.
  */
-
-/** The same shim as infra/constructs/ledger-function.ts (ESM_REQUIRE_BANNER). */
-const ESM_REQUIRE_BANNER =
-  "import { createRequire as __ledgerCreateRequire } from 'node:module'; const require = __ledgerCreateRequire(import.meta.url);";
 
 export interface BundleResult {
   readonly file: string;
@@ -43,6 +40,7 @@ export async function bundleHandler(repoRoot: string, outDir: string, entry: str
     sourcesContent: false,
     external: [],
     banner: { js: ESM_REQUIRE_BANNER },
+    alias: { ...LAMBDA_ALIASES },
     metafile: true,
     logLevel: 'silent',
   });
