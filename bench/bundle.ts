@@ -21,6 +21,8 @@ export interface BundleResult {
   readonly buildMs: number;
   /** Largest contributors to the output, by package (or by first-party directory). */
   readonly topPackages: { name: string; bytes: number }[];
+  /** Every file in the output: `<package>/<path>` for dependencies, the repository path for the project's. */
+  readonly files: string[];
 }
 
 export async function bundleHandler(repoRoot: string, outDir: string, entry: string): Promise<BundleResult> {
@@ -52,27 +54,36 @@ export async function bundleHandler(repoRoot: string, outDir: string, entry: str
     gzipBytes: gzipSync(code, { level: 9 }).length,
     mapBytes: statSync(`${outfile}.map`).size,
     buildMs,
-    topPackages: byPackage(result.metafile, outfile, repoRoot),
+    ...contents(result.metafile, outfile, repoRoot),
   };
 }
 
-function byPackage(metafile: Metafile, outfile: string, repoRoot: string): { name: string; bytes: number }[] {
+function contents(
+  metafile: Metafile,
+  outfile: string,
+  repoRoot: string,
+): Pick<BundleResult, 'topPackages' | 'files'> {
   const output = Object.entries(metafile.outputs).find(([path]) => resolve(repoRoot, path) === outfile);
   const inputs = output?.[1].inputs ?? {};
   const totals = new Map<string, number>();
+  const files: string[] = [];
   for (const [path, { bytesInOutput }] of Object.entries(inputs)) {
     const relative = path.startsWith(repoRoot) ? path.slice(repoRoot.length + 1) : path;
     const modules = relative.lastIndexOf('node_modules/');
     let name: string;
     if (modules >= 0) {
-      const parts = relative.slice(modules + 'node_modules/'.length).split('/');
+      const inPackages = relative.slice(modules + 'node_modules/'.length);
+      const parts = inPackages.split('/');
       name = parts[0]?.startsWith('@') ? `${parts[0]}/${parts[1]}` : (parts[0] ?? relative);
+      files.push(inPackages);
     } else {
       name = `(project) ${relative.split('/')[0]}/`;
+      files.push(relative);
     }
     totals.set(name, (totals.get(name) ?? 0) + bytesInOutput);
   }
-  return [...totals].map(([name, bytes]) => ({ name, bytes })).sort((a, b) => b.bytes - a.bytes);
+  const topPackages = [...totals].map(([name, bytes]) => ({ name, bytes })).sort((a, b) => b.bytes - a.bytes);
+  return { topPackages, files };
 }
 
 export interface ImportTiming {
