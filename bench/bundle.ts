@@ -4,17 +4,14 @@ import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import { build, type Metafile } from 'esbuild';
+import { ESM_REQUIRE_BANNER, LAMBDA_ALIASES } from '../infra/constructs/lambda-bundling.ts';
 import { median, percentile } from './stats.ts';
 
 /**
  * The ingest handler as Lambda gets it: one ESM file built the way the CDK's NodejsFunction does
  * (bundle, platform node, ESM, minified, every dependency inlined including the AWS SDK, a `require`
- * shim for bundled CommonJS), and how long importing it takes in a fresh Node process.
+ * shim for bundled CommonJS, the same aliases), and how long importing it takes in a fresh Node process.
  */
-
-/** The same shim as infra/constructs/ledger-function.ts (ESM_REQUIRE_BANNER). */
-const ESM_REQUIRE_BANNER =
-  "import { createRequire as __ledgerCreateRequire } from 'node:module'; const require = __ledgerCreateRequire(import.meta.url);";
 
 export interface BundleResult {
   readonly file: string;
@@ -24,6 +21,8 @@ export interface BundleResult {
   readonly buildMs: number;
   /** Largest contributors to the output, by package (or by first-party directory). */
   readonly topPackages: { name: string; bytes: number }[];
+  /** Every file in the output: `<package>/<path>` for dependencies, the repository path for the project's. */
+  readonly files: string[];
 }
 
 export async function bundleHandler(repoRoot: string, outDir: string, entry: string): Promise<BundleResult> {
@@ -43,6 +42,7 @@ export async function bundleHandler(repoRoot: string, outDir: string, entry: str
     sourcesContent: false,
     external: [],
     banner: { js: ESM_REQUIRE_BANNER },
+    alias: { ...LAMBDA_ALIASES },
     metafile: true,
     logLevel: 'silent',
   });
@@ -54,27 +54,36 @@ export async function bundleHandler(repoRoot: string, outDir: string, entry: str
     gzipBytes: gzipSync(code, { level: 9 }).length,
     mapBytes: statSync(`${outfile}.map`).size,
     buildMs,
-    topPackages: byPackage(result.metafile, outfile, repoRoot),
+    ...contents(result.metafile, outfile, repoRoot),
   };
 }
 
-function byPackage(metafile: Metafile, outfile: string, repoRoot: string): { name: string; bytes: number }[] {
+function contents(
+  metafile: Metafile,
+  outfile: string,
+  repoRoot: string,
+): Pick<BundleResult, 'topPackages' | 'files'> {
   const output = Object.entries(metafile.outputs).find(([path]) => resolve(repoRoot, path) === outfile);
   const inputs = output?.[1].inputs ?? {};
   const totals = new Map<string, number>();
+  const files: string[] = [];
   for (const [path, { bytesInOutput }] of Object.entries(inputs)) {
     const relative = path.startsWith(repoRoot) ? path.slice(repoRoot.length + 1) : path;
     const modules = relative.lastIndexOf('node_modules/');
     let name: string;
     if (modules >= 0) {
-      const parts = relative.slice(modules + 'node_modules/'.length).split('/');
+      const inPackages = relative.slice(modules + 'node_modules/'.length);
+      const parts = inPackages.split('/');
       name = parts[0]?.startsWith('@') ? `${parts[0]}/${parts[1]}` : (parts[0] ?? relative);
+      files.push(inPackages);
     } else {
       name = `(project) ${relative.split('/')[0]}/`;
+      files.push(relative);
     }
     totals.set(name, (totals.get(name) ?? 0) + bytesInOutput);
   }
-  return [...totals].map(([name, bytes]) => ({ name, bytes })).sort((a, b) => b.bytes - a.bytes);
+  const topPackages = [...totals].map(([name, bytes]) => ({ name, bytes })).sort((a, b) => b.bytes - a.bytes);
+  return { topPackages, files };
 }
 
 export interface ImportTiming {

@@ -41,6 +41,14 @@ export class KpisNotComputedError extends Error {
   }
 }
 
+/** No incident of the workflows one may see has this ID. */
+export class UnknownIncidentError extends Error {
+  override name = 'UnknownIncidentError';
+  constructor(readonly incidentId: string) {
+    super(`no incident ${incidentId}: list them with agent-ledger incidents list`);
+  }
+}
+
 /**
  * The workflow registry cannot be read (AppConfig unreachable, nothing deployed, or a deployed version
  * that does not validate, with no good version read before). Nothing was stored; a retry is safe.

@@ -3,7 +3,7 @@ import { parseArgs } from 'node:util';
 import { makeDocumentClient } from '#lib/adapters/aws-clients.ts';
 import { DynamoDbEventIndex } from '#lib/adapters/dynamodb-event-index.ts';
 import { DynamoDbPostmortemStore } from '#lib/adapters/dynamodb-postmortem-store.ts';
-import { messageOf } from '#lib/errors.ts';
+import { messageOf, UnknownIncidentError } from '#lib/errors.ts';
 import { impactSummary, incidentImpact } from '#lib/incidents/incidents.ts';
 import {
   InvalidPostmortemError,
@@ -15,7 +15,6 @@ import {
   type IncidentDependencies,
   type IncidentWithPostmortem,
   incidentsWithPostmortems,
-  UnknownIncidentError,
   writePostmortem,
 } from '#lib/incidents/service.ts';
 import { CliError, UsageError } from '../errors.ts';

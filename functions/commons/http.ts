@@ -6,11 +6,11 @@ import {
   InvalidRequestError,
   KpisNotComputedError,
   RegistryUnavailableError,
+  UnknownIncidentError,
   UnknownWorkflowError,
   WorkflowNotAllowedError,
 } from '#lib/errors.ts';
 import type { ValidationIssue } from '#lib/events/validate.ts';
-import { UnknownIncidentError } from '#lib/incidents/service.ts';
 import { REGISTRY_UNAVAILABLE_LOG } from '#lib/registry/names.ts';
 import { logger, metrics } from './powertools.ts';
 

@@ -18,16 +18,13 @@ import { ARCHIVE_PREFIX } from '#lib/storage/archive-bucket.ts';
 import { ledgerTableDesign } from '#lib/storage/ledger-table.ts';
 import { LOCK_FILE, PROJECT_ROOT } from '../paths.ts';
 import { FLAG_POLL_SECONDS, type KillSwitchIds, killSwitchArns } from './kill-switch.ts';
+import { ESM_REQUIRE_BANNER, LAMBDA_ALIASES } from './lambda-bundling.ts';
 import { REGISTRY_POLL_SECONDS, type WorkflowRegistryIds } from './workflow-registry.ts';
 
 /** The newest Node.js runtime this aws-cdk-lib knows; cdk-nag (L1, LambdaLatestVersion) holds us to it. */
 export const LEDGER_RUNTIME = lambda.Runtime.NODEJS_24_X;
 export const POWERTOOLS_SERVICE_NAME = 'agent-ledger';
 export const METRICS_NAMESPACE = 'AgentLedger';
-
-/** ESM bundles have no `require`; CommonJS dependencies bundled into them still call it. */
-const ESM_REQUIRE_BANNER =
-  "import { createRequire as __ledgerCreateRequire } from 'node:module'; const require = __ledgerCreateRequire(import.meta.url);";
 
 export type TableAccess = 'read' | 'readWrite';
 export type ArchiveAccess = 'put' | 'read' | 'head';
@@ -82,8 +79,9 @@ export interface LedgerFunctionProps {
 
 /**
  * The one way this project builds a Lambda function: Node.js 24 on arm64, X-Ray active tracing, JSON logs
- * into its own log group with a retention, an ESM bundle (minified, source maps, AWS SDK bundled), and a
- * role of its own with no managed policies. Access is added through `use*` helpers, each of which sets
+ * into its own log group with a retention, an ESM bundle (minified, source maps, AWS SDK bundled, its
+ * credential chain cut to the environment variables Lambda sets: `lambda-bundling.ts`), and a role of its
+ * own with no managed policies. Access is added through `use*` helpers, each of which sets
  * the environment variable the handler reads and grants exactly the access that variable implies.
  */
 export class LedgerFunction extends Construct implements iam.IGrantable {
@@ -139,6 +137,7 @@ export class LedgerFunction extends Construct implements iam.IGrantable {
         sourcesContent: false,
         externalModules: [],
         banner: ESM_REQUIRE_BANNER,
+        esbuildArgs: { '--alias': Object.entries(LAMBDA_ALIASES).map(([from, to]) => `${from}=${to}`) },
       },
     });
 

@@ -1,3 +1,4 @@
+import { UnknownIncidentError } from '#lib/errors.ts';
 import { type Incident, listIncidents } from '#lib/incidents/incidents.ts';
 import type { Postmortem, PostmortemContent, PostmortemStore } from '#lib/incidents/postmortem.ts';
 import type { EventIndex } from '#lib/ports.ts';
@@ -12,14 +13,6 @@ export interface IncidentDependencies {
 
 export interface IncidentWithPostmortem extends Incident {
   readonly postmortem: Postmortem | null;
-}
-
-/** No incident of the workflows one may see has this ID. */
-export class UnknownIncidentError extends Error {
-  override name = 'UnknownIncidentError';
-  constructor(readonly incidentId: string) {
-    super(`no incident ${incidentId}: list them with agent-ledger incidents list`);
-  }
 }
 
 /**

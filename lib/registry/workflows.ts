@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
-// The namespace import lets the bundler leave out zod's locales and JSON Schema code (−350 KiB).
-import * as z from 'zod';
+// zod/mini, as the ingest schemas: every function reads the registry, ingest on its cold start (issue 12).
+import * as z from 'zod/mini';
 import { messageOf } from '#lib/errors.ts';
 import { formatIssues, parseWithIssues, toJsonPath } from '#lib/validation/zod-issues.ts';
 
@@ -79,7 +79,13 @@ export const PARAMETER_PATH_PATTERN = /^[^.]+(?:\.[^.]+)*$/;
 export const RULE_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/;
 
 const text = (max: number) =>
-  z.string().trim().min(1, 'must not be empty').max(max, `must be at most ${max} characters`);
+  z
+    .string()
+    .check(
+      z.trim(),
+      z.minLength(1, 'must not be empty'),
+      z.maxLength(max, `must be at most ${max} characters`),
+    );
 
 /** A schema-level message for a present but wrong value; a missing one falls through to "is required". */
 const unlessMissing = (message: string) => (issue: { input?: unknown }) =>
@@ -87,57 +93,72 @@ const unlessMissing = (message: string) => (issue: { input?: unknown }) =>
 
 const score = z
   .number({ error: unlessMissing('must be a whole number from 1 to 5') })
-  .int('must be a whole number from 1 to 5')
-  .min(1, 'must be a whole number from 1 to 5')
-  .max(5, 'must be a whole number from 1 to 5');
+  .check(
+    z.int('must be a whole number from 1 to 5'),
+    z.gte(1, 'must be a whole number from 1 to 5'),
+    z.lte(5, 'must be a whole number from 1 to 5'),
+  );
 
 const conditionSchema = z
   .strictObject({
     path: z
       .string()
-      .max(256, 'must be at most 256 characters')
-      .regex(
-        PARAMETER_PATH_PATTERN,
-        'must be a dot path into the tool call\'s parameters, like "amount" or "customer.tier"',
+      .check(
+        z.maxLength(256, 'must be at most 256 characters'),
+        z.regex(
+          PARAMETER_PATH_PATTERN,
+          'must be a dot path into the tool call\'s parameters, like "amount" or "customer.tier"',
+        ),
       ),
     op: z.enum(CONDITION_OPERATORS, {
       error: unlessMissing(`must be one of ${CONDITION_OPERATORS.join(' ')}`),
     }),
-    value: z.json().optional(),
+    value: z.optional(z.json()),
   })
-  .superRefine((condition, ctx) => {
-    const { op, value } = condition;
-    if (op === 'exists') {
-      if (value !== undefined) {
+  .check(
+    z.superRefine((condition, ctx) => {
+      const { op, value } = condition;
+      if (op === 'exists') {
+        if (value !== undefined) {
+          ctx.addIssue({
+            code: 'custom',
+            path: ['value'],
+            message: 'is not used with op "exists" (it only asks whether the parameter is there): remove it',
+          });
+        }
+      } else if (op === 'in') {
+        if (!Array.isArray(value)) {
+          ctx.addIssue({ code: 'custom', path: ['value'], message: 'op "in" needs an array of values' });
+        }
+      } else if (ORDERING_OPERATORS.includes(op)) {
+        if (typeof value !== 'number') {
+          ctx.addIssue({ code: 'custom', path: ['value'], message: `op "${op}" needs a number` });
+        }
+      } else if (value === undefined) {
         ctx.addIssue({
           code: 'custom',
           path: ['value'],
-          message: 'is not used with op "exists" (it only asks whether the parameter is there): remove it',
+          message: `op "${op}" needs a value to compare with`,
         });
       }
-    } else if (op === 'in') {
-      if (!Array.isArray(value)) {
-        ctx.addIssue({ code: 'custom', path: ['value'], message: 'op "in" needs an array of values' });
-      }
-    } else if (ORDERING_OPERATORS.includes(op)) {
-      if (typeof value !== 'number') {
-        ctx.addIssue({ code: 'custom', path: ['value'], message: `op "${op}" needs a number` });
-      }
-    } else if (value === undefined) {
-      ctx.addIssue({ code: 'custom', path: ['value'], message: `op "${op}" needs a value to compare with` });
-    }
-  });
+    }),
+  );
 export type Condition = z.infer<typeof conditionSchema>;
 
 const ruleFields = {
   id: z
     .string()
-    .regex(RULE_ID_PATTERN, 'must be 1–128 characters of [A-Za-z0-9._:-], starting with a letter or digit'),
+    .check(
+      z.regex(
+        RULE_ID_PATTERN,
+        'must be 1–128 characters of [A-Za-z0-9._:-], starting with a letter or digit',
+      ),
+    ),
   description: text(500),
   /** The tool call's `name`, matched exactly. */
   tool: text(256),
   /** Every condition must hold for the rule to match; none means every call of the tool matches. */
-  when: z.array(conditionSchema).optional(),
+  when: z.optional(z.array(conditionSchema)),
 };
 
 /** A CANNOT rule: a tool call it matches is a boundary violation. */
@@ -160,33 +181,37 @@ const autonomyBoundarySchema = z
      * The tools CAN allows, by their tool calls' `name` (machine-checked, unlike `can`). A call of a tool
      * named neither here nor by a CANNOT or approval rule is flagged `unlisted-tool` at ingest.
      */
-    canTools: z.array(text(256)).optional(),
+    canTools: z.optional(z.array(text(256))),
     cannot: z.array(boundaryRuleSchema),
     approvals: z.array(approvalRuleSchema),
     killSwitch: z.strictObject({
       /** Where the switch is, e.g. the AppConfig flag and the CLI command that flips it. */
       location: text(500),
       /** The people or roles who may flip it. */
-      flippers: z.array(text(256)).min(1, 'must name at least one person or role who may flip it'),
+      flippers: z
+        .array(text(256))
+        .check(z.minLength(1, 'must name at least one person or role who may flip it')),
     }),
   })
-  .superRefine((boundary, ctx) => {
-    const seen = new Map<string, string>();
-    for (const list of ['cannot', 'approvals'] as const) {
-      for (const [index, rule] of boundary[list].entries()) {
-        const first = seen.get(rule.id);
-        if (first !== undefined) {
-          ctx.addIssue({
-            code: 'custom',
-            path: [list, index, 'id'],
-            message: `duplicate rule id "${rule.id}" (first used at ${first}): rule ids must be unique within a workflow`,
-          });
-        } else {
-          seen.set(rule.id, `${list}.${index}`);
+  .check(
+    z.superRefine((boundary, ctx) => {
+      const seen = new Map<string, string>();
+      for (const list of ['cannot', 'approvals'] as const) {
+        for (const [index, rule] of boundary[list].entries()) {
+          const first = seen.get(rule.id);
+          if (first !== undefined) {
+            ctx.addIssue({
+              code: 'custom',
+              path: [list, index, 'id'],
+              message: `duplicate rule id "${rule.id}" (first used at ${first}): rule ids must be unique within a workflow`,
+            });
+          } else {
+            seen.set(rule.id, `${list}.${index}`);
+          }
         }
       }
-    }
-  });
+    }),
+  );
 export type AutonomyBoundary = z.infer<typeof autonomyBoundarySchema>;
 
 /**
@@ -201,46 +226,50 @@ const approversSchema = z
       .array(
         z
           .string({ error: unlessMissing('must be an approverId string (1–256 characters)') })
-          .min(1, 'must be an approverId of 1–256 characters')
-          .max(256, 'must be an approverId of 1–256 characters'),
+          .check(
+            z.minLength(1, 'must be an approverId of 1–256 characters'),
+            z.maxLength(256, 'must be an approverId of 1–256 characters'),
+          ),
         { error: unlessMissing('must be a list of approverIds') },
       )
-      .min(1, 'must list at least one approverId (leave the role out to accept any approver)'),
+      .check(z.minLength(1, 'must list at least one approverId (leave the role out to accept any approver)')),
     { error: unlessMissing('must be an object of role name → list of approverIds') },
   )
-  .superRefine((approvers, ctx) => {
-    for (const [role, ids] of Object.entries(approvers)) {
-      if (role.trim() === '' || role.length > 256) {
-        ctx.addIssue({
-          code: 'custom',
-          path: role === '' ? [] : [role],
-          message: `role name ${JSON.stringify(role.slice(0, 40))}${role.length > 40 ? '…' : ''} must be 1–256 characters, not blank`,
-        });
-      } else if (role.trim() !== role) {
-        ctx.addIssue({
-          code: 'custom',
-          path: [role],
-          message: `role name "${role}" starts or ends with white space: approval rules name roles without it`,
-        });
-      }
-      const seen = new Set<string>();
-      for (const [index, id] of ids.entries()) {
-        if (seen.has(id)) {
+  .check(
+    z.superRefine((approvers, ctx) => {
+      for (const [role, ids] of Object.entries(approvers)) {
+        if (role.trim() === '' || role.length > 256) {
           ctx.addIssue({
             code: 'custom',
-            path: [role, index],
-            message: `approverId "${id}" is listed twice`,
+            path: role === '' ? [] : [role],
+            message: `role name ${JSON.stringify(role.slice(0, 40))}${role.length > 40 ? '…' : ''} must be 1–256 characters, not blank`,
+          });
+        } else if (role.trim() !== role) {
+          ctx.addIssue({
+            code: 'custom',
+            path: [role],
+            message: `role name "${role}" starts or ends with white space: approval rules name roles without it`,
           });
         }
-        seen.add(id);
+        const seen = new Set<string>();
+        for (const [index, id] of ids.entries()) {
+          if (seen.has(id)) {
+            ctx.addIssue({
+              code: 'custom',
+              path: [role, index],
+              message: `approverId "${id}" is listed twice`,
+            });
+          }
+          seen.add(id);
+        }
       }
-    }
-  });
+    }),
+  );
 export type Approvers = z.infer<typeof approversSchema>;
 
 const workflowSchema = z.strictObject({
-  workflowId: z.string().regex(WORKFLOW_ID_PATTERN, 'workflowId must match ^[a-z][a-z0-9-]{1,62}$'),
-  unitOfValue: z.string().min(1),
+  workflowId: z.string().check(z.regex(WORKFLOW_ID_PATTERN, 'workflowId must match ^[a-z][a-z0-9-]{1,62}$')),
+  unitOfValue: z.string().check(z.minLength(1)),
   /** The person or team accountable for the workflow. */
   owner: text(256),
   selectionScores: z.strictObject({
@@ -251,30 +280,37 @@ const workflowSchema = z.strictObject({
     easeOfInstrumenting: score,
   }),
   /** In its first operating cycle; more than two at once is reported by `warnings()`. */
-  firstCycle: z.boolean().default(false),
+  firstCycle: z._default(z.boolean(), false),
   rolloutPhase: z.enum(ROLLOUT_PHASES, {
     error: unlessMissing(`must be one of ${ROLLOUT_PHASES.join(', ')}`),
   }),
-  retentionMonths: z.union([z.literal(12), z.literal(18), z.literal(24)]).default(DEFAULT_RETENTION_MONTHS),
+  retentionMonths: z._default(
+    z.union([z.literal(12), z.literal(18), z.literal(24)]),
+    DEFAULT_RETENTION_MONTHS,
+  ),
   /** Drift pauses the lane only when both weeks have at least this many reviewed units (SPEC "Drift"). */
-  minReviewed: z.number().int().min(1).default(20),
+  minReviewed: z._default(z.number().check(z.int(), z.gte(1)), 20),
   /** The share of completed units sampled for human review (SPEC: 5–10%). */
-  reviewSampleRate: z.number().min(0.05, 'must be at least 5%').max(0.1, 'must be at most 10%').default(0.05),
+  reviewSampleRate: z._default(
+    z.number().check(z.gte(0.05, 'must be at least 5%'), z.lte(0.1, 'must be at most 10%')),
+    0.05,
+  ),
   /**
    * The share of an eval run's cases that must pass (0–1) before the workflow may move to phase
    * autonomous (rollout gates, `lib/registry/rollout-gates.ts`).
    */
-  evalThreshold: z
-    .number({ error: unlessMissing('must be a number from 0 to 1') })
-    .min(0, 'must be a number from 0 to 1')
-    .max(1, 'must be a number from 0 to 1')
-    .default(0.9),
+  evalThreshold: z._default(
+    z
+      .number({ error: unlessMissing('must be a number from 0 to 1') })
+      .check(z.gte(0, 'must be a number from 0 to 1'), z.lte(1, 'must be a number from 0 to 1')),
+    0.9,
+  ),
   autonomyBoundary: autonomyBoundarySchema,
   /**
    * Optional: who holds each approval role. An approval by someone not listed for its rule's role is a
    * boundary violation; a rule whose role has no list accepts any approver (and `warnings()` says so).
    */
-  approvers: approversSchema.optional(),
+  approvers: z.optional(approversSchema),
 });
 export type Workflow = z.infer<typeof workflowSchema>;
 /** A workflow as written in configuration (fields with defaults may be left out). */

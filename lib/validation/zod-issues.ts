@@ -1,10 +1,16 @@
-import type * as z from 'zod';
+import * as z from 'zod/mini';
+import en from 'zod/v4/locales/en.js';
+
+// The messages below reword zod's English defaults ("Invalid input: expected string, received number").
+// zod sets them as it builds its first schema; zod/mini, which the ingest schemas use, does not.
+z.config(en());
 
 /**
  * One way to tell a person what is wrong with what they sent, for every schema the ledger checks (ingest
  * events, eval sets and runs, kill-switch flips, the workflow registry, price tables, the AppConfig
- * stand-in's requests): each problem named by its JSON path (`$.events[3].toolCalls[0].outcome`) in plain
- * words ("is required", "must be a string, not a number", "unknown field tool_calls").
+ * stand-in's requests; zod and zod/mini schemas alike): each problem named by its JSON path
+ * (`$.events[3].toolCalls[0].outcome`) in plain words ("is required", "must be a string, not a number",
+ * "unknown field tool_calls").
  */
 export interface PathIssue {
   readonly path: string;
@@ -38,12 +44,12 @@ export type ParseResult<T> =
  * Parses `raw` with `schema`; on failure, every problem with its full path and a plain message. A
  * message a schema sets for a wrong value stands; a missing value is always "is required".
  */
-export function parseWithIssues<T extends z.ZodType>(
+export function parseWithIssues<T extends z.core.$ZodType>(
   schema: T,
   raw: unknown,
   options: IssueOptions = {},
 ): ParseResult<z.output<T>> {
-  const parsed = schema.safeParse(raw, { error: requiredMessage });
+  const parsed = z.safeParse(schema, raw, { error: requiredMessage });
   if (parsed.success) return { success: true, data: parsed.data };
   return {
     success: false,

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { DRIFT_JOB_IDENTITY } from '#lib/drift/job.ts';
+import { UnknownIncidentError } from '#lib/errors.ts';
 import type { LedgerEvent } from '#lib/events/schema.ts';
 import { deriveIncidents, impactSummary, incidentIdOf, incidentImpact } from '#lib/incidents/incidents.ts';
 import {
@@ -7,12 +8,7 @@ import {
   parsePostmortemMarkdown,
   postmortemFromForm,
 } from '#lib/incidents/postmortem.ts';
-import {
-  findIncident,
-  incidentsWithPostmortems,
-  UnknownIncidentError,
-  writePostmortem,
-} from '#lib/incidents/service.ts';
+import { findIncident, incidentsWithPostmortems, writePostmortem } from '#lib/incidents/service.ts';
 import { type Flip, rollbackEventsFor } from '#lib/kill-switch/flips.ts';
 import { MASTER_FLAG } from '#lib/kill-switch/names.ts';
 import { drillFlipReason } from '#lib/kill-switch/run-drill.ts';
