@@ -200,6 +200,8 @@ export interface AddHoldResult {
   readonly hold: Hold;
   /** Events held by their archive objects alone: the index had dropped them already. */
   readonly archiveOnlyEvents: number;
+  /** The units whose events it holds. */
+  readonly unitIds: readonly string[];
 }
 
 /**
@@ -281,7 +283,11 @@ export async function addHold(
     objects: objects.length,
   };
   await deps.holds.put(hold);
-  return { hold, archiveOnlyEvents: hold.events - hold.indexedEvents };
+  return {
+    hold,
+    archiveOnlyEvents: hold.events - hold.indexedEvents,
+    unitIds: [...new Set(lines.map((line) => line.unitId))],
+  };
 }
 
 export interface RemoveHoldResult {
