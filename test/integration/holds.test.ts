@@ -57,7 +57,10 @@ const listHolds = (...args: string[]) =>
     .map((line) => JSON.parse(line) as Record<string, unknown>);
 
 describe('agent-ledger hold, on the local stack', () => {
-  it('holds a unit: its index items lose their TTL and its archive objects are locked, until removed', async () => {
+  // Four CLI runs, each a process start of a few seconds on a busy machine.
+  it('holds a unit: its index items lose their TTL and its archive objects are locked, until removed', {
+    timeout: 120_000,
+  }, async () => {
     // Arrange: a unit of three events in one request, and one of its events archived 100 days ago, past
     // the index's hot window (so only the archive has it), as ingest would have archived it then.
     const unitId = `held-${randomUUID().slice(0, 8)}`;
@@ -153,8 +156,7 @@ describe('agent-ledger hold, on the local stack', () => {
     const after = await Promise.all(events.map((event) => indexItem(String(event.eventId))));
     expect(after.map((item) => item.expiresAt)).toEqual(before.map((item) => item.expiresAt));
     for (const key of [...objects, archiveOutcomeKey(oldKey)]) expect(await legalHold(key)).toBe('OFF');
-    expect(listHolds().some((hold) => hold.targetId === unitId)).toBe(false);
-    expect(listHolds('--all').find((hold) => hold.targetId === unitId)).toMatchObject({
+    expect(await holdStore.get({ workflowId: WORKFLOW, kind: 'unit', targetId: unitId })).toMatchObject({
       status: 'released',
       releaseReason: 'case closed',
       releasedBy: 'counsel',
