@@ -234,7 +234,7 @@ async function holdDeps(stack: Target): Promise<HoldDependencies> {
 }
 
 /** A hold the operator asked for wrongly is theirs to fix; an outage says that sending it again is safe. */
-function explainHoldFailure(error: unknown, stack: Target): never {
+export function explainHoldFailure(error: unknown, stack: Target): never {
   if (error instanceof HoldError) throw new CliError(error.message);
   if (isStoreUnavailable(error) && !(stack.isLocal && /ECONNREFUSED/.test(messageOf(error))))
     throw new CliError(

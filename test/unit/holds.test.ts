@@ -4,8 +4,9 @@ import { addHold, type HoldDependencies, HoldError, removeHold } from '#lib/hold
 import { eventKeyString, type StoredEvent } from '#lib/ports.ts';
 import { archiveObjectKey, archiveOutcomeKey, expirationDaysFor } from '#lib/storage/archive-bucket.ts';
 import { DEFAULT_HOT_INDEX_DAYS, indexExpiresAt } from '#lib/storage/ledger-table.ts';
-import { holdCommand } from '../../cli/commands/holds.ts';
+import { explainHoldFailure, holdCommand } from '../../cli/commands/holds.ts';
 import { CliError } from '../../cli/errors.ts';
+import type { Target } from '../../cli/target.ts';
 import {
   InMemoryArchiveHolds,
   InMemoryEventArchive,
@@ -275,5 +276,36 @@ describe('agent-ledger hold', () => {
     const { code, message: said } = await failure(...args);
     expect(code).toBe(2);
     expect(said).toContain(message);
+  });
+});
+
+describe('what a failed hold says', () => {
+  const stage = { description: 'stage prod', isLocal: false } as Target;
+  const said = (error: unknown) => {
+    try {
+      explainHoldFailure(error, stage);
+    } catch (thrown) {
+      return thrown as CliError;
+    }
+    throw new Error('expected a CliError');
+  };
+
+  it('says a retry is safe when the store is unavailable', () => {
+    const throttled = Object.assign(new Error('Rate exceeded'), {
+      name: 'ThrottlingException',
+      $retryable: {},
+    });
+    expect(said(throttled).message).toBe(
+      'stage prod did not answer (Rate exceeded); every step of a hold can be done again, so running the same command again is safe',
+    );
+  });
+
+  it('gives a hold mistake as it is, and anything else with where it happened', () => {
+    expect(said(new HoldError('unit U-1 of w is already held')).message).toBe(
+      'unit U-1 of w is already held',
+    );
+    expect(said(new Error('AccessDenied: not allowed')).message).toBe(
+      'stage prod: AccessDenied: not allowed',
+    );
   });
 });
