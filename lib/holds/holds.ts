@@ -243,8 +243,12 @@ export async function addHold(
     heldAt,
     ...(selection.evalSetVersion !== undefined ? { evalSetVersion: selection.evalSetVersion } : {}),
   };
+  // An event sent again is archived again; the index kept the first write, so the earliest line stands for it.
   const byEvent = new Map<string, ArchivedEventLine>();
-  for (const line of lines) if (!byEvent.has(line.eventId)) byEvent.set(line.eventId, line);
+  for (const line of lines) {
+    const kept = byEvent.get(line.eventId);
+    if (!kept || Date.parse(line.receivedAt) < Date.parse(kept.receivedAt)) byEvent.set(line.eventId, line);
+  }
   const objects = [...new Set(lines.map((line) => line.archiveKey))].flatMap((key) =>
     objectKeys.has(archiveOutcomeKey(key)) ? [key, archiveOutcomeKey(key)] : [key],
   );
