@@ -72,7 +72,8 @@ export async function holdCommand(args: string[], print: (line: string) => void)
     const reason = reasonFrom(values, action);
     const version = versionFrom(values);
     const stack = await resolveTarget(values.stage);
-    await registeredWorkflow(stack, target.workflowId);
+    // A hold outlives its workflow's place in the registry: it can be listed and removed after that.
+    if (action === 'add') await registeredWorkflow(stack, target.workflowId);
     const deps = await holdDeps(stack);
     if (action === 'add') {
       const evalSetUnits =
@@ -120,7 +121,6 @@ export async function holdCommand(args: string[], print: (line: string) => void)
 
 async function listCommand(values: Values, print: (line: string) => void): Promise<void> {
   const stack = await resolveTarget(values.stage);
-  if (values.workflow !== undefined) await registeredWorkflow(stack, values.workflow);
   const deps = await holdDeps(stack);
   const holds = await (values.all ? deps.holds.list() : activeHolds(deps.holds)).catch((error) =>
     explainHoldFailure(error, stack),

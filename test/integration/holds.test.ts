@@ -220,9 +220,13 @@ describe('agent-ledger hold, on the local stack', () => {
     expect(await localClients(stack).storeCounts()).toEqual(countsBefore);
   });
 
-  it('refuses to remove a hold that is not there', () => {
-    const result = cliResult('hold', 'remove', '--workflow', WORKFLOW, '--rollbacks', '--reason', 'r');
+  // A hold outlives its workflow's place in the registry, so remove does not ask the registry.
+  it.each([
+    [['--workflow', WORKFLOW, '--rollbacks'], `every rollback event of ${WORKFLOW} is not held`],
+    [['--workflow', 'no-such-flow', '--unit', 'U-1'], 'unit U-1 of no-such-flow is not held'],
+  ])('hold remove %j of a hold that is not there exits 1 saying so', (args, message) => {
+    const result = cliResult('hold', 'remove', ...args, '--reason', 'r');
     expect(result.status).toBe(1);
-    expect(result.stderr).toContain(`agent-ledger: every rollback event of ${WORKFLOW} is not held`);
+    expect(result.stderr).toContain(`agent-ledger: ${message}`);
   });
 });
