@@ -324,6 +324,15 @@ export async function removeHold(
     throw new HoldError(
       `${describeTarget(target)} is not held${hold ? ` (released ${hold.releasedAt} by ${hold.releasedBy})` : ''}`,
     );
+  // A hold still being added has not recorded what it covers: releasing now could release its events.
+  const applying = (await activeHolds(deps.holds)).find(
+    (other) =>
+      other.status === 'applying' && other.workflowId === target.workflowId && !sameTarget(other, target),
+  );
+  if (applying)
+    throw new HoldError(
+      `a hold on ${describeTarget(applying)} is being added, or its add failed part-way: run that hold add again to finish it, then this remove`,
+    );
   const members = await deps.holds.members(target);
   const others = await otherHoldsMembers(target, deps.holds);
   const nowSeconds = Math.floor(deps.clock().getTime() / 1000);

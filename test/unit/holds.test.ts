@@ -231,12 +231,21 @@ describe('legal hold', () => {
     await expect(addHold({ ...unitHold, reason: 'r', heldBy: 'a' }, deps)).rejects.toThrow('SlowDown');
     expect((await holds.get(unitHold))?.status).toBe('applying');
 
+    // Meanwhile no other hold of the workflow is released: it might share events with this one.
+    const rollbacks = { workflowId: WORKFLOW, kind: 'rollbacks' as const, targetId: 'all' };
+    await addHold({ ...rollbacks, reason: 'r', heldBy: 'a' }, deps);
+    await expect(removeHold({ ...rollbacks, reason: 'r', releasedBy: 'a' }, deps)).rejects.toThrow(
+      'a hold on unit U-1 of support-triage is being added, or its add failed part-way: run that hold add again to finish it',
+    );
+
     archiveHolds.setLegalHold = setLegalHold;
     const result = await addHold({ ...unitHold, reason: 'r', heldBy: 'a' }, deps);
     expect(result.hold.status).toBe('active');
     for (const i of [OLD, NEW, VERDICT]) expect(lockOf(at(i).archiveKey)).toBe('ON');
     await removeHold({ ...unitHold, reason: 'r', releasedBy: 'a' }, deps);
     expect(ttlOf(at(NEW))).toBe(at(NEW).expiresAt);
+    await removeHold({ ...rollbacks, reason: 'r', releasedBy: 'a' }, deps);
+    expect(ttlOf(at(FLIP))).toBe(at(FLIP).expiresAt);
   });
 });
 
