@@ -3,7 +3,8 @@
 // keeps each object's status in a file beside it (`<name>._S3rver_legal-hold.json`, which s3rver's listings
 // skip, as they skip its own metadata). It also keeps the promise a hold makes: S3 never lets a held
 // version go; locally there are no versions, so deleting or overwriting a held object is refused.
-// There is no lifecycle expiry locally, so there is none for a hold to block.
+// There is no lifecycle expiry locally, so there is none for a hold to block. It runs before s3rver's router,
+// so `?legal-hold` calls are not signature-checked (the server answers loopback names only, as before).
 import { readFile, unlink, writeFile } from 'node:fs/promises';
 import type { KoaContext, KoaMiddleware, S3rverStore } from 's3rver';
 
