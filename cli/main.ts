@@ -4,6 +4,7 @@ import { InvalidRegistryError } from '#lib/registry/workflows.ts';
 import { ACCESS_HELP, accessCommand } from './commands/access.ts';
 import { DEMO_HELP, demoCommand } from './commands/demo.ts';
 import { EVALS_HELP, evalsCommand } from './commands/evals.ts';
+import { HOLD_HELP, holdCommand } from './commands/holds.ts';
 import { INCIDENTS_HELP, incidentsCommand } from './commands/incidents.ts';
 import { JOBS_HELP, jobsCommand } from './commands/jobs.ts';
 import { drillCommand, KILL_SWITCH_HELP, killSwitchCommand } from './commands/kill-switch.ts';
@@ -27,6 +28,7 @@ Commands:
   query "<SQL>"               finance SQL over the cost-per-unit reports
   evals register|record|compare|list   eval sets and runs per workflow
   incidents list|show|postmortem   lanes switched off other than by a drill, and their postmortems
+  hold add|remove|list        legal hold: keep a unit's, a rollback's or an eval set's events past retention
   demo                        weeks of realistic traffic, the jobs, and where to look
 
 Every command acts on the local stack (\`npm start\`, found through LEDGER_DATA_DIR, default .local/)
@@ -49,6 +51,8 @@ ${QUERY_HELP}
 ${EVALS_HELP}
 
 ${INCIDENTS_HELP}
+
+${HOLD_HELP}
 
 ${DEMO_HELP}`;
 
@@ -87,6 +91,9 @@ export async function run(argv: string[], write: (line: string) => void = consol
         return 0;
       case 'incidents':
         await incidentsCommand(rest, print);
+        return 0;
+      case 'hold':
+        await holdCommand(rest, print);
         return 0;
       case 'demo':
         await demoCommand(rest, print);

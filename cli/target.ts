@@ -26,6 +26,7 @@ import { LOCAL_ENVIRONMENT } from '#lib/kill-switch/names.ts';
 import { REGISTRY_PROFILE } from '#lib/registry/names.ts';
 import { InvalidRegistryError, type WorkflowRegistry } from '#lib/registry/workflows.ts';
 import {
+  LOCAL_ARCHIVE_BUCKET,
   LOCAL_CREDENTIALS,
   LOCAL_REGION,
   LOCAL_REPORTS_BUCKET,
@@ -54,6 +55,8 @@ export interface Target {
   whoAmI(): Promise<string>;
   /** The reports bucket (finance Parquet) and a client for it. */
   reports(): Promise<{ s3: S3Client; bucket: string }>;
+  /** The raw event archive (the system of record) and a client for it. */
+  archive(): Promise<{ s3: S3Client; bucket: string }>;
   /** The SNS topic drift pauses are announced on (cloud only; locally they are printed). */
   driftTopic(): Promise<string>;
   /** For `query` on a stage: the Athena workgroup and Glue database to run in. */
@@ -85,6 +88,14 @@ function localTarget(): Target {
   }
   const local = { region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS, maxAttempts: 2 };
   const description = `the local stack (${settings.dataDir})`;
+  const localS3 = () =>
+    new S3Client({
+      ...local,
+      endpoint: endpoints.s3,
+      forcePathStyle: true,
+      requestChecksumCalculation: 'WHEN_REQUIRED',
+      responseChecksumValidation: 'WHEN_REQUIRED',
+    });
   return {
     description,
     isLocal: true,
@@ -121,16 +132,8 @@ function localTarget(): Target {
       token: tokenOption ?? readFileSync(join(settings.dataDir, 'dev-token'), 'utf8').trim(),
     }),
     whoAmI: async () => `${userInfo().username}@${hostname()}`,
-    reports: async () => ({
-      s3: new S3Client({
-        ...local,
-        endpoint: endpoints.s3,
-        forcePathStyle: true,
-        requestChecksumCalculation: 'WHEN_REQUIRED',
-        responseChecksumValidation: 'WHEN_REQUIRED',
-      }),
-      bucket: LOCAL_REPORTS_BUCKET,
-    }),
+    reports: async () => ({ s3: localS3(), bucket: LOCAL_REPORTS_BUCKET }),
+    archive: async () => ({ s3: localS3(), bucket: LOCAL_ARCHIVE_BUCKET }),
     athena: async () => {
       throw new CliError('the local stack has no Athena: `agent-ledger query` runs DuckDB locally');
     },
@@ -201,6 +204,7 @@ async function stageTarget(stage: string): Promise<Target> {
     },
     // makeS3Client: the SDK's own settings (region, credentials, AWS_ENDPOINT_URL_S3), as the functions use it.
     reports: async () => ({ s3: makeS3Client(), bucket: required(STATEFUL_OUTPUTS.reportsBucketName) }),
+    archive: async () => ({ s3: makeS3Client(), bucket: required(STATEFUL_OUTPUTS.archiveBucketName) }),
     athena: async () => {
       const all = { ...outputs, ...(await stackOutputs(statelessStackName(stage), stage)) };
       return {

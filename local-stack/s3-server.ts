@@ -4,6 +4,8 @@
 // stack's process is gone (exit-with-parent.cjs, preloaded).
 import S3rver from 's3rver';
 import { hostRefusal, isLoopbackHost } from './loopback.ts';
+import { legalHoldMiddleware } from './s3-legal-hold.ts';
+import { LOCAL_ARCHIVE_BUCKET } from './settings.ts';
 
 export interface S3ServerOptions {
   readonly directory: string;
@@ -27,5 +29,7 @@ server.middleware.unshift(async (ctx, next) => {
   ctx.type = 'application/xml';
   ctx.body = `<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>AccessDenied</Code><Message>${hostRefusal(ctx.get('host'), options.port).replace(/[<>&"]/g, '')}</Message></Error>`;
 });
+// Then legal hold, which s3rver lacks; Object Lock is enabled on the archive bucket only, as in the cloud.
+server.middleware.splice(1, 0, legalHoldMiddleware(server.store, [LOCAL_ARCHIVE_BUCKET]));
 await server.run();
 console.log(`S3 server listening on 127.0.0.1:${options.port}`);

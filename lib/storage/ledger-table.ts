@@ -16,6 +16,14 @@
  * - grant:   pk `PRINCIPAL#<iam principal>`, sk `GRANT`: the workflows an IAM caller may touch.
  * - postmortem: pk `POSTMORTEM#<incidentId>`, sk `POSTMORTEM`: an incident's no-blame postmortem, rewritten
  *            in place with a `version` (lib/adapters/dynamodb-postmortem-store.ts). No `expiresAt`: kept.
+ * - hold:    pk `HOLDS`, sk `<workflowId>#<kind>#<targetId>`: a legal hold (lib/holds/holds.ts), kind `unit`,
+ *            `reviewed`, `rollback`, `rollbacks` (targetId `all`) or `eval-set`; its status (`applying`,
+ *            `active`, `released`), who held it, when and why (and who released it, when and why), and how
+ *            many events and archive objects it covers. Holds are few, so one partition lists them all.
+ * - hold member: pk `HOLD#<workflowId>#<kind>#<targetId>`, sk `EVT#<eventId>` (the TTL the event's index
+ *            item gets back on release, and whether the index still had it) or `OBJ#<archive key>` (an
+ *            object under S3 legal hold for it). Deleted on release. Held event items have no `expiresAt`
+ *            while any hold covers them. No hold item has an `expiresAt`: kept.
  */
 
 export type KeyType = 'S' | 'N' | 'B';
@@ -129,4 +137,25 @@ export function hotIndexDaysFrom(value: string | undefined): number {
     );
   }
   return days;
+}
+
+/**
+ * The index TTL an event gets back when its last hold is removed: what it would have been without the hold,
+ * or now when that has passed, so TTL takes the entry soon after (DynamoDB's TTL ignores times more than
+ * five years past, which a long hold could reach).
+ */
+export function restoredIndexExpiresAt(unheldExpiresAt: number, nowSeconds: number): number {
+  return Math.max(unheldExpiresAt, nowSeconds);
+}
+
+/** Legal holds (lib/holds/holds.ts): the hold's record, in the one partition that lists them all. */
+export const HOLDS_PARTITION = 'HOLDS';
+
+/** The partition of a hold's members (the events and archive objects it covers). */
+export function holdMembersPartitionKey(target: {
+  workflowId: string;
+  kind: string;
+  targetId: string;
+}): string {
+  return `HOLD#${target.workflowId}#${target.kind}#${target.targetId}`;
 }

@@ -1,4 +1,5 @@
 import { runSk } from '#lib/adapters/dynamodb-eval-store.ts';
+import { archiveLine, storedEventFromArchiveLine } from '#lib/adapters/s3-event-archive.ts';
 import type { AccessGrant, GrantStore, TokenRecord, TokenStore } from '#lib/auth/tokens.ts';
 import type { EvalRun, EvalSet } from '#lib/evals/schema.ts';
 import {
@@ -9,6 +10,16 @@ import {
   type PutRunOutcome,
 } from '#lib/evals/store.ts';
 import type { EventType } from '#lib/events/schema.ts';
+import type {
+  ArchivedEventLine,
+  ArchiveHolds,
+  HeldEvent,
+  Hold,
+  HoldMembers,
+  HoldStore,
+  HoldTarget,
+  IndexRetention,
+} from '#lib/holds/holds.ts';
 import type { Postmortem, PostmortemContent, PostmortemStore } from '#lib/incidents/postmortem.ts';
 import type { DrillRecord, DrillStore } from '#lib/kill-switch/drills.ts';
 import type { FeatureFlagDocument, FlagValues } from '#lib/kill-switch/flag-document.ts';
@@ -34,6 +45,7 @@ import {
 } from '#lib/ports.ts';
 import type { PriceStore, PriceTable } from '#lib/pricing/price-table.ts';
 import type { ReviewItem, ReviewQueue } from '#lib/reviews/queue.ts';
+import { archiveOutcomeKey } from '#lib/storage/archive-bucket.ts';
 
 /**
  * The event index over a plain map, keeping every promise of the port (lib/ports.ts) that the DynamoDB
@@ -371,5 +383,110 @@ export class InMemoryPostmortemStore implements PostmortemStore {
     const postmortem: Postmortem = { incidentId, ...content, ...by, version };
     this.items.set(incidentId, postmortem);
     return postmortem;
+  }
+}
+
+/** Legal holds over maps, keyed as the DynamoDB adapter keys them. */
+export class InMemoryHoldStore implements HoldStore {
+  readonly holds = new Map<string, Hold>();
+  readonly memberSets = new Map<string, { events: Map<string, HeldEvent>; objects: Set<string> }>();
+
+  async get(target: HoldTarget): Promise<Hold | undefined> {
+    return this.holds.get(holdKey(target));
+  }
+
+  async put(hold: Hold): Promise<void> {
+    this.holds.set(holdKey(hold), hold);
+  }
+
+  async list(): Promise<Hold[]> {
+    return [...this.holds.entries()].sort(([a], [b]) => (a < b ? -1 : 1)).map(([, hold]) => hold);
+  }
+
+  async members(target: HoldTarget): Promise<HoldMembers> {
+    const members = this.memberSets.get(holdKey(target));
+    return { events: [...(members?.events.values() ?? [])], objects: [...(members?.objects ?? [])] };
+  }
+
+  async putMembers(target: HoldTarget, members: HoldMembers): Promise<void> {
+    const key = holdKey(target);
+    const kept = this.memberSets.get(key) ?? { events: new Map(), objects: new Set() };
+    for (const event of members.events) kept.events.set(event.eventId, event);
+    for (const object of members.objects) kept.objects.add(object);
+    this.memberSets.set(key, kept);
+  }
+
+  async deleteMembers(target: HoldTarget): Promise<void> {
+    this.memberSets.delete(holdKey(target));
+  }
+}
+
+function holdKey(target: HoldTarget): string {
+  return `${target.workflowId}#${target.kind}#${target.targetId}`;
+}
+
+/**
+ * The index's TTL attribute per event key, as the DynamoDB adapter touches it: `undefined` is an item
+ * without TTL (held); an absent key is an event the index does not have.
+ */
+export class InMemoryIndexRetention implements IndexRetention {
+  readonly expiresAt = new Map<string, number | undefined>();
+
+  async removeExpiry(key: EventKey, nowSeconds: number) {
+    const id = eventKeyString(key);
+    if (!this.expiresAt.has(id)) return { indexed: false as const };
+    const old = this.expiresAt.get(id);
+    if (old !== undefined && old <= nowSeconds) return { indexed: false as const };
+    this.expiresAt.set(id, undefined);
+    return old === undefined ? { indexed: true as const } : { indexed: true as const, expiresAt: old };
+  }
+
+  async restoreExpiry(key: EventKey, expiresAt: number): Promise<boolean> {
+    const id = eventKeyString(key);
+    if (!this.expiresAt.has(id)) return false;
+    this.expiresAt.set(id, expiresAt);
+    return true;
+  }
+}
+
+/** The archive as holds read and lock it, over an InMemoryEventArchive's objects and outcomes. */
+export class InMemoryArchiveHolds implements ArchiveHolds {
+  /** Per object key, its legal hold status once one was put. */
+  readonly legalHolds = new Map<string, 'ON' | 'OFF'>();
+
+  constructor(private readonly archive: InMemoryEventArchive) {}
+
+  async findLines(workflowId: string, matches: (line: ArchivedEventLine) => boolean) {
+    const objectKeys = new Set<string>();
+    const lines: ArchivedEventLine[] = [];
+    for (const [key, events] of this.archive.objects) {
+      if (!key.includes(`/workflow=${workflowId}/`)) continue;
+      objectKeys.add(key);
+      if (this.archive.outcomes.has(key)) objectKeys.add(archiveOutcomeKey(key));
+      for (const stored of events) {
+        const line = {
+          eventId: stored.event.eventId,
+          unitId: stored.event.unitId,
+          type: stored.event.type,
+          receivedAt: stored.receivedAt,
+          archiveKey: key,
+          retentionExpiresAt: storedEventFromArchiveLine(archiveLine(stored), key).expiresAt,
+        };
+        if (matches(line)) lines.push(line);
+      }
+    }
+    return { lines, objectKeys };
+  }
+
+  async setLegalHold(key: string, on: boolean): Promise<void> {
+    const exists =
+      this.archive.objects.has(key) ||
+      [...this.archive.outcomes.keys()].some((k) => archiveOutcomeKey(k) === key);
+    if (!exists) throw Object.assign(new Error(`NoSuchKey: ${key}`), { name: 'NoSuchKey' });
+    this.legalHolds.set(key, on ? 'ON' : 'OFF');
+  }
+
+  async legalHold(key: string): Promise<boolean> {
+    return this.legalHolds.get(key) === 'ON';
   }
 }
