@@ -2,6 +2,7 @@ import type { Construct } from 'constructs';
 import { MASTER_FLAG } from '#lib/kill-switch/names.ts';
 import { defaultRegistry } from '#lib/registry/default-registry.ts';
 import type { WorkflowRegistry } from '#lib/registry/workflows.ts';
+import { hotIndexDaysFrom } from '#lib/storage/ledger-table.ts';
 
 /**
  * Deployment settings, read from CDK context: defaults in `cdk.json`, overridden per command with
@@ -23,6 +24,11 @@ export interface LedgerConfig {
    * (e.g. `-c 'killSwitchFlippers={"support-triage":["arn:aws:iam::111122223333:role/oncall"]}'`).
    */
   readonly killSwitchFlippers: Readonly<Record<string, readonly string[]>>;
+  /**
+   * Days an event stays in the index after it arrives (context `hotIndexDays`, 1–750); unset: the
+   * functions' default, `DEFAULT_HOT_INDEX_DAYS` (lib/storage/ledger-table.ts).
+   */
+  readonly hotIndexDays?: number;
 }
 
 export const DEFAULT_STAGE = 'dev';
@@ -62,7 +68,19 @@ export function readLedgerConfig(
     },
     manageApiGatewayAccountRole: flag('apiGatewayCloudWatchRole', context('apiGatewayCloudWatchRole'), true),
     killSwitchFlippers: flippers(context('killSwitchFlippers'), registry),
+    ...hotWindow(context('hotIndexDays')),
   };
+}
+
+function hotWindow(raw: unknown): { hotIndexDays?: number } {
+  if (raw === undefined) return {};
+  try {
+    return { hotIndexDays: hotIndexDaysFrom(String(raw)) };
+  } catch (error) {
+    throw new InvalidConfigError(
+      `context "hotIndexDays" is "${String(raw)}": ${(error as Error).message.replace(/^LEDGER_HOT_INDEX_DAYS /, '')} (e.g. -c hotIndexDays=60)`,
+    );
+  }
 }
 
 /** An IAM role or user, as its ARN names it. */

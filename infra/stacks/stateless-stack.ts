@@ -1,8 +1,10 @@
 import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
 import type * as cognito from 'aws-cdk-lib/aws-cognito';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import type { Construct } from 'constructs';
+import { FUNCTION_ENV } from '#lib/deployment/environment.ts';
 import { STATELESS_OUTPUTS } from '#lib/deployment/stacks.ts';
 import { MASTER_FLAG } from '#lib/kill-switch/names.ts';
 import type { LedgerConfig } from '../config.ts';
@@ -127,6 +129,15 @@ export class StatelessStack extends Stack {
       flipRecorderDeadLetters: this.flipRecorder.deadLetterQueue,
       alarmTopic: props.driftTopic,
     });
+
+    // One hot window for every function that writes or reads the index, when the deployment sets one.
+    if (config.hotIndexDays !== undefined) {
+      for (const node of this.node.findAll()) {
+        if (node instanceof lambda.Function) {
+          node.addEnvironment(FUNCTION_ENV.hotIndexDays, String(config.hotIndexDays));
+        }
+      }
+    }
 
     new CfnOutput(this, STATELESS_OUTPUTS.apiUrl, {
       value: this.ingestApi.apiUrl,

@@ -135,7 +135,7 @@ export function fromEventItem(item: Record<string, unknown>): StoredEvent {
     occurredAtMs: Date.parse(sortKey.slice(0, sortKey.indexOf('#'))),
     receivedAt: String(item.receivedAt),
     contentHash: String(item.contentHash),
-    expiresAt: Number(item.expiresAt),
+    expiresAt: item.expiresAt === undefined ? Number.POSITIVE_INFINITY : Number(item.expiresAt),
     archiveKey: fullArchiveKey(
       String(item.archive),
       String(item.pk).split('#')[1] ?? '',
@@ -373,7 +373,8 @@ export class DynamoDbEventIndex implements EventIndex {
       IndexName: partition.index,
       KeyConditionExpression: '#pk = :pk AND #sk BETWEEN :lower AND :upper',
       FilterExpression: [
-        '#expires > :now',
+        // A held event has no TTL (lib/holds/holds.ts): kept, and read, until its hold is removed.
+        '(attribute_not_exists(#expires) OR #expires > :now)',
         ...(selection.type ? ['#type = :type'] : []),
         ...(violation === 'kill-switch' ? ['#violation = :true'] : []),
         ...(violation === 'boundary' || violation === 'rollout-phase' || violation === 'unlisted-tool'

@@ -26,6 +26,7 @@ describe('LedgerConfig', () => {
         throttleBurstLimit: '80',
         apiGatewayCloudWatchRole: 'false',
         killSwitchFlippers: `{"support-triage":["${ONCALL}","${ONCALL}","${RELEASE_BOT}"],"allAutonomousLanes":["${ONCALL}"]}`,
+        hotIndexDays: '60',
       },
     });
 
@@ -38,6 +39,7 @@ describe('LedgerConfig', () => {
       throttle: { rateLimit: 50, burstLimit: 80 },
       manageApiGatewayAccountRole: false,
       killSwitchFlippers: { 'support-triage': [ONCALL, RELEASE_BOT], allAutonomousLanes: [ONCALL] },
+      hotIndexDays: 60,
     });
   });
 
@@ -46,6 +48,10 @@ describe('LedgerConfig', () => {
     [{ throttleRateLimit: 'fast' }, /context "throttleRateLimit" is "fast": use a positive integer/],
     [{ throttleBurstLimit: 0 }, /context "throttleBurstLimit" is "0"/],
     [{ apiGatewayCloudWatchRole: 'yes' }, /use true or false/],
+    [
+      { hotIndexDays: '0' },
+      /context "hotIndexDays" is "0": must be a whole number of days from 1 to 750, not '0' \(e.g. -c hotIndexDays=60\)/,
+    ],
     [{ killSwitchFlippers: '{"support-triage":' }, /"killSwitchFlippers" is not JSON/],
     [{ killSwitchFlippers: [ONCALL] }, /must be an object of workflow ID to ARN list/],
     [
@@ -152,6 +158,22 @@ describe('defineLedgerApp', () => {
       MethodSettings: [Match.objectLike({ ThrottlingRateLimit: 50, ThrottlingBurstLimit: 100 })],
     });
     statelessTemplate.resourceCountIs('AWS::ApiGateway::Account', 0);
+  });
+
+  it('gives every function the hot window the deployment sets, and none when it sets none', () => {
+    // Act
+    const withWindow = synthesizeLedger({ context: { hotIndexDays: '60' } }).statelessTemplate;
+    const without = synthesizeLedger().statelessTemplate;
+
+    // Assess
+    const functions = Object.values(withWindow.findResources('AWS::Lambda::Function'));
+    expect(functions.length).toBeGreaterThan(10);
+    for (const fn of functions) {
+      expect(fn.Properties.Environment.Variables.LEDGER_HOT_INDEX_DAYS).toBe('60');
+    }
+    for (const fn of Object.values(without.findResources('AWS::Lambda::Function'))) {
+      expect(fn.Properties.Environment?.Variables?.LEDGER_HOT_INDEX_DAYS).toBeUndefined();
+    }
   });
 
   it('tags every stack with the project and the stage', () => {
