@@ -204,7 +204,9 @@ export class LedgerFunction extends Construct implements iam.IGrantable {
         if (bucket.encryptionKey) this.allowKeyVia(bucket.encryptionKey, 's3', ['kms:Decrypt']);
         this.acknowledgeWildcard(
           archiveObjects,
-          archiveWildcardReason('reads archived requests back for replay'),
+          archiveWildcardReason(
+            'reads archived requests back (replay; Athena queries of the archive, which read with its credentials)',
+          ),
         );
         break;
       case 'head':

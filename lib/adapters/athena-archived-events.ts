@@ -6,7 +6,7 @@ import {
   StopQueryExecutionCommand,
 } from '@aws-sdk/client-athena';
 import type { S3Client } from '@aws-sdk/client-s3';
-import { readArchiveOutcomes } from '#lib/adapters/s3-event-archive.ts';
+import { readArchiveOutcomes } from '#lib/adapters/s3-archive-outcomes.ts';
 import type { ArchivedEventKey, ArchivedEvents, EventPage, EventQuery } from '#lib/ports.ts';
 import {
   ARCHIVE_EVENTS_TABLE,
@@ -54,7 +54,7 @@ export class AthenaArchivedEvents implements ArchivedEvents {
   readonly #firstPollMs: number;
 
   constructor(private readonly options: AthenaArchivedEventsOptions) {
-    this.#timeoutMs = options.timeoutMs ?? 20_000;
+    this.#timeoutMs = options.timeoutMs ?? 15_000;
     this.#firstPollMs = options.firstPollMs ?? 200;
   }
 

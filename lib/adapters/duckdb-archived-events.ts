@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { DuckDBInstance } from '@duckdb/node-api';
-import { readArchiveOutcomes } from '#lib/adapters/s3-event-archive.ts';
+import { readArchiveOutcomes } from '#lib/adapters/s3-archive-outcomes.ts';
 import { copyObjectsToDirectory, listObjectKeys } from '#lib/adapters/s3-keys.ts';
 import type { ArchivedEventKey, ArchivedEvents, EventPage, EventQuery } from '#lib/ports.ts';
 import {

@@ -1,6 +1,6 @@
 import { promisify } from 'node:util';
 import { gzip } from 'node:zlib';
-import { GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import type { LedgerEvent } from '#lib/events/schema.ts';
 import { parseRfc3339 } from '#lib/events/timestamps.ts';
 import type {
@@ -12,7 +12,6 @@ import type {
 } from '#lib/ports.ts';
 import type { RetentionMonths } from '#lib/registry/workflows.ts';
 import { archiveOutcomeKey, expirationDaysFor } from '#lib/storage/archive-bucket.ts';
-import { mapWithConcurrency } from '#lib/util/concurrency.ts';
 
 const gzipAsync = promisify(gzip);
 
@@ -114,37 +113,4 @@ export class S3EventArchive implements EventArchive {
       }),
     );
   }
-}
-
-/** Outcome records fetched at once; each is a small GetObject. */
-const OUTCOME_READ_CONCURRENCY = 16;
-
-/**
- * The outcome records (`putOutcome`) of these archive objects, by archive key; an object without one is
- * absent (every line of it is the index's version). Read with GetObject: Athena skips objects whose names
- * start with `_`, as these do.
- */
-export async function readArchiveOutcomes(
-  s3: S3Client,
-  bucketName: string,
-  archiveKeys: readonly string[],
-): Promise<Map<string, readonly ArchiveLineOutcome[]>> {
-  const records = await mapWithConcurrency(archiveKeys, OUTCOME_READ_CONCURRENCY, async (key) => {
-    try {
-      const object = await s3.send(new GetObjectCommand({ Bucket: bucketName, Key: archiveOutcomeKey(key) }));
-      const record = JSON.parse((await object.Body?.transformToString()) ?? '{}') as {
-        lines?: ArchiveLineOutcome[];
-      };
-      return [key, record.lines ?? []] as const;
-    } catch (error) {
-      if (isNoSuchKey(error)) return undefined;
-      throw error;
-    }
-  });
-  return new Map(records.filter((record) => record !== undefined));
-}
-
-function isNoSuchKey(error: unknown): boolean {
-  const { name, $metadata } = error as { name?: string; $metadata?: { httpStatusCode?: number } };
-  return name === 'NoSuchKey' || name === 'NotFound' || $metadata?.httpStatusCode === 404;
 }
