@@ -1,4 +1,5 @@
 import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { isObjectNotFound } from '#lib/adapters/store-errors.ts';
 import type { ArchiveLineOutcome } from '#lib/ports.ts';
 import { archiveOutcomeKey } from '#lib/storage/archive-bucket.ts';
 import { mapWithConcurrency } from '#lib/util/concurrency.ts';
@@ -24,14 +25,9 @@ export async function readArchiveOutcomes(
       };
       return [key, record.lines ?? []] as const;
     } catch (error) {
-      if (isNoSuchKey(error)) return undefined;
+      if (isObjectNotFound(error)) return undefined;
       throw error;
     }
   });
   return new Map(records.filter((record) => record !== undefined));
-}
-
-function isNoSuchKey(error: unknown): boolean {
-  const { name, $metadata } = error as { name?: string; $metadata?: { httpStatusCode?: number } };
-  return name === 'NoSuchKey' || name === 'NotFound' || $metadata?.httpStatusCode === 404;
 }
