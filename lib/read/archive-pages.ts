@@ -11,6 +11,7 @@ import {
   selectedTimeRange,
   timeOrderKey,
 } from '#lib/ports.ts';
+import { WORKFLOW_ID_PATTERN } from '#lib/registry/workflows.ts';
 import { ARCHIVE_PREFIX, indexedVersionFromArchive } from '#lib/storage/archive-bucket.ts';
 
 /**
@@ -65,6 +66,15 @@ export function archiveKeyOfPath(path: string): string {
   return path.slice(start + 1);
 }
 
+/**
+ * The workflow partition's condition, with the ID as a literal rather than a parameter: Athena projects an
+ * injected partition from a static value in the query. Registered IDs are `[a-z][a-z0-9-]`, nothing to quote.
+ */
+function workflowCondition(workflowId: string): string {
+  if (!WORKFLOW_ID_PATTERN.test(workflowId)) throw new Error(`not a workflow ID: ${workflowId}`);
+  return `workflow = '${workflowId}'`;
+}
+
 const OCCURRED_AT = `date_trunc('millisecond', from_iso8601_timestamp(replace(upper(json_extract_scalar(line, '$.occurredAt')), ' ', 'T')))`;
 const EVENT_ID = `json_extract_scalar(line, '$.eventId')`;
 
@@ -86,7 +96,7 @@ export function archivePageSql(table: string, query: EventQuery): ArchiveSql {
     query.after === undefined ? undefined : Date.parse(query.after.slice(0, query.after.indexOf('#')));
   const lowerMs = afterMs !== undefined && afterMs > fromMs ? afterMs : fromMs;
   const earliestDay = earliestArchiveDay(lowerMs);
-  const where = [`workflow = ${value(query.workflowId)}`, `dt >= ${value(earliestDay)}`];
+  const where = [workflowCondition(query.workflowId), `dt >= ${value(earliestDay)}`];
   const outer = [
     `occurred_at >= from_iso8601_timestamp(${value(toUtcIso(fromMs))})`,
     `occurred_at < from_iso8601_timestamp(${value(toUtcIso(toMs))})`,
@@ -124,9 +134,9 @@ export function archiveLinesOfEventsSql(
   return {
     sql: [
       `SELECT "$path" AS path, line FROM ${table}`,
-      `WHERE workflow = ? AND dt >= ? AND ${EVENT_ID} IN (${eventIds.map(() => '?').join(', ')})`,
+      `WHERE ${workflowCondition(workflowId)} AND dt >= ? AND ${EVENT_ID} IN (${eventIds.map(() => '?').join(', ')})`,
     ].join('\n'),
-    parameters: [workflowId, earliestDay, ...eventIds],
+    parameters: [earliestDay, ...eventIds],
     earliestDay,
   };
 }

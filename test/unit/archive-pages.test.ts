@@ -63,15 +63,11 @@ describe('archivePageSql: the one SQL text Athena and DuckDB run', () => {
 
     // Assess: received at most 5 minutes before it occurred, so from the day before on
     expect(earliestDay).toBe('2025-09-30');
-    expect(parameters).toEqual([
-      'support-triage',
-      '2025-09-30',
-      '2025-10-01T00:00:00.000Z',
-      '2025-11-01T00:00:00.000Z',
-    ]);
+    expect(parameters).toEqual(['2025-09-30', '2025-10-01T00:00:00.000Z', '2025-11-01T00:00:00.000Z']);
     expect(sql.split('?')).toHaveLength(parameters.length + 1);
     expect(sql).toContain('FROM archive_events');
-    expect(sql).toMatch(/WHERE workflow = \? AND dt >= \?/);
+    // The workflow a literal: Athena projects an injected partition from a static value only
+    expect(sql).toMatch(/WHERE workflow = 'support-triage' AND dt >= \?/);
     expect(sql).toMatch(/ORDER BY occurred_at, event_id$/);
   });
 
@@ -84,7 +80,7 @@ describe('archivePageSql: the one SQL text Athena and DuckDB run', () => {
 
     // Assess: a later page reads fewer days
     expect(earliestDay).toBe('2025-10-14');
-    expect(parameters.slice(4)).toEqual([
+    expect(parameters.slice(3)).toEqual([
       '2025-10-15T00:02:00.000Z',
       '2025-10-15T00:02:00.000Z',
       'evt-9',
@@ -100,8 +96,14 @@ describe('archivePageSql: the one SQL text Athena and DuckDB run', () => {
       { workflowId: 'support-triage', eventId: 'a', occurredAtMs: Date.parse('2025-10-20T00:03:00Z') },
       { workflowId: 'support-triage', eventId: 'b', occurredAtMs: Date.parse('2025-10-22T00:00:00Z') },
     ]);
-    expect(parameters).toEqual(['support-triage', '2025-10-19', 'a', 'b']);
+    expect(parameters).toEqual(['2025-10-19', 'a', 'b']);
     expect(sql).toContain("json_extract_scalar(line, '$.eventId') IN (?, ?)");
+  });
+
+  it('refuses a workflow ID that is not one (it is written into the SQL as a literal)', () => {
+    expect(() => archivePageSql('archive_events', query({ workflowId: "x' OR '1'='1" }))).toThrow(
+      /not a workflow ID/,
+    );
   });
 
   it('names the day before for an event in the first 5 minutes of its day', () => {

@@ -153,7 +153,6 @@ describe('AthenaArchivedEvents on a fake Athena', () => {
     // Assess
     expect([...hashes]).toEqual([['support-triage#a', 'hash-a']]);
     expect(athena.commandCalls(StartQueryExecutionCommand)[0]?.args[0].input.ExecutionParameters).toEqual([
-      "'support-triage'",
       "'2025-10-20'",
       "'a'",
     ]);
