@@ -1,5 +1,5 @@
 import { storedEventFromArchiveLine } from '#lib/adapters/s3-event-archive.ts';
-import { toUtcIso } from '#lib/events/timestamps.ts';
+import { MAX_INSTANT_MS, MIN_INSTANT_MS, toUtcIso } from '#lib/events/timestamps.ts';
 import {
   type ArchivedEventKey,
   type ArchiveLineOutcome,
@@ -54,9 +54,7 @@ export type OutcomeReader = (
  * minutes before, and at any time after, so days before this one cannot hold it and every later one may.
  */
 export function earliestArchiveDay(fromMs: number): string {
-  return toUtcIso(
-    Math.max(fromMs - RECEIVED_BEFORE_OCCURRED_MS, Date.parse('0000-01-01T00:00:00.000Z')),
-  ).slice(0, 10);
+  return toUtcIso(Math.max(fromMs - RECEIVED_BEFORE_OCCURRED_MS, MIN_INSTANT_MS)).slice(0, 10);
 }
 
 /** The archive key (`raw/…`) of a row's `"$path"`, whichever engine and copy it came from. */
@@ -97,10 +95,11 @@ export function archivePageSql(table: string, query: EventQuery): ArchiveSql {
   const lowerMs = afterMs !== undefined && afterMs > fromMs ? afterMs : fromMs;
   const earliestDay = earliestArchiveDay(lowerMs);
   const where = [workflowCondition(query.workflowId), `dt >= ${value(earliestDay)}`];
-  const outer = [
-    `occurred_at >= from_iso8601_timestamp(${value(toUtcIso(fromMs))})`,
-    `occurred_at < from_iso8601_timestamp(${value(toUtcIso(toMs))})`,
-  ];
+  // An open end is left out rather than written as year 0000 or 9999, which no engine need parse.
+  const outer: string[] = [];
+  if (fromMs > MIN_INSTANT_MS)
+    outer.push(`occurred_at >= from_iso8601_timestamp(${value(toUtcIso(fromMs))})`);
+  if (toMs < MAX_INSTANT_MS) outer.push(`occurred_at < from_iso8601_timestamp(${value(toUtcIso(toMs))})`);
   if (query.after !== undefined) {
     const at = toUtcIso(afterMs ?? fromMs);
     const eventId = query.after.slice(query.after.indexOf('#') + 1);
@@ -117,7 +116,7 @@ export function archivePageSql(table: string, query: EventQuery): ArchiveSql {
     `  FROM ${table}`,
     `  WHERE ${where.join(' AND ')}`,
     ') AS lines',
-    `WHERE ${outer.join(' AND ')}`,
+    ...(outer.length > 0 ? [`WHERE ${outer.join(' AND ')}`] : []),
     'ORDER BY occurred_at, event_id',
   ].join('\n');
   return { sql, parameters, earliestDay };

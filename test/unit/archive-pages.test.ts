@@ -244,3 +244,19 @@ describe('archivedContentHashes: what ingest checks a retry against', () => {
     expect([...hashes]).toEqual([['support-triage#a', 'hash-a']]);
   });
 });
+
+describe('archivePageSql: open ends', () => {
+  it('leaves out the bound of an open end (no year 0000 for an engine to parse)', () => {
+    // Act
+    const { sql, parameters } = archivePageSql('archive_events', {
+      workflowId: 'support-triage',
+      toMs: Date.parse('2025-11-01T00:00:00Z'),
+      limit: 10,
+      nowSeconds: NOW_S,
+    });
+
+    // Assess
+    expect(parameters).toEqual(['0000-01-01', '2025-11-01T00:00:00.000Z']);
+    expect(sql).not.toContain('occurred_at >=');
+  });
+});
