@@ -59,7 +59,9 @@ export class AthenaArchivedEvents implements ArchivedEvents {
   }
 
   async query(query: EventQuery): Promise<EventPage> {
-    return archivePage(this.#rows(archivePageSql(this.#table, query)), this.#outcomes, query);
+    return archivePage(this.#rows(archivePageSql(this.#table, query)), this.#outcomes, query, (events) =>
+      this.#rows(archiveLinesOfEventsSql(this.#table, query.workflowId, events)),
+    );
   }
 
   async findContentHashes(

@@ -44,7 +44,9 @@ export class DuckDbArchivedEvents implements ArchivedEvents {
   async query(query: EventQuery): Promise<EventPage> {
     const sql = archivePageSql(ARCHIVE_EVENTS_TABLE, query);
     const rows = await this.#rows(query.workflowId, sql);
-    return archivePage(iterate(rows), this.#outcomes, query);
+    return archivePage(iterate(rows), this.#outcomes, query, (events) =>
+      this.#linesOf(query.workflowId, events),
+    );
   }
 
   async findContentHashes(
@@ -63,6 +65,11 @@ export class DuckDbArchivedEvents implements ArchivedEvents {
       }
     }
     return hashes;
+  }
+
+  /** Every line of these events, whatever their time. */
+  async *#linesOf(workflowId: string, events: readonly ArchivedEventKey[]): AsyncGenerator<ArchiveRow> {
+    yield* await this.#rows(workflowId, archiveLinesOfEventsSql(ARCHIVE_EVENTS_TABLE, workflowId, events));
   }
 
   readonly #outcomes = (archiveKeys: readonly string[]) =>

@@ -149,16 +149,28 @@ interface ArchivedLine {
 /**
  * The index's version of one event from its archived lines, by the dedupe rule: lines an outcome lists
  * as a duplicate or a conflict lost, and of the rest the first confirmed one stands
- * (`indexedVersionFromArchive`). Undefined when none stands, or when it is past its retention.
+ * (`indexedVersionFromArchive`). Undefined when none stands, or when it is past its retention. `standIn`:
+ * no line was confirmed, an `unconfirmed` one stands in (decided only once every line of the event is seen).
  */
-function indexedVersion(lines: readonly ArchivedLine[], nowSeconds: number): StoredEvent | undefined {
+function indexedVersion(
+  lines: readonly ArchivedLine[],
+  nowSeconds: number,
+): { stored: StoredEvent; standIn: boolean } | undefined {
   const version = indexedVersionFromArchive(
     lines.map(({ stored, outcome }) => ({
       line: { eventId: stored.event.eventId, contentHash: stored.contentHash, stored },
       outcome,
     })),
   );
-  return version && version.stored.expiresAt > nowSeconds ? version.stored : undefined;
+  if (!version || version.stored.expiresAt <= nowSeconds) return undefined;
+  return { stored: version.stored, standIn: lines.every(({ outcome }) => outcome !== undefined) };
+}
+
+/** The same archived line: same object, same content, same place in time. */
+function sameLine(a: StoredEvent, b: StoredEvent): boolean {
+  return (
+    a.archiveKey === b.archiveKey && a.contentHash === b.contentHash && timeOrderKey(a) === timeOrderKey(b)
+  );
 }
 
 /** Reads lines back and pairs each with its outcome, fetching the outcome records not yet known. */
@@ -186,25 +198,36 @@ async function withOutcomes(
 /** Rows are read in batches of this many before their outcome records are fetched together. */
 const ROWS_PER_BATCH = 200;
 
+/** Every archived line of these events, whatever their time (`archiveLinesOfEventsSql`). */
+export type LinesOfEvents = (events: readonly ArchivedEventKey[]) => AsyncIterable<ArchiveRow>;
+
 /**
  * One page of `query` from the rows of `archivePageSql`, in its order: the lines of one event (same time,
  * same eventId) are adjacent, so each event is decided as soon as its lines are read; the rows are read
- * only until the page has `limit` events and the one after it (which says more follow).
+ * only until the page has `limit` events and the one after it (which says more follow). The one case the
+ * page's rows cannot decide, an `unconfirmed` line standing in when another version of its event may be
+ * confirmed at another time (a failed request, sent again changed), is checked against every line of
+ * that event with `linesOfEvents`: one more query, only then.
  */
 export async function archivePage(
   rows: AsyncIterable<ArchiveRow>,
   outcomes: OutcomeReader,
   query: EventQuery,
+  linesOfEvents: LinesOfEvents,
 ): Promise<EventPage> {
   const known = new Map<string, readonly ArchiveLineOutcome[]>();
-  const items: StoredEvent[] = [];
+  let items: StoredEvent[] = [];
+  const standIns: StoredEvent[] = [];
+  let lastDecided: string | undefined;
   let group: ArchivedLine[] = [];
   const decide = (): void => {
     const version = indexedVersion(group, query.nowSeconds);
+    lastDecided = group[0] ? timeOrderKey(group[0].stored) : lastDecided;
     group = [];
     if (version === undefined) return;
-    if (query.onlyViolations !== undefined && !hasViolation(version, query.onlyViolations)) return;
-    items.push(version);
+    if (query.onlyViolations !== undefined && !hasViolation(version.stored, query.onlyViolations)) return;
+    items.push(version.stored);
+    if (version.standIn) standIns.push(version.stored);
   };
   const enough = (): boolean => items.length > query.limit;
   let batch: ArchiveRow[] = [];
@@ -222,13 +245,56 @@ export async function archivePage(
     if (batch.length >= ROWS_PER_BATCH) await flush();
     if (enough()) break;
   }
-  if (!enough()) {
-    await flush();
-    if (group.length > 0) decide();
+  if (!enough()) await flush();
+  if (!enough() && group.length > 0) decide();
+  // The page has its extra item: more follow (even if the check below takes some away).
+  const stoppedEarly = enough();
+  if (standIns.length > 0) {
+    const rejected = await rejectedStandIns(standIns, linesOfEvents, outcomes, known, query.nowSeconds);
+    items = items.filter((stored) => !rejected.has(stored));
   }
   const page = items.slice(0, query.limit);
-  const last = page.at(-1);
-  return { items: page, ...(items.length > query.limit && last ? { after: timeOrderKey(last) } : {}) };
+  const more = stoppedEarly || items.length > query.limit;
+  // A page emptied by the check still moves on: from the last event it decided.
+  const position = page.at(-1) ? timeOrderKey(page.at(-1) as StoredEvent) : lastDecided;
+  return { items: page, ...(more && position ? { after: position } : {}) };
+}
+
+/** The stand-ins that all the lines of their event do not make its version. */
+async function rejectedStandIns(
+  standIns: readonly StoredEvent[],
+  linesOfEvents: LinesOfEvents,
+  outcomes: OutcomeReader,
+  known: Map<string, readonly ArchiveLineOutcome[]>,
+  nowSeconds: number,
+): Promise<Set<StoredEvent>> {
+  // Every line of an event was received about when its first one was, or later (a retry): from the day
+  // before the stand-in's arrival on.
+  const keys = standIns.map((stored) => ({
+    workflowId: stored.event.workflowId,
+    eventId: stored.event.eventId,
+    occurredAtMs: Math.min(stored.occurredAtMs, Date.parse(stored.receivedAt) - 86_400_000),
+  }));
+  const collected: ArchiveRow[] = [];
+  for await (const row of linesOfEvents(keys)) collected.push(row);
+  const byEvent = groupByEvent(await withOutcomes(collected, outcomes, known));
+  return new Set(
+    standIns.filter((stored) => {
+      const version = indexedVersion(byEvent.get(eventKeyString(stored.event)) ?? [], nowSeconds);
+      return !version || !sameLine(version.stored, stored);
+    }),
+  );
+}
+
+function groupByEvent(lines: readonly ArchivedLine[]): Map<string, ArchivedLine[]> {
+  const byEvent = new Map<string, ArchivedLine[]>();
+  for (const line of lines) {
+    const key = eventKeyString(line.stored.event);
+    const group = byEvent.get(key);
+    if (group) group.push(line);
+    else byEvent.set(key, [line]);
+  }
+  return byEvent;
 }
 
 /** The content hash of the index's version of each archived event among `rows`, keyed by `eventKeyString`. */
@@ -239,17 +305,11 @@ export async function archivedContentHashes(
 ): Promise<Map<string, string>> {
   const collected: ArchiveRow[] = [];
   for await (const row of rows) collected.push(row);
-  const byEvent = new Map<string, ArchivedLine[]>();
-  for (const line of await withOutcomes(collected, outcomes, new Map())) {
-    const key = eventKeyString(line.stored.event);
-    const lines = byEvent.get(key);
-    if (lines) lines.push(line);
-    else byEvent.set(key, [line]);
-  }
+  const byEvent = groupByEvent(await withOutcomes(collected, outcomes, new Map()));
   const hashes = new Map<string, string>();
   for (const [key, lines] of byEvent) {
     const version = indexedVersion(lines, nowSeconds);
-    if (version) hashes.set(key, version.contentHash);
+    if (version) hashes.set(key, version.stored.contentHash);
   }
   return hashes;
 }

@@ -35,18 +35,24 @@ export class InMemoryArchivedEvents implements ArchivedEvents {
       .filter(({ stored }) => query.unitId === undefined || stored.event.unitId === query.unitId)
       .filter(({ stored }) => query.type === undefined || stored.event.type === query.type)
       .sort((a, b) => (timeOrderKey(a.stored) < timeOrderKey(b.stored) ? -1 : 1));
-    return archivePage(iterate(rows.map(({ row }) => row)), this.#outcomes, query);
+    return archivePage(iterate(rows.map(({ row }) => row)), this.#outcomes, query, (events) =>
+      iterate(this.#linesOf(events)),
+    );
   }
 
   async findContentHashes(events: readonly ArchivedEventKey[], nowSeconds: number) {
     this.calls.push('findContentHashes');
+    return archivedContentHashes(iterate(this.#linesOf(events)), this.#outcomes, nowSeconds);
+  }
+
+  /** Every line of these events, whatever their time. */
+  #linesOf(events: readonly ArchivedEventKey[]): ArchiveRow[] {
     const ids = new Set(events.map((event) => `${event.workflowId}#${event.eventId}`));
-    const rows = [...new Set(events.map((event) => event.workflowId))].flatMap((workflowId) =>
+    return [...new Set(events.map((event) => event.workflowId))].flatMap((workflowId) =>
       this.#lines(workflowId, '0000-01-01')
         .filter(({ stored }) => ids.has(`${workflowId}#${stored.event.eventId}`))
         .map(({ row }) => row),
     );
-    return archivedContentHashes(iterate(rows), this.#outcomes, nowSeconds);
   }
 
   #lines(workflowId: string, fromDay: string) {

@@ -47,6 +47,9 @@ async function* rows(...items: ArchiveRow[]): AsyncGenerator<ArchiveRow> {
 const outcomesOf = (records: Record<string, ArchiveLineOutcome[]>) => async (keys: readonly string[]) =>
   new Map(keys.filter((key) => records[key]).map((key) => [key, records[key] ?? []] as const));
 
+/** For pages whose rows hold every line of their events: no other line anywhere. */
+const noOtherLines = () => rows();
+
 const query = (overrides: Partial<EventQuery> = {}): EventQuery => ({
   workflowId: 'support-triage',
   fromMs: Date.parse('2025-10-01T00:00:00Z'),
@@ -142,6 +145,7 @@ describe('archivePage: the dedupe rule, retention and paging on the rows', () =>
       rows(row(conflicting, KEY_B), row(first), row(again, KEY_B)),
       outcomes,
       query(),
+      noOtherLines,
     );
 
     // Assess
@@ -169,10 +173,43 @@ describe('archivePage: the dedupe rule, retention and paging on the rows', () =>
       rows(row(lone), row(undecidedOne), row(undecidedTwo, KEY_B)),
       outcomes,
       query(),
+      () => rows(row(lone)),
     );
 
     // Assess
     expect(page.items.map((item) => item.event.eventId)).toEqual(['u']);
+  });
+
+  it('drops a stand-in whose event was confirmed at another time (a failed request sent again changed)', async () => {
+    // Prepare: the failed request's line (unconfirmed) in the page; its retry, changed to another time, confirmed
+    const failed = stored('w', '2025-10-20T10:00:00.000Z', retained);
+    const retried = stored('w', '2025-10-25T10:00:00.000Z', {
+      ...retained,
+      archiveKey: KEY_B,
+      contentHash: 'hash-w2',
+    });
+    const next = stored('x', '2025-10-20T11:00:00.000Z', retained);
+    const later = stored('y', '2025-10-20T12:00:00.000Z', retained);
+    const outcomes = outcomesOf({
+      [KEY_A]: [{ eventId: 'w', contentHash: 'hash-w', status: 'unconfirmed' }],
+    });
+    const asked: string[][] = [];
+
+    // Act: a page of one, from the start to just before the retry's time
+    const page = await archivePage(
+      rows(row(failed), row(next), row(later)),
+      outcomes,
+      query({ limit: 1, toMs: Date.parse('2025-10-21T00:00:00Z') }),
+      (events) => {
+        asked.push(events.map((event) => event.eventId));
+        return rows(row(failed), row(retried, KEY_B));
+      },
+    );
+
+    // Assess: the stand-in is not the event's version; the page holds the next event and goes on from it
+    expect(asked).toEqual([['w']]);
+    expect(page.items.map((item) => item.event.eventId)).toEqual(['x']);
+    expect(page.after).toBe('2025-10-20T11:00:00.000Z#x');
   });
 
   it('never returns a line past its retention, and filters by violation', async () => {
@@ -182,11 +219,17 @@ describe('archivePage: the dedupe rule, retention and paging on the rows', () =>
     const plain = stored('plain', '2025-10-20T12:00:00.000Z', retained);
 
     // Act
-    const all = await archivePage(rows(row(expired), row(marked), row(plain)), outcomesOf({}), query());
+    const all = await archivePage(
+      rows(row(expired), row(marked), row(plain)),
+      outcomesOf({}),
+      query(),
+      noOtherLines,
+    );
     const violating = await archivePage(
       rows(row(expired), row(marked), row(plain)),
       outcomesOf({}),
       query({ onlyViolations: 'kill-switch' }),
+      noOtherLines,
     );
 
     // Assess
@@ -213,7 +256,7 @@ describe('archivePage: the dedupe rule, retention and paging on the rows', () =>
     }
 
     // Act
-    const page = await archivePage(counted(), outcomesOf({}), query({ limit: 2 }));
+    const page = await archivePage(counted(), outcomesOf({}), query({ limit: 2 }), noOtherLines);
 
     // Assess: rows are read a batch at a time, and no batch after the page is full
     expect(page.items.map((item) => item.event.eventId)).toEqual(['e0000', 'e0001']);
