@@ -41,6 +41,7 @@ export function defineLedgerApp(app: App, options: LedgerAppOptions = {}): Ledge
     killSwitch: stateful.killSwitch,
     registry: stateful.registry,
     reportsBucket: stateful.finance.reportsBucket,
+    archiveQueries: stateful.finance.archiveQueries,
     driftTopic: stateful.driftNotifications.topic,
     consoleUserPool: stateful.consoleUsers.userPool,
     workflowIds,

@@ -127,6 +127,27 @@ export interface EventArchive {
   putRawSpans(key: string, request: object): Promise<void>;
 }
 
+/**
+ * The archive read as events (issue 12): the system of record for the whole retention, where the index
+ * holds only the hot window. Each event once, as the index holds it (the dedupe rule,
+ * `indexedVersionFromArchive`), never past its retention. Slow and billed per query (Athena in the cloud,
+ * DuckDB locally): read only what the index cannot answer (lib/read/tiered-events.ts).
+ */
+export interface ArchivedEvents {
+  /** One page of the archived events the query selects, in time order; `after` is the index's cursor format. */
+  query(query: EventQuery): Promise<EventPage>;
+  /**
+   * Content hashes of the archived events with these keys, keyed by `eventKeyString`: what ingest checks a
+   * retry against once its event has left the index. `occurredAtMs` of each key bounds which days are read.
+   */
+  findContentHashes(events: readonly ArchivedEventKey[], nowSeconds: number): Promise<Map<string, string>>;
+}
+
+export interface ArchivedEventKey extends EventKey {
+  /** The event's `occurredAt`: it was received at most 5 minutes before, so no earlier day holds it. */
+  readonly occurredAtMs: number;
+}
+
 /** What became of one archived line that did not become the index's version of its event. */
 export interface ArchiveLineOutcome {
   readonly eventId: string;
@@ -160,4 +181,18 @@ export interface RecordedRolloutPhaseViolation {
 
 export function eventKeyString(key: EventKey): string {
   return `${key.workflowId}#${key.eventId}`;
+}
+
+/** Whether a stored event carries the mark a read selecting `onlyViolations: kind` wants. */
+export function hasViolation(stored: StoredEvent, kind: ViolationKind): boolean {
+  switch (kind) {
+    case 'kill-switch':
+      return stored.killSwitchViolation === true;
+    case 'boundary':
+      return (stored.boundaryViolations?.length ?? 0) > 0;
+    case 'rollout-phase':
+      return stored.rolloutPhaseViolation !== undefined;
+    case 'unlisted-tool':
+      return (stored.unlistedTools?.length ?? 0) > 0;
+  }
 }

@@ -6,6 +6,7 @@ import { ActorHasher } from '#lib/events/actor-hashing.ts';
 import type { IngestDependencies } from '#lib/ingest/ingest-events.ts';
 import type { RegistrySource } from '#lib/registry/workflows.ts';
 import { hotIndexDaysFrom } from '#lib/storage/ledger-table.ts';
+import { archivedEventsFromEnvironment } from './archived-events.ts';
 import { registryFromEnvironment } from './registry.ts';
 import { archiveFromEnvironment, type LedgerTable, type TraceClient } from './stores.ts';
 import type { WorkflowRouteDependencies } from './workflow-route.ts';
@@ -26,8 +27,8 @@ export function workflowRouteFromEnvironment(table: LedgerTable): WorkflowRouteD
 
 /**
  * What writing events to the ledger needs, for both functions that do (ingest, and the flip recorder's
- * `rollback` events): the index, the archive, the deployed registry (read per request) and the actor-hash
- * key, loaded once per cold start.
+ * `rollback` events): the index, the archive (and its reader, for idempotency past the hot window), the
+ * deployed registry (read per request) and the actor-hash key, loaded once per cold start.
  */
 export async function ingestFromEnvironment(
   table: LedgerTable,
@@ -36,6 +37,8 @@ export async function ingestFromEnvironment(
   return {
     index: new DynamoDbEventIndex(table.documents, table.tableName),
     archive: archiveFromEnvironment(traceClient),
+    // Its engine (Athena) is imported by the first request with an event from before the hot window.
+    archivedEvents: archivedEventsFromEnvironment(traceClient),
     registry: registryFromEnvironment(),
     hasher: new ActorHasher(await loadActorHashKey()),
     clock: () => new Date(),

@@ -2,11 +2,15 @@ import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as athena from 'aws-cdk-lib/aws-athena';
 import * as glue from 'aws-cdk-lib/aws-glue';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import { COST_PER_UNIT_COLUMNS, COST_PER_UNIT_PREFIX } from '#lib/finance/cost-per-unit.ts';
 import { SAVED_QUERIES } from '#lib/finance/saved-queries.ts';
 import { shiftWeek, weekBounds } from '#lib/kpi/weeks.ts';
+import { ARCHIVE_EVENTS_TABLE } from '#lib/read/archive-pages.ts';
+import { RETENTION_MONTHS } from '#lib/registry/workflows.ts';
+import { ARCHIVE_PREFIX } from '#lib/storage/archive-bucket.ts';
 import { ABORT_INCOMPLETE_UPLOAD_DAYS } from './event-store.ts';
 import { acknowledgeWildcardResource } from './ledger-function.ts';
 
@@ -22,6 +26,37 @@ export const BYTES_SCANNED_CUTOFF_PER_QUERY = 1024 ** 3;
 
 /** Query results are a cache for whoever ran the query: they expire after 30 days. */
 export const ATHENA_RESULTS_EXPIRY_DAYS = 30;
+
+/** The first day the archive's `dt` partitions are projected from: the ledger's first year. */
+export const FIRST_ARCHIVED_DAY = '2026-01-01';
+
+/** Where the archive workgroup puts its results, in the Athena results bucket. */
+export const ARCHIVE_RESULTS_PREFIX = 'archive-reads/';
+
+/**
+ * The Hive text formats Athena reads the archive's gzip NDJSON with: a line is one `string` column,
+ * split on \u0001 (LazySimpleSerDe's default), which JSON never writes unescaped.
+ */
+export const ARCHIVE_LINE_FORMAT = {
+  serializationLibrary: 'org.apache.hadoop.hive.serde2.lazy.LazySimpleSerDe',
+  inputFormat: 'org.apache.hadoop.mapred.TextInputFormat',
+  outputFormat: 'org.apache.hadoop.hive.ql.io.HiveIgnoreKeyTextOutputFormat',
+  fieldDelimiter: '\u0001',
+} as const;
+
+/** `agent-ledger-<stage>-archive`: the Athena workgroup of the ledger's own reads of the archive. */
+export function archiveWorkgroupName(stage: string): string {
+  return `${athenaWorkgroupName(stage)}-archive`;
+}
+
+/** What a function needs to query the archive in Athena (LedgerFunction.useArchiveQueries). */
+export interface ArchiveQueryIds {
+  readonly workgroupName: string;
+  readonly databaseName: string;
+  readonly resultsBucket: s3.IBucket;
+  /** The results are archive lines: encrypted with the archive's key, like the archive. */
+  readonly resultsKey: kms.IKey;
+}
 
 /** A report the KPI job rewrote (each daily recompute does) stays recoverable this long. */
 export const REPORT_NONCURRENT_EXPIRY_DAYS = 30;
@@ -62,6 +97,9 @@ export interface FinanceProps {
   readonly workflowIds: readonly string[];
   /** Where both buckets deliver their server access logs (SSE-S3, see EventStore). */
   readonly accessLogBucket: s3.IBucket;
+  /** The raw event archive (EventStore), which the `archive_events` table reads, and its key. */
+  readonly archiveBucket: s3.IBucket;
+  readonly archiveKey: kms.IKey;
 }
 
 /**
@@ -81,6 +119,11 @@ export class Finance extends Construct {
   public readonly table: glue.CfnTable;
   public readonly workgroup: athena.CfnWorkGroup;
   public readonly namedQueries: readonly athena.CfnNamedQuery[];
+  /** The archive as Athena reads it: one line per row, partitioned by retention class, workflow and day. */
+  public readonly archiveTable: glue.CfnTable;
+  /** The ledger's own reads of the archive (reads past the hot window, ingest's idempotency past it). */
+  public readonly archiveWorkgroup: athena.CfnWorkGroup;
+  public readonly archiveQueries: ArchiveQueryIds;
   /** What an analyst needs to run queries in this workgroup over `cost_per_unit`, and nothing more. */
   public readonly readPolicy: iam.ManagedPolicy;
 
@@ -120,7 +163,7 @@ export class Finance extends Construct {
       catalogId: account,
       databaseInput: {
         name: this.databaseName,
-        description: `Agent Ledger (${props.stage}): finance reports, weekly cost per unit of value`,
+        description: `Agent Ledger (${props.stage}): finance reports (weekly cost per unit of value) and the raw event archive`,
       },
     });
 
@@ -138,6 +181,91 @@ export class Finance extends Construct {
     );
 
     this.readPolicy = this.createReadPolicy(props.stage);
+
+    this.archiveTable = this.createArchiveTable(props.archiveBucket);
+    this.archiveWorkgroup = this.createArchiveWorkgroup(props.stage, props.archiveKey);
+    this.archiveQueries = {
+      workgroupName: archiveWorkgroupName(props.stage),
+      databaseName: this.databaseName,
+      resultsBucket: this.athenaResultsBucket,
+      resultsKey: props.archiveKey,
+    };
+  }
+
+  /**
+   * `archive_events` over the raw archive, as the shared SQL reads it (lib/read/archive-pages.ts): the line
+   * as one string, partitions projected (retention classes as an enum, the workflow injected by each query's
+   * `workflow = …`, each day from the first on), so no crawler and no partition to add.
+   */
+  private createArchiveTable(archiveBucket: s3.IBucket): glue.CfnTable {
+    const archive = `s3://${archiveBucket.bucketName}/${ARCHIVE_PREFIX}`;
+    return new glue.CfnTable(this, 'ArchiveEventsTable', {
+      catalogId: Stack.of(this).account,
+      databaseName: this.database.ref,
+      tableInput: {
+        name: ARCHIVE_EVENTS_TABLE,
+        description:
+          'The raw event archive: one gzip NDJSON line per row (the read API item plus contentHash), by retention class, workflow and day received',
+        tableType: 'EXTERNAL_TABLE',
+        partitionKeys: [
+          { name: 'retention', type: 'string', comment: 'retention class: 12m, 18m or 24m' },
+          { name: 'workflow', type: 'string', comment: 'registered workflow ID' },
+          { name: 'dt', type: 'string', comment: 'UTC day the ledger received the event, YYYY-MM-DD' },
+        ],
+        parameters: {
+          EXTERNAL: 'TRUE',
+          classification: 'text',
+          'projection.enabled': 'true',
+          'projection.retention.type': 'enum',
+          'projection.retention.values': RETENTION_MONTHS.map((months) => `${months}m`).join(','),
+          'projection.workflow.type': 'injected',
+          'projection.dt.type': 'date',
+          'projection.dt.format': 'yyyy-MM-dd',
+          'projection.dt.range': `${FIRST_ARCHIVED_DAY},NOW`,
+          'projection.dt.interval': '1',
+          'projection.dt.interval.unit': 'DAYS',
+          'storage.location.template': `${archive}retention=\${retention}/workflow=\${workflow}/dt=\${dt}/`,
+        },
+        storageDescriptor: {
+          location: archive,
+          columns: [{ name: 'line', type: 'string', comment: 'one archive line, JSON' }],
+          inputFormat: ARCHIVE_LINE_FORMAT.inputFormat,
+          outputFormat: ARCHIVE_LINE_FORMAT.outputFormat,
+          serdeInfo: {
+            serializationLibrary: ARCHIVE_LINE_FORMAT.serializationLibrary,
+            parameters: {
+              'field.delim': ARCHIVE_LINE_FORMAT.fieldDelimiter,
+              'serialization.format': ARCHIVE_LINE_FORMAT.fieldDelimiter,
+            },
+          },
+        },
+      },
+    });
+  }
+
+  /**
+   * A workgroup of its own for the archive reads, in the same results bucket: its results are event lines,
+   * not aggregates, so they are encrypted with the archive's key (which analysts hold no grant on), under a
+   * prefix of their own, with the same scan limit.
+   */
+  private createArchiveWorkgroup(stage: string, archiveKey: kms.IKey): athena.CfnWorkGroup {
+    return new athena.CfnWorkGroup(this, 'ArchiveWorkgroup', {
+      name: archiveWorkgroupName(stage),
+      description: `Agent Ledger (${stage}): the ledger's reads of the raw event archive past the index's hot window`,
+      state: 'ENABLED',
+      recursiveDeleteOption: true,
+      workGroupConfiguration: {
+        enforceWorkGroupConfiguration: true,
+        bytesScannedCutoffPerQuery: BYTES_SCANNED_CUTOFF_PER_QUERY,
+        publishCloudWatchMetricsEnabled: true,
+        engineVersion: { selectedEngineVersion: 'AUTO' },
+        resultConfiguration: {
+          outputLocation: `s3://${this.athenaResultsBucket.bucketName}/${ARCHIVE_RESULTS_PREFIX}`,
+          encryptionConfiguration: { encryptionOption: 'SSE_KMS', kmsKey: archiveKey.keyArn },
+          expectedBucketOwner: Stack.of(this).account,
+        },
+      },
+    });
   }
 
   private createTable(workflowIds: readonly string[]): glue.CfnTable {

@@ -16,6 +16,7 @@ import {
   routePath,
 } from '#lib/api/routes.ts';
 import { functionEntry } from '../paths.ts';
+import type { ArchiveQueryIds } from './finance.ts';
 import { LedgerFunction } from './ledger-function.ts';
 
 export interface IngestApiProps {
@@ -24,6 +25,8 @@ export interface IngestApiProps {
   readonly table: dynamodb.ITable;
   readonly archiveBucket: s3.IBucket;
   readonly actorHashKey: secretsmanager.ISecret;
+  /** Athena over the archive: event reads past the index's hot window, and ingest's idempotency past it. */
+  readonly archiveQueries: ArchiveQueryIds;
   /** Stage-wide throttling. @default 500 requests/s, burst 1000 */
   readonly throttle?: { readonly rateLimit: number; readonly burstLimit: number };
   /** Retention of the access logs and execution logs. @default logs.RetentionDays.ONE_YEAR */
@@ -174,6 +177,9 @@ export class IngestApi extends Construct {
       })
         .useLedgerTable(props.table, 'readWrite')
         .useArchiveBucket(props.archiveBucket, 'put')
+        // A retry of an event from before the hot window is checked against the archive (issue 12).
+        .useArchiveBucket(props.archiveBucket, 'read')
+        .useArchiveQueries(props.archiveQueries)
         .useActorHashKey(props.actorHashKey);
     const ingest = eventWriter(
       'Ingest',
@@ -190,8 +196,12 @@ export class IngestApi extends Construct {
       entry: functionEntry('read-events'),
       description: "Agent Ledger: GET /v1/workflows/{workflowId}/events, a workflow's events in time order",
       memorySize: 512,
-      timeout: Duration.seconds(10),
-    }).useLedgerTable(props.table, 'read');
+      // An archive query (a read before the hot window) takes seconds; API Gateway waits 29 s at most.
+      timeout: Duration.seconds(28),
+    })
+      .useLedgerTable(props.table, 'read')
+      .useArchiveBucket(props.archiveBucket, 'read')
+      .useArchiveQueries(props.archiveQueries);
 
     const healthz = new LedgerFunction(this, 'Healthz', {
       entry: functionEntry('healthz'),

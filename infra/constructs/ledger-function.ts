@@ -13,10 +13,12 @@ import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct, type IConstruct } from 'constructs';
 import { FUNCTION_ENV } from '#lib/deployment/environment.ts';
 import { COST_PER_UNIT_PREFIX } from '#lib/finance/cost-per-unit.ts';
+import { ARCHIVE_EVENTS_TABLE } from '#lib/read/archive-pages.ts';
 import { REGISTRY_STALE_LOG, REGISTRY_STALE_METRIC, REGISTRY_UNAVAILABLE_LOG } from '#lib/registry/names.ts';
 import { ARCHIVE_PREFIX } from '#lib/storage/archive-bucket.ts';
 import { ledgerTableDesign } from '#lib/storage/ledger-table.ts';
 import { LOCK_FILE, PROJECT_ROOT } from '../paths.ts';
+import { ARCHIVE_RESULTS_PREFIX, type ArchiveQueryIds } from './finance.ts';
 import { FLAG_POLL_SECONDS, type KillSwitchIds, killSwitchArns } from './kill-switch.ts';
 import { ESM_REQUIRE_BANNER, LAMBDA_ALIASES } from './lambda-bundling.ts';
 import { REGISTRY_POLL_SECONDS, type WorkflowRegistryIds } from './workflow-registry.ts';
@@ -201,7 +203,9 @@ export class LedgerFunction extends Construct implements iam.IGrantable {
         if (bucket.encryptionKey) this.allowKeyVia(bucket.encryptionKey, 's3', ['kms:Decrypt']);
         this.acknowledgeWildcard(
           archiveObjects,
-          archiveWildcardReason('reads archived requests back for replay'),
+          archiveWildcardReason(
+            'reads archived requests back (replay; Athena queries of the archive, which read with its credentials)',
+          ),
         );
         break;
       case 'head':
@@ -401,6 +405,63 @@ export class LedgerFunction extends Construct implements iam.IGrantable {
         logs.FilterPattern.stringValue('$.message', '=', REGISTRY_UNAVAILABLE_LOG),
       ),
     });
+    return this;
+  }
+
+  /**
+   * Sets ARCHIVE_QUERY_WORKGROUP and ARCHIVE_QUERY_DATABASE: queries of the archive in Athena (reads past the
+   * index's hot window). Grants running queries in that one workgroup, reading the `archive_events` table's
+   * catalog entries, and writing and reading its results (under their prefix, with the archive's key).
+   * Reading the archive objects themselves is `useArchiveBucket(bucket, 'read')`: Athena reads them with the
+   * caller's credentials.
+   */
+  useArchiveQueries(queries: ArchiveQueryIds): this {
+    const stack = Stack.of(this);
+    this.function.addEnvironment(FUNCTION_ENV.archiveQueryWorkgroup, queries.workgroupName);
+    this.function.addEnvironment(FUNCTION_ENV.archiveQueryDatabase, queries.databaseName);
+    const glueArn = (resource: string, resourceName?: string): string =>
+      stack.formatArn({ service: 'glue', resource, resourceName });
+    const results = queries.resultsBucket.arnForObjects(`${ARCHIVE_RESULTS_PREFIX}*`);
+    this.role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        actions: [
+          'athena:StartQueryExecution',
+          'athena:GetQueryExecution',
+          'athena:GetQueryResults',
+          'athena:StopQueryExecution',
+        ],
+        resources: [
+          stack.formatArn({ service: 'athena', resource: 'workgroup', resourceName: queries.workgroupName }),
+        ],
+      }),
+    );
+    this.role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        actions: ['glue:GetDatabase', 'glue:GetTable'],
+        resources: [
+          glueArn('catalog'),
+          glueArn('database', queries.databaseName),
+          glueArn('table', `${queries.databaseName}/${ARCHIVE_EVENTS_TABLE}`),
+        ],
+      }),
+    );
+    this.role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        actions: ['s3:GetObject', 's3:PutObject', 's3:AbortMultipartUpload', 's3:ListMultipartUploadParts'],
+        resources: [results],
+      }),
+    );
+    this.role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        actions: ['s3:ListBucket', 's3:ListBucketMultipartUploads', 's3:GetBucketLocation'],
+        resources: [queries.resultsBucket.bucketArn],
+      }),
+    );
+    this.allowKeyVia(queries.resultsKey, 's3', ['kms:GenerateDataKey', 'kms:Decrypt']);
+    this.acknowledgeWildcard(
+      results,
+      `Athena writes each archive query's result (and reads it back for GetQueryResults) with the function's credentials, at a key named after the query execution ID it generates, so "${ARCHIVE_RESULTS_PREFIX}*" in the results bucket is the narrowest resource that allows it.`,
+    );
     return this;
   }
 

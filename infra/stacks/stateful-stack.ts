@@ -52,6 +52,8 @@ export class StatefulStack extends Stack {
       stage: props.stage,
       workflowIds: props.workflowIds,
       accessLogBucket: this.eventStore.accessLogBucket,
+      archiveBucket: this.eventStore.archiveBucket,
+      archiveKey: this.eventStore.key,
     });
     this.driftNotifications = new DriftNotifications(this, 'DriftNotifications', { stage: props.stage });
     // The stateless stack's alarms (LedgerDashboard) notify operators on the drift topic.

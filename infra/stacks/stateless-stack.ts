@@ -11,6 +11,7 @@ import type { LedgerConfig } from '../config.ts';
 import { LedgerConsole } from '../constructs/console.ts';
 import { dashboardName, LedgerDashboard } from '../constructs/dashboard.ts';
 import type { EventStore } from '../constructs/event-store.ts';
+import type { ArchiveQueryIds } from '../constructs/finance.ts';
 import { FlipRecorder } from '../constructs/flip-recorder.ts';
 import { IngestApi } from '../constructs/ingest-api.ts';
 import type { KillSwitchIds } from '../constructs/kill-switch.ts';
@@ -30,6 +31,8 @@ export interface StatelessStackProps extends StackProps {
   readonly registry: WorkflowRegistryIds;
   /** From the stateful stack: the finance reports the KPI job writes. */
   readonly reportsBucket: s3.IBucket;
+  /** From the stateful stack: Athena over the event archive (reads past the index's hot window). */
+  readonly archiveQueries: ArchiveQueryIds;
   /** From the stateful stack: where the drift job and every alarm notify operators. */
   readonly driftTopic: sns.ITopic;
   /** From the stateful stack: the people who sign in to the console. */
@@ -60,6 +63,7 @@ export class StatelessStack extends Stack {
       table: eventStore.table,
       archiveBucket: eventStore.archiveBucket,
       actorHashKey: eventStore.actorHashKey,
+      archiveQueries: props.archiveQueries,
       throttle: config.throttle,
       manageAccountCloudWatchRole: config.manageApiGatewayAccountRole,
     });

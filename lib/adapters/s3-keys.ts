@@ -1,4 +1,6 @@
-import { paginateListObjectsV2, type S3Client } from '@aws-sdk/client-s3';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { GetObjectCommand, paginateListObjectsV2, type S3Client } from '@aws-sdk/client-s3';
 
 /**
  * The keys under a prefix, in key order, page after page through the SDK's paginator; the next page is
@@ -18,4 +20,24 @@ export async function* listObjectKeys(
   for await (const page of pages) {
     for (const object of page.Contents ?? []) if (object.Key) yield object.Key;
   }
+}
+
+/**
+ * Copies objects to `dir`, each at its key as a relative path: for DuckDB, which reads local files only
+ * offline (its network extensions are not available, and nothing is downloaded at run time).
+ */
+export async function copyObjectsToDirectory(
+  s3: S3Client,
+  bucket: string,
+  keys: readonly string[],
+  dir: string,
+): Promise<void> {
+  await Promise.all(
+    keys.map(async (key) => {
+      const object = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+      const file = join(dir, key);
+      mkdirSync(dirname(file), { recursive: true });
+      writeFileSync(file, await (object.Body?.transformToByteArray() ?? new Uint8Array()));
+    }),
+  );
 }

@@ -30,3 +30,9 @@ export function isStoreUnavailable(error: unknown): boolean {
   if (candidate.name === 'TimeoutError') return true;
   return candidate.cause !== undefined && candidate.cause !== error && isStoreUnavailable(candidate.cause);
 }
+
+/** Whether an S3 GetObject/HeadObject error means the object is not there (rather than a failure). */
+export function isObjectNotFound(error: unknown): boolean {
+  const { name, $metadata } = error as { name?: string; $metadata?: { httpStatusCode?: number } };
+  return name === 'NoSuchKey' || name === 'NotFound' || $metadata?.httpStatusCode === 404;
+}

@@ -46,6 +46,13 @@ export const FUNCTION_ENV = {
   oidcLogoutUrl: 'CONSOLE_OIDC_LOGOUT_URL',
   /** Days an event stays in the index after it arrives (lib/storage/ledger-table.ts); unset: the default. */
   hotIndexDays: 'LEDGER_HOT_INDEX_DAYS',
+  /**
+   * The Athena workgroup the archive is queried in (reads past the hot window, ingest's idempotency past
+   * it). Unset: the local home, where DuckDB reads the archive.
+   */
+  archiveQueryWorkgroup: 'ARCHIVE_QUERY_WORKGROUP',
+  /** The Glue database holding the archive's table (`archive_events`). */
+  archiveQueryDatabase: 'ARCHIVE_QUERY_DATABASE',
   /** `true` for S3 servers without virtual-host buckets (the local one). */
   s3ForcePathStyle: 'LEDGER_S3_FORCE_PATH_STYLE',
 } as const;

@@ -1,9 +1,9 @@
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { join } from 'node:path';
+import type { S3Client } from '@aws-sdk/client-s3';
 import { DuckDBInstance } from '@duckdb/node-api';
-import { listObjectKeys } from '#lib/adapters/s3-keys.ts';
+import { copyObjectsToDirectory, listObjectKeys } from '#lib/adapters/s3-keys.ts';
 import { COST_PER_UNIT_PREFIX } from '#lib/finance/cost-per-unit.ts';
 import { collect } from '#lib/util/async-iterables.ts';
 
@@ -31,14 +31,7 @@ export async function queryCostPerUnit(
         'no cost-per-unit reports yet: run `agent-ledger jobs kpi` to compute a week first',
       );
     }
-    await Promise.all(
-      keys.map(async (key) => {
-        const object = await source.s3.send(new GetObjectCommand({ Bucket: source.bucket, Key: key }));
-        const file = join(dir, key);
-        mkdirSync(dirname(file), { recursive: true });
-        writeFileSync(file, await (object.Body?.transformToByteArray() ?? new Uint8Array()));
-      }),
-    );
+    await copyObjectsToDirectory(source.s3, source.bucket, keys, dir);
     const instance = await DuckDBInstance.create(':memory:');
     const connection = await instance.connect();
     try {

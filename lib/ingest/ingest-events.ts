@@ -10,6 +10,7 @@ import { parseRfc3339 } from '#lib/events/timestamps.ts';
 import { validateBatch } from '#lib/events/validate.ts';
 import { LedgerLaneHistory } from '#lib/kill-switch/history.ts';
 import {
+  type ArchivedEvents,
   type ArchiveLineOutcome,
   type EventArchive,
   type EventIndex,
@@ -23,7 +24,7 @@ import { UnitLane } from '#lib/reviews/lane.ts';
 import type { ReviewQueue } from '#lib/reviews/queue.ts';
 import { isSampledForReview } from '#lib/reviews/sampling.ts';
 import { archiveObjectKey, expirationDaysFor } from '#lib/storage/archive-bucket.ts';
-import { DEFAULT_HOT_INDEX_DAYS, indexExpiresAt } from '#lib/storage/ledger-table.ts';
+import { DEFAULT_HOT_INDEX_DAYS, hotFloorMs, indexExpiresAt } from '#lib/storage/ledger-table.ts';
 
 export type EventStatus = 'accepted' | 'duplicate' | 'conflict';
 
@@ -55,6 +56,12 @@ export interface IngestDependencies {
   readonly newRequestId?: () => string;
   /** Days an event stays in the index after it arrives; the default when absent (lib/storage/ledger-table.ts). */
   readonly hotIndexDays?: number;
+  /**
+   * The archive read as events: where an event from before the hot window, which the index may have
+   * dropped, is looked up so its retry still answers `duplicate` or `conflict`. Absent only where no such
+   * event arrives (unit tests, callers whose events are stamped now); then those are taken as new.
+   */
+  readonly archivedEvents?: ArchivedEvents;
   /** Where sampled completions wait for review; absent where no review loop runs (unit tests). */
   readonly reviews?: ReviewQueue;
 }
@@ -148,6 +155,23 @@ export async function ingestValidEvents(
   /** Per eventId, the content hash of the version the index holds (known once it is read or written). */
   const indexedHash = new Map<string, string>();
   const existing = await deps.index.findContentHashes(candidates.map(({ stored }) => stored.event));
+  // Before the hot floor the index may have dropped an event stored long ago; the archive has it for its
+  // whole retention. Asked about those events only: an archive query takes seconds and is billed.
+  const floorMs = hotFloorMs(receivedAt.getTime(), deps.hotIndexDays ?? DEFAULT_HOT_INDEX_DAYS);
+  const beforeHotWindow = candidates.filter(
+    ({ stored }) => stored.occurredAtMs < floorMs && !existing.has(eventKeyString(stored.event)),
+  );
+  if (deps.archivedEvents && beforeHotWindow.length > 0) {
+    const archived = await deps.archivedEvents.findContentHashes(
+      beforeHotWindow.map(({ stored }) => ({
+        workflowId: stored.event.workflowId,
+        eventId: stored.event.eventId,
+        occurredAtMs: stored.occurredAtMs,
+      })),
+      Math.floor(receivedAt.getTime() / 1000),
+    );
+    for (const [key, hash] of archived) existing.set(key, hash);
+  }
   const fresh = candidates.filter(({ position, stored }) => {
     const key = eventKeyString(stored.event);
     const existingHash = existing.get(key);

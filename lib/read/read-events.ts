@@ -3,9 +3,10 @@ import { InvalidRequestError } from '#lib/errors.ts';
 import { EVENT_TYPES, type EventType } from '#lib/events/schema.ts';
 import { MIN_INSTANT_MS, parseRfc3339 } from '#lib/events/timestamps.ts';
 import type { ValidationIssue } from '#lib/events/validate.ts';
-import type { EventIndex, ViolationKind } from '#lib/ports.ts';
+import type { ViolationKind } from '#lib/ports.ts';
 import type { WorkflowRegistry } from '#lib/registry/workflows.ts';
 import { decodeCursor, encodeCursor } from './cursor.ts';
+import { type TieredEventsDependencies, tieredEventPage } from './tiered-events.ts';
 
 export const DEFAULT_PAGE_SIZE = 100;
 export const MAX_PAGE_SIZE = 1000;
@@ -32,12 +33,13 @@ const CURSOR_KEY = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z#[A-Za-z0-9._:-]
 
 /**
  * GET /v1/workflows/{id}/events (SPEC "Read API"): stored events in time order, `from` inclusive and
- * `to` exclusive, filtered by unit and type, paged with an opaque cursor. Expired events never return.
+ * `to` exclusive, filtered by unit and type, paged with an opaque cursor. Expired events never return;
+ * events past the index's hot window come from the archive, with the same item shape.
  */
 export async function readEvents(
   request: ReadEventsRequest,
   caller: Caller,
-  deps: { index: EventIndex; registry: WorkflowRegistry; clock: () => Date },
+  deps: TieredEventsDependencies & { registry: WorkflowRegistry; clock: () => Date },
 ): Promise<ReadEventsResult> {
   workflowForCaller(caller, request.workflowId, deps.registry);
 
@@ -81,17 +83,22 @@ export async function readEvents(
   if (after === null) problem('cursor', 'is not a cursor this API returned; start again without it');
   if (issues.length > 0) throw new InvalidRequestError('the query parameters are invalid', issues);
 
-  const page = await deps.index.query({
-    workflowId: request.workflowId,
-    fromMs: fromMs ?? MIN_INSTANT_MS,
-    toMs: toMs ?? 0,
-    limit,
-    nowSeconds: Math.floor(now.getTime() / 1000),
-    ...(params.unitId !== undefined ? { unitId: params.unitId } : {}),
-    ...(params.type !== undefined ? { type: params.type as EventType } : {}),
-    ...(after ? { after } : {}),
-    ...(violations ? { onlyViolations: violations } : {}),
-  });
+  // Before the hot window, from the archive too (lib/read/tiered-events.ts).
+  const page = await tieredEventPage(
+    {
+      workflowId: request.workflowId,
+      fromMs: fromMs ?? MIN_INSTANT_MS,
+      toMs: toMs ?? 0,
+      limit,
+      nowSeconds: Math.floor(now.getTime() / 1000),
+      ...(params.unitId !== undefined ? { unitId: params.unitId } : {}),
+      ...(params.type !== undefined ? { type: params.type as EventType } : {}),
+      ...(after ? { after } : {}),
+      ...(violations ? { onlyViolations: violations } : {}),
+    },
+    now.getTime(),
+    deps,
+  );
   return {
     items: page.items.map((stored) => ({
       ...stored.event,

@@ -27,8 +27,10 @@ const bucketId = (prefix: string): string => {
 const reportsId = bucketId('ReportsBucket');
 const resultsId = bucketId('AthenaResultsBucket');
 const [databaseId] = only('AWS::Glue::Database');
-const [tableId, table] = only('AWS::Glue::Table');
-const [workgroupId, workgroup] = only('AWS::Athena::WorkGroup');
+const [tableId, table] = only('AWS::Glue::Table', { TableInput: { Name: 'cost_per_unit' } });
+const [workgroupId, workgroup] = only('AWS::Athena::WorkGroup', { Name: 'agent-ledger-dev' });
+const [, archiveTable] = only('AWS::Glue::Table', { TableInput: { Name: 'archive_events' } });
+const [, archiveWorkgroup] = only('AWS::Athena::WorkGroup', { Name: 'agent-ledger-dev-archive' });
 const tableInput = table.Properties.TableInput as CfnProperties;
 const parameters = tableInput.Parameters as Record<string, unknown>;
 const projectedWeeks = String(parameters['projection.week.values']).split(',');
@@ -226,6 +228,69 @@ describe('Finance: Athena workgroup', () => {
         WorkGroup: { Ref: workgroupId },
       });
     }
+  });
+});
+
+describe('Finance: the archive as Athena reads it (reads past the hot window, issue 12)', () => {
+  const input = archiveTable.Properties.TableInput as CfnProperties;
+  const projection = input.Parameters as Record<string, unknown>;
+  const archiveId = Object.keys(template.findResources('AWS::S3::Bucket')).find((id) =>
+    id.startsWith('EventStoreArchiveBucket'),
+  );
+
+  it('is one string column per archive line, split on \\u0001 (which JSON never writes unescaped), over raw/', () => {
+    expect(archiveTable.Properties.DatabaseName).toEqual({ Ref: databaseId });
+    expect(input).toMatchObject({
+      TableType: 'EXTERNAL_TABLE',
+      StorageDescriptor: {
+        Location: s3Url(archiveId ?? 'missing', '/raw/'),
+        Columns: [{ Name: 'line', Type: 'string', Comment: expect.any(String) }],
+        InputFormat: 'org.apache.hadoop.mapred.TextInputFormat',
+        SerdeInfo: {
+          SerializationLibrary: 'org.apache.hadoop.hive.serde2.lazy.LazySimpleSerDe',
+          Parameters: { 'field.delim': '\u0001' },
+        },
+      },
+    });
+    expect(JSON.stringify({ text: 'a\u0001b' })).not.toContain('\u0001');
+  });
+
+  it('projects retention class (enum), workflow (injected) and day received (date) onto the archive keys', () => {
+    expect((input.PartitionKeys as CfnProperties[]).map(({ Name, Type }) => ({ Name, Type }))).toEqual([
+      { Name: 'retention', Type: 'string' },
+      { Name: 'workflow', Type: 'string' },
+      { Name: 'dt', Type: 'string' },
+    ]);
+    expect(projection).toMatchObject({
+      'projection.enabled': 'true',
+      'projection.retention.type': 'enum',
+      'projection.retention.values': '12m,18m,24m',
+      'projection.workflow.type': 'injected',
+      'projection.dt.type': 'date',
+      'projection.dt.format': 'yyyy-MM-dd',
+      'projection.dt.range': '2026-01-01,NOW',
+      'storage.location.template': s3Url(
+        archiveId ?? 'missing',
+        // biome-ignore lint/suspicious/noTemplateCurlyInString: Athena's placeholders, meant literally
+        '/raw/retention=${retention}/workflow=${workflow}/dt=${dt}/',
+      ),
+    });
+  });
+
+  it('is queried in a workgroup of its own: results under archive-reads/, encrypted with the archive key', () => {
+    expect(archiveWorkgroup.Properties).toMatchObject({
+      WorkGroupConfiguration: {
+        EnforceWorkGroupConfiguration: true,
+        BytesScannedCutoffPerQuery: BYTES_SCANNED_CUTOFF_PER_QUERY,
+        ResultConfiguration: {
+          OutputLocation: s3Url(resultsId, '/archive-reads/'),
+          EncryptionConfiguration: {
+            EncryptionOption: 'SSE_KMS',
+            KmsKey: { 'Fn::GetAtt': [expect.stringMatching(/^EventStoreDataKey/), 'Arn'] },
+          },
+        },
+      },
+    });
   });
 });
 

@@ -333,11 +333,20 @@ describe('IngestApi: functions', () => {
     };
 
     // Assess
+    const archiveQueries = ['ARCHIVE_QUERY_DATABASE', 'ARCHIVE_QUERY_WORKGROUP'];
     expect(variablesOf('Ingest')).toEqual(
-      ['ACTOR_HASH_KEY_SECRET_ARN', 'ARCHIVE_BUCKET_NAME', 'LEDGER_TABLE_NAME', ...REGISTRY_VARIABLES].sort(),
+      [
+        'ACTOR_HASH_KEY_SECRET_ARN',
+        'ARCHIVE_BUCKET_NAME',
+        ...archiveQueries,
+        'LEDGER_TABLE_NAME',
+        ...REGISTRY_VARIABLES,
+      ].sort(),
     );
     expect(variablesOf('Traces')).toEqual(variablesOf('Ingest'));
-    expect(variablesOf('ReadEvents')).toEqual(['LEDGER_TABLE_NAME', ...REGISTRY_VARIABLES].sort());
+    expect(variablesOf('ReadEvents')).toEqual(
+      ['ARCHIVE_BUCKET_NAME', ...archiveQueries, 'LEDGER_TABLE_NAME', ...REGISTRY_VARIABLES].sort(),
+    );
     expect(variablesOf('Healthz')).toEqual(['ARCHIVE_BUCKET_NAME', 'LEDGER_TABLE_NAME']);
     expect(variablesOf('Authorizer')).toEqual(['LEDGER_TABLE_NAME']);
   });

@@ -647,6 +647,7 @@ describe('Flip policies: who may flip which workflow', () => {
           killSwitch: stateful.killSwitch,
           registry: stateful.registry,
           reportsBucket: stateful.finance.reportsBucket,
+          archiveQueries: stateful.finance.archiveQueries,
           driftTopic: stateful.driftNotifications.topic,
           consoleUserPool: stateful.consoleUsers.userPool,
           workflowIds,

@@ -15,7 +15,7 @@ import { flattenForNag, LedgerFunction } from '../../infra/constructs/ledger-fun
 import { functionEntry } from '../../infra/paths.ts';
 import { asArray, type CfnProperties, cdkJsonContext, SKIP_BUNDLING } from './helpers.ts';
 
-// Prepare: one function per access level, against a KMS-encrypted table, bucket and secret
+// Prepare: one function per access level (seven), against a KMS-encrypted table, bucket and secret
 const app = new App({ context: { ...cdkJsonContext(), ...SKIP_BUNDLING } });
 const stack = new Stack(app, 'LedgerFunctionFixture');
 const key = new kms.Key(stack, 'Key', { enableKeyRotation: true });
@@ -47,6 +47,15 @@ new LedgerFunction(stack, 'ReportWriter', { ...props, description: 'writes repor
 new LedgerFunction(stack, 'ReportReader', { ...props, description: 'shows reports' })
   .useReportsBucket(bucket, 'read')
   .useConsoleSessionKey(secret);
+const resultsBucket = new s3.Bucket(stack, 'Results');
+new LedgerFunction(stack, 'ArchiveReader', { ...props, description: 'reads past the hot window' })
+  .useArchiveBucket(bucket, 'read')
+  .useArchiveQueries({
+    workgroupName: 'agent-ledger-dev-archive',
+    databaseName: 'agent_ledger_dev',
+    resultsBucket,
+    resultsKey: key,
+  });
 const template = Template.fromStack(stack);
 
 /** The statements of one function's role policy. */
@@ -91,7 +100,7 @@ describe('LedgerFunction: defaults', () => {
     const logs = statementWith(statementsOf('Prober'), 'logs:PutLogEvents');
 
     // Assess
-    expect(roles).toHaveLength(6);
+    expect(roles).toHaveLength(7);
     for (const role of roles) expect(role.Properties.ManagedPolicyArns).toBeUndefined();
     expect(logs.Action).toEqual(['logs:CreateLogStream', 'logs:PutLogEvents']);
     expect(resourcesOf(logs)).toMatch(/ProberLogs/);
@@ -105,7 +114,7 @@ describe('LedgerFunction: defaults', () => {
     const wildcard = all.filter((statement) => asArray(statement.Resource).includes('*'));
 
     // Assess
-    expect(wildcard).toHaveLength(6);
+    expect(wildcard).toHaveLength(7);
     for (const statement of wildcard) {
       expect(statement.Action).toEqual(['xray:PutTelemetryRecords', 'xray:PutTraceSegments']);
     }
@@ -310,6 +319,47 @@ describe('LedgerFunction bundling (real esbuild run)', () => {
     const withoutBanner = path.join(outdir, 'without-banner.mjs');
     writeFileSync(withoutBanner, code.slice(code.indexOf('\n') + 1));
     expect(() => run(withoutBanner)).toThrow(/Dynamic require of "node:os" is not supported/);
+  });
+});
+
+describe('LedgerFunction.useArchiveQueries', () => {
+  it('runs queries in the archive workgroup only, reads the archive_events table, and its own results', () => {
+    // Act
+    const statements = statementsOf('ArchiveReader');
+    const variables = template.findResources('AWS::Lambda::Function', {
+      Properties: { Description: 'reads past the hot window' },
+    });
+
+    // Assess
+    expect(Object.values(variables)[0]?.Properties.Environment.Variables).toMatchObject({
+      ARCHIVE_QUERY_WORKGROUP: 'agent-ledger-dev-archive',
+      ARCHIVE_QUERY_DATABASE: 'agent_ledger_dev',
+    });
+    expect(actionsOf(statements, 'athena').sort()).toEqual([
+      'athena:GetQueryExecution',
+      'athena:GetQueryResults',
+      'athena:StartQueryExecution',
+      'athena:StopQueryExecution',
+    ]);
+    expect(resourcesOf(statementWith(statements, 'athena:StartQueryExecution'))).toContain(
+      ':workgroup/agent-ledger-dev-archive',
+    );
+    expect(actionsOf(statements, 'glue').sort()).toEqual(['glue:GetDatabase', 'glue:GetTable']);
+    expect(resourcesOf(statementWith(statements, 'glue:GetTable'))).toContain(
+      ':table/agent_ledger_dev/archive_events',
+    );
+    expect(resourcesOf(statementWith(statements, 's3:PutObject'))).toContain('/archive-reads/*');
+    // The results are archive lines, encrypted with the archive's key: through S3 only
+    const keyUse = statements.filter((statement) =>
+      asArray<string>(statement.Action).includes('kms:GenerateDataKey'),
+    );
+    expect(keyUse).toHaveLength(1);
+    expect(keyUse[0]?.Condition).toEqual({
+      StringEquals: {
+        'kms:ViaService': { 'Fn::Join': ['', ['s3.', { Ref: 'AWS::Region' }, '.amazonaws.com']] },
+      },
+    });
+    expect(actionsOf(statements, 's3')).not.toContain('s3:DeleteObject');
   });
 });
 

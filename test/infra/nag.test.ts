@@ -84,6 +84,10 @@ describe('cdk-nag on the whole app', () => {
             )
             .replace(/Resource::\{.*FinanceReportsBucket.*\}\/\*\]$/, 'Resource::<reports bucket>/*]')
             .replace(
+              /Resource::\{.*FinanceAthenaResultsBucket.*\}\/archive-reads\/\*/,
+              'Resource::<Athena results bucket>/archive-reads/*',
+            )
+            .replace(
               /Resource::<FinanceAthenaResultsBucket[0-9A-F]{8}\.Arn>\/\*/,
               'Resource::<Athena results bucket>/*',
             )
@@ -126,6 +130,15 @@ describe('cdk-nag on the whole app', () => {
         ]),
         'AwsSolutions-IAM5[Resource::<archive bucket>/raw/*] @ Stateless/IngestApi/Ingest/Role/DefaultPolicy',
         'AwsSolutions-IAM5[Resource::<archive bucket>/raw/*] @ Stateless/IngestApi/Traces/Role/DefaultPolicy',
+        // Reads past the hot window, and ingest's idempotency past it: the archive, read by Athena with the
+        // function's credentials (a second grant on raw/*, to read), and the archive workgroup's results
+        'AwsSolutions-IAM5[Resource::<archive bucket>/raw/*] @ Stateless/IngestApi/Ingest/Role/DefaultPolicy',
+        'AwsSolutions-IAM5[Resource::<archive bucket>/raw/*] @ Stateless/IngestApi/Traces/Role/DefaultPolicy',
+        'AwsSolutions-IAM5[Resource::<archive bucket>/raw/*] @ Stateless/IngestApi/ReadEvents/Role/DefaultPolicy',
+        ...['Ingest', 'Traces', 'ReadEvents'].map(
+          (fn) =>
+            `AwsSolutions-IAM5[Resource::<Athena results bucket>/archive-reads/*] @ Stateless/IngestApi/${fn}/Role/DefaultPolicy`,
+        ),
         // The kill switch (test/infra/kill-switch.test.ts)
         'AwsSolutions-COG4 @ Stateless/IngestApi/Api/Default/v1/workflows/{workflowId}/autonomy/GET',
         'AwsSolutions-COG4 @ Stateless/IngestApi/Api/Default/iam/v1/workflows/{workflowId}/autonomy/GET',

@@ -36,12 +36,12 @@ import {
   type EventRange,
   type EventSelection,
   eventKeyString,
+  hasViolation,
   type PutOutcome,
   type StoredEvent,
   type StoredEventOf,
   selectedTimeRange,
   timeOrderKey,
-  type ViolationKind,
 } from '#lib/ports.ts';
 import type { PriceStore, PriceTable } from '#lib/pricing/price-table.ts';
 import type { ReviewItem, ReviewQueue } from '#lib/reviews/queue.ts';
@@ -128,19 +128,6 @@ function selects(selection: EventSelection, stored: StoredEvent): boolean {
     (selection.type === undefined || event.type === selection.type) &&
     (selection.onlyViolations === undefined || hasViolation(stored, selection.onlyViolations))
   );
-}
-
-function hasViolation(stored: StoredEvent, kind: ViolationKind): boolean {
-  switch (kind) {
-    case 'kill-switch':
-      return stored.killSwitchViolation === true;
-    case 'boundary':
-      return (stored.boundaryViolations?.length ?? 0) > 0;
-    case 'rollout-phase':
-      return stored.rolloutPhaseViolation !== undefined;
-    case 'unlisted-tool':
-      return (stored.unlistedTools?.length ?? 0) > 0;
-  }
 }
 
 export class InMemoryEventArchive implements EventArchive {

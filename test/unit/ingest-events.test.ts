@@ -6,6 +6,7 @@ import { defaultRegistry } from '#lib/registry/default-registry.ts';
 import { indexedVersionFromArchive } from '#lib/storage/archive-bucket.ts';
 import { DEFAULT_HOT_INDEX_DAYS } from '#lib/storage/ledger-table.ts';
 import { actionEvent } from '../support/events.ts';
+import { InMemoryArchivedEvents } from '../support/in-memory-archived-events.ts';
 import { InMemoryEventArchive, InMemoryEventIndex } from '../support/in-memory-stores.ts';
 
 const everyWorkflow = { principal: 'test', workflows: '*' as const };
@@ -335,5 +336,51 @@ describe('indexedVersionFromArchive: the dedupe rule, from the archive alone', (
         { line: line('B'), outcome: { eventId: 'X', contentHash: 'B', status: 'unconfirmed' } },
       ]),
     ).toBeUndefined();
+  });
+});
+
+describe('ingestEvents past the hot window (issue 12)', () => {
+  const longAgo = new Date('2025-10-20T12:00:00Z');
+  const today = new Date('2026-11-24T12:00:00Z');
+
+  it('answers a retry of an event the index dropped long ago from the archive: duplicate, or conflict', async () => {
+    // Prepare: stored 400 days ago; since then the index dropped it (its hot window ended)
+    const old = event({ occurredAt: '2025-10-20T11:00:00Z' });
+    await ingestEvents({ events: [old] }, everyWorkflow, { ...deps, clock: () => longAgo });
+    const archivedEvents = new InMemoryArchivedEvents(archive);
+    const now = { ...deps, index: new InMemoryEventIndex(), archivedEvents, clock: () => today };
+
+    // Act
+    const retry = await ingestEvents({ events: [old] }, everyWorkflow, now);
+    const changed = await ingestEvents(
+      { events: [{ ...old, output: { text: 'changed' } }] },
+      everyWorkflow,
+      now,
+    );
+
+    // Assess
+    expect(retry.results).toEqual([{ eventId: old.eventId, status: 'duplicate' }]);
+    expect(changed.results).toEqual([{ eventId: old.eventId, status: 'conflict' }]);
+    expect(archive.objects.size).toBe(1); // nothing stored again
+    expect(archivedEvents.calls).toEqual(['findContentHashes', 'findContentHashes']);
+  });
+
+  it('accepts an old event the archive never had, and asks the archive about old events only', async () => {
+    // Prepare
+    const archivedEvents = new InMemoryArchivedEvents(archive);
+    const now = { ...deps, archivedEvents, clock: () => today };
+
+    // Act
+    const recent = await ingestEvents({ events: [event()] }, everyWorkflow, now);
+    const backfill = await ingestEvents(
+      { events: [event({ occurredAt: '2025-10-20T11:00:00Z' })] },
+      everyWorkflow,
+      now,
+    );
+
+    // Assess
+    expect(recent.accepted).toBe(1);
+    expect(backfill.accepted).toBe(1);
+    expect(archivedEvents.calls).toEqual(['findContentHashes']);
   });
 });

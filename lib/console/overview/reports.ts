@@ -1,6 +1,7 @@
 import type { Readable } from 'node:stream';
 import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { listObjectKeys } from '#lib/adapters/s3-keys.ts';
+import { isObjectNotFound } from '#lib/adapters/store-errors.ts';
 import { messageOf } from '#lib/errors.ts';
 import { COST_PER_UNIT_PREFIX } from '#lib/finance/cost-per-unit.ts';
 import { GOVERNANCE_INDEX_KEY, GOVERNANCE_PREFIX } from '#lib/reports/job.ts';
@@ -82,15 +83,10 @@ export class S3ReportsReader implements ReportsReader {
         contentLength: object.ContentLength,
       };
     } catch (error) {
-      if (isNotFound(error)) return undefined;
+      if (isObjectNotFound(error)) return undefined;
       throw error;
     }
   }
-}
-
-function isNotFound(error: unknown): boolean {
-  const { name, $metadata } = error as { name?: string; $metadata?: { httpStatusCode?: number } };
-  return name === 'NoSuchKey' || name === 'NotFound' || $metadata?.httpStatusCode === 404;
 }
 
 /** A report the page links to. */

@@ -1,0 +1,68 @@
+import { makeS3Client } from '#lib/adapters/aws-clients.ts';
+import { FUNCTION_ENV } from '#lib/deployment/environment.ts';
+import type { ArchivedEventKey, ArchivedEvents, EventPage, EventQuery } from '#lib/ports.ts';
+import { requiredEnv } from './environment.ts';
+import type { TraceClient } from './stores.ts';
+
+/**
+ * The archive read as events (ARCHIVE_BUCKET_NAME, and ARCHIVE_QUERY_WORKGROUP with ARCHIVE_QUERY_DATABASE
+ * in the cloud), its engine loaded on first use only: Athena in the cloud, DuckDB locally (no workgroup).
+ * Most requests never read the archive (their events are in the hot window), so neither engine's code is
+ * imported at a cold start; ingest's hot path stays as lean as it was.
+ */
+export function archivedEventsFromEnvironment(traceClient: TraceClient): ArchivedEvents {
+  const bucketName = requiredEnv(FUNCTION_ENV.archiveBucketName);
+  const workgroup = process.env[FUNCTION_ENV.archiveQueryWorkgroup];
+  const database = workgroup ? requiredEnv(FUNCTION_ENV.archiveQueryDatabase) : undefined;
+  return new LazyArchivedEvents(async () => {
+    const s3 = traceClient(makeS3Client());
+    if (workgroup && database) {
+      const [{ AthenaClient }, { AthenaArchivedEvents }] = await Promise.all([
+        import('@aws-sdk/client-athena'),
+        import('#lib/adapters/athena-archived-events.ts'),
+      ]);
+      return new AthenaArchivedEvents({
+        athena: traceClient(new AthenaClient({})),
+        s3,
+        bucketName,
+        database,
+        workgroup,
+      });
+    }
+    if (process.env.AWS_LAMBDA_FUNCTION_NAME) {
+      throw new Error(`environment variable ${FUNCTION_ENV.archiveQueryWorkgroup} is required on Lambda`);
+    }
+    // Built at run time so that esbuild never bundles DuckDB (a native module) into a Lambda function.
+    const localEngine = ['#lib', 'adapters', 'duckdb-archived-events.ts'].join('/');
+    const { DuckDbArchivedEvents } = (await import(
+      localEngine
+    )) as typeof import('#lib/adapters/duckdb-archived-events.ts');
+    return new DuckDbArchivedEvents(s3, bucketName);
+  });
+}
+
+/** Loads its engine on the first call; a failed load is tried again on the next. */
+class LazyArchivedEvents implements ArchivedEvents {
+  #engine: Promise<ArchivedEvents> | undefined;
+
+  constructor(private readonly load: () => Promise<ArchivedEvents>) {}
+
+  async query(query: EventQuery): Promise<EventPage> {
+    return (await this.#loaded()).query(query);
+  }
+
+  async findContentHashes(
+    events: readonly ArchivedEventKey[],
+    nowSeconds: number,
+  ): Promise<Map<string, string>> {
+    return (await this.#loaded()).findContentHashes(events, nowSeconds);
+  }
+
+  #loaded(): Promise<ArchivedEvents> {
+    this.#engine ??= this.load().catch((error: unknown) => {
+      this.#engine = undefined;
+      throw error;
+    });
+    return this.#engine;
+  }
+}
