@@ -8,9 +8,13 @@ import { PROJECT_ROOT } from '../../infra/paths.ts';
 /**
  * What the ingest bundle reached (issue 12 item 5: 687 KiB before), with a little headroom: a guard
  * against the next import that drags a package back in. The issue's goal is 300 KiB; most of the rest is
- * the AWS SDK's S3 and DynamoDB clients (see the bench's largest parts).
+ * the AWS SDK's S3 and DynamoDB clients (see the bench's largest parts). 626 KiB of it: 514 KiB for the
+ * hot path, and ~112 KiB for the archive reader (the Athena client, S3 GetObject, the archive SQL) that
+ * answers a retry of an event older than the hot window; it is imported on first use, so it is parsed at
+ * load but not run, and only esbuild code splitting (which NodejsFunction's single-file output does not
+ * allow) would take it out of the file.
  */
-const MAX_INGEST_BUNDLE_KIB = 520;
+const MAX_INGEST_BUNDLE_KIB = 630;
 
 const outDir = mkdtempSync(join(tmpdir(), 'ingest-bundle-'));
 let bundle: BundleResult;
