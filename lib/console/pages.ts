@@ -148,7 +148,7 @@ export function unitBody(view: UnitView, person: Person, form: VerdictForm): Htm
 ${status}
 <section aria-labelledby="events-heading">
 <h2 id="events-heading">Events, in time order</h2>
-${view.events.length === 0 ? html`<p class="empty">The ledger holds no events of this unit (or they have expired).</p>` : ''}
+${view.events.length === 0 ? html`<p class="empty">The index holds no events of this unit. It keeps an event for its hot window (45 days after it arrived, unless the deployment sets another); older ones stay in the archive for their retention, and <code>GET /v1/workflows/${view.workflowId}/events?unitId=${encodeURIComponent(view.unitId)}</code> reads them from there.</p>` : ''}
 ${view.events.map(({ event, receivedAt, unlistedTools }, i) =>
   renderEvent(event, receivedAt, i + 1, view.ownReviewerId, unlistedTools),
 )}

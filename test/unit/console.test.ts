@@ -256,6 +256,14 @@ describe('the console: reviews and verdicts', () => {
       expect(page.text).toContain(label);
   });
 
+  it('says where the events of a unit gone from the index are: in the archive, read by the events API', async () => {
+    const { browser } = await person(console, 'reviewer');
+    const page = await browser.get('/units/support-triage/T%20old%2F1');
+    expect(page.statusCode).toBe(200);
+    expect(page.text).toContain('The index holds no events of this unit.');
+    expect(page.text).toContain('<code>GET /v1/workflows/support-triage/events?unitId=T%20old%2F1</code>');
+  });
+
   it("stores a verdict as the signed-in reviewer's, once however often it is sent, and moves on to the next unit", async () => {
     const { browser } = await person(console, 'reviewer');
     const csrf = await browser.csrf();
