@@ -4,7 +4,8 @@ import { gzip } from 'node:zlib';
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { BatchGetCommand, type DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
-import { eventPartitionKey, toEventItem } from '#lib/adapters/dynamodb-event-index.ts';
+import { eventItemKey, toEventItem } from '#lib/adapters/dynamodb-event-index.ts';
+import { sendUntilProcessed } from '#lib/adapters/dynamodb-pages.ts';
 import { archiveLine } from '#lib/adapters/s3-event-archive.ts';
 import { ActorHasher } from '#lib/events/actor-hashing.ts';
 import { contentHash } from '#lib/events/canonical.ts';
@@ -72,8 +73,6 @@ export interface FloorRunResult {
   readonly batchLatenciesMs: number[];
 }
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
 export async function runFloor(options: {
   documents: DynamoDBDocumentClient;
   s3: S3Client;
@@ -82,34 +81,26 @@ export async function runFloor(options: {
   prepared: readonly PreparedBatch[];
   concurrency: number;
   putConcurrency: number;
-  maxBatchGetAttempts: number;
 }): Promise<FloorRunResult> {
   const { documents, s3, tableName, bucketName } = options;
 
   const oneBatch = async (batch: PreparedBatch): Promise<void> => {
     // 1. The duplicate check: one BatchGetItem of (up to) 100 keys, retrying unprocessed keys.
-    let pending: Record<string, unknown>[] = batch.stored.map(({ event }) => ({
-      pk: eventPartitionKey(event),
-      sk: 'EVT',
-    }));
-    for (let attempt = 0; pending.length > 0; attempt++) {
-      if (attempt >= options.maxBatchGetAttempts) throw new Error('DynamoDB kept returning unprocessed keys');
-      if (attempt > 0) await sleep(25 * 2 ** attempt);
-      const response = await documents.send(
-        new BatchGetCommand({
-          RequestItems: {
-            [tableName]: {
-              Keys: pending,
-              ProjectionExpression: 'workflowId, eventId, contentHash',
-              ConsistentRead: true,
+    await sendUntilProcessed(
+      batch.stored.map(({ event }) => eventItemKey(event)),
+      async (pending: Record<string, unknown>[]) => {
+        const response = await documents.send(
+          new BatchGetCommand({
+            RequestItems: {
+              [tableName]: { Keys: pending, ProjectionExpression: 'pk, contentHash', ConsistentRead: true },
             },
-          },
-        }),
-      );
-      const found = response.Responses?.[tableName]?.length ?? 0;
-      if (found > 0) throw new Error(`floor: ${found} fresh eventIds already exist in the table`);
-      pending = response.UnprocessedKeys?.[tableName]?.Keys ?? [];
-    }
+          }),
+        );
+        const found = response.Responses?.[tableName]?.length ?? 0;
+        if (found > 0) throw new Error(`floor: ${found} fresh eventIds already exist in the table`);
+        return response.UnprocessedKeys?.[tableName]?.Keys ?? [];
+      },
+    );
     // 2. The archive object: gzip NDJSON, one per batch.
     const ndjson = `${batch.stored.map(archiveLine).join('\n')}\n`;
     await s3.send(

@@ -15,7 +15,7 @@ import { fileURLToPath } from 'node:url';
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { makeDocumentClient, makeDynamoDbClient, makeS3Client } from '#lib/adapters/aws-clients.ts';
-import { MAX_BATCH_GET_ATTEMPTS, PUT_CONCURRENCY } from '#lib/adapters/dynamodb-event-index.ts';
+import { PUT_CONCURRENCY } from '#lib/adapters/dynamodb-event-index.ts';
 import { LOCAL_ARCHIVE_BUCKET, LOCAL_TABLE_NAME } from '#local-stack/settings.ts';
 import { type ApiRunResult, runApiLoad } from './api-load.ts';
 import { bundleHandler, measureImports } from './bundle.ts';
@@ -104,7 +104,6 @@ interface Ctx {
   readonly s3: S3Client;
   readonly actorHashKey: Buffer;
   readonly putConcurrency: number;
-  readonly maxBatchGetAttempts: number;
 }
 
 /** The SDK's "socket usage at capacity" warnings from the bench's own clients, counted instead of printed. */
@@ -150,7 +149,6 @@ async function floorSlice(
     prepared,
     concurrency,
     putConcurrency: ctx.putConcurrency,
-    maxBatchGetAttempts: ctx.maxBatchGetAttempts,
   }).finally(() => {
     console.warn = warn;
   });
@@ -307,7 +305,6 @@ async function main(): Promise<void> {
     s3: makeS3Client(running.endpoints.s3),
     actorHashKey: Buffer.from(running.actorHashKeyHex, 'hex'),
     putConcurrency: PUT_CONCURRENCY,
-    maxBatchGetAttempts: MAX_BATCH_GET_ATTEMPTS,
   };
 
   // Untimed warm-up: JIT in the API and in DynamoDB Local's JVM, SDK clients, sockets.

@@ -15,7 +15,7 @@ import {
   archivePage,
   archivePageSql,
 } from '#lib/read/archive-pages.ts';
-import { RETENTION_CLASSES } from '#lib/storage/archive-bucket.ts';
+import { isArchiveEventObject, workflowArchivePrefixes } from '#lib/storage/archive-bucket.ts';
 
 /** Longest archive line DuckDB reads (its default is 2 MB); an event with long outputs can be larger. */
 const MAX_LINE_BYTES = 64 * 1024 * 1024;
@@ -78,21 +78,10 @@ export class DuckDbArchivedEvents implements ArchivedEvents {
   /** Copies the workflow's objects from the query's first day on, then runs `sql` over them. */
   async #rows(workflowId: string, sql: ArchiveSql): Promise<ArchiveRow[]> {
     const keys: string[] = [];
-    for (const retention of RETENTION_CLASSES) {
-      for await (const key of listObjectKeys(this.s3, {
-        bucket: this.bucketName,
-        prefix: `${retention.prefix}workflow=${workflowId}/`,
-      })) {
+    for (const prefix of workflowArchivePrefixes(workflowId)) {
+      for await (const key of listObjectKeys(this.s3, { bucket: this.bucketName, prefix })) {
         const day = /\/dt=(\d{4}-\d{2}-\d{2})\//.exec(key)?.[1];
-        const name = key.slice(key.lastIndexOf('/') + 1);
-        if (
-          day !== undefined &&
-          day >= sql.earliestDay &&
-          name.endsWith('.ndjson.gz') &&
-          !name.startsWith('_')
-        ) {
-          keys.push(key);
-        }
+        if (day !== undefined && day >= sql.earliestDay && isArchiveEventObject(key)) keys.push(key);
       }
     }
     if (keys.length === 0) return [];

@@ -6,7 +6,7 @@ import {
   PutCommand,
   type QueryCommandInput,
 } from '@aws-sdk/lib-dynamodb';
-import { queryPages } from '#lib/adapters/dynamodb-pages.ts';
+import { queryPages, sendUntilProcessed } from '#lib/adapters/dynamodb-pages.ts';
 import type { EventType, LedgerEvent } from '#lib/events/schema.ts';
 import { toUtcIso } from '#lib/events/timestamps.ts';
 import {
@@ -33,9 +33,6 @@ import { chunk, mapWithConcurrency } from '#lib/util/concurrency.ts';
 
 /** Parallel conditional puts per request; enough to keep one Lambda busy without exhausting sockets. */
 export const PUT_CONCURRENCY = 32;
-export const MAX_BATCH_GET_ATTEMPTS = 8;
-/** The first BatchGet retry waits up to this long; each further one up to twice as long as the last. */
-export const BATCH_GET_BASE_DELAY_MS = 25;
 /** Items per Query page of a full read: about 1 MB of events, DynamoDB's own page limit. */
 export const FULL_READ_PAGE_SIZE = 1000;
 
@@ -73,6 +70,11 @@ export interface EventItem {
 
 export function eventPartitionKey(key: EventKey): string {
   return `EVT#${key.workflowId}#${key.eventId}`;
+}
+
+/** The table key of an event's item, from the event or from its partition key. */
+export function eventItemKey(key: EventKey | string): { pk: string; sk: 'EVT' } {
+  return { pk: typeof key === 'string' ? key : eventPartitionKey(key), sk: 'EVT' };
 }
 
 export function timeShard(eventId: string): number {
@@ -223,26 +225,26 @@ export class DynamoDbEventIndex implements EventIndex {
     const items = new Map<string, Record<string, unknown>>();
     await Promise.all(
       chunk([...new Set(pks)], 100).map(async (group) => {
-        let pending: Record<string, unknown>[] = group.map((pk) => ({ pk, sk: 'EVT' }));
-        for (let attempt = 0; pending.length > 0; attempt++) {
-          if (attempt >= MAX_BATCH_GET_ATTEMPTS) throw new Error('DynamoDB kept returning unprocessed keys');
-          if (attempt > 0) await sleep(batchGetRetryDelayMs(attempt));
-          const response = await this.documents.send(
-            new BatchGetCommand({
-              RequestItems: {
-                [this.tableName]: {
-                  Keys: pending,
-                  ConsistentRead: options.consistent,
-                  ...(options.projection ? { ProjectionExpression: options.projection } : {}),
+        await sendUntilProcessed(
+          group.map((pk) => eventItemKey(pk)),
+          async (pending: Record<string, unknown>[]) => {
+            const response = await this.documents.send(
+              new BatchGetCommand({
+                RequestItems: {
+                  [this.tableName]: {
+                    Keys: pending,
+                    ConsistentRead: options.consistent,
+                    ...(options.projection ? { ProjectionExpression: options.projection } : {}),
+                  },
                 },
-              },
-              ...this.#capacity,
-            }),
-          );
-          this.#count(response.ConsumedCapacity);
-          for (const item of response.Responses?.[this.tableName] ?? []) items.set(String(item.pk), item);
-          pending = response.UnprocessedKeys?.[this.tableName]?.Keys ?? [];
-        }
+                ...this.#capacity,
+              }),
+            );
+            this.#count(response.ConsumedCapacity);
+            for (const item of response.Responses?.[this.tableName] ?? []) items.set(String(item.pk), item);
+            return response.UnprocessedKeys?.[this.tableName]?.Keys ?? [];
+          },
+        );
       }),
     );
     return items;
@@ -414,20 +416,7 @@ interface IndexPartition {
   readonly value: string;
 }
 
-/**
- * The wait before BatchGet retry `attempt` (1, 2, …): "full jitter", a random time up to an exponentially
- * growing cap, as the SDK's own retry strategy does, so the Lambdas that were throttled together do not
- * all come back at the same instant.
- */
-export function batchGetRetryDelayMs(attempt: number, random: () => number = Math.random): number {
-  return Math.floor(random() * BATCH_GET_BASE_DELAY_MS * 2 ** attempt);
-}
-
 /** Both indexes sort by gsi1sk, the item's time-order key. */
 function sortKeyOf(item: Record<string, unknown>): string {
   return String(item.gsi1sk);
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }

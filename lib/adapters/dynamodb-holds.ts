@@ -6,8 +6,8 @@ import {
   PutCommand,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
-import { eventPartitionKey } from '#lib/adapters/dynamodb-event-index.ts';
-import { queryItems } from '#lib/adapters/dynamodb-pages.ts';
+import { eventItemKey } from '#lib/adapters/dynamodb-event-index.ts';
+import { queryItems, sendUntilProcessed } from '#lib/adapters/dynamodb-pages.ts';
 import type {
   HeldEvent,
   Hold,
@@ -22,7 +22,6 @@ import { collect } from '#lib/util/async-iterables.ts';
 import { chunk } from '#lib/util/concurrency.ts';
 
 const TTL = ledgerTableDesign.timeToLiveAttribute;
-const MAX_BATCH_WRITE_ATTEMPTS = 8;
 
 /** Legal holds in the ledger table (items documented in lib/storage/ledger-table.ts). */
 export class DynamoDbHoldStore implements HoldStore {
@@ -121,18 +120,15 @@ export class DynamoDbHoldStore implements HoldStore {
     await this.#batchWrite(keys.map((key) => ({ DeleteRequest: { Key: { pk: key.pk, sk: key.sk } } })));
   }
 
-  /** BatchWrite in 25s, sending again what DynamoDB left unprocessed (throttling), a few times. */
+  /** BatchWrite in 25s, sending again what DynamoDB left unprocessed (throttling). */
   async #batchWrite(requests: Record<string, unknown>[]): Promise<void> {
     for (const batch of chunk(requests, 25)) {
-      let pending = batch;
-      for (let attempt = 0; pending.length > 0; attempt++) {
-        if (attempt >= MAX_BATCH_WRITE_ATTEMPTS) throw new Error('DynamoDB kept returning unprocessed items');
-        if (attempt > 0) await new Promise((resolve) => setTimeout(resolve, 50 * 2 ** attempt));
+      await sendUntilProcessed(batch, async (pending) => {
         const response = await this.documents.send(
           new BatchWriteCommand({ RequestItems: { [this.tableName]: pending } }),
         );
-        pending = (response.UnprocessedItems?.[this.tableName] ?? []) as Record<string, unknown>[];
-      }
+        return (response.UnprocessedItems?.[this.tableName] ?? []) as Record<string, unknown>[];
+      });
     }
   }
 }
@@ -190,10 +186,6 @@ export class DynamoDbIndexRetention implements IndexRetention {
       throw error;
     }
   }
-}
-
-function eventItemKey(key: EventKey): { pk: string; sk: string } {
-  return { pk: eventPartitionKey(key), sk: 'EVT' };
 }
 
 function holdSortKey(target: HoldTarget): string {

@@ -40,3 +40,30 @@ export async function* scanItems(
 ): AsyncGenerator<Record<string, unknown>> {
   for await (const page of paginateScan({ client: documents }, { ...input })) yield* page.Items ?? [];
 }
+
+/** Tries at one batch (BatchGet, BatchWrite) before what DynamoDB keeps leaving unprocessed is an error. */
+export const MAX_BATCH_ATTEMPTS = 8;
+/** The first retry of unprocessed keys or items waits up to this long; each further one up to twice as long. */
+export const BATCH_RETRY_BASE_DELAY_MS = 25;
+
+/**
+ * The wait before retry `attempt` (1, 2, …) of what a batch left unprocessed: "full jitter", a random time
+ * up to an exponentially growing cap, as the SDK's own retry strategy does, so the Lambdas that were
+ * throttled together do not all come back at the same instant.
+ */
+export function batchRetryDelayMs(attempt: number, random: () => number = Math.random): number {
+  return Math.floor(random() * BATCH_RETRY_BASE_DELAY_MS * 2 ** attempt);
+}
+
+/**
+ * Sends one batch, then what DynamoDB left unprocessed (it does under throttling), after a jittered wait,
+ * until nothing is left; `send` answers the part it left unprocessed.
+ */
+export async function sendUntilProcessed<T>(batch: T[], send: (pending: T[]) => Promise<T[]>): Promise<void> {
+  let pending = batch;
+  for (let attempt = 0; pending.length > 0; attempt++) {
+    if (attempt >= MAX_BATCH_ATTEMPTS) throw new Error('DynamoDB kept leaving part of a batch unprocessed');
+    if (attempt > 0) await new Promise((resolve) => setTimeout(resolve, batchRetryDelayMs(attempt)));
+    pending = await send(pending);
+  }
+}

@@ -9,7 +9,7 @@ import {
 import { storedEventFromArchiveLine } from '#lib/adapters/s3-event-archive.ts';
 import { listObjectKeys } from '#lib/adapters/s3-keys.ts';
 import type { ArchivedEventLine, ArchiveHolds } from '#lib/holds/holds.ts';
-import { RETENTION_CLASSES } from '#lib/storage/archive-bucket.ts';
+import { isArchiveEventObject, workflowArchivePrefixes } from '#lib/storage/archive-bucket.ts';
 import { mapWithConcurrency } from '#lib/util/concurrency.ts';
 
 const gunzipAsync = promisify(gunzip);
@@ -38,12 +38,11 @@ export class S3ArchiveHolds implements ArchiveHolds {
     matches: (line: ArchivedEventLine) => boolean,
   ): Promise<{ lines: ArchivedEventLine[]; objectKeys: ReadonlySet<string> }> {
     const objectKeys = new Set<string>();
-    for (const retention of RETENTION_CLASSES) {
-      const prefix = `${retention.prefix}workflow=${workflowId}/`;
+    for (const prefix of workflowArchivePrefixes(workflowId)) {
       for await (const key of listObjectKeys(this.s3, { bucket: this.bucketName, prefix }))
         objectKeys.add(key);
     }
-    const eventObjects = [...objectKeys].filter((key) => isEventObject(key));
+    const eventObjects = [...objectKeys].filter(isArchiveEventObject);
     const perObject = await mapWithConcurrency(eventObjects, READ_CONCURRENCY, async (key) => {
       const object = await this.s3.send(new GetObjectCommand({ Bucket: this.bucketName, Key: key }));
       const ndjson = (
@@ -80,12 +79,6 @@ export class S3ArchiveHolds implements ArchiveHolds {
       throw error;
     }
   }
-}
-
-/** Event objects are `<requestId>.ndjson.gz`; raw spans and outcomes beside them start with `_`. */
-function isEventObject(key: string): boolean {
-  const name = key.slice(key.lastIndexOf('/') + 1);
-  return name.endsWith('.ndjson.gz') && !name.startsWith('_');
 }
 
 function archivedEventLine(text: string, archiveKey: string): ArchivedEventLine {

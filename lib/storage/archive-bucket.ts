@@ -85,6 +85,20 @@ export function rawSpansObjectKey(input: {
   return `${eventsKey.slice(0, slash + 1)}_spans-${input.requestId}.otlp.json.gz`;
 }
 
+/**
+ * Whether a key under `raw/` is an object of event lines (`<requestId>.ndjson.gz`), not the outcome record or
+ * the raw spans beside it (their names start with `_`, which Athena also skips).
+ */
+export function isArchiveEventObject(key: string): boolean {
+  const name = key.slice(key.lastIndexOf('/') + 1);
+  return name.endsWith('.ndjson.gz') && !name.startsWith('_');
+}
+
+/** Where a workflow's objects are, in every retention class (its retention may have changed since). */
+export function workflowArchivePrefixes(workflowId: string): string[] {
+  return RETENTION_CLASSES.map((retention) => `${retention.prefix}workflow=${workflowId}/`);
+}
+
 export function archiveObjectKey(input: {
   retentionMonths: RetentionMonths;
   workflowId: string;

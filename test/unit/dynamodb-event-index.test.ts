@@ -4,13 +4,12 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { makeDocumentClient } from '#lib/adapters/aws-clients.ts';
 import {
-  BATCH_GET_BASE_DELAY_MS,
-  batchGetRetryDelayMs,
   DynamoDbEventIndex,
   fromEventItem,
   timeShard,
   toEventItem,
 } from '#lib/adapters/dynamodb-event-index.ts';
+import { BATCH_RETRY_BASE_DELAY_MS, batchRetryDelayMs } from '#lib/adapters/dynamodb-pages.ts';
 import type { LedgerEvent } from '#lib/events/schema.ts';
 import { EVENT_TIME_SHARDS } from '#lib/storage/ledger-table.ts';
 
@@ -71,13 +70,13 @@ describe('DynamoDbEventIndex', () => {
 
   it('waits a random share of an exponentially growing cap before each retry (full jitter)', () => {
     for (const attempt of [1, 2, 5]) {
-      const cap = BATCH_GET_BASE_DELAY_MS * 2 ** attempt;
-      expect(batchGetRetryDelayMs(attempt, () => 0)).toBe(0);
-      expect(batchGetRetryDelayMs(attempt, () => 0.5)).toBe(cap / 2);
-      expect(batchGetRetryDelayMs(attempt, () => 0.999_999)).toBe(cap - 1);
+      const cap = BATCH_RETRY_BASE_DELAY_MS * 2 ** attempt;
+      expect(batchRetryDelayMs(attempt, () => 0)).toBe(0);
+      expect(batchRetryDelayMs(attempt, () => 0.5)).toBe(cap / 2);
+      expect(batchRetryDelayMs(attempt, () => 0.999_999)).toBe(cap - 1);
     }
     // Two callers throttled together come back at different times.
-    const delays = new Set(Array.from({ length: 50 }, () => batchGetRetryDelayMs(3)));
+    const delays = new Set(Array.from({ length: 50 }, () => batchRetryDelayMs(3)));
     expect(delays.size).toBeGreaterThan(10);
   });
 
@@ -95,7 +94,7 @@ describe('DynamoDbEventIndex', () => {
 
     // Act
     const found = index.findContentHashes([{ workflowId: 'code-review', eventId: 'a' }]);
-    await vi.advanceTimersByTimeAsync(BATCH_GET_BASE_DELAY_MS - 1);
+    await vi.advanceTimersByTimeAsync(BATCH_RETRY_BASE_DELAY_MS - 1);
     const callsBeforeTheWait = dynamodb.commandCalls(BatchGetCommand).length;
     await vi.advanceTimersByTimeAsync(1);
 
