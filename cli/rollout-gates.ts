@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
-import { makeDocumentClient } from '#lib/adapters/aws-clients.ts';
+import { makeDocumentClient, sdkObjects } from '#lib/adapters/aws-clients.ts';
 import { DynamoDbEvalStore } from '#lib/adapters/dynamodb-eval-store.ts';
 import { DynamoDbEventIndex } from '#lib/adapters/dynamodb-event-index.ts';
 import { DynamoDbKpiStore } from '#lib/adapters/dynamodb-kpi-store.ts';
@@ -85,7 +85,7 @@ export async function recordOverride(
     { principal: 'rollout-gates', workflows: '*' },
     {
       index: new DynamoDbEventIndex(documents, target.tableName),
-      archive: new S3EventArchive(s3, LOCAL_ARCHIVE_BUCKET),
+      archive: new S3EventArchive(sdkObjects(s3), LOCAL_ARCHIVE_BUCKET),
       registry: proposed,
       hasher: new ActorHasher(key),
       clock: () => at,

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { hostname, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { AppConfigClient, ListConfigurationProfilesCommand } from '@aws-sdk/client-appconfig';
-import { AppConfigDataClient } from '@aws-sdk/client-appconfigdata';
+import { AppConfigData } from '@aws-sdk/client-appconfigdata';
 import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';
@@ -109,7 +109,7 @@ function localTarget(): Target {
       return {
         writer: new AppConfigFlagWriter(appconfig, location),
         reader: new AppConfigDataFlagReader(
-          new AppConfigDataClient({ ...local, endpoint: endpoints.appconfig }),
+          new AppConfigData({ ...local, endpoint: endpoints.appconfig }),
           location,
           0,
         ),
@@ -182,7 +182,7 @@ async function stageTarget(stage: string): Promise<Target> {
       return {
         writer: new AppConfigFlagWriter(new AppConfigClient({}), location),
         // The CLI reads each time it is asked, so no poll interval of its own.
-        reader: new AppConfigDataFlagReader(new AppConfigDataClient({}), location, 15),
+        reader: new AppConfigDataFlagReader(new AppConfigData({}), location, 15),
       };
     },
     registryProfile: async () =>

@@ -16,14 +16,18 @@ export interface SigV4Options {
   readonly credentials?: AwsCredentials | AwsCredentialsProvider;
   /** The service in the signature's scope: `execute-api` for API Gateway. */
   readonly service?: string;
+  /** Whether the path is encoded once more to sign it: every service but S3, which signs it as sent. */
+  readonly uriEscapePath?: boolean;
 }
 
 /** A request about to go out: what the signer needs and what comes back with its headers. */
 export interface OutgoingRequest {
-  readonly method: 'GET' | 'POST';
+  readonly method: 'GET' | 'POST' | 'PUT' | 'HEAD' | 'DELETE';
   readonly url: URL;
   readonly headers: Record<string, string>;
-  readonly body?: string;
+  readonly body?: string | Uint8Array;
+  /** When it is signed; now when left out. */
+  readonly signingDate?: Date;
 }
 
 export type RequestSigner = (request: OutgoingRequest) => Promise<Record<string, string>>;
@@ -59,11 +63,13 @@ class NodeSha256 {
 }
 
 /**
- * A signer for callers inside AWS (`/iam/v1/…`). The AWS packages load on first use, so callers with a
- * bearer token never load them.
+ * A signer for callers inside AWS (`/iam/v1/…`), and for the ledger's own lean AWS clients
+ * (`lib/aws/aws-request.ts`). The AWS packages load on first use, so callers with a bearer token never load them.
  */
 export function sigV4Signer(options: SigV4Options): RequestSigner {
-  let signer: Promise<{ sign: (request: never) => Promise<{ headers: Record<string, string> }> }> | undefined;
+  let signer:
+    | Promise<{ sign: (request: never, options?: never) => Promise<{ headers: Record<string, string> }> }>
+    | undefined;
   const load = async () => {
     const { SignatureV4 } = await import('@smithy/signature-v4');
     const credentials =
@@ -73,7 +79,7 @@ export function sigV4Signer(options: SigV4Options): RequestSigner {
       region: options.region,
       credentials,
       sha256: NodeSha256,
-      uriEscapePath: true,
+      uriEscapePath: options.uriEscapePath ?? true,
     }) as never;
   };
   return async (request) => {
@@ -85,16 +91,19 @@ export function sigV4Signer(options: SigV4Options): RequestSigner {
       query[key] =
         existing === undefined ? value : [...(Array.isArray(existing) ? existing : [existing]), value];
     }
-    const signed = await (await signer).sign({
-      method: request.method,
-      protocol: url.protocol,
-      hostname: url.hostname,
-      port: url.port ? Number(url.port) : undefined,
-      path: url.pathname,
-      query,
-      headers: { ...request.headers, host: url.host },
-      body: request.body,
-    } as never);
+    const signed = await (await signer).sign(
+      {
+        method: request.method,
+        protocol: url.protocol,
+        hostname: url.hostname,
+        port: url.port ? Number(url.port) : undefined,
+        path: url.pathname,
+        query,
+        headers: { ...request.headers, host: url.host },
+        body: request.body,
+      } as never,
+      request.signingDate ? ({ signingDate: request.signingDate } as never) : undefined,
+    );
     // fetch sets Host itself and refuses to be told.
     const { host: _host, ...headers } = signed.headers;
     return headers;

@@ -1,4 +1,3 @@
-import { makeS3Client } from '#lib/adapters/aws-clients.ts';
 import { FUNCTION_ENV } from '#lib/deployment/environment.ts';
 import type { ArchivedEventKey, ArchivedEvents, EventPage, EventQuery } from '#lib/ports.ts';
 import { requiredEnv } from './environment.ts';
@@ -15,15 +14,15 @@ export function archivedEventsFromEnvironment(traceClient: TraceClient): Archive
   const workgroup = process.env[FUNCTION_ENV.archiveQueryWorkgroup];
   const database = workgroup ? requiredEnv(FUNCTION_ENV.archiveQueryDatabase) : undefined;
   return new LazyArchivedEvents(async () => {
-    const s3 = traceClient(makeS3Client());
     if (workgroup && database) {
-      const [{ AthenaClient }, { AthenaArchivedEvents }] = await Promise.all([
-        import('@aws-sdk/client-athena'),
+      const [{ fetchAthena }, { fetchObjects }, { AthenaArchivedEvents }] = await Promise.all([
+        import('#lib/aws/athena.ts'),
+        import('#lib/aws/s3-objects.ts'),
         import('#lib/adapters/athena-archived-events.ts'),
       ]);
       return new AthenaArchivedEvents({
-        athena: traceClient(new AthenaClient({})),
-        s3,
+        athena: fetchAthena(),
+        s3: fetchObjects(),
         bucketName,
         database,
         workgroup,
@@ -32,12 +31,20 @@ export function archivedEventsFromEnvironment(traceClient: TraceClient): Archive
     if (process.env.AWS_LAMBDA_FUNCTION_NAME) {
       throw new Error(`environment variable ${FUNCTION_ENV.archiveQueryWorkgroup} is required on Lambda`);
     }
-    // Built at run time so that esbuild never bundles DuckDB (a native module) into a Lambda function.
-    const localEngine = ['#lib', 'adapters', 'duckdb-archived-events.ts'].join('/');
-    const { DuckDbArchivedEvents } = (await import(
-      localEngine
-    )) as typeof import('#lib/adapters/duckdb-archived-events.ts');
-    return new DuckDbArchivedEvents(s3, bucketName);
+    // Built at run time so that esbuild never bundles DuckDB (a native module) or the SDK's S3 client
+    // (the local engine's, to list and copy objects) into a Lambda function.
+    const [localEngine, localClients] = [
+      ['#lib', 'adapters', 'duckdb-archived-events.ts'].join('/'),
+      ['#lib', 'adapters', 'aws-clients.ts'].join('/'),
+    ];
+    const [{ DuckDbArchivedEvents }, { makeS3Client }] = (await Promise.all([
+      import(localEngine),
+      import(localClients),
+    ])) as [
+      typeof import('#lib/adapters/duckdb-archived-events.ts'),
+      typeof import('#lib/adapters/aws-clients.ts'),
+    ];
+    return new DuckDbArchivedEvents(traceClient(makeS3Client()), bucketName);
   });
 }
 

@@ -36,7 +36,7 @@ export async function ingestFromEnvironment(
 ): Promise<Omit<IngestDependencies, 'registry'> & { readonly registry: RegistrySource }> {
   return {
     index: new DynamoDbEventIndex(table.documents, table.tableName),
-    archive: archiveFromEnvironment(traceClient),
+    archive: archiveFromEnvironment(),
     // Its engine (Athena) is imported by the first request with an event from before the hot window.
     archivedEvents: archivedEventsFromEnvironment(traceClient),
     registry: registryFromEnvironment(),

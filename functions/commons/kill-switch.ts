@@ -1,6 +1,6 @@
 import { AppConfigClient } from '@aws-sdk/client-appconfig';
-import { AppConfigDataClient } from '@aws-sdk/client-appconfigdata';
 import { AppConfigDataFlagReader, AppConfigFlagWriter } from '#lib/adapters/appconfig-flags.ts';
+import { fetchConfigurationSessions } from '#lib/aws/appconfig-data.ts';
 import { FUNCTION_ENV } from '#lib/deployment/environment.ts';
 import { pollSecondsEnv, requiredEnv } from './environment.ts';
 
@@ -16,7 +16,7 @@ export function killSwitchLocation() {
 /** Polls at most every FLAG_POLL_SECONDS (15 in the cloud, AppConfigData's minimum; 1 locally). */
 export function flagReaderFromEnvironment(): AppConfigDataFlagReader {
   const pollSeconds = pollSecondsEnv(FUNCTION_ENV.flagPollSeconds, 15);
-  return new AppConfigDataFlagReader(new AppConfigDataClient({}), killSwitchLocation(), pollSeconds);
+  return new AppConfigDataFlagReader(fetchConfigurationSessions(), killSwitchLocation(), pollSeconds);
 }
 
 /** Writes flips with the kill switch's immediate deployment strategy (KILL_SWITCH_STRATEGY_ID). */

@@ -1,5 +1,5 @@
-import { AppConfigDataClient } from '@aws-sdk/client-appconfigdata';
 import { AppConfigRegistrySource } from '#lib/adapters/appconfig-registry.ts';
+import { fetchConfigurationSessions } from '#lib/aws/appconfig-data.ts';
 import { FUNCTION_ENV } from '#lib/deployment/environment.ts';
 import { REGISTRY_STALE_LOG } from '#lib/registry/names.ts';
 import { pollSecondsEnv, requiredEnv } from './environment.ts';
@@ -13,7 +13,7 @@ import { logger } from './powertools.ts';
  */
 export function registryFromEnvironment(): AppConfigRegistrySource {
   return new AppConfigRegistrySource(
-    new AppConfigDataClient({}),
+    fetchConfigurationSessions(),
     {
       application: requiredEnv(FUNCTION_ENV.killSwitchApplicationId),
       environment: requiredEnv(FUNCTION_ENV.killSwitchEnvironmentId),

@@ -2,6 +2,7 @@ import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { makeDocumentClient, makeDynamoDbClient, makeS3Client } from '#lib/adapters/aws-clients.ts';
 import { S3EventArchive } from '#lib/adapters/s3-event-archive.ts';
 import { S3ReportStore } from '#lib/adapters/s3-report-store.ts';
+import { fetchObjects } from '#lib/aws/s3-objects.ts';
 import { FUNCTION_ENV } from '#lib/deployment/environment.ts';
 import { requiredEnv } from './environment.ts';
 
@@ -32,8 +33,8 @@ export function ledgerTableFromEnvironment(traceClient: TraceClient): LedgerTabl
 }
 
 /** The raw event archive (ARCHIVE_BUCKET_NAME). */
-export function archiveFromEnvironment(traceClient: TraceClient): S3EventArchive {
-  return new S3EventArchive(traceClient(makeS3Client()), requiredEnv(FUNCTION_ENV.archiveBucketName));
+export function archiveFromEnvironment(): S3EventArchive {
+  return new S3EventArchive(fetchObjects(), requiredEnv(FUNCTION_ENV.archiveBucketName));
 }
 
 /** The reports bucket (REPORTS_BUCKET_NAME): finance Parquet and governance reports. */

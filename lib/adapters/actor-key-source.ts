@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { callJson, SECRETS_MANAGER } from '#lib/aws/json-service.ts';
 import { FUNCTION_ENV, type FunctionEnvName } from '#lib/deployment/environment.ts';
 
 /**
@@ -14,8 +14,10 @@ export async function loadKeyMaterial(
   const secretArn = env[names.secretArn];
   const file = env[names.file];
   if (secretArn) {
-    const client = new SecretsManagerClient({});
-    const secret = await client.send(new GetSecretValueCommand({ SecretId: secretArn }));
+    // Only Lambda functions read secrets: through the lean client, with the function's credentials.
+    const secret = await callJson<{ SecretString?: string }>(SECRETS_MANAGER, 'GetSecretValue', {
+      SecretId: secretArn,
+    });
     if (!secret.SecretString) throw new Error(`the ${what} secret has no string value`);
     return Buffer.from(secret.SecretString, 'utf8');
   }

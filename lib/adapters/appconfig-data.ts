@@ -1,9 +1,24 @@
 import { createHash } from 'node:crypto';
-import {
-  type AppConfigDataClient,
-  GetLatestConfigurationCommand,
-  StartConfigurationSessionCommand,
+import type {
+  GetLatestConfigurationCommandInput,
+  StartConfigurationSessionCommandInput,
 } from '@aws-sdk/client-appconfigdata';
+
+/**
+ * AppConfigData's two operations, by the SDK's names: the SDK's `AppConfigData` client has them (the CLI
+ * and tests), and so has `fetchConfigurationSessions` (`lib/aws/appconfig-data.ts`, the Lambda functions).
+ */
+export interface ConfigurationSessions {
+  startConfigurationSession(
+    input: StartConfigurationSessionCommandInput,
+  ): Promise<{ InitialConfigurationToken?: string | undefined }>;
+  getLatestConfiguration(input: GetLatestConfigurationCommandInput): Promise<{
+    Configuration?: Uint8Array | undefined;
+    NextPollConfigurationToken?: string | undefined;
+    NextPollIntervalInSeconds?: number | undefined;
+    VersionLabel?: string | undefined;
+  }>;
+}
 
 /** Where a configuration lives in AppConfig (IDs or, for AppConfigData, names). */
 export interface ConfigurationLocation {
@@ -55,7 +70,7 @@ export class DeployedConfiguration<T> {
   readonly #now: () => number;
 
   constructor(
-    private readonly client: AppConfigDataClient,
+    private readonly sessions: ConfigurationSessions,
     private readonly location: ConfigurationLocation,
     private readonly options: DeployedConfigurationOptions<T>,
   ) {
@@ -73,18 +88,14 @@ export class DeployedConfiguration<T> {
   async #poll(): Promise<Deployed<T>> {
     try {
       this.#token ??= (
-        await this.client.send(
-          new StartConfigurationSessionCommand({
-            ApplicationIdentifier: this.location.application,
-            EnvironmentIdentifier: this.location.environment,
-            ConfigurationProfileIdentifier: this.location.profile,
-            RequiredMinimumPollIntervalInSeconds: this.options.pollSeconds,
-          }),
-        )
+        await this.sessions.startConfigurationSession({
+          ApplicationIdentifier: this.location.application,
+          EnvironmentIdentifier: this.location.environment,
+          ConfigurationProfileIdentifier: this.location.profile,
+          RequiredMinimumPollIntervalInSeconds: this.options.pollSeconds,
+        })
       ).InitialConfigurationToken;
-      const latest = await this.client.send(
-        new GetLatestConfigurationCommand({ ConfigurationToken: this.#token }),
-      );
+      const latest = await this.sessions.getLatestConfiguration({ ConfigurationToken: this.#token });
       this.#token = latest.NextPollConfigurationToken;
       this.#nextPollAt = this.#nextPoll(latest.NextPollIntervalInSeconds);
       const content = latest.Configuration ? decoder.decode(latest.Configuration) : '';

@@ -1,5 +1,4 @@
 import { type AppConfigClient, ConflictException } from '@aws-sdk/client-appconfig';
-import type { AppConfigDataClient } from '@aws-sdk/client-appconfigdata';
 import {
   type FeatureFlagDocument,
   parseFlagDocument,
@@ -16,7 +15,12 @@ import type {
   FlagWriter,
   FlipResult,
 } from '#lib/kill-switch/ports.ts';
-import { type ConfigurationLocation, DeployedConfiguration, NothingDeployedError } from './appconfig-data.ts';
+import {
+  type ConfigurationLocation,
+  type ConfigurationSessions,
+  DeployedConfiguration,
+  NothingDeployedError,
+} from './appconfig-data.ts';
 import { type HostedLocation, HostedProfile, type HostedProfileOptions } from './appconfig-hosted.ts';
 
 /** Where the kill switch lives in AppConfig (IDs or, for AppConfigData, names). */
@@ -31,12 +35,12 @@ export class AppConfigDataFlagReader implements FlagReader {
   readonly #flags: DeployedConfiguration<FlagSnapshot['values']>;
 
   constructor(
-    client: AppConfigDataClient,
+    sessions: ConfigurationSessions,
     location: KillSwitchLocation,
     pollSeconds: number,
     now: () => number = Date.now,
   ) {
-    this.#flags = new DeployedConfiguration(client, location, {
+    this.#flags = new DeployedConfiguration(sessions, location, {
       pollSeconds,
       parse: parseFlagValues,
       onError: 'fail-closed',

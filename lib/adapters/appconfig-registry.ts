@@ -1,8 +1,8 @@
-import type { AppConfigDataClient } from '@aws-sdk/client-appconfigdata';
 import { RegistryUnavailableError } from '#lib/errors.ts';
 import { parseRegistryContent, type RegistrySource, type WorkflowRegistry } from '#lib/registry/workflows.ts';
 import {
   type ConfigurationLocation,
+  type ConfigurationSessions,
   type Deployed,
   DeployedConfiguration,
   NothingDeployedError,
@@ -19,11 +19,11 @@ export class AppConfigRegistrySource implements RegistrySource {
   readonly #registry: DeployedConfiguration<WorkflowRegistry>;
 
   constructor(
-    client: AppConfigDataClient,
+    sessions: ConfigurationSessions,
     location: ConfigurationLocation,
     options: { pollSeconds: number; onStale?: (error: unknown) => void; now?: () => number },
   ) {
-    this.#registry = new DeployedConfiguration(client, location, {
+    this.#registry = new DeployedConfiguration(sessions, location, {
       pollSeconds: options.pollSeconds,
       parse: (content, version) => parseRegistryContent(content, `workflow registry version ${version}`),
       onError: 'keep-last-good',

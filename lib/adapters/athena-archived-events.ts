@@ -1,11 +1,13 @@
-import {
-  type AthenaClient,
-  GetQueryExecutionCommand,
-  GetQueryResultsCommand,
-  StartQueryExecutionCommand,
-  StopQueryExecutionCommand,
+import type {
+  GetQueryExecutionCommandInput,
+  GetQueryExecutionCommandOutput,
+  GetQueryResultsCommandInput,
+  GetQueryResultsCommandOutput,
+  StartQueryExecutionCommandInput,
+  StartQueryExecutionCommandOutput,
+  StopQueryExecutionCommandInput,
 } from '@aws-sdk/client-athena';
-import type { S3Client } from '@aws-sdk/client-s3';
+import type { ObjectStore } from '#lib/adapters/objects.ts';
 import { readArchiveOutcomes } from '#lib/adapters/s3-archive-outcomes.ts';
 import type { ArchivedEventKey, ArchivedEvents, EventPage, EventQuery } from '#lib/ports.ts';
 import {
@@ -18,6 +20,23 @@ import {
   archivePageSql,
 } from '#lib/read/archive-pages.ts';
 
+/**
+ * The Athena operations the reader uses, by the SDK's names: the SDK's `Athena` client has them (tests),
+ * and so has `fetchAthena` (`lib/aws/athena.ts`, the Lambda functions).
+ */
+export interface AthenaQueries {
+  startQueryExecution(
+    input: StartQueryExecutionCommandInput,
+  ): Promise<Pick<StartQueryExecutionCommandOutput, 'QueryExecutionId'>>;
+  getQueryExecution(
+    input: GetQueryExecutionCommandInput,
+  ): Promise<Pick<GetQueryExecutionCommandOutput, 'QueryExecution'>>;
+  getQueryResults(
+    input: GetQueryResultsCommandInput,
+  ): Promise<Pick<GetQueryResultsCommandOutput, 'ResultSet' | 'NextToken'>>;
+  stopQueryExecution(input: StopQueryExecutionCommandInput): Promise<unknown>;
+}
+
 /** Rows per GetQueryResults page: Athena's maximum. */
 const RESULT_PAGE_ROWS = 1000;
 
@@ -29,9 +48,9 @@ export class ArchiveQueryError extends Error {
 }
 
 export interface AthenaArchivedEventsOptions {
-  readonly athena: AthenaClient;
+  readonly athena: AthenaQueries;
   /** For the outcome records beside the archive objects, which Athena skips (their names start with `_`). */
-  readonly s3: S3Client;
+  readonly s3: ObjectStore;
   readonly bucketName: string;
   /** The Glue database holding the archive's table (`ARCHIVE_EVENTS_TABLE`). */
   readonly database: string;
@@ -89,28 +108,24 @@ export class AthenaArchivedEvents implements ArchivedEvents {
   /** Runs `sql` and streams its rows, a result page at a time, as far as they are read. */
   async *#rows(sql: ArchiveSql): AsyncGenerator<ArchiveRow> {
     const { athena } = this.options;
-    const started = await athena.send(
-      new StartQueryExecutionCommand({
-        QueryString: sql.sql,
-        QueryExecutionContext: { Database: this.options.database },
-        WorkGroup: this.options.workgroup,
-        // Athena puts parameters in as SQL literals: every one of ours is a string.
-        ...(sql.parameters.length > 0 ? { ExecutionParameters: sql.parameters.map(stringLiteral) } : {}),
-      }),
-    );
+    const started = await athena.startQueryExecution({
+      QueryString: sql.sql,
+      QueryExecutionContext: { Database: this.options.database },
+      WorkGroup: this.options.workgroup,
+      // Athena puts parameters in as SQL literals: every one of ours is a string.
+      ...(sql.parameters.length > 0 ? { ExecutionParameters: sql.parameters.map(stringLiteral) } : {}),
+    });
     const id = started.QueryExecutionId;
     if (!id) throw new ArchiveQueryError('Athena started no query');
     await this.#finished(id);
     let nextToken: string | undefined;
     let header = true;
     do {
-      const page = await athena.send(
-        new GetQueryResultsCommand({
-          QueryExecutionId: id,
-          MaxResults: RESULT_PAGE_ROWS,
-          ...(nextToken ? { NextToken: nextToken } : {}),
-        }),
-      );
+      const page = await athena.getQueryResults({
+        QueryExecutionId: id,
+        MaxResults: RESULT_PAGE_ROWS,
+        ...(nextToken ? { NextToken: nextToken } : {}),
+      });
       for (const row of page.ResultSet?.Rows ?? []) {
         // The first row of a SELECT's result is its column names.
         if (header) {
@@ -129,7 +144,7 @@ export class AthenaArchivedEvents implements ArchivedEvents {
     const { athena } = this.options;
     const deadline = Date.now() + this.#timeoutMs;
     for (let wait = this.#firstPollMs; ; wait = Math.min(wait * 2, 1000)) {
-      const { QueryExecution } = await athena.send(new GetQueryExecutionCommand({ QueryExecutionId: id }));
+      const { QueryExecution } = await athena.getQueryExecution({ QueryExecutionId: id });
       const state = QueryExecution?.Status?.State;
       if (state === 'SUCCEEDED') return;
       if (state === 'FAILED' || state === 'CANCELLED') {
@@ -138,7 +153,7 @@ export class AthenaArchivedEvents implements ArchivedEvents {
         );
       }
       if (Date.now() + wait > deadline) {
-        await athena.send(new StopQueryExecutionCommand({ QueryExecutionId: id })).catch(() => undefined);
+        await athena.stopQueryExecution({ QueryExecutionId: id }).catch(() => undefined);
         throw new ArchiveQueryError(`the archive query ${id} took longer than ${this.#timeoutMs} ms`);
       }
       await new Promise((resolve) => setTimeout(resolve, wait));

@@ -1,6 +1,8 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { S3Client } from '@aws-sdk/client-s3';
+import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { ObjectStore } from '#lib/adapters/objects.ts';
+import { isObjectNotFound } from '#lib/adapters/store-errors.ts';
 import { FUNCTION_ENV } from '#lib/deployment/environment.ts';
 
 /**
@@ -22,4 +24,22 @@ export function makeS3Client(endpoint?: string): S3Client {
     ...(endpoint ? { endpoint } : {}),
     forcePathStyle: process.env[FUNCTION_ENV.s3ForcePathStyle] === 'true' || endpoint !== undefined,
   });
+}
+
+/** The `ObjectStore` port over the SDK's S3 client. */
+export function sdkObjects(s3: S3Client): ObjectStore {
+  return {
+    async put({ bucket, key, body, contentType }) {
+      await s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body, ContentType: contentType }));
+    },
+    async get(bucket, key) {
+      try {
+        const object = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+        return await object.Body?.transformToByteArray();
+      } catch (error) {
+        if (isObjectNotFound(error)) return undefined;
+        throw error;
+      }
+    },
+  };
 }

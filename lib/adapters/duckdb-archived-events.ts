@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { DuckDBInstance } from '@duckdb/node-api';
+import { sdkObjects } from '#lib/adapters/aws-clients.ts';
 import { readArchiveOutcomes } from '#lib/adapters/s3-archive-outcomes.ts';
 import { copyObjectsToDirectory, listObjectKeys } from '#lib/adapters/s3-keys.ts';
 import type { ArchivedEventKey, ArchivedEvents, EventPage, EventQuery } from '#lib/ports.ts';
@@ -73,7 +74,7 @@ export class DuckDbArchivedEvents implements ArchivedEvents {
   }
 
   readonly #outcomes = (archiveKeys: readonly string[]) =>
-    readArchiveOutcomes(this.s3, this.bucketName, archiveKeys);
+    readArchiveOutcomes(sdkObjects(this.s3), this.bucketName, archiveKeys);
 
   /** Copies the workflow's objects from the query's first day on, then runs `sql` over them. */
   async #rows(workflowId: string, sql: ArchiveSql): Promise<ArchiveRow[]> {

@@ -1,5 +1,4 @@
-import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
-import { isObjectNotFound } from '#lib/adapters/store-errors.ts';
+import type { ObjectStore } from '#lib/adapters/objects.ts';
 import type { ArchiveLineOutcome } from '#lib/ports.ts';
 import { archiveOutcomeKey } from '#lib/storage/archive-bucket.ts';
 import { mapWithConcurrency } from '#lib/util/concurrency.ts';
@@ -13,21 +12,15 @@ const OUTCOME_READ_CONCURRENCY = 16;
  * start with `_`, as these do.
  */
 export async function readArchiveOutcomes(
-  s3: S3Client,
+  objects: ObjectStore,
   bucketName: string,
   archiveKeys: readonly string[],
 ): Promise<Map<string, readonly ArchiveLineOutcome[]>> {
   const records = await mapWithConcurrency(archiveKeys, OUTCOME_READ_CONCURRENCY, async (key) => {
-    try {
-      const object = await s3.send(new GetObjectCommand({ Bucket: bucketName, Key: archiveOutcomeKey(key) }));
-      const record = JSON.parse((await object.Body?.transformToString()) ?? '{}') as {
-        lines?: ArchiveLineOutcome[];
-      };
-      return [key, record.lines ?? []] as const;
-    } catch (error) {
-      if (isObjectNotFound(error)) return undefined;
-      throw error;
-    }
+    const body = await objects.get(bucketName, archiveOutcomeKey(key));
+    if (body === undefined) return undefined;
+    const record = JSON.parse(new TextDecoder().decode(body)) as { lines?: ArchiveLineOutcome[] };
+    return [key, record.lines ?? []] as const;
   });
   return new Map(records.filter((record) => record !== undefined));
 }

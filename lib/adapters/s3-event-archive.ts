@@ -1,6 +1,6 @@
 import { promisify } from 'node:util';
 import { gzip } from 'node:zlib';
-import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import type { ObjectStore } from '#lib/adapters/objects.ts';
 import type { LedgerEvent } from '#lib/events/schema.ts';
 import { parseRfc3339 } from '#lib/events/timestamps.ts';
 import type {
@@ -76,41 +76,35 @@ export function storedEventFromArchiveLine(line: string, archiveKey: string): St
 /** The raw archive: one gzip-compressed NDJSON object per ingest request and workflow. */
 export class S3EventArchive implements EventArchive {
   constructor(
-    private readonly s3: S3Client,
+    private readonly objects: ObjectStore,
     private readonly bucketName: string,
   ) {}
 
   async putBatch(key: string, events: readonly StoredEvent[]): Promise<void> {
     const ndjson = `${events.map(archiveLine).join('\n')}\n`;
-    await this.s3.send(
-      new PutObjectCommand({
-        Bucket: this.bucketName,
-        Key: key,
-        Body: await gzipAsync(ndjson),
-        ContentType: 'application/gzip',
-      }),
-    );
+    await this.objects.put({
+      bucket: this.bucketName,
+      key,
+      body: await gzipAsync(ndjson),
+      contentType: 'application/gzip',
+    });
   }
 
   async putRawSpans(key: string, request: object): Promise<void> {
-    await this.s3.send(
-      new PutObjectCommand({
-        Bucket: this.bucketName,
-        Key: key,
-        Body: await gzipAsync(JSON.stringify(request)),
-        ContentType: 'application/gzip',
-      }),
-    );
+    await this.objects.put({
+      bucket: this.bucketName,
+      key,
+      body: await gzipAsync(JSON.stringify(request)),
+      contentType: 'application/gzip',
+    });
   }
 
   async putOutcome(key: string, lines: readonly ArchiveLineOutcome[]): Promise<void> {
-    await this.s3.send(
-      new PutObjectCommand({
-        Bucket: this.bucketName,
-        Key: archiveOutcomeKey(key),
-        Body: JSON.stringify({ archiveKey: key, lines }),
-        ContentType: 'application/json',
-      }),
-    );
+    await this.objects.put({
+      bucket: this.bucketName,
+      key: archiveOutcomeKey(key),
+      body: JSON.stringify({ archiveKey: key, lines }),
+      contentType: 'application/json',
+    });
   }
 }

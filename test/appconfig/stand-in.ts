@@ -11,7 +11,7 @@ import {
   StartDeploymentCommand,
 } from '@aws-sdk/client-appconfig';
 import {
-  AppConfigDataClient,
+  AppConfigData,
   GetLatestConfigurationCommand,
   StartConfigurationSessionCommand,
 } from '@aws-sdk/client-appconfigdata';
@@ -37,7 +37,7 @@ export async function standIn(
     maxAttempts: 1,
   };
   const appconfig = new AppConfigClient(config);
-  const data = new AppConfigDataClient(config);
+  const data = new AppConfigData(config);
   return {
     url: server.url,
     dataDir,

@@ -1,5 +1,5 @@
 import { describe, expect, inject, it } from 'vitest';
-import { makeDocumentClient } from '#lib/adapters/aws-clients.ts';
+import { makeDocumentClient, sdkObjects } from '#lib/adapters/aws-clients.ts';
 import { DynamoDbEventIndex } from '#lib/adapters/dynamodb-event-index.ts';
 import { S3EventArchive } from '#lib/adapters/s3-event-archive.ts';
 import { ActorHasher } from '#lib/events/actor-hashing.ts';
@@ -115,7 +115,7 @@ describe('rollout-phase violations', () => {
       { principal: 'integration-test', workflows: '*' },
       {
         index: new DynamoDbEventIndex(documents, LOCAL_TABLE_NAME),
-        archive: new S3EventArchive(s3, LOCAL_ARCHIVE_BUCKET),
+        archive: new S3EventArchive(sdkObjects(s3), LOCAL_ARCHIVE_BUCKET),
         registry: inEvals,
         hasher: new ActorHasher(Buffer.alloc(32, 9)),
         clock: () => new Date(),

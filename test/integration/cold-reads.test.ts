@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DeleteItemCommand } from '@aws-sdk/client-dynamodb';
 import { beforeAll, describe, expect, inject, it } from 'vitest';
-import { makeDocumentClient } from '#lib/adapters/aws-clients.ts';
+import { makeDocumentClient, sdkObjects } from '#lib/adapters/aws-clients.ts';
 import { DuckDbArchivedEvents } from '#lib/adapters/duckdb-archived-events.ts';
 import { DynamoDbEventIndex, eventPartitionKey } from '#lib/adapters/dynamodb-event-index.ts';
 import { S3EventArchive } from '#lib/adapters/s3-event-archive.ts';
@@ -38,7 +38,7 @@ const hasher = new ActorHasher(
 );
 const ingestAt = (clock: Date, overrides: Partial<IngestDependencies> = {}) => ({
   index,
-  archive: new S3EventArchive(stores.s3, LOCAL_ARCHIVE_BUCKET),
+  archive: new S3EventArchive(sdkObjects(stores.s3), LOCAL_ARCHIVE_BUCKET),
   archivedEvents,
   registry: defaultRegistry,
   hasher,

@@ -3,7 +3,7 @@ import { GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { DeleteObjectCommand, GetObjectLegalHoldCommand } from '@aws-sdk/client-s3';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { describe, expect, inject, it } from 'vitest';
-import { makeDocumentClient } from '#lib/adapters/aws-clients.ts';
+import { makeDocumentClient, sdkObjects } from '#lib/adapters/aws-clients.ts';
 import { fromEventItem } from '#lib/adapters/dynamodb-event-index.ts';
 import { DynamoDbHoldStore } from '#lib/adapters/dynamodb-holds.ts';
 import { S3EventArchive } from '#lib/adapters/s3-event-archive.ts';
@@ -85,7 +85,7 @@ describe('agent-ledger hold, on the local stack', () => {
       receivedAt: oldReceivedAt,
       requestId: `req-${randomUUID()}`,
     });
-    const archive = new S3EventArchive(s3, LOCAL_ARCHIVE_BUCKET);
+    const archive = new S3EventArchive(sdkObjects(s3), LOCAL_ARCHIVE_BUCKET);
     await archive.putBatch(oldKey, [
       {
         event: oldEvent,

@@ -1,5 +1,5 @@
 import { AppConfigClient } from '@aws-sdk/client-appconfig';
-import { AppConfigDataClient } from '@aws-sdk/client-appconfigdata';
+import { AppConfigData } from '@aws-sdk/client-appconfigdata';
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import { AppConfigDataFlagReader, AppConfigFlagWriter } from '#lib/adapters/appconfig-flags.ts';
 import { locateKillSwitch } from '#lib/adapters/appconfig-locate.ts';
@@ -49,7 +49,7 @@ async function localKillSwitch() {
   const client = new AppConfigClient(local);
   const location = await locateKillSwitch(client, LOCAL_ENVIRONMENT);
   if (!location) throw new Error('no kill switch in the local stack');
-  return { client, location, data: new AppConfigDataClient(local) };
+  return { client, location, data: new AppConfigData(local) };
 }
 
 async function rollbacks(workflowId: string) {

@@ -1,5 +1,5 @@
 import { AppConfigClient } from '@aws-sdk/client-appconfig';
-import { AppConfigDataClient } from '@aws-sdk/client-appconfigdata';
+import { AppConfigData } from '@aws-sdk/client-appconfigdata';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { beforeAll, describe, expect, inject, it } from 'vitest';
@@ -83,7 +83,7 @@ async function reportsDeps(): Promise<ReportsJobDependencies> {
     evals: new DynamoDbEvalStore(documents, LOCAL_TABLE_NAME),
     registry: defaultRegistry,
     flags: new AppConfigDataFlagReader(
-      new AppConfigDataClient({ ...local, endpoint: stack.appconfig }),
+      new AppConfigData({ ...local, endpoint: stack.appconfig }),
       location,
       0,
     ),

@@ -1,14 +1,17 @@
 import {
+  Athena,
   AthenaClient,
   GetQueryExecutionCommand,
   GetQueryResultsCommand,
   StartQueryExecutionCommand,
   StopQueryExecutionCommand,
 } from '@aws-sdk/client-athena';
+
 import { GetObjectCommand, NoSuchKey, S3Client } from '@aws-sdk/client-s3';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ArchiveQueryError, AthenaArchivedEvents } from '#lib/adapters/athena-archived-events.ts';
+import { sdkObjects } from '#lib/adapters/aws-clients.ts';
 import { archiveLine } from '#lib/adapters/s3-event-archive.ts';
 import { isStoreUnavailable } from '#lib/adapters/store-errors.ts';
 import type { LedgerEvent } from '#lib/events/schema.ts';
@@ -26,8 +29,8 @@ afterEach(() => {
 const credentials = { accessKeyId: 'x', secretAccessKey: 'x' };
 const adapter = (options: { timeoutMs?: number } = {}) =>
   new AthenaArchivedEvents({
-    athena: new AthenaClient({ region: 'us-east-1', credentials }),
-    s3: new S3Client({ region: 'us-east-1', credentials }),
+    athena: new Athena({ region: 'us-east-1', credentials }),
+    s3: sdkObjects(new S3Client({ region: 'us-east-1', credentials })),
     bucketName: 'archive-bucket',
     database: 'agent_ledger_dev',
     workgroup: 'agent-ledger-dev-archive',
@@ -71,7 +74,12 @@ const query: EventQuery = {
 };
 
 /** What the adapter reads of a GetObject body. */
-const body = (text: string) => ({ transformToString: async () => text }) as never;
+// The SDK's streaming body, as far as its readers use it.
+const body = (text: string) =>
+  ({
+    transformToString: async () => text,
+    transformToByteArray: async () => new TextEncoder().encode(text),
+  }) as never;
 
 describe('AthenaArchivedEvents on a fake Athena', () => {
   it('runs the shared SQL in its workgroup with quoted parameters, polls, and pages the results', async () => {

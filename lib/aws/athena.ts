@@ -1,0 +1,13 @@
+import type { AthenaQueries } from '#lib/adapters/athena-archived-events.ts';
+import type { AwsClientOptions } from './aws-request.ts';
+import { ATHENA, callJson } from './json-service.ts';
+
+/** The four Athena operations the archive reader uses, on `fetch` (Athena's JSON API). */
+export function fetchAthena(options: AwsClientOptions = {}): AthenaQueries {
+  return {
+    startQueryExecution: (input) => callJson(ATHENA, 'StartQueryExecution', input, options),
+    getQueryExecution: (input) => callJson(ATHENA, 'GetQueryExecution', input, options),
+    getQueryResults: (input) => callJson(ATHENA, 'GetQueryResults', input, options),
+    stopQueryExecution: (input) => callJson(ATHENA, 'StopQueryExecution', input, options),
+  };
+}
