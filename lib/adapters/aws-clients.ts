@@ -1,6 +1,18 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import {
+  BatchGetCommand,
+  BatchWriteCommand,
+  DeleteCommand,
+  DynamoDBDocumentClient,
+  GetCommand,
+  PutCommand,
+  QueryCommand,
+  ScanCommand,
+  TransactWriteCommand,
+  UpdateCommand,
+} from '@aws-sdk/lib-dynamodb';
+import type { Documents } from '#lib/adapters/documents.ts';
 import { FUNCTION_ENV } from '#lib/deployment/environment.ts';
 
 /**
@@ -15,6 +27,21 @@ export function makeDynamoDbClient(endpoint?: string): DynamoDBClient {
 
 export function makeDocumentClient(client: DynamoDBClient = makeDynamoDbClient()): DynamoDBDocumentClient {
   return DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
+}
+
+/** `Documents` as the SDK's document client's commands: each method sends its command. */
+export function sdkDocuments(client: DynamoDBDocumentClient): Documents {
+  return {
+    get: (input) => client.send(new GetCommand(input)),
+    put: (input) => client.send(new PutCommand(input)),
+    update: (input) => client.send(new UpdateCommand(input)),
+    delete: (input) => client.send(new DeleteCommand(input)),
+    query: (input) => client.send(new QueryCommand(input)),
+    scan: (input) => client.send(new ScanCommand(input)),
+    batchGet: (input) => client.send(new BatchGetCommand(input)),
+    batchWrite: (input) => client.send(new BatchWriteCommand(input)),
+    transactWrite: (input) => client.send(new TransactWriteCommand(input)),
+  };
 }
 
 export function makeS3Client(endpoint?: string): S3Client {
