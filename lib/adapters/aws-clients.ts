@@ -25,8 +25,14 @@ export function makeDynamoDbClient(endpoint?: string): DynamoDBClient {
   return new DynamoDBClient(endpoint ? { endpoint } : {});
 }
 
-export function makeDocumentClient(client: DynamoDBClient = makeDynamoDbClient()): DynamoDBDocumentClient {
-  return DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
+/**
+ * The stores' `Documents` through the SDK's document client on `client`; attributes that are `undefined`
+ * are left out of the items written rather than refused.
+ */
+export function makeDocumentClient(client: DynamoDBClient = makeDynamoDbClient()): Documents {
+  return sdkDocuments(
+    DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } }),
+  );
 }
 
 /** `Documents` as the SDK's document client's commands: each method sends its command. */
