@@ -13,16 +13,12 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CreateTableCommand, type DynamoDBClient, waitUntilTableExists } from '@aws-sdk/client-dynamodb';
 import { ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
-import {
-  BatchGetCommand,
-  type DynamoDBDocumentClient,
-  PutCommand,
-  paginateScan,
-} from '@aws-sdk/lib-dynamodb';
 import { makeDocumentClient, makeDynamoDbClient, makeS3Client } from '#lib/adapters/aws-clients.ts';
+import type { Documents } from '#lib/adapters/documents.ts';
 import { DynamoDbEvalStore } from '#lib/adapters/dynamodb-eval-store.ts';
 import { DynamoDbEventIndex, type ReadUnitMeter } from '#lib/adapters/dynamodb-event-index.ts';
 import { DynamoDbKpiStore } from '#lib/adapters/dynamodb-kpi-store.ts';
+import { scanItems } from '#lib/adapters/dynamodb-pages.ts';
 import { S3ReportStore } from '#lib/adapters/s3-report-store.ts';
 import {
   type ArchiveLifecycle,
@@ -168,7 +164,7 @@ interface Consumed {
  */
 async function replay(
   dynamodb: DynamoDBClient,
-  documents: DynamoDBDocumentClient,
+  documents: Documents,
   items: readonly Record<string, unknown>[],
 ): Promise<Consumed> {
   const tableName = `${LOCAL_TABLE_NAME}-cost-replay`;
@@ -177,28 +173,24 @@ async function replay(
   const consumed: Consumed = { table: 0, indexes: {}, batchGetRru: 0 };
   for (let start = 0; start < items.length; start += BATCH) {
     const group = items.slice(start, start + BATCH);
-    const got = await documents.send(
-      new BatchGetCommand({
-        RequestItems: {
-          [tableName]: {
-            Keys: group.map((item) => ({ pk: item.pk, sk: item.sk })),
-            ProjectionExpression: 'pk, contentHash',
-            ConsistentRead: true,
-          },
+    const got = await documents.batchGet({
+      RequestItems: {
+        [tableName]: {
+          Keys: group.map((item) => ({ pk: item.pk, sk: item.sk })),
+          ProjectionExpression: 'pk, contentHash',
+          ConsistentRead: true,
         },
-        ReturnConsumedCapacity: 'TOTAL',
-      }),
-    );
+      },
+      ReturnConsumedCapacity: 'TOTAL',
+    });
     for (const entry of got.ConsumedCapacity ?? []) consumed.batchGetRru += entry.CapacityUnits ?? 0;
     for (const item of group) {
-      const put = await documents.send(
-        new PutCommand({
-          TableName: tableName,
-          Item: item,
-          ConditionExpression: 'attribute_not_exists(pk)',
-          ReturnConsumedCapacity: 'INDEXES',
-        }),
-      );
+      const put = await documents.put({
+        TableName: tableName,
+        Item: item,
+        ConditionExpression: 'attribute_not_exists(pk)',
+        ReturnConsumedCapacity: 'INDEXES',
+      });
       const capacity = put.ConsumedCapacity;
       consumed.table += capacity?.Table?.CapacityUnits ?? 0;
       for (const [name, units] of Object.entries(capacity?.GlobalSecondaryIndexes ?? {})) {
@@ -214,7 +206,7 @@ async function replay(
  * that meters what its Queries and BatchGets consumed.
  */
 async function kpiReadUnits(
-  documents: DynamoDBDocumentClient,
+  documents: Documents,
   s3: S3Client,
   lastWeek: string,
 ): Promise<ReadUnitMeter & { runs: number; ms: number }> {
@@ -240,17 +232,14 @@ async function kpiReadUnits(
   return { ...meter, runs, ms: Date.now() - started };
 }
 
-async function eventItems(documents: DynamoDBDocumentClient): Promise<Record<string, unknown>[]> {
+async function eventItems(documents: Documents): Promise<Record<string, unknown>[]> {
   const items: Record<string, unknown>[] = [];
-  for await (const page of paginateScan(
-    { client: documents },
-    {
-      TableName: LOCAL_TABLE_NAME,
-      FilterExpression: 'sk = :evt',
-      ExpressionAttributeValues: { ':evt': 'EVT' },
-    },
-  )) {
-    items.push(...(page.Items ?? []));
+  for await (const item of scanItems(documents, {
+    TableName: LOCAL_TABLE_NAME,
+    FilterExpression: 'sk = :evt',
+    ExpressionAttributeValues: { ':evt': 'EVT' },
+  })) {
+    items.push(item);
   }
   return items;
 }

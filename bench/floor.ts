@@ -1,9 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { promisify } from 'node:util';
 import { gzip } from 'node:zlib';
-import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
-import { BatchGetCommand, type DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { type Documents, isConditionalCheckFailed } from '#lib/adapters/documents.ts';
 import { eventItemKey, toEventItem } from '#lib/adapters/dynamodb-event-index.ts';
 import { sendUntilProcessed } from '#lib/adapters/dynamodb-pages.ts';
 import { archiveLine } from '#lib/adapters/s3-event-archive.ts';
@@ -74,7 +73,7 @@ export interface FloorRunResult {
 }
 
 export async function runFloor(options: {
-  documents: DynamoDBDocumentClient;
+  documents: Documents;
   s3: S3Client;
   tableName: string;
   bucketName: string;
@@ -89,13 +88,11 @@ export async function runFloor(options: {
     await sendUntilProcessed(
       batch.stored.map(({ event }) => eventItemKey(event)),
       async (pending: Record<string, unknown>[]) => {
-        const response = await documents.send(
-          new BatchGetCommand({
-            RequestItems: {
-              [tableName]: { Keys: pending, ProjectionExpression: 'pk, contentHash', ConsistentRead: true },
-            },
-          }),
-        );
+        const response = await documents.batchGet({
+          RequestItems: {
+            [tableName]: { Keys: pending, ProjectionExpression: 'pk, contentHash', ConsistentRead: true },
+          },
+        });
         const found = response.Responses?.[tableName]?.length ?? 0;
         if (found > 0) throw new Error(`floor: ${found} fresh eventIds already exist in the table`);
         return response.UnprocessedKeys?.[tableName]?.Keys ?? [];
@@ -114,16 +111,14 @@ export async function runFloor(options: {
     // 3. The index: one conditional PutItem per event.
     await mapWithConcurrency(batch.stored, options.putConcurrency, async (stored) => {
       try {
-        await documents.send(
-          new PutCommand({
-            TableName: tableName,
-            Item: toEventItem(stored),
-            ConditionExpression: 'attribute_not_exists(pk)',
-            ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
-          }),
-        );
+        await documents.put({
+          TableName: tableName,
+          Item: toEventItem(stored),
+          ConditionExpression: 'attribute_not_exists(pk)',
+          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+        });
       } catch (error) {
-        if (error instanceof ConditionalCheckFailedException) {
+        if (isConditionalCheckFailed(error)) {
           throw new Error(`floor: event ${stored.event.eventId} already existed`);
         }
         throw error;

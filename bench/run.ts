@@ -13,8 +13,8 @@ import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { S3Client } from '@aws-sdk/client-s3';
-import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { makeDocumentClient, makeDynamoDbClient, makeS3Client } from '#lib/adapters/aws-clients.ts';
+import type { Documents } from '#lib/adapters/documents.ts';
 import { PUT_CONCURRENCY } from '#lib/adapters/dynamodb-event-index.ts';
 import { LOCAL_ARCHIVE_BUCKET, LOCAL_TABLE_NAME } from '#local-stack/settings.ts';
 import { type ApiRunResult, runApiLoad } from './api-load.ts';
@@ -100,7 +100,7 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
 
 interface Ctx {
   readonly running: StackProcess;
-  readonly documents: DynamoDBDocumentClient;
+  readonly documents: Documents;
   readonly s3: S3Client;
   readonly actorHashKey: Buffer;
   readonly putConcurrency: number;

@@ -1,5 +1,5 @@
 import { ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
-import { BatchGetCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { Documents } from '#lib/adapters/documents.ts';
 import { eventPartitionKey } from '#lib/adapters/dynamodb-event-index.ts';
 import { ARCHIVE_PREFIX } from '#lib/storage/archive-bucket.ts';
 import type { BenchBatch } from './events.ts';
@@ -23,7 +23,7 @@ export async function countArchiveObjects(s3: S3Client, bucketName: string): Pro
 
 /** Reads back `sample` events spread over the run; every one must be in the table. */
 export async function assertIndexed(
-  documents: DynamoDBDocumentClient,
+  documents: Documents,
   tableName: string,
   batches: readonly BenchBatch[],
   sample = 100,
@@ -38,9 +38,9 @@ export async function assertIndexed(
   let pending: Record<string, unknown>[] = keys;
   let found = 0;
   for (let attempt = 0; pending.length > 0 && attempt < 5; attempt++) {
-    const response = await documents.send(
-      new BatchGetCommand({ RequestItems: { [tableName]: { Keys: pending, ProjectionExpression: 'pk' } } }),
-    );
+    const response = await documents.batchGet({
+      RequestItems: { [tableName]: { Keys: pending, ProjectionExpression: 'pk' } },
+    });
     found += response.Responses?.[tableName]?.length ?? 0;
     pending = response.UnprocessedKeys?.[tableName]?.Keys ?? [];
   }

@@ -1,5 +1,5 @@
-import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { makeDocumentClient, makeDynamoDbClient, makeS3Client } from '#lib/adapters/aws-clients.ts';
+import type { Documents } from '#lib/adapters/documents.ts';
 import { S3EventArchive } from '#lib/adapters/s3-event-archive.ts';
 import { S3ReportStore } from '#lib/adapters/s3-report-store.ts';
 import { fetchObjects } from '#lib/aws/s3-objects.ts';
@@ -18,9 +18,9 @@ export type TraceClient = <T>(client: T) => T;
 /** For a function that runs without the Powertools tracer: the client as it is. */
 export const untraced: TraceClient = (client) => client;
 
-/** The ledger table, and one document client for every store in it. */
+/** The ledger table, and one `Documents` for every store in it. */
 export interface LedgerTable {
-  readonly documents: DynamoDBDocumentClient;
+  readonly documents: Documents;
   readonly tableName: string;
 }
 

@@ -1,42 +1,36 @@
-import { DeleteCommand, type DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import type { Documents } from '#lib/adapters/documents.ts';
 import { scanItems } from '#lib/adapters/dynamodb-pages.ts';
 import type { AccessGrant, GrantStore, TokenRecord, TokenStore } from '#lib/auth/tokens.ts';
 
 /** Token and IAM-grant items in the ledger table (see `lib/storage/ledger-table.ts`). */
 export class DynamoDbAccessStore implements TokenStore, GrantStore {
   constructor(
-    private readonly documents: DynamoDBDocumentClient,
+    private readonly documents: Documents,
     private readonly tableName: string,
   ) {}
 
   async putToken(record: TokenRecord): Promise<void> {
-    await this.documents.send(
-      new PutCommand({
-        TableName: this.tableName,
-        Item: { pk: `TOKEN#${record.tokenId}`, sk: 'TOKEN', kind: 'token', ...record },
-      }),
-    );
+    await this.documents.put({
+      TableName: this.tableName,
+      Item: { pk: `TOKEN#${record.tokenId}`, sk: 'TOKEN', kind: 'token', ...record },
+    });
   }
 
   async getToken(tokenId: string): Promise<TokenRecord | undefined> {
-    const { Item } = await this.documents.send(
-      new GetCommand({
-        TableName: this.tableName,
-        Key: { pk: `TOKEN#${tokenId}`, sk: 'TOKEN' },
-        ConsistentRead: true,
-      }),
-    );
+    const { Item } = await this.documents.get({
+      TableName: this.tableName,
+      Key: { pk: `TOKEN#${tokenId}`, sk: 'TOKEN' },
+      ConsistentRead: true,
+    });
     return Item ? toTokenRecord(Item) : undefined;
   }
 
   async deleteToken(tokenId: string): Promise<boolean> {
-    const { Attributes } = await this.documents.send(
-      new DeleteCommand({
-        TableName: this.tableName,
-        Key: { pk: `TOKEN#${tokenId}`, sk: 'TOKEN' },
-        ReturnValues: 'ALL_OLD',
-      }),
-    );
+    const { Attributes } = await this.documents.delete({
+      TableName: this.tableName,
+      Key: { pk: `TOKEN#${tokenId}`, sk: 'TOKEN' },
+      ReturnValues: 'ALL_OLD',
+    });
     return Attributes !== undefined;
   }
 
@@ -53,18 +47,17 @@ export class DynamoDbAccessStore implements TokenStore, GrantStore {
   }
 
   async putGrant(grant: AccessGrant): Promise<void> {
-    await this.documents.send(
-      new PutCommand({
-        TableName: this.tableName,
-        Item: { pk: `PRINCIPAL#${grant.principal}`, sk: 'GRANT', kind: 'grant', ...grant },
-      }),
-    );
+    await this.documents.put({
+      TableName: this.tableName,
+      Item: { pk: `PRINCIPAL#${grant.principal}`, sk: 'GRANT', kind: 'grant', ...grant },
+    });
   }
 
   async getGrant(principal: string): Promise<AccessGrant | undefined> {
-    const { Item } = await this.documents.send(
-      new GetCommand({ TableName: this.tableName, Key: { pk: `PRINCIPAL#${principal}`, sk: 'GRANT' } }),
-    );
+    const { Item } = await this.documents.get({
+      TableName: this.tableName,
+      Key: { pk: `PRINCIPAL#${principal}`, sk: 'GRANT' },
+    });
     return Item
       ? {
           principal: String(Item.principal),
@@ -75,13 +68,11 @@ export class DynamoDbAccessStore implements TokenStore, GrantStore {
   }
 
   async deleteGrant(principal: string): Promise<boolean> {
-    const { Attributes } = await this.documents.send(
-      new DeleteCommand({
-        TableName: this.tableName,
-        Key: { pk: `PRINCIPAL#${principal}`, sk: 'GRANT' },
-        ReturnValues: 'ALL_OLD',
-      }),
-    );
+    const { Attributes } = await this.documents.delete({
+      TableName: this.tableName,
+      Key: { pk: `PRINCIPAL#${principal}`, sk: 'GRANT' },
+      ReturnValues: 'ALL_OLD',
+    });
     return Attributes !== undefined;
   }
 }

@@ -1,10 +1,5 @@
-import {
-  type DynamoDBDocumentClient,
-  GetCommand,
-  type QueryCommandInput,
-  TransactWriteCommand,
-  type TransactWritePut,
-} from '@aws-sdk/lib-dynamodb';
+import type { QueryCommandInput, TransactWritePut } from '@aws-sdk/lib-dynamodb';
+import { type Documents, isConditionalCheckFailed } from '#lib/adapters/documents.ts';
 import { queryItems } from '#lib/adapters/dynamodb-pages.ts';
 import { type EvalRun, type EvalSet, evalRunSchema, evalSetSchema } from '#lib/evals/schema.ts';
 import {
@@ -32,7 +27,7 @@ import { collect, take } from '#lib/util/async-iterables.ts';
  */
 export class DynamoDbEvalStore implements EvalStore {
   constructor(
-    private readonly documents: DynamoDBDocumentClient,
+    private readonly documents: Documents,
     private readonly tableName: string,
   ) {}
 
@@ -75,13 +70,11 @@ export class DynamoDbEvalStore implements EvalStore {
 
   async getSet(workflowId: string, name: string, version?: number): Promise<EvalSet | undefined> {
     if (version !== undefined) {
-      const { Item } = await this.documents.send(
-        new GetCommand({
-          TableName: this.tableName,
-          Key: { pk: setPk(workflowId, name), sk: versionSk(version) },
-          ConsistentRead: true,
-        }),
-      );
+      const { Item } = await this.documents.get({
+        TableName: this.tableName,
+        Key: { pk: setPk(workflowId, name), sk: versionSk(version) },
+        ConsistentRead: true,
+      });
       return Item ? evalSetSchema.parse(JSON.parse(String(Item.set))) : undefined;
     }
     const [latest] = await this.#query(
@@ -142,17 +135,17 @@ export class DynamoDbEvalStore implements EvalStore {
     } catch (error) {
       if (!conditionFailed(error)) throw error;
     }
-    const { Item: claim } = await this.documents.send(
-      new GetCommand({ TableName: this.tableName, Key: idKey, ConsistentRead: true }),
-    );
+    const { Item: claim } = await this.documents.get({
+      TableName: this.tableName,
+      Key: idKey,
+      ConsistentRead: true,
+    });
     if (!claim) throw new Error(`run ${run.runId} could not be recorded: its key is taken but its ID is not`);
-    const { Item: recorded } = await this.documents.send(
-      new GetCommand({
-        TableName: this.tableName,
-        Key: { pk: key.pk, sk: String(claim.runSk) },
-        ConsistentRead: true,
-      }),
-    );
+    const { Item: recorded } = await this.documents.get({
+      TableName: this.tableName,
+      Key: { pk: key.pk, sk: String(claim.runSk) },
+      ConsistentRead: true,
+    });
     if (recorded && String(recorded.run) === json) return 'duplicate';
     throw new EvalRunConflictError(run, String(claim.ranAt));
   }
@@ -171,11 +164,9 @@ export class DynamoDbEvalStore implements EvalStore {
 
   /** Puts the items in one transaction: all of them, or none when any one's condition fails. */
   async #putAllOrNone(puts: readonly Omit<TransactWritePut, 'TableName'>[]): Promise<void> {
-    await this.documents.send(
-      new TransactWriteCommand({
-        TransactItems: puts.map((put) => ({ Put: { ...put, TableName: this.tableName } })),
-      }),
-    );
+    await this.documents.transactWrite({
+      TransactItems: puts.map((put) => ({ Put: { ...put, TableName: this.tableName } })),
+    });
   }
 
   /** Up to `wanted` items, following pages (items are large, so a page may hold only a few). */
@@ -217,7 +208,7 @@ function conditionFailed(error: unknown): boolean {
     name?: string;
     CancellationReasons?: { Code?: string }[];
   };
-  if (name === 'ConditionalCheckFailedException') return true;
+  if (isConditionalCheckFailed(error)) return true;
   if (name !== 'TransactionCanceledException') return false;
   const codes = (CancellationReasons ?? []).map((reason) => reason.Code);
   return (

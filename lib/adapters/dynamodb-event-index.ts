@@ -1,11 +1,6 @@
 import { createHash } from 'node:crypto';
-import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import {
-  BatchGetCommand,
-  type DynamoDBDocumentClient,
-  PutCommand,
-  type QueryCommandInput,
-} from '@aws-sdk/lib-dynamodb';
+import type { QueryCommandInput } from '@aws-sdk/lib-dynamodb';
+import { type Documents, isConditionalCheckFailed } from '#lib/adapters/documents.ts';
 import { queryPages, sendUntilProcessed } from '#lib/adapters/dynamodb-pages.ts';
 import type { EventType, LedgerEvent } from '#lib/events/schema.ts';
 import { toUtcIso } from '#lib/events/timestamps.ts';
@@ -172,7 +167,7 @@ export class DynamoDbEventIndex implements EventIndex {
    * `meter`: every Query and BatchGet asks for its consumed capacity and adds it there.
    */
   constructor(
-    private readonly documents: DynamoDBDocumentClient,
+    private readonly documents: Documents,
     private readonly tableName: string,
     options: { fullReadPageSize?: number; meter?: ReadUnitMeter } = {},
   ) {
@@ -228,18 +223,16 @@ export class DynamoDbEventIndex implements EventIndex {
         await sendUntilProcessed(
           group.map((pk) => eventItemKey(pk)),
           async (pending: Record<string, unknown>[]) => {
-            const response = await this.documents.send(
-              new BatchGetCommand({
-                RequestItems: {
-                  [this.tableName]: {
-                    Keys: pending,
-                    ConsistentRead: options.consistent,
-                    ...(options.projection ? { ProjectionExpression: options.projection } : {}),
-                  },
+            const response = await this.documents.batchGet({
+              RequestItems: {
+                [this.tableName]: {
+                  Keys: pending,
+                  ConsistentRead: options.consistent,
+                  ...(options.projection ? { ProjectionExpression: options.projection } : {}),
                 },
-                ...this.#capacity,
-              }),
-            );
+              },
+              ...this.#capacity,
+            });
             this.#count(response.ConsumedCapacity);
             for (const item of response.Responses?.[this.tableName] ?? []) items.set(String(item.pk), item);
             return response.UnprocessedKeys?.[this.tableName]?.Keys ?? [];
@@ -272,18 +265,18 @@ export class DynamoDbEventIndex implements EventIndex {
   async putIfAbsent(events: readonly StoredEvent[]): Promise<PutOutcome[]> {
     return mapWithConcurrency(events, PUT_CONCURRENCY, async (stored): Promise<PutOutcome> => {
       try {
-        await this.documents.send(
-          new PutCommand({
-            TableName: this.tableName,
-            Item: toEventItem(stored),
-            ConditionExpression: 'attribute_not_exists(pk)',
-            ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
-          }),
-        );
+        await this.documents.put({
+          TableName: this.tableName,
+          Item: toEventItem(stored),
+          ConditionExpression: 'attribute_not_exists(pk)',
+          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+        });
         return { status: 'written' };
       } catch (error) {
-        if (error instanceof ConditionalCheckFailedException) {
-          const existingHash = error.Item?.contentHash?.S;
+        if (isConditionalCheckFailed(error)) {
+          // The old item comes back on the error in DynamoDB's wire form, not as a document.
+          const existing = (error as { Item?: Record<string, { S?: string }> }).Item;
+          const existingHash = existing?.contentHash?.S;
           return { status: 'exists', existingContentHash: existingHash ?? '' };
         }
         throw error;
@@ -355,7 +348,7 @@ export class DynamoDbEventIndex implements EventIndex {
 
   /**
    * One partition's items that match the selection, in sort-key order, after `afterKey` when one is
-   * given: the SDK's paginator, asked for the next page only when the last one is used up.
+   * given: asked for the next page only when the last one is used up.
    */
   async *#items(
     partition: IndexPartition,

@@ -1,11 +1,4 @@
-import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import {
-  BatchWriteCommand,
-  type DynamoDBDocumentClient,
-  GetCommand,
-  PutCommand,
-  UpdateCommand,
-} from '@aws-sdk/lib-dynamodb';
+import { type Documents, isConditionalCheckFailed } from '#lib/adapters/documents.ts';
 import { eventItemKey } from '#lib/adapters/dynamodb-event-index.ts';
 import { queryItems, sendUntilProcessed } from '#lib/adapters/dynamodb-pages.ts';
 import type {
@@ -26,28 +19,24 @@ const TTL = ledgerTableDesign.timeToLiveAttribute;
 /** Legal holds in the ledger table (items documented in lib/storage/ledger-table.ts). */
 export class DynamoDbHoldStore implements HoldStore {
   constructor(
-    private readonly documents: DynamoDBDocumentClient,
+    private readonly documents: Documents,
     private readonly tableName: string,
   ) {}
 
   async get(target: HoldTarget): Promise<Hold | undefined> {
-    const { Item } = await this.documents.send(
-      new GetCommand({
-        TableName: this.tableName,
-        Key: { pk: HOLDS_PARTITION, sk: holdSortKey(target) },
-        ConsistentRead: true,
-      }),
-    );
+    const { Item } = await this.documents.get({
+      TableName: this.tableName,
+      Key: { pk: HOLDS_PARTITION, sk: holdSortKey(target) },
+      ConsistentRead: true,
+    });
     return Item ? holdOf(Item) : undefined;
   }
 
   async put(hold: Hold): Promise<void> {
-    await this.documents.send(
-      new PutCommand({
-        TableName: this.tableName,
-        Item: { pk: HOLDS_PARTITION, sk: holdSortKey(hold), kind: 'hold', hold: JSON.stringify(hold) },
-      }),
-    );
+    await this.documents.put({
+      TableName: this.tableName,
+      Item: { pk: HOLDS_PARTITION, sk: holdSortKey(hold), kind: 'hold', hold: JSON.stringify(hold) },
+    });
   }
 
   async list(): Promise<Hold[]> {
@@ -124,9 +113,7 @@ export class DynamoDbHoldStore implements HoldStore {
   async #batchWrite(requests: Record<string, unknown>[]): Promise<void> {
     for (const batch of chunk(requests, 25)) {
       await sendUntilProcessed(batch, async (pending) => {
-        const response = await this.documents.send(
-          new BatchWriteCommand({ RequestItems: { [this.tableName]: pending } }),
-        );
+        const response = await this.documents.batchWrite({ RequestItems: { [this.tableName]: pending } });
         return (response.UnprocessedItems?.[this.tableName] ?? []) as Record<string, unknown>[];
       });
     }
@@ -139,7 +126,7 @@ export class DynamoDbHoldStore implements HoldStore {
  */
 export class DynamoDbIndexRetention implements IndexRetention {
   constructor(
-    private readonly documents: DynamoDBDocumentClient,
+    private readonly documents: Documents,
     private readonly tableName: string,
   ) {}
 
@@ -148,41 +135,37 @@ export class DynamoDbIndexRetention implements IndexRetention {
     nowSeconds: number,
   ): Promise<{ indexed: false } | { indexed: true; expiresAt?: number }> {
     try {
-      const { Attributes } = await this.documents.send(
-        new UpdateCommand({
-          TableName: this.tableName,
-          Key: eventItemKey(key),
-          UpdateExpression: 'REMOVE #ttl',
-          // An item past its TTL is gone to every read already (DynamoDB deletes it within days): not revived.
-          ConditionExpression: 'attribute_exists(pk) AND (attribute_not_exists(#ttl) OR #ttl > :now)',
-          ExpressionAttributeNames: { '#ttl': TTL },
-          ExpressionAttributeValues: { ':now': nowSeconds },
-          ReturnValues: 'UPDATED_OLD',
-        }),
-      );
+      const { Attributes } = await this.documents.update({
+        TableName: this.tableName,
+        Key: eventItemKey(key),
+        UpdateExpression: 'REMOVE #ttl',
+        // An item past its TTL is gone to every read already (DynamoDB deletes it within days): not revived.
+        ConditionExpression: 'attribute_exists(pk) AND (attribute_not_exists(#ttl) OR #ttl > :now)',
+        ExpressionAttributeNames: { '#ttl': TTL },
+        ExpressionAttributeValues: { ':now': nowSeconds },
+        ReturnValues: 'UPDATED_OLD',
+      });
       const old = Attributes?.[TTL];
       return typeof old === 'number' ? { indexed: true, expiresAt: old } : { indexed: true };
     } catch (error) {
-      if (error instanceof ConditionalCheckFailedException) return { indexed: false };
+      if (isConditionalCheckFailed(error)) return { indexed: false };
       throw error;
     }
   }
 
   async restoreExpiry(key: EventKey, expiresAt: number): Promise<boolean> {
     try {
-      await this.documents.send(
-        new UpdateCommand({
-          TableName: this.tableName,
-          Key: eventItemKey(key),
-          UpdateExpression: 'SET #ttl = :expiresAt',
-          ConditionExpression: 'attribute_exists(pk)',
-          ExpressionAttributeNames: { '#ttl': TTL },
-          ExpressionAttributeValues: { ':expiresAt': expiresAt },
-        }),
-      );
+      await this.documents.update({
+        TableName: this.tableName,
+        Key: eventItemKey(key),
+        UpdateExpression: 'SET #ttl = :expiresAt',
+        ConditionExpression: 'attribute_exists(pk)',
+        ExpressionAttributeNames: { '#ttl': TTL },
+        ExpressionAttributeValues: { ':expiresAt': expiresAt },
+      });
       return true;
     } catch (error) {
-      if (error instanceof ConditionalCheckFailedException) return false;
+      if (isConditionalCheckFailed(error)) return false;
       throw error;
     }
   }

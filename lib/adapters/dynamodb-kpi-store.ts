@@ -1,4 +1,4 @@
-import { type DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import type { Documents } from '#lib/adapters/documents.ts';
 import { queryItems } from '#lib/adapters/dynamodb-pages.ts';
 import type { KpiStore } from '#lib/kpi/job.ts';
 import { type KpiRecord, kpiRecordSchema } from '#lib/kpi/record.ts';
@@ -11,33 +11,29 @@ import { type PriceStore, type PriceTable, priceTableSchema } from '#lib/pricing
  */
 export class DynamoDbKpiStore implements KpiStore, PriceStore {
   constructor(
-    private readonly documents: DynamoDBDocumentClient,
+    private readonly documents: Documents,
     private readonly tableName: string,
   ) {}
 
   async putRecord(record: KpiRecord, computedAt: string): Promise<void> {
-    await this.documents.send(
-      new PutCommand({
-        TableName: this.tableName,
-        Item: {
-          pk: `KPI#${record.workflowId}`,
-          sk: record.week,
-          kind: 'kpi',
-          computedAt,
-          record: JSON.stringify(record),
-        },
-      }),
-    );
+    await this.documents.put({
+      TableName: this.tableName,
+      Item: {
+        pk: `KPI#${record.workflowId}`,
+        sk: record.week,
+        kind: 'kpi',
+        computedAt,
+        record: JSON.stringify(record),
+      },
+    });
   }
 
   async getRecord(workflowId: string, week: string): Promise<KpiRecord | undefined> {
-    const { Item } = await this.documents.send(
-      new GetCommand({
-        TableName: this.tableName,
-        Key: { pk: `KPI#${workflowId}`, sk: week },
-        ConsistentRead: true,
-      }),
-    );
+    const { Item } = await this.documents.get({
+      TableName: this.tableName,
+      Key: { pk: `KPI#${workflowId}`, sk: week },
+      ConsistentRead: true,
+    });
     return Item ? kpiRecordSchema.parse(JSON.parse(String(Item.record))) : undefined;
   }
 
@@ -55,12 +51,10 @@ export class DynamoDbKpiStore implements KpiStore, PriceStore {
   }
 
   async putTable(table: PriceTable): Promise<void> {
-    await this.documents.send(
-      new PutCommand({
-        TableName: this.tableName,
-        Item: { pk: 'PRICES', sk: table.effectiveFrom, kind: 'prices', table: JSON.stringify(table) },
-      }),
-    );
+    await this.documents.put({
+      TableName: this.tableName,
+      Item: { pk: 'PRICES', sk: table.effectiveFrom, kind: 'prices', table: JSON.stringify(table) },
+    });
   }
 
   async listTables(): Promise<PriceTable[]> {

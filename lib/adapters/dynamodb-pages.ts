@@ -1,44 +1,51 @@
-import {
-  type DynamoDBDocumentClient,
-  paginateQuery,
-  paginateScan,
-  type QueryCommandInput,
-  type QueryCommandOutput,
-  type ScanCommandInput,
-} from '@aws-sdk/lib-dynamodb';
+import type { QueryCommandInput, QueryCommandOutput, ScanCommandInput } from '@aws-sdk/lib-dynamodb';
+import type { Documents } from '#lib/adapters/documents.ts';
 
 /**
- * The items of a Query, page after page through the SDK's paginator; the next page is asked for only
- * when the last one is used up, so a reader that stops early (`take`) reads no further. `pageSize` is
- * the Query's Limit, which counts items before any FilterExpression.
+ * The items of a Query, page after page; the next page is asked for only when the last one is used up,
+ * so a reader that stops early (`take`) reads no further. `pageSize` is the Query's Limit, which counts
+ * items before any FilterExpression.
  */
 export async function* queryItems(
-  documents: DynamoDBDocumentClient,
+  documents: Documents,
   input: QueryCommandInput,
   pageSize?: number,
 ): AsyncGenerator<Record<string, unknown>> {
-  const pages = paginateQuery({ client: documents, ...(pageSize ? { pageSize } : {}) }, { ...input });
-  for await (const page of pages) yield* page.Items ?? [];
+  for await (const page of queryPages(documents, input, pageSize)) yield* page.Items ?? [];
 }
 
 /**
- * The same, a page at a time, as the SDK returns it (items and, when asked for, consumed capacity): for
+ * The same, a page at a time, as DynamoDB returns it (items and, when asked for, consumed capacity): for
  * readers that act on a page's items together (a BatchGet per page).
  */
 export async function* queryPages(
-  documents: DynamoDBDocumentClient,
+  documents: Documents,
   input: QueryCommandInput,
   pageSize?: number,
 ): AsyncGenerator<QueryCommandOutput> {
-  yield* paginateQuery({ client: documents, ...(pageSize ? { pageSize } : {}) }, { ...input });
+  let startKey = input.ExclusiveStartKey;
+  do {
+    const page = await documents.query({
+      ...input,
+      ...(pageSize ? { Limit: pageSize } : {}),
+      ...(startKey ? { ExclusiveStartKey: startKey } : {}),
+    });
+    yield page;
+    startKey = page.LastEvaluatedKey;
+  } while (startKey);
 }
 
-/** The items of a Scan, page after page through the SDK's paginator. */
+/** The items of a Scan, page after page, each asked for when the last one is used up. */
 export async function* scanItems(
-  documents: DynamoDBDocumentClient,
+  documents: Documents,
   input: ScanCommandInput,
 ): AsyncGenerator<Record<string, unknown>> {
-  for await (const page of paginateScan({ client: documents }, { ...input })) yield* page.Items ?? [];
+  let startKey = input.ExclusiveStartKey;
+  do {
+    const page = await documents.scan({ ...input, ...(startKey ? { ExclusiveStartKey: startKey } : {}) });
+    yield* page.Items ?? [];
+    startKey = page.LastEvaluatedKey;
+  } while (startKey);
 }
 
 /** Tries at one batch (BatchGet, BatchWrite) before what DynamoDB keeps leaving unprocessed is an error. */

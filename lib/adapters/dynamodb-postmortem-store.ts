@@ -1,4 +1,4 @@
-import { type DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { type Documents, isConditionalCheckFailed } from '#lib/adapters/documents.ts';
 import type { Postmortem, PostmortemContent, PostmortemStore } from '#lib/incidents/postmortem.ts';
 
 /**
@@ -9,14 +9,16 @@ import type { Postmortem, PostmortemContent, PostmortemStore } from '#lib/incide
  */
 export class DynamoDbPostmortemStore implements PostmortemStore {
   constructor(
-    private readonly documents: DynamoDBDocumentClient,
+    private readonly documents: Documents,
     private readonly tableName: string,
   ) {}
 
   async getPostmortem(incidentId: string): Promise<Postmortem | undefined> {
-    const { Item } = await this.documents.send(
-      new GetCommand({ TableName: this.tableName, Key: keyOf(incidentId), ConsistentRead: true }),
-    );
+    const { Item } = await this.documents.get({
+      TableName: this.tableName,
+      Key: keyOf(incidentId),
+      ConsistentRead: true,
+    });
     return Item ? postmortemOf(Item) : undefined;
   }
 
@@ -39,25 +41,19 @@ export class DynamoDbPostmortemStore implements PostmortemStore {
         version: (previous?.version ?? 0) + 1,
       };
       try {
-        await this.documents.send(
-          new PutCommand({
-            TableName: this.tableName,
-            Item: { ...keyOf(incidentId), kind: 'postmortem', ...postmortem },
-            ...(previous
-              ? {
-                  ConditionExpression: 'version = :previous',
-                  ExpressionAttributeValues: { ':previous': previous.version },
-                }
-              : { ConditionExpression: 'attribute_not_exists(pk)' }),
-          }),
-        );
+        await this.documents.put({
+          TableName: this.tableName,
+          Item: { ...keyOf(incidentId), kind: 'postmortem', ...postmortem },
+          ...(previous
+            ? {
+                ConditionExpression: 'version = :previous',
+                ExpressionAttributeValues: { ':previous': previous.version },
+              }
+            : { ConditionExpression: 'attribute_not_exists(pk)' }),
+        });
         return postmortem;
       } catch (error) {
-        if (
-          (error as { name?: string }).name !== 'ConditionalCheckFailedException' ||
-          attempt >= MAX_ATTEMPTS
-        )
-          throw error;
+        if (!isConditionalCheckFailed(error) || attempt >= MAX_ATTEMPTS) throw error;
       }
     }
   }

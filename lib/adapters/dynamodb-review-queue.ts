@@ -1,5 +1,4 @@
-import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { type DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { type Documents, isConditionalCheckFailed } from '#lib/adapters/documents.ts';
 import { queryItems } from '#lib/adapters/dynamodb-pages.ts';
 import type { Lane } from '#lib/registry/workflows.ts';
 import { isLane } from '#lib/reviews/lane.ts';
@@ -12,7 +11,7 @@ import { take } from '#lib/util/async-iterables.ts';
  */
 export class DynamoDbReviewQueue implements ReviewQueue {
   constructor(
-    private readonly documents: DynamoDBDocumentClient,
+    private readonly documents: Documents,
     private readonly tableName: string,
   ) {}
 
@@ -25,22 +24,20 @@ export class DynamoDbReviewQueue implements ReviewQueue {
   }): Promise<void> {
     const { lane, ...rest } = item;
     try {
-      await this.documents.send(
-        new PutCommand({
-          TableName: this.tableName,
-          Item: {
-            pk: `REVIEW#${item.workflowId}`,
-            sk: item.unitId,
-            kind: 'review',
-            status: 'pending',
-            ...rest,
-            ...(lane ? { lane } : {}),
-          },
-          ConditionExpression: 'attribute_not_exists(pk)',
-        }),
-      );
+      await this.documents.put({
+        TableName: this.tableName,
+        Item: {
+          pk: `REVIEW#${item.workflowId}`,
+          sk: item.unitId,
+          kind: 'review',
+          status: 'pending',
+          ...rest,
+          ...(lane ? { lane } : {}),
+        },
+        ConditionExpression: 'attribute_not_exists(pk)',
+      });
     } catch (error) {
-      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+      if (!isConditionalCheckFailed(error)) throw error;
     }
   }
 
@@ -56,26 +53,22 @@ export class DynamoDbReviewQueue implements ReviewQueue {
     verdict: 'pass' | 'defect';
   }): Promise<void> {
     const key = { pk: `REVIEW#${review.workflowId}`, sk: review.unitId };
-    const { Item } = await this.documents.send(
-      new GetCommand({ TableName: this.tableName, Key: key, ConsistentRead: true }),
-    );
+    const { Item } = await this.documents.get({ TableName: this.tableName, Key: key, ConsistentRead: true });
     if (!Item) return; // not sampled: nothing to close
     try {
-      await this.documents.send(
-        new PutCommand({
-          TableName: this.tableName,
-          Item: {
-            ...Item,
-            status: 'reviewed',
-            reviewedAt: review.reviewedAt,
-            reviewerId: review.reviewerId,
-            verdict: review.verdict,
-          },
-          ConditionExpression: 'attribute_exists(pk)',
-        }),
-      );
+      await this.documents.put({
+        TableName: this.tableName,
+        Item: {
+          ...Item,
+          status: 'reviewed',
+          reviewedAt: review.reviewedAt,
+          reviewerId: review.reviewerId,
+          verdict: review.verdict,
+        },
+        ConditionExpression: 'attribute_exists(pk)',
+      });
     } catch (error) {
-      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+      if (!isConditionalCheckFailed(error)) throw error;
     }
   }
 

@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
 import { DeleteTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import { describe, expect, inject, it } from 'vitest';
 import { DynamoDbAccessStore } from '#lib/adapters/dynamodb-access-store.ts';
 import { DynamoDbEvalStore } from '#lib/adapters/dynamodb-eval-store.ts';
@@ -51,18 +50,16 @@ describe('DynamoDbKpiStore: records an older job stored', () => {
       '2026-W10',
       new PriceBook([]),
     ).finish();
-    await documents.send(
-      new PutCommand({
-        TableName: tableName,
-        Item: {
-          pk: 'KPI#contract-old',
-          sk: '2026-W10',
-          kind: 'kpi',
-          computedAt: 'x',
-          record: JSON.stringify(old),
-        },
-      }),
-    );
+    await documents.put({
+      TableName: tableName,
+      Item: {
+        pk: 'KPI#contract-old',
+        sk: '2026-W10',
+        kind: 'kpi',
+        computedAt: 'x',
+        record: JSON.stringify(old),
+      },
+    });
 
     // Act
     const record = await new DynamoDbKpiStore(documents, tableName).getRecord('contract-old', '2026-W10');

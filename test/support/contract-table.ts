@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { DeleteTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll } from 'vitest';
 import { makeDocumentClient } from '#lib/adapters/aws-clients.ts';
+import type { Documents } from '#lib/adapters/documents.ts';
 import { ledgerTableDesign } from '#lib/storage/ledger-table.ts';
 import { ensureTable } from '#local-stack/provision.ts';
 import { LOCAL_CREDENTIALS, LOCAL_REGION } from '#local-stack/settings.ts';
@@ -13,7 +13,7 @@ import { LOCAL_CREDENTIALS, LOCAL_REGION } from '#local-stack/settings.ts';
  * never shows in the counts other integration tests take of the shared table.
  */
 export function contractTable(dynamodbEndpoint: string): {
-  documents: DynamoDBDocumentClient;
+  documents: Documents;
   tableName: string;
 } {
   const client = new DynamoDBClient({

@@ -111,6 +111,21 @@ describe('DynamoDbEventIndex', () => {
     await expect(index.putIfAbsent([stored('a')])).rejects.toThrow('slow down');
   });
 
+  it('knows a failed condition by the error name alone, and reads the stored hash off the error', async () => {
+    // Prepare: not the SDK's exception class, as another transport throws it
+    const failed = Object.assign(new Error('The conditional request failed'), {
+      name: 'ConditionalCheckFailedException',
+      Item: { contentHash: { S: 'hash-stored' } },
+    });
+    dynamodb.on(PutCommand).rejects(failed);
+
+    // Act
+    const outcomes = await index.putIfAbsent([stored('a')]);
+
+    // Assess
+    expect(outcomes).toEqual([{ status: 'exists', existingContentHash: 'hash-stored' }]);
+  });
+
   it('spreads one workflow over every time shard', () => {
     const shards = new Set(Array.from({ length: 2000 }, (_, i) => timeShard(`evt-${i}`)));
     expect(shards.size).toBe(EVENT_TIME_SHARDS);
