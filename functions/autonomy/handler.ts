@@ -3,10 +3,9 @@ import { workflowRouteFromEnvironment } from '../commons/dependencies.ts';
 import { httpHandler } from '../commons/handlers.ts';
 import { flagReaderFromEnvironment } from '../commons/kill-switch.ts';
 import { ledgerTableFromEnvironment } from '../commons/stores.ts';
-import { traceClient } from '../commons/tracing.ts';
 import { makeAutonomyHandler } from './make-handler.ts';
 
-const table = ledgerTableFromEnvironment(traceClient);
+const table = ledgerTableFromEnvironment();
 
 export const handler = httpHandler(
   makeAutonomyHandler({

@@ -1,7 +1,6 @@
 import { FUNCTION_ENV } from '#lib/deployment/environment.ts';
 import type { ArchivedEventKey, ArchivedEvents, EventPage, EventQuery } from '#lib/ports.ts';
 import { requiredEnv } from './environment.ts';
-import type { TraceClient } from './stores.ts';
 
 /**
  * The archive read as events (ARCHIVE_BUCKET_NAME, and ARCHIVE_QUERY_WORKGROUP with ARCHIVE_QUERY_DATABASE
@@ -9,7 +8,7 @@ import type { TraceClient } from './stores.ts';
  * Most requests never read the archive (their events are in the hot window), so neither engine's code is
  * imported at a cold start; ingest's hot path stays as lean as it was.
  */
-export function archivedEventsFromEnvironment(traceClient: TraceClient): ArchivedEvents {
+export function archivedEventsFromEnvironment(): ArchivedEvents {
   const bucketName = requiredEnv(FUNCTION_ENV.archiveBucketName);
   const workgroup = process.env[FUNCTION_ENV.archiveQueryWorkgroup];
   const database = workgroup ? requiredEnv(FUNCTION_ENV.archiveQueryDatabase) : undefined;
@@ -44,7 +43,7 @@ export function archivedEventsFromEnvironment(traceClient: TraceClient): Archive
       typeof import('#lib/adapters/duckdb-archived-events.ts'),
       typeof import('#lib/adapters/aws-clients.ts'),
     ];
-    return new DuckDbArchivedEvents(traceClient(makeS3Client()), bucketName);
+    return new DuckDbArchivedEvents(makeS3Client(), bucketName);
   });
 }
 

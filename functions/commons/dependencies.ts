@@ -8,7 +8,7 @@ import type { RegistrySource } from '#lib/registry/workflows.ts';
 import { hotIndexDaysFrom } from '#lib/storage/ledger-table.ts';
 import { archivedEventsFromEnvironment } from './archived-events.ts';
 import { registryFromEnvironment } from './registry.ts';
-import { archiveFromEnvironment, type LedgerTable, type TraceClient } from './stores.ts';
+import { archiveFromEnvironment, type LedgerTable } from './stores.ts';
 import type { WorkflowRouteDependencies } from './workflow-route.ts';
 
 /** The dependencies several functions share, wired from the environment once per cold start. */
@@ -32,13 +32,12 @@ export function workflowRouteFromEnvironment(table: LedgerTable): WorkflowRouteD
  */
 export async function ingestFromEnvironment(
   table: LedgerTable,
-  traceClient: TraceClient,
 ): Promise<Omit<IngestDependencies, 'registry'> & { readonly registry: RegistrySource }> {
   return {
     index: new DynamoDbEventIndex(table.documents, table.tableName),
     archive: archiveFromEnvironment(),
     // Its engine (Athena) is imported by the first request with an event from before the hot window.
-    archivedEvents: archivedEventsFromEnvironment(traceClient),
+    archivedEvents: archivedEventsFromEnvironment(),
     registry: registryFromEnvironment(),
     hasher: new ActorHasher(await loadActorHashKey()),
     clock: () => new Date(),

@@ -1,15 +1,17 @@
-import { makeDocumentClient, makeDynamoDbClient, makeS3Client } from '#lib/adapters/aws-clients.ts';
+import { makeS3Client } from '#lib/adapters/aws-clients.ts';
 import type { Documents } from '#lib/adapters/documents.ts';
 import { S3EventArchive } from '#lib/adapters/s3-event-archive.ts';
 import { S3ReportStore } from '#lib/adapters/s3-report-store.ts';
+import { fetchDocuments } from '#lib/aws/dynamodb-documents.ts';
 import { fetchObjects } from '#lib/aws/s3-objects.ts';
 import { FUNCTION_ENV } from '#lib/deployment/environment.ts';
 import { requiredEnv } from './environment.ts';
 
 /**
- * Where a function's data is, from the environment the CDK (or the local stack) sets, each over a client
- * wrapped by `traceClient` (`tracing.ts`'s, whose calls X-Ray traces, or `untraced`). Called once per
- * cold start, at module level.
+ * Where a function's data is, from the environment the CDK (or the local stack) sets. Called once per cold
+ * start, at module level. The table and the archive are reached through the lean clients on `fetch`
+ * (`lib/aws/`), whose calls the Powertools tracer traces as it traces any `fetch`; the stores still on an
+ * SDK client take it wrapped by `traceClient` (`tracing.ts`'s, whose calls X-Ray traces, or `untraced`).
  */
 
 /** Wraps an AWS SDK client, e.g. so that its calls become X-Ray subsegments. */
@@ -25,9 +27,9 @@ export interface LedgerTable {
 }
 
 /** The ledger table (LEDGER_TABLE_NAME). */
-export function ledgerTableFromEnvironment(traceClient: TraceClient): LedgerTable {
+export function ledgerTableFromEnvironment(): LedgerTable {
   return {
-    documents: makeDocumentClient(traceClient(makeDynamoDbClient())),
+    documents: fetchDocuments(),
     tableName: requiredEnv(FUNCTION_ENV.ledgerTableName),
   };
 }

@@ -26,8 +26,8 @@ import { type ConsoleDependencies, makeConsoleHandler, presentConsoleError } fro
 /** A store that has not answered within this shows as an error in its part of the Overview. */
 const STORE_TIMEOUT_MS = 5_000;
 
-const table = ledgerTableFromEnvironment(traceClient);
-const ingest = await ingestFromEnvironment(table, traceClient);
+const table = ledgerTableFromEnvironment();
+const ingest = await ingestFromEnvironment(table);
 const index = new DynamoDbEventIndex(table.documents, table.tableName);
 const reviews = new DynamoDbReviewQueue(table.documents, table.tableName);
 // One reader per container: it shares one poll between concurrent reads, so flags are at most

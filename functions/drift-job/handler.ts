@@ -11,7 +11,7 @@ import { ledgerTableFromEnvironment } from '../commons/stores.ts';
 import { traceClient } from '../commons/tracing.ts';
 import { makeDriftJob } from './make-handler.ts';
 
-const { documents, tableName } = ledgerTableFromEnvironment(traceClient);
+const { documents, tableName } = ledgerTableFromEnvironment();
 
 export const handler = eventHandler<{ week?: string } | null, unknown>(
   makeDriftJob({

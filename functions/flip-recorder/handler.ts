@@ -4,7 +4,6 @@ import { ingestFromEnvironment } from '../commons/dependencies.ts';
 import { eventHandler } from '../commons/handlers.ts';
 import { killSwitchLocation } from '../commons/kill-switch.ts';
 import { ledgerTableFromEnvironment } from '../commons/stores.ts';
-import { traceClient } from '../commons/tracing.ts';
 import { makeFlipRecorder } from './make-handler.ts';
 
 const location = killSwitchLocation();
@@ -14,6 +13,6 @@ export const handler = eventHandler(
     // Only reads versions and deployments, so no deployment strategy is needed.
     versions: new AppConfigFlagWriter(new AppConfigClient({}), { ...location, strategy: '' }),
     killSwitchProfile: location.profile,
-    ingest: await ingestFromEnvironment(ledgerTableFromEnvironment(traceClient), traceClient),
+    ingest: await ingestFromEnvironment(ledgerTableFromEnvironment()),
   }),
 );

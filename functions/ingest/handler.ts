@@ -3,7 +3,7 @@ import { DynamoDbReviewQueue } from '#lib/adapters/dynamodb-review-queue.ts';
 import { ingestFromEnvironment } from '../commons/dependencies.ts';
 import { INGEST_METRICS } from '../commons/ingest-metrics.ts';
 import { httpStack } from '../commons/middy-stack.ts';
-import { ledgerTableFromEnvironment, untraced } from '../commons/stores.ts';
+import { ledgerTableFromEnvironment } from '../commons/stores.ts';
 import { makeIngestHandler } from './make-handler.ts';
 
 /**
@@ -11,12 +11,12 @@ import { makeIngestHandler } from './make-handler.ts';
  * tracing still gives each invocation its Lambda segment (initialization, invocation, overhead); what it
  * does without are the tracer's `## index.handler` subsegment and one subsegment per DynamoDB and S3 call.
  */
-const table = ledgerTableFromEnvironment(untraced);
+const table = ledgerTableFromEnvironment();
 
 export const handler = httpStack(
   undefined,
   makeIngestHandler({
-    ...(await ingestFromEnvironment(table, untraced)),
+    ...(await ingestFromEnvironment(table)),
     grants: new DynamoDbAccessStore(table.documents, table.tableName),
     reviews: new DynamoDbReviewQueue(table.documents, table.tableName),
   }),

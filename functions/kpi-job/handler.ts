@@ -9,7 +9,7 @@ import { ledgerTableFromEnvironment, reportStoreFromEnvironment } from '../commo
 import { traceClient } from '../commons/tracing.ts';
 import { makeKpiJob } from './make-handler.ts';
 
-const { documents, tableName } = ledgerTableFromEnvironment(traceClient);
+const { documents, tableName } = ledgerTableFromEnvironment();
 const store = new DynamoDbKpiStore(documents, tableName);
 
 export const handler = eventHandler<KpiJobRequest | null, unknown>(

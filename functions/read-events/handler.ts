@@ -5,16 +5,15 @@ import { archivedEventsFromEnvironment } from '../commons/archived-events.ts';
 import { workflowRouteFromEnvironment } from '../commons/dependencies.ts';
 import { httpHandler } from '../commons/handlers.ts';
 import { ledgerTableFromEnvironment } from '../commons/stores.ts';
-import { traceClient } from '../commons/tracing.ts';
 import { makeReadEventsHandler } from './make-handler.ts';
 
-const table = ledgerTableFromEnvironment(traceClient);
+const table = ledgerTableFromEnvironment();
 
 export const handler = httpHandler(
   makeReadEventsHandler({
     ...workflowRouteFromEnvironment(table),
     index: new DynamoDbEventIndex(table.documents, table.tableName),
-    archive: archivedEventsFromEnvironment(traceClient),
+    archive: archivedEventsFromEnvironment(),
     hotIndexDays: hotIndexDaysFrom(process.env[FUNCTION_ENV.hotIndexDays]),
   }),
 );

@@ -12,7 +12,7 @@ import { ledgerTableFromEnvironment, reportStoreFromEnvironment } from '../commo
 import { traceClient } from '../commons/tracing.ts';
 import { makeReportsJob } from './make-handler.ts';
 
-const { documents, tableName } = ledgerTableFromEnvironment(traceClient);
+const { documents, tableName } = ledgerTableFromEnvironment();
 const kpis = new DynamoDbKpiStore(documents, tableName);
 const stage = process.env[FUNCTION_ENV.stage];
 

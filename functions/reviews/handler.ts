@@ -3,10 +3,9 @@ import { DynamoDbReviewQueue } from '#lib/adapters/dynamodb-review-queue.ts';
 import { workflowRouteFromEnvironment } from '../commons/dependencies.ts';
 import { httpHandler } from '../commons/handlers.ts';
 import { ledgerTableFromEnvironment } from '../commons/stores.ts';
-import { traceClient } from '../commons/tracing.ts';
 import { makeReviewsHandler } from './make-handler.ts';
 
-const table = ledgerTableFromEnvironment(traceClient);
+const table = ledgerTableFromEnvironment();
 
 export const handler = httpHandler(
   makeReviewsHandler({

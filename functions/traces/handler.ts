@@ -4,14 +4,13 @@ import { ingestFromEnvironment } from '../commons/dependencies.ts';
 import { httpHandler } from '../commons/handlers.ts';
 import { INGEST_METRICS } from '../commons/ingest-metrics.ts';
 import { ledgerTableFromEnvironment } from '../commons/stores.ts';
-import { traceClient } from '../commons/tracing.ts';
 import { makeTracesHandler, presentOtlpError } from './make-handler.ts';
 
-const table = ledgerTableFromEnvironment(traceClient);
+const table = ledgerTableFromEnvironment();
 
 export const handler = httpHandler(
   makeTracesHandler({
-    ...(await ingestFromEnvironment(table, traceClient)),
+    ...(await ingestFromEnvironment(table)),
     grants: new DynamoDbAccessStore(table.documents, table.tableName),
     reviews: new DynamoDbReviewQueue(table.documents, table.tableName),
   }),

@@ -3,7 +3,7 @@ import type { ObjectStore } from '#lib/adapters/objects.ts';
 import { FUNCTION_ENV } from '#lib/deployment/environment.ts';
 import { type AwsClientOptions, type AwsService, type ErrorParser, sendAwsCall } from './aws-request.ts';
 
-const S3: AwsService = { signingName: 's3', endpointId: 'S3', hostPrefix: 's3' };
+export const S3: AwsService = { signingName: 's3', endpointId: 'S3', hostPrefix: 's3' };
 
 /**
  * PutObject and GetObject on `fetch`: the Lambda functions' S3. Buckets are addressed by virtual host

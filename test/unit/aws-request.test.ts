@@ -1,10 +1,17 @@
 import { describe, expect, it } from 'vitest';
 import { isStoreUnavailable } from '#lib/adapters/store-errors.ts';
 import { fetchConfigurationSessions } from '#lib/aws/appconfig-data.ts';
-import { type AwsClientOptions, AwsServiceError, MAX_ATTEMPTS, retryDelayMs } from '#lib/aws/aws-request.ts';
+import {
+  type AwsClientOptions,
+  AwsServiceError,
+  MAX_ATTEMPTS,
+  parseJsonError,
+  retryDelayMs,
+  sendAwsCall,
+} from '#lib/aws/aws-request.ts';
 import { fetchDocuments } from '#lib/aws/dynamodb-documents.ts';
 import { callJson, DYNAMODB } from '#lib/aws/json-service.ts';
-import { fetchObjects } from '#lib/aws/s3-objects.ts';
+import { fetchObjects, S3 } from '#lib/aws/s3-objects.ts';
 
 // The lean clients' own behaviour, where no local part can produce it: throttling, 5xx and network
 // failures, and the cloud's regional endpoints. What they send to real servers is checked by the
@@ -92,6 +99,38 @@ describe('a signed JSON call', () => {
     const noRegion = fakeAws([], { AWS_REGION: '' });
     await expect(callJson(DYNAMODB, 'ListTables', {}, noRegion.options)).rejects.toThrow(
       'no AWS region: set AWS_REGION',
+    );
+  });
+});
+
+describe("the signature, on AWS's published examples", () => {
+  const EMPTY_SHA256 = 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855';
+
+  it('signs an S3 GET as the S3 guide\'s "GET Object" example (the path as sent)', async () => {
+    const { sent, options } = fakeAws([new Response('0123456789', { status: 206 })], {
+      AWS_REGION: 'us-east-1',
+      AWS_ACCESS_KEY_ID: 'AKIAIOSFODNN7EXAMPLE',
+      AWS_SECRET_ACCESS_KEY: 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY',
+      AWS_ENDPOINT_URL_S3: 'https://examplebucket.s3.amazonaws.com',
+    });
+    const at = { ...options, now: () => new Date('2013-05-24T00:00:00Z') };
+
+    await sendAwsCall(
+      S3,
+      {
+        method: 'GET',
+        path: '/test.txt',
+        headers: { range: 'bytes=0-9', 'x-amz-content-sha256': EMPTY_SHA256 },
+      },
+      parseJsonError,
+      at,
+    );
+
+    expect(sent[0]?.headers.authorization).toMatch(
+      /SignedHeaders=host;range;x-amz-content-sha256;x-amz-date,/,
+    );
+    expect(sent[0]?.headers.authorization).toMatch(
+      /Signature=f0e8bdb87c964420e857bd35b5d6ed310bd44f0170aba48dd91039c6036bdb41$/,
     );
   });
 });
