@@ -1,7 +1,5 @@
-import { makeS3Client } from '#lib/adapters/aws-clients.ts';
 import type { Documents } from '#lib/adapters/documents.ts';
 import { S3EventArchive } from '#lib/adapters/s3-event-archive.ts';
-import { S3ReportStore } from '#lib/adapters/s3-report-store.ts';
 import { fetchDocuments } from '#lib/aws/dynamodb-documents.ts';
 import { fetchObjects } from '#lib/aws/s3-objects.ts';
 import { FUNCTION_ENV } from '#lib/deployment/environment.ts';
@@ -11,14 +9,11 @@ import { requiredEnv } from './environment.ts';
  * Where a function's data is, from the environment the CDK (or the local stack) sets. Called once per cold
  * start, at module level. The table and the archive are reached through the lean clients on `fetch`
  * (`lib/aws/`), whose calls the Powertools tracer traces as it traces any `fetch`; the stores still on an
- * SDK client take it wrapped by `traceClient` (`tracing.ts`'s, whose calls X-Ray traces, or `untraced`).
+ * SDK client (the reports, `report-store.ts`) take it wrapped by `traceClient` (`tracing.ts`).
  */
 
 /** Wraps an AWS SDK client, e.g. so that its calls become X-Ray subsegments. */
 export type TraceClient = <T>(client: T) => T;
-
-/** For a function that runs without the Powertools tracer: the client as it is. */
-export const untraced: TraceClient = (client) => client;
 
 /** The ledger table, and one `Documents` for every store in it. */
 export interface LedgerTable {
@@ -37,9 +32,4 @@ export function ledgerTableFromEnvironment(): LedgerTable {
 /** The raw event archive (ARCHIVE_BUCKET_NAME). */
 export function archiveFromEnvironment(): S3EventArchive {
   return new S3EventArchive(fetchObjects(), requiredEnv(FUNCTION_ENV.archiveBucketName));
-}
-
-/** The reports bucket (REPORTS_BUCKET_NAME): finance Parquet and governance reports. */
-export function reportStoreFromEnvironment(traceClient: TraceClient): S3ReportStore {
-  return new S3ReportStore(traceClient(makeS3Client()), requiredEnv(FUNCTION_ENV.reportsBucketName));
 }

@@ -5,7 +5,8 @@ import type { KpiJobRequest } from '#lib/kpi/job.ts';
 import { eventHandler } from '../commons/handlers.ts';
 import { metrics } from '../commons/powertools.ts';
 import { registryFromEnvironment } from '../commons/registry.ts';
-import { ledgerTableFromEnvironment, reportStoreFromEnvironment } from '../commons/stores.ts';
+import { reportStoreFromEnvironment } from '../commons/report-store.ts';
+import { ledgerTableFromEnvironment } from '../commons/stores.ts';
 import { traceClient } from '../commons/tracing.ts';
 import { makeKpiJob } from './make-handler.ts';
 

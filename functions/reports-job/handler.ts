@@ -8,7 +8,8 @@ import type { ReportsJobRequest } from '#lib/reports/job.ts';
 import { eventHandler } from '../commons/handlers.ts';
 import { flagReaderFromEnvironment } from '../commons/kill-switch.ts';
 import { registryFromEnvironment } from '../commons/registry.ts';
-import { ledgerTableFromEnvironment, reportStoreFromEnvironment } from '../commons/stores.ts';
+import { reportStoreFromEnvironment } from '../commons/report-store.ts';
+import { ledgerTableFromEnvironment } from '../commons/stores.ts';
 import { traceClient } from '../commons/tracing.ts';
 import { makeReportsJob } from './make-handler.ts';
 
