@@ -7,9 +7,11 @@ import { ledgerTableFromEnvironment } from '../commons/stores.ts';
 import { makeIngestHandler } from './make-handler.ts';
 
 /**
- * The hottest function, so the leanest: no Powertools tracer and no X-Ray SDK (issue 12, item 5). Active
- * tracing still gives each invocation its Lambda segment (initialization, invocation, overhead); what it
- * does without are the tracer's `## index.handler` subsegment and one subsegment per DynamoDB and S3 call.
+ * The hottest function, so the leanest (issue 12, item 5): no Powertools tracer and no X-Ray SDK, and no
+ * AWS SDK client either: the table, the archive, AppConfigData and Secrets Manager through the lean
+ * clients on `fetch` (`lib/aws/`). Active tracing still gives each invocation its Lambda segment
+ * (initialization, invocation, overhead); what it does without are the tracer's `## index.handler`
+ * subsegment and one subsegment per DynamoDB and S3 call.
  */
 const table = ledgerTableFromEnvironment();
 
