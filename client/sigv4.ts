@@ -63,21 +63,38 @@ class NodeSha256 {
 }
 
 /**
- * A signer for callers inside AWS (`/iam/v1/…`), and for the ledger's own lean AWS clients
- * (`lib/aws/aws-request.ts`). The AWS packages load on first use, so callers with a bearer token never load them.
+ * A signer for callers inside AWS (`/iam/v1/…`). The AWS packages load on first use, so callers with a
+ * bearer token never load them.
  */
 export function sigV4Signer(options: SigV4Options): RequestSigner {
+  let chain: AwsCredentialsProvider | undefined;
+  return signerWithCredentials({
+    ...options,
+    credentials:
+      options.credentials ??
+      (async () => {
+        chain ??= (await import('@aws-sdk/credential-provider-node')).defaultProvider();
+        return chain();
+      }),
+  });
+}
+
+/**
+ * The same with credentials given: for the ledger's own lean AWS clients (`lib/aws/aws-request.ts`),
+ * whose bundles then carry no credential chain at all.
+ */
+export function signerWithCredentials(
+  options: SigV4Options & { readonly credentials: AwsCredentials | AwsCredentialsProvider },
+): RequestSigner {
   let signer:
     | Promise<{ sign: (request: never, options?: never) => Promise<{ headers: Record<string, string> }> }>
     | undefined;
   const load = async () => {
     const { SignatureV4 } = await import('@smithy/signature-v4');
-    const credentials =
-      options.credentials ?? (await import('@aws-sdk/credential-provider-node')).defaultProvider();
     return new SignatureV4({
       service: options.service ?? 'execute-api',
       region: options.region,
-      credentials,
+      credentials: options.credentials,
       sha256: NodeSha256,
       uriEscapePath: options.uriEscapePath ?? true,
     }) as never;

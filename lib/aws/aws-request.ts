@@ -1,4 +1,4 @@
-import { type AwsCredentials, type RequestSigner, sigV4Signer } from '../../client/sigv4.ts';
+import { type AwsCredentials, type RequestSigner, signerWithCredentials } from '../../client/sigv4.ts';
 
 /**
  * One signed AWS API call over `fetch`, for the lean clients beside this file: the Lambda functions'
@@ -176,7 +176,7 @@ function signerFor(service: AwsService, region: string, env: NodeJS.ProcessEnv):
   const id = `${service.signingName} ${region}`;
   let signer = env === process.env ? signers.get(id) : undefined;
   if (!signer) {
-    signer = sigV4Signer({
+    signer = signerWithCredentials({
       region,
       service: service.signingName,
       credentials: async () => credentialsFrom(env),
