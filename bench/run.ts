@@ -3,7 +3,7 @@
 //
 // Settings (environment): BENCH_EVENTS (20000 per mode), BENCH_CONCURRENCY (4,8), BENCH_PROBE_EVENTS
 // (2000 per concurrency in the sweep), BENCH_ROUNDS (4), BENCH_SWEEP=full (the full run at every
-// concurrency instead of a sweep), BENCH_PORT (3900: the first of three free ports), BENCH_IMPORT_RUNS (10).
+// concurrency instead of a sweep), BENCH_PORT (3900: the first of three free ports), BENCH_IMPORT_RUNS (20).
 // BENCH_ONLY=ingest|traces|kpi|cost runs one part (default: all, in that order); the OTLP part is
 // bench/traces.ts, the KPI part bench/kpi.ts, the ledger's own running cost bench/cost.ts.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
@@ -48,7 +48,7 @@ const PROBE_EVENTS = intSetting('BENCH_PROBE_EVENTS', 2_000, BATCH_SIZE, 100_000
 const ROUNDS = intSetting('BENCH_ROUNDS', 4, 1, 20);
 const FULL_SWEEP = process.env.BENCH_SWEEP === 'full';
 const BASE_PORT = intSetting('BENCH_PORT', 3900, 1024, 65_000);
-const IMPORT_RUNS = intSetting('BENCH_IMPORT_RUNS', 10, 1, 50);
+const IMPORT_RUNS = intSetting('BENCH_IMPORT_RUNS', 20, 1, 50);
 const WARMUP_EVENTS = 2_000;
 /** Issue 12, item 5: the ingest bundle's goal, and what the issue measured before. */
 const INGEST_BUNDLE_GOAL_KIB = 300;
