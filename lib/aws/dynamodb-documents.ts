@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { marshall, type NativeAttributeValue, unmarshall } from '@aws-sdk/util-dynamodb';
 import type { Documents } from '#lib/adapters/documents.ts';
 import type { AwsClientOptions } from './aws-request.ts';
@@ -90,7 +91,13 @@ export function fetchDocuments(options: AwsClientOptions = {}): Documents {
           wire.ConditionCheck = withValues({ ...item.ConditionCheck, Key: toWire(item.ConditionCheck.Key) });
         return wire;
       });
-      return call('TransactWriteItems', { ...input, TransactItems: transactItems });
+      // As the SDK does (the field's idempotency-token trait): a retry of a transaction whose answer was
+      // lost is then the same transaction, not a second one that fails its own conditions.
+      return call('TransactWriteItems', {
+        ...input,
+        ClientRequestToken: input.ClientRequestToken ?? randomUUID(),
+        TransactItems: transactItems,
+      });
     },
   };
 }

@@ -180,6 +180,24 @@ describe('retries, as the SDK standard mode does', () => {
     expect(isStoreUnavailable(error)).toBe(true);
   });
 
+  it('sends a transaction with one client token, the same on its retry, as the SDK does', async () => {
+    const { sent, options } = fakeAws([
+      json(500, { __type: 'com.amazonaws.dynamodb.v20120810#InternalServerError', message: 'boom' }),
+      json(200, {}),
+    ]);
+
+    await fetchDocuments(options).transactWrite({
+      TransactItems: [{ Put: { TableName: 't', Item: { pk: 'a', n: 1 } } }],
+    });
+
+    const [first, retry] = sent.map((request) => JSON.parse(request.body));
+    expect(first.ClientRequestToken).toMatch(/^[0-9a-f-]{36}$/);
+    expect(retry.ClientRequestToken).toBe(first.ClientRequestToken);
+    expect(first.TransactItems).toEqual([
+      { Put: { TableName: 't', Item: { pk: { S: 'a' }, n: { N: '1' } } } },
+    ]);
+  });
+
   it('does not retry a client mistake, and keeps its fields in the wire form', async () => {
     const { sent, options } = fakeAws([
       json(
