@@ -11,10 +11,11 @@ const NETWORK_ERROR_CODES = new Set([
 ]);
 
 /**
- * Whether an error from an SDK call means the store is unavailable right now (unreachable, throttling,
- * or a fault on its side) rather than a mistake in the call: the caller's request may simply be sent
- * again. The SDK marks service faults (`$fault: 'server'`) and what its own retries treat as transient
- * (`$retryable`); network errors carry a Node error code.
+ * Whether an error from an AWS call (the SDK's, or the lean clients' in `lib/aws/`, which shape their
+ * errors alike) means the store is unavailable right now (unreachable, throttling, or a fault on its
+ * side) rather than a mistake in the call: the caller's request may simply be sent again. Both mark
+ * service faults (`$fault: 'server'`) and what their retries treat as transient (`$retryable`); network
+ * errors carry a Node error code.
  */
 export function isStoreUnavailable(error: unknown): boolean {
   if (typeof error !== 'object' || error === null) return false;

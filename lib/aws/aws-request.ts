@@ -46,14 +46,21 @@ export class AwsServiceError extends Error {
     code: string,
     message: string,
     status: number,
-    details: { requestId?: string; attempts: number; throttling: boolean; fields?: Record<string, unknown> },
+    details: {
+      requestId?: string;
+      attempts: number;
+      /** Worth sending again (throttling, a transient error or a 5xx), as the SDK's `$retryable` says. */
+      retryable: boolean;
+      throttling: boolean;
+      fields?: Record<string, unknown>;
+    },
   ) {
     super(message || code);
     // The service's own fields (DynamoDB's `Item`, `CancellationReasons`), in its wire form, as the SDK leaves them.
     if (details.fields) Object.assign(this, details.fields);
     this.name = code;
     this.$fault = status >= 500 ? 'server' : 'client';
-    if (details.throttling) this.$retryable = { throttling: true };
+    if (details.retryable) this.$retryable = { throttling: details.throttling };
     this.$metadata = {
       httpStatusCode: status,
       ...(details.requestId ? { requestId: details.requestId } : {}),
@@ -158,6 +165,7 @@ export async function sendAwsCall(
       requestId:
         response.headers.get('x-amzn-requestid') ?? response.headers.get('x-amz-request-id') ?? undefined,
       attempts: attempt,
+      retryable,
       throttling,
       ...(fields ? { fields } : {}),
     });

@@ -169,6 +169,26 @@ describe('retries, as the SDK standard mode does', () => {
     expect(isStoreUnavailable(error)).toBe(true);
   });
 
+  it('marks a lasting transient error (S3 RequestTimeout, a 400) as worth a retry, and so an outage', async () => {
+    const timeout = () =>
+      new Response('<Error><Code>RequestTimeout</Code><Message>idle too long</Message></Error>', {
+        status: 400,
+      });
+    const { sent, options } = fakeAws([timeout(), timeout(), timeout()]);
+
+    const error = await fetchObjects(options)
+      .put({ bucket: 'b', key: 'k', body: 'x', contentType: 'text/plain' })
+      .catch((e: unknown) => e);
+
+    expect(sent).toHaveLength(MAX_ATTEMPTS);
+    expect(error).toMatchObject({
+      name: 'RequestTimeout',
+      $fault: 'client',
+      $retryable: { throttling: false },
+    });
+    expect(isStoreUnavailable(error)).toBe(true);
+  });
+
   it('tries a network failure again and, when it lasts, throws it as an outage', async () => {
     const refused = () => Object.assign(new TypeError('fetch failed'), { cause: { code: 'ECONNREFUSED' } });
     const { sent, options } = fakeAws([refused(), refused(), refused()]);
