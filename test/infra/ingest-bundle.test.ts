@@ -23,6 +23,33 @@ afterAll(() => {
   rmSync(outDir, { recursive: true, force: true });
 });
 
+/** The links of the SDK's default credential chain after the environment variables. */
+const CREDENTIAL_CHAIN_BEYOND_ENV = [
+  '@aws-sdk/credential-provider-node',
+  '@aws-sdk/credential-provider-ini',
+  '@aws-sdk/credential-provider-sso',
+  '@aws-sdk/credential-provider-http',
+  '@smithy/credential-provider-imds',
+  '@aws-sdk/nested-clients',
+];
+
+describe('a bundle with an SDK client (the kill-switch function: AppConfig writes)', () => {
+  it("carries only the credential chain's first link, the environment variables Lambda sets", async () => {
+    // Act
+    const sdkBundle = await bundleHandler(
+      PROJECT_ROOT,
+      join(outDir, 'kill-switch'),
+      'functions/kill-switch/handler.ts',
+    );
+
+    // Assess
+    const packages = sdkBundle.topPackages.map((part) => part.name);
+    expect(packages).toContain('@aws-sdk/client-appconfig');
+    expect(packages).toContain('@aws-sdk/credential-provider-env');
+    for (const link of CREDENTIAL_CHAIN_BEYOND_ENV) expect(packages).not.toContain(link);
+  });
+});
+
 describe('the ingest bundle (built as the CDK builds it, issue 12 item 5)', () => {
   it('carries no X-Ray SDK: ingest runs on active tracing alone, without the Powertools tracer', () => {
     // Assess
@@ -32,18 +59,10 @@ describe('the ingest bundle (built as the CDK builds it, issue 12 item 5)', () =
     expect(packages).not.toContain('cls-hooked');
   });
 
-  it("carries only the credential chain's first link, the environment variables Lambda sets", () => {
+  it('carries no credential chain at all: the lean clients read the credentials Lambda sets', () => {
     // Assess
     const packages = bundle.topPackages.map((part) => part.name);
-    expect(packages).toContain('@aws-sdk/credential-provider-env');
-    for (const link of [
-      '@aws-sdk/credential-provider-node',
-      '@aws-sdk/credential-provider-ini',
-      '@aws-sdk/credential-provider-sso',
-      '@aws-sdk/credential-provider-http',
-      '@smithy/credential-provider-imds',
-      '@aws-sdk/nested-clients',
-    ]) {
+    for (const link of ['@aws-sdk/credential-provider-env', ...CREDENTIAL_CHAIN_BEYOND_ENV]) {
       expect(packages).not.toContain(link);
     }
   });
