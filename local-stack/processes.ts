@@ -52,7 +52,12 @@ export function isListening(port: number): Promise<boolean> {
   });
 }
 
-/** Waits until `port` accepts connections, failing early if the child exits or the time runs out. */
+/**
+ * Waits until the child says it listens on `port` (`<what> listening on 127.0.0.1:<port>`) and the port
+ * accepts connections, failing early if the child exits or the time runs out. The child's own line, not
+ * only an open port: another process may take the port between `assertPortFree` and the child's bind
+ * (stacks started side by side, as the tests do), and would then pass for this one's server.
+ */
 async function waitForPort(
   child: ChildProcess,
   port: number,
@@ -60,11 +65,16 @@ async function waitForPort(
   output: () => string,
 ): Promise<void> {
   const deadline = Date.now() + 60_000;
+  const announced = `listening on 127.0.0.1:${port}`;
+  let heard = false;
+  child.stdout?.on('data', (chunk: Buffer) => {
+    if (chunk.toString('utf8').includes(announced)) heard = true;
+  });
   while (Date.now() < deadline) {
     if (child.exitCode !== null || child.signalCode !== null) {
       throw new LocalStackError(`${what} exited before it was ready:\n${output().trim()}`);
     }
-    if (await isListening(port)) return;
+    if ((heard || output().includes(announced)) && (await isListening(port))) return;
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
   throw new LocalStackError(

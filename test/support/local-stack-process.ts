@@ -33,12 +33,27 @@ function isFree(port: number): Promise<boolean> {
   });
 }
 
-/** Runs `npm start`'s entry point exactly as a user would, in a fresh data directory. */
+/**
+ * Runs `npm start`'s entry point exactly as a user would, in a fresh data directory. Without a `port`, it
+ * takes free ones; when another process takes one of them before the stack binds it (stacks started side
+ * by side), the stack says so and exits, and it is started again on others.
+ */
 export async function startStackProcess(
   options: { dataDir?: string; port?: number } = {},
 ): Promise<StackProcess> {
-  const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'agent-ledger-test-'));
-  const port = options.port ?? (await freePortBase());
+  if (options.port !== undefined) return startStackOnce(options.dataDir, options.port);
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startStackOnce(options.dataDir, await freePortBase());
+    } catch (error) {
+      const portTaken = /already in use|EADDRINUSE/.test(String(error));
+      if (!portTaken || attempt >= 3) throw error;
+    }
+  }
+}
+
+async function startStackOnce(dataDirOption: string | undefined, port: number): Promise<StackProcess> {
+  const dataDir = dataDirOption ?? mkdtempSync(join(tmpdir(), 'agent-ledger-test-'));
   mkdirSync(dataDir, { recursive: true });
   const child = spawn(process.execPath, ['--import', 'tsx', 'local-stack/start.ts'], {
     cwd: ROOT,
