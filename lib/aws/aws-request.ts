@@ -92,8 +92,12 @@ const TRANSIENT_CODES = new Set(['TimeoutError', 'RequestTimeout', 'RequestTimeo
 export const MAX_ATTEMPTS = 3;
 const RETRY_BASE_DELAY_MS = 100;
 const MAX_RETRY_DELAY_MS = 20_000;
-/** Per attempt; a store that does not answer within it counts as unavailable (and is tried again). */
-const ATTEMPT_TIMEOUT_MS = 10_000;
+/**
+ * Per attempt; a store that does not answer within it counts as unavailable (and is tried again). Three
+ * attempts and their waits stay under API Gateway's 29 s, so a hung store is the API's own 503 (retry
+ * safe), not the gateway's 504.
+ */
+const ATTEMPT_TIMEOUT_MS = 8_000;
 
 /** How an error answer's body names its code and message. */
 export type ErrorParser = (response: AwsResponse) => {
