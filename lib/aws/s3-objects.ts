@@ -9,7 +9,8 @@ export const S3: AwsService = { signingName: 's3', endpointId: 'S3', hostPrefix:
  * PutObject and GetObject on `fetch`: the Lambda functions' S3. Buckets are addressed by virtual host
  * in the cloud, and by path where `LEDGER_S3_FORCE_PATH_STYLE=true` or an endpoint is set (the local
  * server), as `makeS3Client` does. Every PUT carries its Content-MD5, which S3 requires of writes to a
- * bucket with Object Lock (the archive's legal holds).
+ * bucket with Object Lock (the archive's legal holds); the signer adds the payload's SHA-256
+ * (`x-amz-content-sha256`), which S3 requires of every request.
  */
 export function fetchObjects(options: AwsClientOptions = {}): ObjectStore {
   const env = options.env ?? process.env;
@@ -29,7 +30,6 @@ export function fetchObjects(options: AwsClientOptions = {}): ObjectStore {
           headers: {
             'content-type': contentType,
             'content-md5': createHash('md5').update(body).digest('base64'),
-            'x-amz-content-sha256': createHash('sha256').update(body).digest('hex'),
           },
           body,
         },
@@ -41,7 +41,7 @@ export function fetchObjects(options: AwsClientOptions = {}): ObjectStore {
       try {
         const response = await sendAwsCall(
           S3,
-          { method: 'GET', ...address(bucket, key), headers: { 'x-amz-content-sha256': EMPTY_SHA256 } },
+          { method: 'GET', ...address(bucket, key) },
           parseXmlError,
           options,
         );
@@ -53,8 +53,6 @@ export function fetchObjects(options: AwsClientOptions = {}): ObjectStore {
     },
   };
 }
-
-const EMPTY_SHA256 = createHash('sha256').update('').digest('hex');
 
 /** RFC 3986, as S3 wants a key's segments: everything but the unreserved characters encoded. */
 function uriEncode(value: string): string {
