@@ -1,6 +1,7 @@
 import { DynamoDbEvalStore } from '#lib/adapters/dynamodb-eval-store.ts';
 import { DynamoDbEventIndex } from '#lib/adapters/dynamodb-event-index.ts';
 import { DynamoDbKpiStore } from '#lib/adapters/dynamodb-kpi-store.ts';
+import { fetchAsyncInvoker } from '#lib/aws/lambda-invoke.ts';
 import type { KpiJobRequest } from '#lib/kpi/job.ts';
 import { eventHandler } from '../commons/handlers.ts';
 import { metrics } from '../commons/powertools.ts';
@@ -12,6 +13,9 @@ import { makeKpiJob } from './make-handler.ts';
 
 const { documents, tableName } = ledgerTableFromEnvironment();
 const store = new DynamoDbKpiStore(documents, tableName);
+// A run of several parts hands each to an asynchronous invocation of this same function (Lambda sets the name).
+const functionName = process.env.AWS_LAMBDA_FUNCTION_NAME;
+const invokeSelf = functionName ? fetchAsyncInvoker(functionName) : undefined;
 
 export const handler = eventHandler<KpiJobRequest | null, unknown>(
   makeKpiJob({
@@ -23,5 +27,6 @@ export const handler = eventHandler<KpiJobRequest | null, unknown>(
     clock: () => new Date(),
     evals: new DynamoDbEvalStore(documents, tableName),
     metrics,
+    ...(invokeSelf ? { fanOut: invokeSelf } : {}),
   }),
 );

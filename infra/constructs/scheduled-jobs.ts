@@ -112,12 +112,24 @@ export class ScheduledJobs extends Construct {
       description:
         'Agent Ledger: weekly KPIs and cost-per-unit reports per workflow, recomputed daily for late reviews (scheduled)',
       memorySize: 2048,
-      // Lambda's maximum: a week of events per workflow is read in full, and the daily run does four weeks.
+      // Lambda's maximum: a workflow's week is read in full (a run of several fans out, one week each).
       timeout: Duration.minutes(15),
       deadLetterQueue: this.deadLetterQueue,
     })
       .useLedgerTable(props.table, 'readWrite')
       .useReportsBucket(props.reportsBucket);
+    // A run of several weeks or workflows hands each workflow's week to an invocation of its own
+    // (functions/kpi-job), so no run has more than one week of one workflow to read in its 15 minutes.
+    // A policy of its own, not the role's default one: the function waits for that, and this names the function.
+    new iam.Policy(this, 'KpiJobFanOut', {
+      roles: [this.kpiJob.role],
+      statements: [
+        new iam.PolicyStatement({
+          actions: ['lambda:InvokeFunction'],
+          resources: [this.kpiJob.function.functionArn],
+        }),
+      ],
+    });
 
     this.driftJob = new LedgerFunction(this, 'DriftJob', {
       entry: functionEntry('drift-job'),

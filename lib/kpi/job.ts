@@ -83,10 +83,20 @@ function toKpiEvent(stored: StoredEvent): KpiEvent {
   };
 }
 
-/** What a scheduled run asks for: one week, the last complete week, or a recompute of the last n. */
+/**
+ * What a scheduled run asks for: one week, the last complete week, or a recompute of the last n; for
+ * every registered workflow, or only `workflowId` (a fanned-out part, or `agent-ledger jobs kpi --workflow`).
+ */
 export interface KpiJobRequest {
   readonly week?: string;
   readonly recomputeWeeks?: number;
+  readonly workflowId?: string;
+}
+
+/** One workflow's week: what `runKpiJob` computes, and what a fanned-out run hands each invocation. */
+export interface KpiJobPart {
+  readonly workflowId: string;
+  readonly week: string;
 }
 
 /**
@@ -103,25 +113,39 @@ export function weeksToCompute(request: KpiJobRequest, nowMs: number): string[] 
   return Array.from({ length: count }, (_, i) => shiftWeek(last, -(count - 1 - i)));
 }
 
+/** The parts of a run, week after week (oldest first), each week's workflows in the registry's order. */
+export async function planKpiJobs(
+  request: KpiJobRequest,
+  deps: { readonly registry: RegistrySource; readonly clock: () => Date },
+): Promise<KpiJobPart[]> {
+  const weeks = weeksToCompute(request, deps.clock().getTime());
+  const workflowIds = request.workflowId ? [request.workflowId] : (await deps.registry.current()).ids();
+  return weeks.flatMap((week) => workflowIds.map((workflowId) => ({ workflowId, week })));
+}
+
 /**
- * A run of the KPI job, as the scheduled function and `agent-ledger jobs kpi` both make it: `runKpiJob`
- * for each week the request names (in order) and each registered workflow, or only `workflowId`.
+ * A run of the KPI job, as `agent-ledger jobs kpi` makes it: `runKpiParts` over the request's plan.
  * `onRecord` hears each record as soon as it is stored.
  */
 export async function runKpiJobs(
-  request: KpiJobRequest & { readonly workflowId?: string },
+  request: KpiJobRequest,
   deps: KpiJobDependencies & { readonly registry: RegistrySource },
   onRecord: (record: KpiRecord) => void = () => {},
-): Promise<{ weeks: string[]; records: KpiRecord[] }> {
-  const weeks = weeksToCompute(request, deps.clock().getTime());
-  const workflowIds = request.workflowId ? [request.workflowId] : (await deps.registry.current()).ids();
+): Promise<KpiRecord[]> {
+  return runKpiParts(await planKpiJobs(request, deps), deps, onRecord);
+}
+
+/** `runKpiJob` for each part, in order. */
+export async function runKpiParts(
+  parts: readonly KpiJobPart[],
+  deps: KpiJobDependencies,
+  onRecord: (record: KpiRecord) => void = () => {},
+): Promise<KpiRecord[]> {
   const records: KpiRecord[] = [];
-  for (const week of weeks) {
-    for (const workflowId of workflowIds) {
-      const record = await runKpiJob(workflowId, week, deps);
-      records.push(record);
-      onRecord(record);
-    }
+  for (const { workflowId, week } of parts) {
+    const record = await runKpiJob(workflowId, week, deps);
+    records.push(record);
+    onRecord(record);
   }
-  return { weeks, records };
+  return records;
 }

@@ -204,6 +204,30 @@ describe('ScheduledJobs: KPI job', () => {
     });
     expect(actionsOf(statements).filter((action) => action.startsWith('s3:'))).toEqual(['s3:PutObject']);
   });
+
+  it('may invoke itself and no other function (a run of several weeks fans out, one workflow week each)', () => {
+    const fanOutId = idOf('AWS::IAM::Policy', 'JobsKpiJobFanOut');
+    const role = resources[kpiJobId]?.Properties.Role as { 'Fn::GetAtt': [string, string] };
+    expect(resources[fanOutId]?.Properties).toMatchObject({
+      Roles: [{ Ref: role['Fn::GetAtt'][0] }],
+      PolicyDocument: {
+        Statement: [
+          { Effect: 'Allow', Action: 'lambda:InvokeFunction', Resource: { 'Fn::GetAtt': [kpiJobId, 'Arn'] } },
+        ],
+      },
+    });
+    const rolesPolicies = Object.values(resources).filter(
+      (resource) =>
+        resource.Type === 'AWS::IAM::Policy' &&
+        JSON.stringify(resource.Properties.Roles) === JSON.stringify([{ Ref: role['Fn::GetAtt'][0] }]),
+    );
+    const invoking = rolesPolicies.filter((policy) =>
+      JSON.stringify(policy.Properties.PolicyDocument).includes('lambda:'),
+    );
+    expect(invoking).toEqual([resources[fanOutId]]);
+    // The function must not wait for the policy that names it (a circular dependency).
+    expect(asArray(resources[kpiJobId]?.DependsOn ?? [])).not.toContain(fanOutId);
+  });
 });
 
 describe('ScheduledJobs: drift job', () => {

@@ -11,6 +11,7 @@ import {
 } from '#lib/aws/aws-request.ts';
 import { fetchDocuments } from '#lib/aws/dynamodb-documents.ts';
 import { callJson, DYNAMODB } from '#lib/aws/json-service.ts';
+import { fetchAsyncInvoker } from '#lib/aws/lambda-invoke.ts';
 import { fetchObjects, S3 } from '#lib/aws/s3-objects.ts';
 
 // The lean clients' own behaviour, where no local part can produce it: throttling, 5xx and network
@@ -327,6 +328,44 @@ describe('AppConfigData on fetch', () => {
       NextPollConfigurationToken: 'token-1',
       NextPollIntervalInSeconds: 15,
       VersionLabel: 'v7',
+    });
+  });
+});
+
+describe('Lambda asynchronous Invoke on fetch', () => {
+  it('queues the payload as an Event invocation of the named function, signed for lambda', async () => {
+    const { sent, options } = fakeAws([new Response(null, { status: 202 })]);
+
+    await fetchAsyncInvoker(
+      'agent-ledger-dev-KpiJob',
+      options,
+    )({ workflowId: 'code-review', week: '2026-W47' });
+
+    expect(sent).toHaveLength(1);
+    expect(sent[0]?.url).toBe(
+      'https://lambda.eu-west-1.amazonaws.com/2015-03-31/functions/agent-ledger-dev-KpiJob/invocations',
+    );
+    expect(sent[0]?.method).toBe('POST');
+    expect(sent[0]?.headers['x-amz-invocation-type']).toBe('Event');
+    expect(sent[0]?.headers.authorization).toContain('/eu-west-1/lambda/aws4_request');
+    expect(JSON.parse(sent[0]?.body ?? '')).toEqual({ workflowId: 'code-review', week: '2026-W47' });
+  });
+
+  it("throws Lambda's error, by its code, when the function cannot take the invocation", async () => {
+    const { options } = fakeAws([
+      json(
+        403,
+        { Type: 'User', message: 'not authorized to perform: lambda:InvokeFunction' },
+        { 'x-amzn-errortype': 'AccessDeniedException' },
+      ),
+    ]);
+
+    const invoked = fetchAsyncInvoker('agent-ledger-dev-KpiJob', options)({});
+
+    await expect(invoked).rejects.toMatchObject({
+      name: 'AccessDeniedException',
+      message: 'not authorized to perform: lambda:InvokeFunction',
+      $fault: 'client',
     });
   });
 });
