@@ -11,11 +11,12 @@ import { AppConfigDataFlagReader, AppConfigFlagWriter } from '#lib/adapters/appc
 import { HostedProfile } from '#lib/adapters/appconfig-hosted.ts';
 import { locateKillSwitch } from '#lib/adapters/appconfig-locate.ts';
 import { readDeployedRegistry } from '#lib/adapters/appconfig-registry.ts';
-import { makeDocumentClient, makeS3Client } from '#lib/adapters/aws-clients.ts';
+import { makeDocumentClient, makeS3Client, sdkObjects } from '#lib/adapters/aws-clients.ts';
 import { DynamoDbAccessStore } from '#lib/adapters/dynamodb-access-store.ts';
 import { DynamoDbDrillStore } from '#lib/adapters/dynamodb-drill-store.ts';
 import { normalizeIamPrincipal } from '#lib/auth/tokens.ts';
 import {
+  archiveQueryWorkgroup,
   STATEFUL_OUTPUTS,
   STATELESS_OUTPUTS,
   statefulStackName,
@@ -23,6 +24,7 @@ import {
 } from '#lib/deployment/stacks.ts';
 import { messageOf } from '#lib/errors.ts';
 import { LOCAL_ENVIRONMENT } from '#lib/kill-switch/names.ts';
+import type { ArchivedEvents } from '#lib/ports.ts';
 import { REGISTRY_PROFILE } from '#lib/registry/names.ts';
 import { InvalidRegistryError, type WorkflowRegistry } from '#lib/registry/workflows.ts';
 import {
@@ -61,6 +63,11 @@ export interface Target {
   driftTopic(): Promise<string>;
   /** For `query` on a stage: the Athena workgroup and Glue database to run in. */
   athena(): Promise<{ workgroup: string; database: string }>;
+  /**
+   * The archive read as events, for reads past the index's hot window: DuckDB over the local archive, or
+   * Athena in the stage's archive workgroup (with the caller's credentials).
+   */
+  archivedEvents(): Promise<ArchivedEvents>;
 }
 
 export interface KillSwitchAccess {
@@ -140,6 +147,11 @@ function localTarget(): Target {
     driftTopic: async () => {
       throw new CliError('the local stack has no SNS: drift notifications are printed');
     },
+    archivedEvents: async () => {
+      // DuckDB is a native module: loaded by the commands that read the archive only.
+      const { DuckDbArchivedEvents } = await import('#lib/adapters/duckdb-archived-events.ts');
+      return new DuckDbArchivedEvents(localS3(), LOCAL_ARCHIVE_BUCKET);
+    },
   };
 }
 
@@ -215,6 +227,21 @@ async function stageTarget(stage: string): Promise<Target> {
     driftTopic: async () => {
       const all = { ...outputs, ...(await stackOutputs(statelessStackName(stage), stage)) };
       return required(STATEFUL_OUTPUTS.driftTopicArn, stackName, all);
+    },
+    archivedEvents: async () => {
+      const [{ Athena }, { AthenaArchivedEvents }] = await Promise.all([
+        import('@aws-sdk/client-athena'),
+        import('#lib/adapters/athena-archived-events.ts'),
+      ]);
+      return new AthenaArchivedEvents({
+        athena: new Athena({}),
+        s3: sdkObjects(makeS3Client()),
+        bucketName: required(STATEFUL_OUTPUTS.archiveBucketName),
+        database: required(STATEFUL_OUTPUTS.glueDatabase),
+        workgroup: archiveQueryWorkgroup(required(STATEFUL_OUTPUTS.athenaWorkgroup)),
+        // An operator's run waits longer for a query than an API request can.
+        timeoutMs: 120_000,
+      });
     },
   };
 }

@@ -6,6 +6,7 @@ import { DynamoDbEventIndex } from '#lib/adapters/dynamodb-event-index.ts';
 import { DynamoDbPostmortemStore } from '#lib/adapters/dynamodb-postmortem-store.ts';
 import { S3ReportStore } from '#lib/adapters/s3-report-store.ts';
 import { SnsNotifier } from '#lib/adapters/sns-notifier.ts';
+import { FUNCTION_ENV } from '#lib/deployment/environment.ts';
 import { type Notifier, runDriftJob } from '#lib/drift/job.ts';
 import { LOCAL_ENVIRONMENT } from '#lib/kill-switch/names.ts';
 import { runKpiJobs, weeksToCompute } from '#lib/kpi/job.ts';
@@ -13,6 +14,7 @@ import type { KpiRecord } from '#lib/kpi/record.ts';
 import { InvalidWeekError } from '#lib/kpi/weeks.ts';
 import { formatRate, formatUsd } from '#lib/presentation/format.ts';
 import { runReportsJob } from '#lib/reports/job.ts';
+import { hotIndexDaysFrom } from '#lib/storage/ledger-table.ts';
 import { UsageError } from '../errors.ts';
 import {
   deployedRegistry,
@@ -142,6 +144,9 @@ async function reportsJob(
   try {
     result = await runReportsJob(values.week ? { week: values.week } : {}, {
       index: new DynamoDbEventIndex(documents, target.tableName),
+      archive: await target.archivedEvents(),
+      // As the stage runs with (its `hotIndexDays`): a window set shorter only reads more from the archive.
+      hotIndexDays: hotIndexDaysFrom(process.env[FUNCTION_ENV.hotIndexDays]),
       kpis: store,
       prices: store,
       drills: drillStore(target),

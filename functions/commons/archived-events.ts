@@ -8,7 +8,12 @@ import { requiredEnv } from './environment.ts';
  * Most requests never read the archive (their events are in the hot window), so neither engine's code is
  * imported at a cold start; ingest's hot path stays as lean as it was.
  */
-export function archivedEventsFromEnvironment(): ArchivedEvents {
+export function archivedEventsFromEnvironment(
+  options: {
+    /** How long one Athena query may run: an API request's 15 s unless a job can wait longer. */
+    readonly queryTimeoutMs?: number;
+  } = {},
+): ArchivedEvents {
   const bucketName = requiredEnv(FUNCTION_ENV.archiveBucketName);
   const workgroup = process.env[FUNCTION_ENV.archiveQueryWorkgroup];
   const database = workgroup ? requiredEnv(FUNCTION_ENV.archiveQueryDatabase) : undefined;
@@ -25,6 +30,7 @@ export function archivedEventsFromEnvironment(): ArchivedEvents {
         bucketName,
         database,
         workgroup,
+        ...(options.queryTimeoutMs ? { timeoutMs: options.queryTimeoutMs } : {}),
       });
     }
     if (process.env.AWS_LAMBDA_FUNCTION_NAME) {

@@ -5,6 +5,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
+import { archiveQueryWorkgroup } from '#lib/deployment/stacks.ts';
 import { COST_PER_UNIT_COLUMNS, COST_PER_UNIT_PREFIX } from '#lib/finance/cost-per-unit.ts';
 import { SAVED_QUERIES } from '#lib/finance/saved-queries.ts';
 import { shiftWeek, weekBounds } from '#lib/kpi/weeks.ts';
@@ -46,7 +47,7 @@ export const ARCHIVE_LINE_FORMAT = {
 
 /** `agent-ledger-<stage>-archive`: the Athena workgroup of the ledger's own reads of the archive. */
 export function archiveWorkgroupName(stage: string): string {
-  return `${athenaWorkgroupName(stage)}-archive`;
+  return archiveQueryWorkgroup(athenaWorkgroupName(stage));
 }
 
 /** What a function needs to query the archive in Athena (LedgerFunction.useArchiveQueries). */

@@ -11,6 +11,7 @@ import { Construct } from 'constructs';
 import { FUNCTION_ENV } from '#lib/deployment/environment.ts';
 import { functionEntry } from '../paths.ts';
 import { deadLetterQueue } from './dead-letter-queue.ts';
+import type { ArchiveQueryIds } from './finance.ts';
 import type { KillSwitchIds } from './kill-switch.ts';
 import { LedgerFunction } from './ledger-function.ts';
 
@@ -77,6 +78,9 @@ export interface ScheduledJobsProps {
   /** Names the schedule group (schedule names are unique per group). */
   readonly stageName: string;
   readonly table: dynamodb.ITable;
+  /** From the stateful stack: the raw event archive, and how to query it (the quarterly review). */
+  readonly archiveBucket: s3.IBucket;
+  readonly archiveQueries: ArchiveQueryIds;
   /** From the stateful stack: where the KPI job writes the cost-per-unit Parquet. */
   readonly reportsBucket: s3.IBucket;
   /** From the stateful stack: where the drift job tells operators it paused a lane. */
@@ -154,6 +158,9 @@ export class ScheduledJobs extends Construct {
       deadLetterQueue: this.deadLetterQueue,
     })
       .useLedgerTable(props.table, 'read')
+      // The quarterly review reads the quarter so far: what came before the index's hot window, in the archive.
+      .useArchiveBucket(props.archiveBucket, 'read')
+      .useArchiveQueries(props.archiveQueries)
       .useReportsBucket(props.reportsBucket, { put: 'governance/' })
       .useKillSwitch(props.killSwitch, 'read');
     this.reportsJob.function.addEnvironment(FUNCTION_ENV.stage, props.stageName);

@@ -102,6 +102,8 @@ export class StatelessStack extends Stack {
     this.jobs = new ScheduledJobs(this, 'Jobs', {
       stageName: config.stage,
       table: eventStore.table,
+      archiveBucket: eventStore.archiveBucket,
+      archiveQueries: props.archiveQueries,
       reportsBucket: props.reportsBucket,
       driftTopic: props.driftTopic,
       killSwitch,

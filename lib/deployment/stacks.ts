@@ -10,6 +10,14 @@ export function statelessStackName(stage: string): string {
   return `AgentLedger-${stage}-Stateless`;
 }
 
+/**
+ * The Athena workgroup of the ledger's own reads of the archive (reads past the index's hot window), beside
+ * the finance workgroup (`STATEFUL_OUTPUTS.athenaWorkgroup`) whose name it extends.
+ */
+export function archiveQueryWorkgroup(financeWorkgroup: string): string {
+  return `${financeWorkgroup}-archive`;
+}
+
 /** Output keys of the stateful stack (`AgentLedger-<stage>-Stateful`). */
 export const STATEFUL_OUTPUTS = {
   ledgerTableName: 'LedgerTableName',

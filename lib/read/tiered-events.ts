@@ -4,6 +4,7 @@ import {
   type EventIndex,
   type EventPage,
   type EventQuery,
+  type EventRange,
   type StoredEvent,
   selectedTimeRange,
   timeOrderKey,
@@ -65,6 +66,28 @@ export async function tieredEventPage(
   const page = items.slice(0, query.limit);
   const last = page.at(-1);
   return { items: page, ...(items.length > query.limit && last ? { after: timeOrderKey(last) } : {}) };
+}
+
+/** Events per page of a range's part before the hot floor: each page is one archive query. */
+const COLD_RANGE_PAGE = 10_000;
+
+/**
+ * Every event of a range over both tiers, in no particular order (as `EventIndex.eventsInRange`): the part
+ * from the hot floor on is the index's range read, unchanged; the part before it is `tieredEventPage`'s,
+ * page after page. For the jobs that read a period longer than the hot window (the quarterly review).
+ */
+export async function* tieredEventsInRange(
+  range: EventRange,
+  nowMs: number,
+  deps: TieredEventsDependencies,
+): AsyncGenerator<StoredEvent> {
+  const floorMs = hotFloorMs(nowMs, deps.hotIndexDays);
+  if (range.fromMs < floorMs) {
+    const cold: EventQuery = { ...range, toMs: Math.min(range.toMs, floorMs), limit: COLD_RANGE_PAGE };
+    yield* pages((after) => tieredEventPage(at(cold, after), nowMs, deps), undefined);
+  }
+  if (range.toMs > floorMs)
+    yield* deps.index.eventsInRange({ ...range, fromMs: Math.max(range.fromMs, floorMs) });
 }
 
 /** The query from a position on (or from its start when there is none). */

@@ -9,8 +9,9 @@ import type { FlagReader } from '#lib/kill-switch/ports.ts';
 import type { KpiStore, ReportStore } from '#lib/kpi/job.ts';
 import type { KpiRecord } from '#lib/kpi/record.ts';
 import { isoWeekOf, lastCompleteWeek, weekBounds } from '#lib/kpi/weeks.ts';
-import type { EventIndex, StoredEvent } from '#lib/ports.ts';
+import type { ArchivedEvents, EventIndex, StoredEvent } from '#lib/ports.ts';
 import { PriceBook, type PriceStore } from '#lib/pricing/price-table.ts';
+import { tieredEventsInRange } from '#lib/read/tiered-events.ts';
 import { ROLLOUT_GATES_UNIT } from '#lib/registry/rollout-gates.ts';
 import type { WorkflowRegistry } from '#lib/registry/workflows.ts';
 import {
@@ -71,6 +72,13 @@ const EVAL_RUNS_READ = 50;
 
 export interface ReportsJobDependencies {
   readonly index: EventIndex;
+  /**
+   * The archive read as events, and the index's hot window: the quarterly review reads the quarter so far,
+   * up to 13 weeks, longer than the index keeps events (issue 12), so what came before the window is read
+   * from the archive (lib/read/tiered-events.ts). Every other read of the job stays within the window.
+   */
+  readonly archive: ArchivedEvents;
+  readonly hotIndexDays: number;
   readonly kpis: KpiStore;
   readonly prices: PriceStore;
   readonly drills: DrillStore;
@@ -186,7 +194,7 @@ export async function runReportsJob(
     const shadow = new ShadowUnitFinder(workflowId, { startMs: weekStartMs, endMs: weekEndMs });
     const phaseViolationsByWeek = new Map<string, number>();
     const range = { workflowId, fromMs: quarter.startMs, toMs: weekEndMs, nowSeconds };
-    for await (const stored of deps.index.eventsInRange(range)) {
+    for await (const stored of tieredEventsInRange(range, nowMs, deps)) {
       if (stored.occurredAtMs < quarter.asOfMs) mix.add(stored.event, stored.occurredAtMs);
       if (stored.occurredAtMs >= weekStartMs) tally.add(stored);
       shadow.add(stored);

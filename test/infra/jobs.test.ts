@@ -230,6 +230,29 @@ describe('ScheduledJobs: KPI job', () => {
   });
 });
 
+describe('ScheduledJobs: reports job', () => {
+  const statements = statementsOf('JobsReportsJob');
+
+  it('reads the archive through Athena, for the part of the quarter before the hot window', () => {
+    expect(variablesOf(reportsJobId)).toEqual(
+      expect.arrayContaining(['ARCHIVE_BUCKET_NAME', 'ARCHIVE_QUERY_DATABASE', 'ARCHIVE_QUERY_WORKGROUP']),
+    );
+    expect(resources[reportsJobId]?.Properties.Environment.Variables.ARCHIVE_QUERY_WORKGROUP).toBe(
+      'agent-ledger-dev-archive',
+    );
+    const actions = actionsOf(statements);
+    expect(actions).toEqual(expect.arrayContaining(['athena:StartQueryExecution', 's3:GetObject']));
+    // Reads only: it writes its reports and Athena's results (under their prefixes), nothing to the archive.
+    expect(actions.filter((action) => /^s3:Delete|^glue:(Create|Update|Delete)/.test(action))).toEqual([]);
+    const puts = statements
+      .filter((statement) => asArray<string>(statement.Action).includes('s3:PutObject'))
+      .map((statement) => JSON.stringify(statement.Resource));
+    expect(puts).toHaveLength(2);
+    expect(puts.find((resource) => resource.includes('/governance/*'))).toBeDefined();
+    expect(puts.find((resource) => resource.includes('/archive-reads/*'))).toBeDefined();
+  });
+});
+
 describe('ScheduledJobs: drift job', () => {
   const statements = statementsOf('JobsDriftJob');
 

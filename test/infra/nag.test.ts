@@ -179,6 +179,9 @@ describe('cdk-nag on the whole app', () => {
         'AwsSolutions-IAM5[Resource::*] @ Stateless/Jobs/ReportsJob/Role/DefaultPolicy',
         'AwsSolutions-IAM5[Resource::<Reports job function>:*] @ Stateless/Jobs/ReportsJobSchedulerRole/DefaultPolicy',
         'AwsSolutions-IAM5[Resource::<reports bucket>/governance/*] @ Stateless/Jobs/ReportsJob/Role/DefaultPolicy',
+        // Its quarterly review reads what came before the hot window from the archive, through Athena
+        'AwsSolutions-IAM5[Resource::<archive bucket>/raw/*] @ Stateless/Jobs/ReportsJob/Role/DefaultPolicy',
+        'AwsSolutions-IAM5[Resource::<Athena results bucket>/archive-reads/*] @ Stateless/Jobs/ReportsJob/Role/DefaultPolicy',
         // The review queue route
         'AwsSolutions-COG4 @ Stateless/IngestApi/Api/Default/v1/workflows/{workflowId}/reviews/GET',
         'AwsSolutions-COG4 @ Stateless/IngestApi/Api/Default/iam/v1/workflows/{workflowId}/reviews/GET',

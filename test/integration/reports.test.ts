@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { AppConfigClient } from '@aws-sdk/client-appconfig';
 import { AppConfigData } from '@aws-sdk/client-appconfigdata';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
@@ -5,17 +7,23 @@ import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { beforeAll, describe, expect, inject, it } from 'vitest';
 import { AppConfigDataFlagReader } from '#lib/adapters/appconfig-flags.ts';
 import { locateKillSwitch } from '#lib/adapters/appconfig-locate.ts';
-import { makeDocumentClient } from '#lib/adapters/aws-clients.ts';
+import { makeDocumentClient, sdkObjects } from '#lib/adapters/aws-clients.ts';
+import { DuckDbArchivedEvents } from '#lib/adapters/duckdb-archived-events.ts';
 import { DynamoDbDrillStore } from '#lib/adapters/dynamodb-drill-store.ts';
 import { DynamoDbEvalStore } from '#lib/adapters/dynamodb-eval-store.ts';
 import { DynamoDbEventIndex } from '#lib/adapters/dynamodb-event-index.ts';
 import { DynamoDbKpiStore } from '#lib/adapters/dynamodb-kpi-store.ts';
+import { S3EventArchive } from '#lib/adapters/s3-event-archive.ts';
 import { S3ReportStore } from '#lib/adapters/s3-report-store.ts';
+import { ActorHasher } from '#lib/events/actor-hashing.ts';
+import { ingestEvents } from '#lib/ingest/ingest-events.ts';
 import { LOCAL_ENVIRONMENT } from '#lib/kill-switch/names.ts';
 import { runKpiJob } from '#lib/kpi/job.ts';
 import { defaultRegistry } from '#lib/registry/default-registry.ts';
 import { type ReportsJobDependencies, runReportsJob } from '#lib/reports/job.ts';
+import { DEFAULT_HOT_INDEX_DAYS } from '#lib/storage/ledger-table.ts';
 import {
+  LOCAL_ARCHIVE_BUCKET,
   LOCAL_CREDENTIALS,
   LOCAL_REGION,
   LOCAL_REPORTS_BUCKET,
@@ -38,6 +46,7 @@ const s3 = new S3Client({
 const kpiStore = new DynamoDbKpiStore(documents, LOCAL_TABLE_NAME);
 const index = new DynamoDbEventIndex(documents, LOCAL_TABLE_NAME);
 const reports = new S3ReportStore(s3, LOCAL_REPORTS_BUCKET);
+const archivedEvents = new DuckDbArchivedEvents(s3, LOCAL_ARCHIVE_BUCKET);
 
 // 2026-W19 starts Monday 4 May, 2026-W20 Monday 11 May: weeks no other integration test uses.
 const W19 = '2026-05-04T00:00:00Z';
@@ -88,6 +97,8 @@ async function reportsDeps(): Promise<ReportsJobDependencies> {
       0,
     ),
     reports,
+    archive: archivedEvents,
+    hotIndexDays: DEFAULT_HOT_INDEX_DAYS,
     // Wednesday of 2026-W21: 2026-W20 is the last complete week, so the run moves the index.
     clock: () => new Date('2026-05-20T06:00:00Z'),
     killSwitchEnvironment: LOCAL_ENVIRONMENT,
@@ -154,6 +165,37 @@ describe('governance reports on the local stack', () => {
         ],
       },
     ]);
+    // Received on 2 April, so 45 days later the index let it go: by the run's clock (20 May) it is in the
+    // archive only, and the quarter's mix must still count it (issue 12: reads past the hot window).
+    const received = await ingestEvents(
+      {
+        events: [
+          {
+            eventId: 'reports-it-early-april',
+            type: 'action',
+            workflowId: 'support-triage',
+            unitId: 'reports-early-april-ticket',
+            occurredAt: '2026-04-02T10:00:00Z',
+            lane: 'hitl',
+            model: { provider: 'mistral', name: 'large', version: '2026-03' },
+            usage: { inputTokens: 700, outputTokens: 70 },
+            toolCalls: [],
+          },
+        ],
+      },
+      { principal: 'test', workflows: '*' },
+      {
+        index,
+        archive: new S3EventArchive(sdkObjects(s3), LOCAL_ARCHIVE_BUCKET),
+        archivedEvents,
+        registry: defaultRegistry,
+        hasher: new ActorHasher(
+          Buffer.from(readFileSync(join(stack.dataDir, 'actor-hash-key'), 'utf8').trim(), 'hex'),
+        ),
+        clock: () => new Date('2026-04-02T10:01:00Z'),
+      },
+    );
+    expect(received.accepted + received.duplicates).toBe(1);
     await new DynamoDbDrillStore(documents, LOCAL_TABLE_NAME).putDrill({
       drillId: 'drill-reports-it',
       workflowId: 'support-triage',
@@ -251,7 +293,13 @@ describe('governance reports on the local stack', () => {
       actions: 5,
       costUsd: null,
     });
-    expect(quarterly.unpriced.models).toEqual(['openai/gpt-5']);
+    // From the archive: the action of 2 April, which the index no longer holds.
+    expect(quarterly.models.find((m: any) => m.model === 'mistral/large')).toMatchObject({
+      actions: 1,
+      inputTokens: 700,
+      outputTokens: 70,
+    });
+    expect(quarterly.unpriced.models).toEqual(['openai/gpt-5', 'mistral/large']);
     const fallback = Object.fromEntries(quarterly.fallback.map((f: any) => [f.workflowId, f]));
     expect(fallback['support-triage'].status).toBe('multi-provider');
     expect(fallback['code-review']).toMatchObject({

@@ -12,7 +12,9 @@ import { PriceBook, type PriceTable } from '#lib/pricing/price-table.ts';
 import { defaultRegistry } from '#lib/registry/default-registry.ts';
 import { GOVERNANCE_INDEX_KEY, type ReportsJobDependencies, runReportsJob } from '#lib/reports/job.ts';
 import { isSampledForReview } from '#lib/reviews/sampling.ts';
-import { InMemoryEventIndex } from '../support/in-memory-stores.ts';
+import { archiveObjectKey } from '#lib/storage/archive-bucket.ts';
+import { InMemoryArchivedEvents } from '../support/in-memory-archived-events.ts';
+import { InMemoryEventArchive, InMemoryEventIndex } from '../support/in-memory-stores.ts';
 
 const stored = (event: LedgerEvent): StoredEvent => ({
   event,
@@ -112,8 +114,29 @@ function setup(now = '2026-05-20T06:00:00Z') {
       metadata: { flag: 'support-triage', scope: 'workflow' },
     }),
   );
+  // The archive holds what the index let go of: the quarter's first days are before its 45-day window.
+  const archive = new InMemoryEventArchive();
+  const archived = stored({
+    type: 'action',
+    eventId: 'a-early',
+    workflowId: 'support-triage',
+    unitId: 'u-early',
+    occurredAt: '2026-04-02T10:00:00Z',
+    model: { provider: 'openai', name: 'gpt-5', version: '1' },
+    usage: { inputTokens: 2_000_000, outputTokens: 0 },
+    toolCalls: [],
+  });
+  const archiveKey = archiveObjectKey({
+    retentionMonths: 12,
+    workflowId: 'support-triage',
+    receivedAt: new Date(archived.receivedAt),
+    requestId: 'early-request',
+  });
+  archive.objects.set(archiveKey, [{ ...archived, archiveKey }]);
   const deps: ReportsJobDependencies = {
     index,
+    archive: new InMemoryArchivedEvents(archive),
+    hotIndexDays: 45,
     kpis,
     prices: { putTable: async () => {}, listTables: async () => [prices] },
     drills,
@@ -194,8 +217,10 @@ describe('runReportsJob', () => {
       expect.objectContaining({ label: 'refund failed (TIMEOUT)', count: 1 }),
     ]);
     const quarterly = json('governance/quarterly/2026-Q2/vendor-model-strategy.json');
+    // The quarter's mix: the action the index still has, and the one before its window, from the archive.
     expect(quarterly.models).toEqual([
       expect.objectContaining({ model: 'anthropic/claude-sonnet', actions: 1, costUsd: 3 }),
+      expect.objectContaining({ model: 'openai/gpt-5', actions: 1 }),
     ]);
     const monthly = json('governance/monthly/2026-05/autonomy-risk-review.json');
     expect(monthly.rollbacks).toEqual([

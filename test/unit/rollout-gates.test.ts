@@ -27,7 +27,8 @@ import { gateOverrideRows } from '#lib/reports/autonomy-risk-review/tally.ts';
 import { readKillSwitchState } from '#lib/reports/governance/model.ts';
 import { runReportsJob } from '#lib/reports/job.ts';
 import { monthOfWeek, toDate } from '#lib/reports/periods.ts';
-import { InMemoryEventIndex } from '../support/in-memory-stores.ts';
+import { InMemoryArchivedEvents } from '../support/in-memory-archived-events.ts';
+import { InMemoryEventArchive, InMemoryEventIndex } from '../support/in-memory-stores.ts';
 
 const NOW = new Date('2026-12-01T12:00:00Z');
 const [triage, review] = demoWorkflows as [WorkflowInput, WorkflowInput];
@@ -459,6 +460,8 @@ describe('the reports job', () => {
       {},
       {
         index,
+        archive: new InMemoryArchivedEvents(new InMemoryEventArchive()),
+        hotIndexDays: 45,
         kpis: { putRecord: async () => {}, getRecord: async () => undefined },
         prices: { putTable: async () => {}, listTables: async () => [] },
         drills: { putDrill: async () => {}, listDrills: async () => [] },

@@ -1,7 +1,7 @@
 import { beforeEach, describe, expect, it } from 'vitest';
 import type { LedgerEvent } from '#lib/events/schema.ts';
 import type { EventQuery, StoredEvent } from '#lib/ports.ts';
-import { tieredEventPage } from '#lib/read/tiered-events.ts';
+import { tieredEventPage, tieredEventsInRange } from '#lib/read/tiered-events.ts';
 import { hotFloorMs } from '#lib/storage/ledger-table.ts';
 import { InMemoryArchivedEvents } from '../support/in-memory-archived-events.ts';
 import { InMemoryEventArchive, InMemoryEventIndex } from '../support/in-memory-stores.ts';
@@ -119,5 +119,36 @@ describe('tieredEventPage: the index from the hot floor on, the archive with the
     // Assess
     expect(rollbacks.items.map((item) => item.event.eventId)).toEqual(['rollback-1']);
     expect(oldOnes.items.map((item) => item.event.eventId)).toEqual(['cold-1', 'cold-2', 'cold-3']);
+  });
+});
+
+describe('tieredEventsInRange: a whole range over both tiers, for the jobs', () => {
+  const range = (fromMs: number) => ({
+    workflowId: 'support-triage',
+    fromMs,
+    toMs: NOW_MS,
+    nowSeconds: Math.floor(NOW_MS / 1000),
+  });
+  const read = async (fromMs: number) => {
+    const ids: string[] = [];
+    for await (const item of tieredEventsInRange(range(fromMs), NOW_MS, deps())) ids.push(item.event.eventId);
+    return ids.sort();
+  };
+
+  it('is the index range read alone when the range starts at or after the hot floor', async () => {
+    expect(await read(FLOOR_MS)).toEqual(['hot-1', 'hot-2']);
+    expect(archived.calls).toEqual([]);
+  });
+
+  it('reads what came before the floor from the archive, each event once, and the rest from the index', async () => {
+    expect(await read(FLOOR_MS - 500 * DAY)).toEqual([
+      'cold-1',
+      'cold-2',
+      'cold-3',
+      'hot-1',
+      'hot-2',
+      'rollback-1',
+    ]);
+    expect(archived.calls.length).toBeGreaterThan(0);
   });
 });
