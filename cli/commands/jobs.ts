@@ -72,6 +72,10 @@ export async function jobsCommand(args: string[], print: (line: string) => void)
       },
       {
         index: new DynamoDbEventIndex(documents, target.tableName),
+        archive: {
+          events: await target.archivedEvents(),
+          hotIndexDays: hotIndexDaysFrom(process.env[FUNCTION_ENV.hotIndexDays]),
+        },
         prices: store,
         kpis: store,
         reports: new S3ReportStore(s3, bucket),

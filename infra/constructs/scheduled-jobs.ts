@@ -78,7 +78,7 @@ export interface ScheduledJobsProps {
   /** Names the schedule group (schedule names are unique per group). */
   readonly stageName: string;
   readonly table: dynamodb.ITable;
-  /** From the stateful stack: the raw event archive, and how to query it (the quarterly review). */
+  /** From the stateful stack: the raw event archive, and how to query it (reads past the hot window). */
   readonly archiveBucket: s3.IBucket;
   readonly archiveQueries: ArchiveQueryIds;
   /** From the stateful stack: where the KPI job writes the cost-per-unit Parquet. */
@@ -121,6 +121,9 @@ export class ScheduledJobs extends Construct {
       deadLetterQueue: this.deadLetterQueue,
     })
       .useLedgerTable(props.table, 'readWrite')
+      // Units started before the index's hot window, and weeks recomputed after it: read in the archive.
+      .useArchiveBucket(props.archiveBucket, 'read')
+      .useArchiveQueries(props.archiveQueries)
       .useReportsBucket(props.reportsBucket);
     // A run of several weeks or workflows hands each workflow's week to an invocation of its own
     // (functions/kpi-job), so no run has more than one week of one workflow to read in its 15 minutes.

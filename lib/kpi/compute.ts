@@ -131,6 +131,16 @@ export class WeeklyKpis {
       .map(([unitId]) => unitId);
   }
 
+  /**
+   * The cohort units with no `unit.started` among the events fed so far: a unit starts with one (SPEC,
+   * "Events"), so the caller has not seen its beginning, and should feed the history it can read further back.
+   */
+  cohortUnitIdsWithoutStart(): string[] {
+    return [...this.#units]
+      .filter(([, facts]) => facts.completedInWeekMs !== undefined && facts.startedAtMs === undefined)
+      .map(([unitId]) => unitId);
+  }
+
   /** What the week's actions ran on: the input of the evals-due rule (lib/evals/due.ts). */
   versionsSeen(): SeenVersions {
     return this.#versions.seen();

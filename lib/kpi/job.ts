@@ -4,9 +4,11 @@ import { costPerUnitKey, costPerUnitParquet } from '#lib/finance/cost-per-unit.t
 import { type KpiEvent, WeeklyKpis } from '#lib/kpi/compute.ts';
 import type { KpiRecord } from '#lib/kpi/record.ts';
 import { lastCompleteWeek, shiftWeek, weekBounds } from '#lib/kpi/weeks.ts';
-import type { EventIndex, StoredEvent } from '#lib/ports.ts';
+import type { ArchivedEvents, EventIndex, StoredEvent } from '#lib/ports.ts';
 import { PriceBook, type PriceStore } from '#lib/pricing/price-table.ts';
+import { tieredEventsInRange } from '#lib/read/tiered-events.ts';
 import type { RegistrySource } from '#lib/registry/workflows.ts';
+import { hotFloorMs } from '#lib/storage/ledger-table.ts';
 import { mapWithConcurrency } from '#lib/util/concurrency.ts';
 
 export interface KpiStore {
@@ -27,9 +29,21 @@ export interface KpiJobDependencies {
   readonly clock: () => Date;
   /** Where eval runs are kept: with it, each record says whether an eval is due; without, `evalDue` is null. */
   readonly evals?: EvalStore;
+  /**
+   * The archive read as events, and the index's hot window: a cohort unit that started before the window
+   * (a lead worked for two months) has its start, and whatever else came before the window, in the archive
+   * only. Without it, such a unit's cycle time runs from its first event the index still has.
+   */
+  readonly archive?: { readonly events: ArchivedEvents; readonly hotIndexDays: number };
 }
 
 const HISTORY_CONCURRENCY = 16;
+/** Archive reads at once for cohort units the index lacks the beginning of (each is one Athena query). */
+const ARCHIVE_HISTORY_CONCURRENCY = 4;
+/** Up to this many such units are read one query each; more, with one read of the workflow's archive. */
+const ARCHIVE_UNIT_QUERIES = 8;
+/** Events per archive page of that history. */
+const ARCHIVE_HISTORY_PAGE = 1000;
 
 /**
  * Computes one workflow's KPIs for one week, stores the record and writes the finance Parquet. It reads
@@ -47,7 +61,15 @@ export async function runKpiJob(
   const kpis = new WeeklyKpis(workflowId, week, new PriceBook(await deps.prices.listTables()));
 
   const weekRange = { workflowId, fromMs: startMs, toMs: endMs, nowSeconds };
-  for await (const stored of deps.index.eventsInRange(weekRange)) kpis.addWeekEvent(toKpiEvent(stored));
+  // A week before the hot window (a recompute after a price import) is read from the archive too.
+  const weekEvents = deps.archive
+    ? tieredEventsInRange(weekRange, nowSeconds * 1000, {
+        index: deps.index,
+        archive: deps.archive.events,
+        hotIndexDays: deps.archive.hotIndexDays,
+      })
+    : deps.index.eventsInRange(weekRange);
+  for await (const stored of weekEvents) kpis.addWeekEvent(toKpiEvent(stored));
   // A cohort unit's events in the week were counted above: its history is what came before and after.
   // Two range reads, so the index fetches no body twice (issue 12: the job's read cost per event).
   await mapWithConcurrency(kpis.cohortUnitIds(), HISTORY_CONCURRENCY, async (unitId) => {
@@ -58,6 +80,7 @@ export async function runKpiJob(
       }
     }
   });
+  if (deps.archive) await addEarlyHistory(kpis, workflowId, endMs, nowSeconds, deps.archive);
 
   let record = kpis.finish();
   if (deps.evals) {
@@ -71,6 +94,46 @@ export async function runKpiJob(
     'application/vnd.apache.parquet',
   );
   return record;
+}
+
+/**
+ * What the index no longer has of the cohort's history, from the archive: everything before the hot floor
+ * of each cohort unit whose start the index did not have (it started before the window) or, for a week that
+ * ended before the floor, of every cohort unit (its reviews came before the floor too). A few units are read
+ * one query each; more, as one read of the workflow's archive before the floor, kept to those units. Facts
+ * are idempotent (a start is the earliest one, a review sets a flag), so an event the index also gave counts
+ * once. For a recent week, a unit whose start the index has, as almost every one's is, reads nothing more.
+ */
+async function addEarlyHistory(
+  kpis: WeeklyKpis,
+  workflowId: string,
+  weekEndMs: number,
+  nowSeconds: number,
+  archive: NonNullable<KpiJobDependencies['archive']>,
+): Promise<void> {
+  const toMs = hotFloorMs(nowSeconds * 1000, archive.hotIndexDays);
+  const unitIds = weekEndMs <= toMs ? kpis.cohortUnitIds() : kpis.cohortUnitIdsWithoutStart();
+  const readAll = async (selection: { unitId?: string }, keep: (stored: StoredEvent) => boolean) => {
+    let after: string | undefined;
+    do {
+      const page = await archive.events.query({
+        workflowId,
+        ...selection,
+        toMs,
+        nowSeconds,
+        limit: ARCHIVE_HISTORY_PAGE,
+        ...(after ? { after } : {}),
+      });
+      for (const stored of page.items) if (keep(stored)) kpis.addUnitHistory(toKpiEvent(stored));
+      after = page.after;
+    } while (after);
+  };
+  if (unitIds.length > ARCHIVE_UNIT_QUERIES) {
+    const cohort = new Set(unitIds);
+    await readAll({}, (stored) => cohort.has(stored.event.unitId));
+    return;
+  }
+  await mapWithConcurrency(unitIds, ARCHIVE_HISTORY_CONCURRENCY, (unitId) => readAll({ unitId }, () => true));
 }
 
 function toKpiEvent(stored: StoredEvent): KpiEvent {

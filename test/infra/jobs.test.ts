@@ -168,9 +168,16 @@ describe('ScheduledJobs: KPI job', () => {
     expect(resources[kpiJobId]?.Properties).toMatchObject({ Timeout: 900, MemorySize: 2048 });
   });
 
-  it('is configured with the table, the reports bucket and the workflow registry, and nothing else', () => {
+  it('is configured with the table, the archive and its queries, the reports bucket and the workflow registry, and nothing else', () => {
     expect(variablesOf(kpiJobId)).toEqual(
-      ['LEDGER_TABLE_NAME', 'REPORTS_BUCKET_NAME', ...REGISTRY_VARIABLES].sort(),
+      [
+        'ARCHIVE_BUCKET_NAME',
+        'ARCHIVE_QUERY_DATABASE',
+        'ARCHIVE_QUERY_WORKGROUP',
+        'LEDGER_TABLE_NAME',
+        'REPORTS_BUCKET_NAME',
+        ...REGISTRY_VARIABLES,
+      ].sort(),
     );
     expect(resources[kpiJobId]?.Properties.Environment.Variables).toMatchObject({
       LEDGER_TABLE_NAME: fromStateful('RefEventStoreLedgerTable'),
@@ -198,11 +205,25 @@ describe('ScheduledJobs: KPI job', () => {
   });
 
   it('writes under cost-per-unit/ of the reports bucket, and reads or deletes nothing there', () => {
-    const put = statementWith(statements, 's3:PutObject');
-    expect(put.Resource).toEqual({
-      'Fn::Join': ['', [fromStateful('FnGetAttFinanceReportsBucket'), '/cost-per-unit/*']],
-    });
-    expect(actionsOf(statements).filter((action) => action.startsWith('s3:'))).toEqual(['s3:PutObject']);
+    const onReports = statements.filter((statement) =>
+      JSON.stringify(statement.Resource).includes('FinanceReportsBucket'),
+    );
+    expect(onReports).toEqual([
+      expect.objectContaining({
+        Action: 's3:PutObject',
+        Resource: { 'Fn::Join': ['', [fromStateful('FnGetAttFinanceReportsBucket'), '/cost-per-unit/*']] },
+      }),
+    ]);
+  });
+
+  it('reads the archive (never writes it), through Athena, for what the hot window let go of', () => {
+    const actions = actionsOf(statements);
+    expect(actions).toEqual(expect.arrayContaining(['athena:StartQueryExecution', 's3:GetObject']));
+    expect(actions.filter((action) => /^s3:Delete/.test(action))).toEqual([]);
+    const onArchive = statements.filter((statement) =>
+      JSON.stringify(statement.Resource).includes('EventStoreArchiveBucket'),
+    );
+    expect(actionsOf(onArchive)).toEqual(['s3:GetObject', 's3:ListBucket']);
   });
 
   it('may invoke itself and no other function (a run of several weeks fans out, one workflow week each)', () => {

@@ -170,6 +170,9 @@ describe('cdk-nag on the whole app', () => {
         ),
         'Serverless-LambdaDLQ @ Stateless/KpiApi/Kpis/Function',
         'AwsSolutions-IAM5[Resource::<reports bucket>/cost-per-unit/*] @ Stateless/Jobs/KpiJob/Role/DefaultPolicy',
+        // Units started before the hot window, and weeks recomputed after it, read in the archive
+        'AwsSolutions-IAM5[Resource::<archive bucket>/raw/*] @ Stateless/Jobs/KpiJob/Role/DefaultPolicy',
+        'AwsSolutions-IAM5[Resource::<Athena results bucket>/archive-reads/*] @ Stateless/Jobs/KpiJob/Role/DefaultPolicy',
         'AwsSolutions-IAM5[Resource::<kill-switch profile>/hostedconfigurationversion/*] @ Stateless/Jobs/DriftJob/Role/DefaultPolicy',
         'AwsSolutions-IAM5[Resource::<kill-switch environment>/deployment/*] @ Stateless/Jobs/DriftJob/Role/DefaultPolicy',
         'AwsSolutions-IAM5[Resource::<Kpi job function>:*] @ Stateless/Jobs/KpiJobSchedulerRole/DefaultPolicy',
