@@ -1,4 +1,6 @@
 import { randomUUID } from 'node:crypto';
+import type { LedgerEvent } from '#lib/events/schema.ts';
+import type { StoredEvent } from '#lib/ports.ts';
 
 /** A complete, replayable `action` event (every field the SPEC lists), with fresh IDs. */
 export function actionEvent(overrides: Record<string, unknown> = {}): Record<string, unknown> {
@@ -48,5 +50,20 @@ export function unitEvent(
     unitId,
     occurredAt: new Date(Date.now() - 60_000).toISOString(),
     ...overrides,
+  };
+}
+
+/**
+ * A parsed event as the index keeps it, for in-memory stores: received when it occurred, kept far into
+ * the future, with placeholder hash and archive key (for tests that read events, not ones that dedupe).
+ */
+export function indexedEvent(event: LedgerEvent): StoredEvent {
+  return {
+    event,
+    occurredAtMs: Date.parse(event.occurredAt),
+    receivedAt: event.occurredAt,
+    contentHash: 'h',
+    expiresAt: 4_000_000_000,
+    archiveKey: 'k',
   };
 }

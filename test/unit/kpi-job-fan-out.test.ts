@@ -4,9 +4,9 @@ import { makeKpiJob } from '#functions/kpi-job/make-handler.ts';
 import { eventSchema } from '#lib/events/schema.ts';
 import { type KpiJobPart, type KpiJobRequest, runKpiJobs } from '#lib/kpi/job.ts';
 import { lastCompleteWeek, shiftWeek } from '#lib/kpi/weeks.ts';
-import type { StoredEvent } from '#lib/ports.ts';
 import { defaultRegistry } from '#lib/registry/default-registry.ts';
 import { WorkflowRegistry } from '#lib/registry/workflows.ts';
+import { indexedEvent } from '../support/events.ts';
 import { InMemoryEventIndex, InMemoryKpiStore } from '../support/in-memory-stores.ts';
 import { reviewedUnit, TEST_PRICES } from '../support/reviewed-unit.ts';
 
@@ -31,22 +31,11 @@ function ledger(): InMemoryEventIndex {
           dayMs: mondayOfLast - weeksBack * 7 * 86_400_000 + (n % 5) * 86_400_000,
           verdict: weeksBack === 0 && n % 2 === 0 ? 'defect' : 'pass',
         });
-        index.add(...raw.map((event) => stored(eventSchema.parse(event))));
+        index.add(...raw.map((event) => indexedEvent(eventSchema.parse(event))));
       }
     }
   }
   return index;
-}
-
-function stored(event: StoredEvent['event']): StoredEvent {
-  return {
-    event,
-    occurredAtMs: Date.parse(event.occurredAt),
-    receivedAt: event.occurredAt,
-    contentHash: 'h',
-    expiresAt: 4_000_000_000,
-    archiveKey: 'k',
-  };
 }
 
 function recordingMetrics(): { metrics: JobMetrics; weeks: string[] } {

@@ -7,23 +7,16 @@ import type { FlagReader } from '#lib/kill-switch/ports.ts';
 import { WeeklyKpis } from '#lib/kpi/compute.ts';
 import type { KpiStore, ReportStore } from '#lib/kpi/job.ts';
 import type { KpiRecord } from '#lib/kpi/record.ts';
-import type { StoredEvent } from '#lib/ports.ts';
 import { PriceBook, type PriceTable } from '#lib/pricing/price-table.ts';
 import { defaultRegistry } from '#lib/registry/default-registry.ts';
 import { GOVERNANCE_INDEX_KEY, type ReportsJobDependencies, runReportsJob } from '#lib/reports/job.ts';
 import { isSampledForReview } from '#lib/reviews/sampling.ts';
 import { archiveObjectKey } from '#lib/storage/archive-bucket.ts';
+import { indexedEvent } from '../support/events.ts';
 import { InMemoryArchivedEvents } from '../support/in-memory-archived-events.ts';
 import { InMemoryEventArchive, InMemoryEventIndex } from '../support/in-memory-stores.ts';
 
-const stored = (event: LedgerEvent): StoredEvent => ({
-  event,
-  occurredAtMs: Date.parse(event.occurredAt),
-  receivedAt: event.occurredAt,
-  contentHash: 'h',
-  expiresAt: 4_000_000_000,
-  archiveKey: 'k',
-});
+const stored = indexedEvent;
 
 const prices: PriceTable = {
   effectiveFrom: '2026-01-01',

@@ -27,6 +27,7 @@ import { gateOverrideRows } from '#lib/reports/autonomy-risk-review/tally.ts';
 import { readKillSwitchState } from '#lib/reports/governance/model.ts';
 import { runReportsJob } from '#lib/reports/job.ts';
 import { monthOfWeek, toDate } from '#lib/reports/periods.ts';
+import { indexedEvent } from '../support/events.ts';
 import { InMemoryArchivedEvents } from '../support/in-memory-archived-events.ts';
 import { InMemoryEventArchive, InMemoryEventIndex } from '../support/in-memory-stores.ts';
 
@@ -443,14 +444,7 @@ describe('the reports job', () => {
       deployId: 'd1',
       source: 'workflow registry file r.json',
     })) {
-      index.add({
-        event,
-        occurredAtMs: Date.parse(event.occurredAt),
-        receivedAt: event.occurredAt,
-        contentHash: 'h',
-        expiresAt: 4_000_000_000,
-        archiveKey: 'k',
-      });
+      index.add(indexedEvent(event));
     }
     const objects = new Map<string, string>();
     const now = '2026-05-20T06:00:00Z';
