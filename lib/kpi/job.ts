@@ -32,7 +32,8 @@ export interface KpiJobDependencies {
   /**
    * The archive read as events, and the index's hot window: a cohort unit that started before the window
    * (a lead worked for two months) has its start, and whatever else came before the window, in the archive
-   * only. Without it, such a unit's cycle time runs from its first event the index still has.
+   * only, and so has a whole week recomputed after it left the window. Without it (the benchmark, tests of
+   * the math), only the index is read.
    */
   readonly archive?: { readonly events: ArchivedEvents; readonly hotIndexDays: number };
 }
