@@ -63,6 +63,7 @@ import { DrillRefusedError, runDrill } from '#lib/kill-switch/run-drill.ts';
 import { isoWeekOf, weekBounds } from '#lib/kpi/weeks.ts';
 import type { EventIndex } from '#lib/ports.ts';
 import { html } from '#lib/presentation/html.ts';
+import { type ArchiveTier, tieredEventPage } from '#lib/read/tiered-events.ts';
 import {
   LANES,
   type Lane,
@@ -101,6 +102,8 @@ export interface ConsoleDependencies {
   readonly drills: DrillStore;
   readonly reviews: ReviewQueue;
   readonly index: EventIndex;
+  /** A unit the index no longer holds (its events left the hot window) is read from here. */
+  readonly archive: ArchiveTier;
   /** Verdicts are events: written by the ingest use case, as if posted to `/v1/events`. */
   readonly ingest: Omit<IngestDependencies, 'registry'>;
   readonly hasher: ActorHasher;
@@ -570,10 +573,18 @@ export function makeConsoleHandler(deps: ConsoleDependencies): HttpRouteHandler 
     const workflowId = workflowOf(request, mayView);
     const unitId = request.event.pathParameters?.unitId ?? '';
     const nowSeconds = Math.floor(request.now.getTime() / 1000);
-    const [events, queue] = await Promise.all([
-      deps.index.query({ workflowId, unitId, limit: UNIT_EVENTS, nowSeconds }),
-      queueItemOf(workflowId, unitId),
-    ]);
+    const query = { workflowId, unitId, limit: UNIT_EVENTS, nowSeconds };
+    const [indexed, queue] = await Promise.all([deps.index.query(query), queueItemOf(workflowId, unitId)]);
+    // Nothing in the index: the unit's events may have left the hot window, and the archive keeps them
+    // for their retention. Read it only then, as GET …/events would (an Athena query in the cloud).
+    const fromArchive = indexed.items.length === 0;
+    const events = fromArchive
+      ? await tieredEventPage(query, request.now.getTime(), {
+          index: deps.index,
+          archive: deps.archive.events,
+          hotIndexDays: deps.archive.hotIndexDays,
+        })
+      : indexed;
     const body = unitBody(
       {
         workflowId,
@@ -584,6 +595,8 @@ export function makeConsoleHandler(deps: ConsoleDependencies): HttpRouteHandler 
           ...(stored.unlistedTools ? { unlistedTools: stored.unlistedTools } : {}),
         })),
         truncated: events.after !== undefined,
+        fromArchive,
+        hotIndexDays: deps.archive.hotIndexDays,
         queue,
         ownReviewerId: deps.hasher.hash('reviewerId', request.person.name),
       },

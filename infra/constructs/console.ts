@@ -8,6 +8,7 @@ import { API_ROUTES } from '#lib/api/routes.ts';
 import { ROLES, roleGroup } from '#lib/auth/people.ts';
 import { InvalidConfigError } from '../config.ts';
 import { functionEntry } from '../paths.ts';
+import type { ArchiveQueryIds } from './finance.ts';
 import type { IngestApi } from './ingest-api.ts';
 import type { KillSwitchIds } from './kill-switch.ts';
 import { LedgerFunction } from './ledger-function.ts';
@@ -139,6 +140,8 @@ export interface LedgerConsoleProps {
   readonly table: dynamodb.ITable;
   /** From the stateful stack: verdict events are archived like every event. */
   readonly archiveBucket: s3.IBucket;
+  /** From the stateful stack: how to query the archive, for units older than the index's hot window. */
+  readonly archiveQueries: ArchiveQueryIds;
   /** From the stateful stack: verdict events hash the reviewer's ID like every actor's. */
   readonly actorHashKey: secretsmanager.ISecret;
   /** From the stateful stack: the governance and cost-per-unit reports the console shows. */
@@ -241,6 +244,9 @@ export class LedgerConsole extends Construct {
       // Reads everything; writes review verdicts (through the ingest use case) and drill records.
       .useLedgerTable(props.table, 'readWrite')
       .useArchiveBucket(props.archiveBucket, 'put')
+      // A unit page whose events all left the index's hot window reads them in the archive (Athena).
+      .useArchiveBucket(props.archiveBucket, 'read')
+      .useArchiveQueries(props.archiveQueries)
       .useActorHashKey(props.actorHashKey)
       .useReportsBucket(props.reportsBucket, 'read')
       // Shows the flags as agents see them, and flips them (a flip or a drill).

@@ -94,6 +94,7 @@ export class StatelessStack extends Stack {
       userPool: props.consoleUserPool,
       table: eventStore.table,
       archiveBucket: eventStore.archiveBucket,
+      archiveQueries: props.archiveQueries,
       actorHashKey: eventStore.actorHashKey,
       reportsBucket: props.reportsBucket,
       killSwitch,

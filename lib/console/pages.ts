@@ -123,6 +123,10 @@ export interface UnitView {
   }[];
   /** More events than the page shows. */
   readonly truncated: boolean;
+  /** The index held none of them: they were read from the archive (older than the hot window). */
+  readonly fromArchive: boolean;
+  /** The index's hot window in days, to say so. */
+  readonly hotIndexDays: number;
   readonly queue: ReviewItem | undefined;
   /** The pseudonym the signed-in reviewer's verdicts are stored under, to mark their own. */
   readonly ownReviewerId: string;
@@ -148,7 +152,13 @@ export function unitBody(view: UnitView, person: Person, form: VerdictForm): Htm
 ${status}
 <section aria-labelledby="events-heading">
 <h2 id="events-heading">Events, in time order</h2>
-${view.events.length === 0 ? html`<p class="empty">The index holds no events of this unit. It keeps an event for its hot window (45 days after it arrived, unless the deployment sets another); older ones stay in the archive for their retention, and <code>GET /v1/workflows/${view.workflowId}/events?unitId=${encodeURIComponent(view.unitId)}</code> reads them from there.</p>` : ''}
+${
+  view.events.length === 0
+    ? html`<p class="empty">The ledger holds no events of this unit: neither the index (${view.hotIndexDays} days after an event arrived) nor the archive (the workflow's retention).</p>`
+    : view.fromArchive
+      ? html`<p class="details" data-testid="from-archive">Read from the archive: the index keeps an event ${view.hotIndexDays} days after it arrived, and this unit's events are older.</p>`
+      : ''
+}
 ${view.events.map(({ event, receivedAt, unlistedTools }, i) =>
   renderEvent(event, receivedAt, i + 1, view.ownReviewerId, unlistedTools),
 )}

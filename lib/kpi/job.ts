@@ -4,9 +4,9 @@ import { costPerUnitKey, costPerUnitParquet } from '#lib/finance/cost-per-unit.t
 import { type KpiEvent, WeeklyKpis } from '#lib/kpi/compute.ts';
 import type { KpiRecord } from '#lib/kpi/record.ts';
 import { lastCompleteWeek, shiftWeek, weekBounds } from '#lib/kpi/weeks.ts';
-import type { ArchivedEvents, EventIndex, StoredEvent } from '#lib/ports.ts';
+import type { EventIndex, StoredEvent } from '#lib/ports.ts';
 import { PriceBook, type PriceStore } from '#lib/pricing/price-table.ts';
-import { tieredEventsInRange } from '#lib/read/tiered-events.ts';
+import { type ArchiveTier, tieredEventsInRange } from '#lib/read/tiered-events.ts';
 import type { RegistrySource } from '#lib/registry/workflows.ts';
 import { hotFloorMs } from '#lib/storage/ledger-table.ts';
 import { mapWithConcurrency } from '#lib/util/concurrency.ts';
@@ -35,7 +35,7 @@ export interface KpiJobDependencies {
    * only, and so has a whole week recomputed after it left the window. Without it (the benchmark, tests of
    * the math), only the index is read.
    */
-  readonly archive?: { readonly events: ArchivedEvents; readonly hotIndexDays: number };
+  readonly archive?: ArchiveTier;
 }
 
 const HISTORY_CONCURRENCY = 16;
@@ -110,7 +110,7 @@ async function addEarlyHistory(
   workflowId: string,
   weekEndMs: number,
   nowSeconds: number,
-  archive: NonNullable<KpiJobDependencies['archive']>,
+  archive: ArchiveTier,
 ): Promise<void> {
   const toMs = hotFloorMs(nowSeconds * 1000, archive.hotIndexDays);
   const unitIds = weekEndMs <= toMs ? kpis.cohortUnitIds() : kpis.cohortUnitIdsWithoutStart();

@@ -12,6 +12,13 @@ import {
 import { hotFloorMs } from '#lib/storage/ledger-table.ts';
 import { mergeByKey, take } from '#lib/util/async-iterables.ts';
 
+/** The archive read as events, with the hot window that says where the index stops holding every event. */
+export interface ArchiveTier {
+  readonly events: ArchivedEvents;
+  /** Days an event stays in the index after it arrives (lib/storage/ledger-table.ts). */
+  readonly hotIndexDays: number;
+}
+
 export interface TieredEventsDependencies {
   readonly index: EventIndex;
   readonly archive: ArchivedEvents;

@@ -215,6 +215,9 @@ describe('LedgerConsole: the function', () => {
       [
         FUNCTION_ENV.ledgerTableName,
         FUNCTION_ENV.archiveBucketName,
+        // A unit whose events all left the index's hot window is read in the archive.
+        FUNCTION_ENV.archiveQueryWorkgroup,
+        FUNCTION_ENV.archiveQueryDatabase,
         FUNCTION_ENV.actorHashKeySecretArn,
         FUNCTION_ENV.reportsBucketName,
         FUNCTION_ENV.killSwitchProfileId,
@@ -240,16 +243,27 @@ describe('LedgerConsole: the function', () => {
     expect(variables[FUNCTION_ENV.consoleSessionKeySecretArn]).toEqual({ Ref: sessionKeyId });
   });
 
-  it('may put objects only where events are archived (verdict events), and delete nothing', () => {
-    expect(resourcesOf('s3:PutObject')).toEqual(['<EventStoreArchiveBucket>/raw/*']);
+  it('may put objects only where events are archived (verdict events) and Athena writes its results, and delete nothing', () => {
+    expect(resourcesOf('s3:PutObject')).toEqual([
+      '<EventStoreArchiveBucket>/raw/*',
+      '<FinanceAthenaResultsBucket>/archive-reads/*',
+    ]);
     expect(statements.flatMap((statement) => asArray<string>(statement.Action))).not.toContainEqual(
       expect.stringMatching(/^s3:(Delete|PutBucket|PutObjectAcl)|^dynamodb:(Scan|UpdateItem|DeleteItem)/),
     );
   });
 
-  it('may read and list the reports bucket, and no other bucket', () => {
-    expect(resourcesOf('s3:GetObject')).toEqual(['<FinanceReportsBucket>/*']);
-    expect(resourcesOf('s3:ListBucket')).toEqual(['<FinanceReportsBucket>']);
+  it('may read and list the reports bucket, and read the archive and its query results (old units), no other bucket', () => {
+    expect(resourcesOf('s3:GetObject')).toEqual([
+      '<EventStoreArchiveBucket>/raw/*',
+      '<FinanceAthenaResultsBucket>/archive-reads/*',
+      '<FinanceReportsBucket>/*',
+    ]);
+    expect(resourcesOf('s3:ListBucket')).toEqual([
+      '<EventStoreArchiveBucket>',
+      '<FinanceAthenaResultsBucket>',
+      '<FinanceReportsBucket>',
+    ]);
   });
 
   it('may read the session key and the actor-hash key, no other secret', () => {

@@ -225,6 +225,9 @@ describe('cdk-nag on the whole app', () => {
         'AwsSolutions-SMG4 @ Stateless/Console/SessionKey',
         'AwsSolutions-IAM5[Resource::*] @ Stateless/Console/Function/Role/DefaultPolicy',
         'AwsSolutions-IAM5[Resource::<archive bucket>/raw/*] @ Stateless/Console/Function/Role/DefaultPolicy',
+        // A unit older than the hot window is read in the archive: a second grant on raw/*, to read, and Athena's results
+        'AwsSolutions-IAM5[Resource::<archive bucket>/raw/*] @ Stateless/Console/Function/Role/DefaultPolicy',
+        'AwsSolutions-IAM5[Resource::<Athena results bucket>/archive-reads/*] @ Stateless/Console/Function/Role/DefaultPolicy',
         'AwsSolutions-IAM5[Resource::<reports bucket>/*] @ Stateless/Console/Function/Role/DefaultPolicy',
         'AwsSolutions-IAM5[Resource::<kill-switch profile>/hostedconfigurationversion/*] @ Stateless/Console/Function/Role/DefaultPolicy',
         'AwsSolutions-IAM5[Resource::<kill-switch environment>/deployment/*] @ Stateless/Console/Function/Role/DefaultPolicy',

@@ -15,7 +15,9 @@ import { ActorHasher } from '#lib/events/actor-hashing.ts';
 import type { AutonomyState } from '#lib/kill-switch/autonomy.ts';
 import { MASTER_FLAG } from '#lib/kill-switch/names.ts';
 import { defaultRegistry } from '#lib/registry/default-registry.ts';
+import { DEFAULT_HOT_INDEX_DAYS } from '#lib/storage/ledger-table.ts';
 import { lambdaContext } from '#local-stack/api-server.ts';
+import { InMemoryArchivedEvents } from './in-memory-archived-events.ts';
 import {
   InMemoryAccessStore,
   InMemoryDrillStore,
@@ -39,6 +41,8 @@ export const CONSOLE_HASHER = new ActorHasher(Buffer.alloc(32, 7));
 export function consoleUnderTest(options: { readonly reports?: ReportsReader } = {}) {
   const tokens = new InMemoryAccessStore();
   const index = new InMemoryEventIndex();
+  // What ingest archives (verdicts), and where a test puts events the index has let go of.
+  const archive = new InMemoryEventArchive();
   const reviews = new InMemoryReviewQueue();
   const flags = new InMemoryFlags([...defaultRegistry.ids(), MASTER_FLAG]);
   const drills = new InMemoryDrillStore();
@@ -73,9 +77,10 @@ export function consoleUnderTest(options: { readonly reports?: ReportsReader } =
     drills,
     reviews,
     index,
+    archive: { events: new InMemoryArchivedEvents(archive), hotIndexDays: DEFAULT_HOT_INDEX_DAYS },
     ingest: {
       index,
-      archive: new InMemoryEventArchive(),
+      archive,
       hasher: CONSOLE_HASHER,
       clock: () => CONSOLE_NOW,
       reviews,
@@ -88,7 +93,7 @@ export function consoleUnderTest(options: { readonly reports?: ReportsReader } =
     postmortems,
   };
   const handler = httpStack(undefined, makeConsoleHandler(deps), { presentError: presentConsoleError });
-  return { handler, deps, tokens, index, reviews, flags, drills, postmortems };
+  return { handler, deps, tokens, index, archive, reviews, flags, drills, postmortems };
 }
 
 export type ConsoleUnderTest = ReturnType<typeof consoleUnderTest>;

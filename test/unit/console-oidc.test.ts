@@ -19,6 +19,7 @@ import { readAutonomy } from '#lib/kill-switch/autonomy.ts';
 import { MASTER_FLAG } from '#lib/kill-switch/names.ts';
 import { defaultRegistry } from '#lib/registry/default-registry.ts';
 import { createApiServer, lambdaContext, type Route } from '#local-stack/api-server.ts';
+import { InMemoryArchivedEvents } from '../support/in-memory-archived-events.ts';
 import {
   InMemoryDrillStore,
   InMemoryEventArchive,
@@ -78,6 +79,7 @@ function dependencies(flags: InMemoryFlags, signIn: SignInMethod): ConsoleDepend
     flags: { reader: flags, writer: flags },
     drills: new InMemoryDrillStore(),
     reviews,
+    archive: { events: new InMemoryArchivedEvents(new InMemoryEventArchive()), hotIndexDays: 45 },
     index,
     ingest: { index, archive: new InMemoryEventArchive(), hasher, clock, reviews },
     hasher,

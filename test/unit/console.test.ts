@@ -4,7 +4,9 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { basePath, parseVerdictForm } from '#functions/console/make-handler.ts';
 import { issueToken } from '#lib/auth/tokens.ts';
 import type { ReportsReader } from '#lib/console/overview/reports.ts';
+import { eventSchema } from '#lib/events/schema.ts';
 import { MASTER_FLAG } from '#lib/kill-switch/names.ts';
+import { archiveObjectKey } from '#lib/storage/archive-bucket.ts';
 import {
   CONSOLE_HASHER,
   CONSOLE_NOW,
@@ -13,6 +15,7 @@ import {
   consoleUnderTest,
   signedInPerson,
 } from '../support/console-harness.ts';
+import { actionEvent } from '../support/events.ts';
 
 class MapReports implements ReportsReader {
   constructor(readonly objects = new Map<string, string>()) {}
@@ -256,12 +259,46 @@ describe('the console: reviews and verdicts', () => {
       expect(page.text).toContain(label);
   });
 
-  it('says where the events of a unit gone from the index are: in the archive, read by the events API', async () => {
+  it('replays a unit whose events left the index from the archive, and says so', async () => {
+    // Prepare: a ticket of 400 days ago, kept by the archive only (the index let it go after 45 days)
+    const occurredAt = new Date(NOW.getTime() - 400 * 86_400_000).toISOString();
+    const event = eventSchema.parse(
+      actionEvent({ unitId: 'T old/1', occurredAt, output: { text: 'Refunded <b>in full</b>' } }),
+    );
+    const archiveKey = archiveObjectKey({
+      retentionMonths: 24,
+      workflowId: 'support-triage',
+      receivedAt: new Date(occurredAt),
+      requestId: 'req-old',
+    });
+    console.archive.objects.set(archiveKey, [
+      {
+        event,
+        occurredAtMs: Date.parse(occurredAt),
+        receivedAt: occurredAt,
+        contentHash: 'h-old',
+        expiresAt: Math.floor(NOW.getTime() / 1000) + 86_400,
+        archiveKey,
+      },
+    ]);
     const { browser } = await person(console, 'reviewer');
+
+    // Act
     const page = await browser.get('/units/support-triage/T%20old%2F1');
+
+    // Assess
     expect(page.statusCode).toBe(200);
-    expect(page.text).toContain('The index holds no events of this unit.');
-    expect(page.text).toContain('<code>GET /v1/workflows/support-triage/events?unitId=T%20old%2F1</code>');
+    expect(page.text).toContain('Read from the archive: the index keeps an event 45 days after it arrived');
+    expect(page.text).toContain(event.eventId);
+    expect(page.text).toContain('Refunded &lt;b&gt;in full&lt;/b&gt;');
+  });
+
+  it('says when neither the index nor the archive holds a unit', async () => {
+    const { browser } = await person(console, 'reviewer');
+    const page = await browser.get('/units/support-triage/never-sent');
+    expect(page.statusCode).toBe(200);
+    expect(page.text).toContain('The ledger holds no events of this unit: neither the index (45 days');
+    expect(page.text).not.toContain('Read from the archive');
   });
 
   it("stores a verdict as the signed-in reviewer's, once however often it is sent, and moves on to the next unit", async () => {

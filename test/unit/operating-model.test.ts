@@ -452,6 +452,8 @@ describe('the console: eval due and catches on the Overview, unlisted tools on t
         unitId: event.unitId,
         events: [{ event, receivedAt: iso(at(1)), unlistedTools: ['legacy_crm'] }],
         truncated: false,
+        fromArchive: false,
+        hotIndexDays: 45,
         queue: undefined,
         ownReviewerId: 'hmac-sha256:me',
       },
