@@ -13,6 +13,7 @@ import { runKpiJobs, weeksToCompute } from '#lib/kpi/job.ts';
 import type { KpiRecord } from '#lib/kpi/record.ts';
 import { InvalidWeekError } from '#lib/kpi/weeks.ts';
 import { formatRate, formatUsd } from '#lib/presentation/format.ts';
+import type { ArchiveTier } from '#lib/read/tiered-events.ts';
 import { runReportsJob } from '#lib/reports/job.ts';
 import { hotIndexDaysFrom } from '#lib/storage/ledger-table.ts';
 import { UsageError } from '../errors.ts';
@@ -22,6 +23,7 @@ import {
   explainTargetFailure,
   registeredWorkflow,
   resolveTarget,
+  type Target,
 } from '../target.ts';
 import { priceStore } from './prices.ts';
 
@@ -72,10 +74,7 @@ export async function jobsCommand(args: string[], print: (line: string) => void)
       },
       {
         index: new DynamoDbEventIndex(documents, target.tableName),
-        archive: {
-          events: await target.archivedEvents(),
-          hotIndexDays: hotIndexDaysFrom(process.env[FUNCTION_ENV.hotIndexDays]),
-        },
+        archive: await archiveTier(target),
         prices: store,
         kpis: store,
         reports: new S3ReportStore(s3, bucket),
@@ -118,6 +117,17 @@ export async function jobsCommand(args: string[], print: (line: string) => void)
   throw new UsageError(job ? `unknown job '${job}'\n\n${JOBS_HELP}` : JOBS_HELP);
 }
 
+/**
+ * The target's archive read as events, with the hot window the stage runs with (its `hotIndexDays`, here
+ * LEDGER_HOT_INDEX_DAYS): a window set shorter only reads more from the archive.
+ */
+async function archiveTier(target: Target): Promise<ArchiveTier> {
+  return {
+    events: await target.archivedEvents(),
+    hotIndexDays: hotIndexDaysFrom(process.env[FUNCTION_ENV.hotIndexDays]),
+  };
+}
+
 /** What `jobs kpi` prints of a computed week, with the figures written as the dashboard and reports write them. */
 export function kpiSummaryLine(record: KpiRecord): string {
   const unpriced = [...record.unpriced.models, ...record.unpriced.tools];
@@ -148,9 +158,7 @@ async function reportsJob(
   try {
     result = await runReportsJob(values.week ? { week: values.week } : {}, {
       index: new DynamoDbEventIndex(documents, target.tableName),
-      archive: await target.archivedEvents(),
-      // As the stage runs with (its `hotIndexDays`): a window set shorter only reads more from the archive.
-      hotIndexDays: hotIndexDaysFrom(process.env[FUNCTION_ENV.hotIndexDays]),
+      archive: await archiveTier(target),
       kpis: store,
       prices: store,
       drills: drillStore(target),

@@ -1,5 +1,7 @@
 import { FUNCTION_ENV } from '#lib/deployment/environment.ts';
 import type { ArchivedEventKey, ArchivedEvents, EventPage, EventQuery } from '#lib/ports.ts';
+import type { ArchiveTier } from '#lib/read/tiered-events.ts';
+import { hotIndexDaysFrom } from '#lib/storage/ledger-table.ts';
 import { requiredEnv } from './environment.ts';
 
 /**
@@ -51,6 +53,17 @@ export function archivedEventsFromEnvironment(
     ];
     return new DuckDbArchivedEvents(makeS3Client(), bucketName);
   });
+}
+
+/**
+ * The archive tier a Lambda function reads past the hot window with: the archive reader above, and the hot
+ * window the deployment runs with (LEDGER_HOT_INDEX_DAYS).
+ */
+export function archiveTierFromEnvironment(options: { readonly queryTimeoutMs?: number } = {}): ArchiveTier {
+  return {
+    events: archivedEventsFromEnvironment(options),
+    hotIndexDays: hotIndexDaysFrom(process.env[FUNCTION_ENV.hotIndexDays]),
+  };
 }
 
 /** Loads its engine on the first call; a failed load is tried again on the next. */

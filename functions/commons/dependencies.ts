@@ -30,9 +30,12 @@ export function workflowRouteFromEnvironment(table: LedgerTable): WorkflowRouteD
  * `rollback` events): the index, the archive (and its reader, for idempotency past the hot window), the
  * deployed registry (read per request) and the actor-hash key, loaded once per cold start.
  */
-export async function ingestFromEnvironment(
-  table: LedgerTable,
-): Promise<Omit<IngestDependencies, 'registry'> & { readonly registry: RegistrySource }> {
+export async function ingestFromEnvironment(table: LedgerTable): Promise<
+  Omit<IngestDependencies, 'registry' | 'archivedEvents' | 'hotIndexDays'> &
+    Required<Pick<IngestDependencies, 'archivedEvents' | 'hotIndexDays'>> & {
+      readonly registry: RegistrySource;
+    }
+> {
   return {
     index: new DynamoDbEventIndex(table.documents, table.tableName),
     archive: archiveFromEnvironment(),

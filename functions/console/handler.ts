@@ -15,8 +15,6 @@ import { FUNCTION_ENV } from '#lib/deployment/environment.ts';
 import { readAutonomy } from '#lib/kill-switch/autonomy.ts';
 import { LedgerLaneHistory } from '#lib/kill-switch/history.ts';
 import type { RolloutPhase } from '#lib/registry/workflows.ts';
-import { hotIndexDaysFrom } from '#lib/storage/ledger-table.ts';
-import { archivedEventsFromEnvironment } from '../commons/archived-events.ts';
 import { ingestFromEnvironment } from '../commons/dependencies.ts';
 import { requiredEnv } from '../commons/environment.ts';
 import { httpHandler } from '../commons/handlers.ts';
@@ -81,10 +79,8 @@ export const handler = httpHandler(
     reviews,
     index,
     // Loaded on first use only: a unit page whose events all left the index's hot window.
-    archive: {
-      events: archivedEventsFromEnvironment(),
-      hotIndexDays: hotIndexDaysFrom(process.env[FUNCTION_ENV.hotIndexDays]),
-    },
+    // The archive reader ingest has (loaded on first use only): a unit whose events all left the hot window.
+    archive: { events: ingest.archivedEvents, hotIndexDays: ingest.hotIndexDays },
     ingest: { ...ingest, reviews },
     hasher: ingest.hasher,
     clock: () => new Date(),

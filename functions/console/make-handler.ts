@@ -63,7 +63,7 @@ import { DrillRefusedError, runDrill } from '#lib/kill-switch/run-drill.ts';
 import { isoWeekOf, weekBounds } from '#lib/kpi/weeks.ts';
 import type { EventIndex } from '#lib/ports.ts';
 import { html } from '#lib/presentation/html.ts';
-import { type ArchiveTier, tieredEventPage } from '#lib/read/tiered-events.ts';
+import { type ArchiveTier, overTiers, tieredEventPage } from '#lib/read/tiered-events.ts';
 import {
   LANES,
   type Lane,
@@ -579,11 +579,7 @@ export function makeConsoleHandler(deps: ConsoleDependencies): HttpRouteHandler 
     // for their retention. Read it only then, as GET …/events would (an Athena query in the cloud).
     const fromArchive = indexed.items.length === 0;
     const events = fromArchive
-      ? await tieredEventPage(query, request.now.getTime(), {
-          index: deps.index,
-          archive: deps.archive.events,
-          hotIndexDays: deps.archive.hotIndexDays,
-        })
+      ? await tieredEventPage(query, request.now.getTime(), overTiers(deps.index, deps.archive))
       : indexed;
     const body = unitBody(
       {

@@ -2,10 +2,8 @@ import { DynamoDbEvalStore } from '#lib/adapters/dynamodb-eval-store.ts';
 import { DynamoDbEventIndex } from '#lib/adapters/dynamodb-event-index.ts';
 import { DynamoDbKpiStore } from '#lib/adapters/dynamodb-kpi-store.ts';
 import { fetchAsyncInvoker } from '#lib/aws/lambda-invoke.ts';
-import { FUNCTION_ENV } from '#lib/deployment/environment.ts';
 import type { KpiJobRequest } from '#lib/kpi/job.ts';
-import { hotIndexDaysFrom } from '#lib/storage/ledger-table.ts';
-import { archivedEventsFromEnvironment } from '../commons/archived-events.ts';
+import { archiveTierFromEnvironment } from '../commons/archived-events.ts';
 import { eventHandler } from '../commons/handlers.ts';
 import { metrics } from '../commons/powertools.ts';
 import { registryFromEnvironment } from '../commons/registry.ts';
@@ -24,10 +22,7 @@ export const handler = eventHandler<KpiJobRequest | null, unknown>(
   makeKpiJob({
     index: new DynamoDbEventIndex(documents, tableName),
     // A unit started before the hot window, or a week recomputed after it: what the index let go of.
-    archive: {
-      events: archivedEventsFromEnvironment({ queryTimeoutMs: 120_000 }),
-      hotIndexDays: hotIndexDaysFrom(process.env[FUNCTION_ENV.hotIndexDays]),
-    },
+    archive: archiveTierFromEnvironment({ queryTimeoutMs: 120_000 }),
     prices: store,
     kpis: store,
     reports: reportStoreFromEnvironment(traceClient),

@@ -36,9 +36,8 @@ export interface KpiJobHandlerDependencies extends KpiJobDependencies {
 export function makeKpiJob(deps: KpiJobHandlerDependencies) {
   return async (request: KpiJobRequest | null = {}) => {
     const parts = await planKpiJobs(request ?? {}, deps);
-    const { fanOut } = deps;
-    if (fanOut && parts.length > 1) {
-      await mapWithConcurrency(parts, FAN_OUT_CONCURRENCY, (part) => fanOut(part));
+    if (deps.fanOut && parts.length > 1) {
+      await mapWithConcurrency(parts, FAN_OUT_CONCURRENCY, deps.fanOut);
       logger.info('KPI job fanned out', { parts });
       return { fannedOut: parts };
     }

@@ -5,8 +5,7 @@ import { DynamoDbKpiStore } from '#lib/adapters/dynamodb-kpi-store.ts';
 import { DynamoDbPostmortemStore } from '#lib/adapters/dynamodb-postmortem-store.ts';
 import { FUNCTION_ENV } from '#lib/deployment/environment.ts';
 import type { ReportsJobRequest } from '#lib/reports/job.ts';
-import { hotIndexDaysFrom } from '#lib/storage/ledger-table.ts';
-import { archivedEventsFromEnvironment } from '../commons/archived-events.ts';
+import { archiveTierFromEnvironment } from '../commons/archived-events.ts';
 import { eventHandler } from '../commons/handlers.ts';
 import { flagReaderFromEnvironment } from '../commons/kill-switch.ts';
 import { registryFromEnvironment } from '../commons/registry.ts';
@@ -23,8 +22,7 @@ export const handler = eventHandler<ReportsJobRequest | null, unknown>(
   makeReportsJob({
     index: new DynamoDbEventIndex(documents, tableName),
     // A page of the quarter's archived part may read weeks of objects: the job can wait (15 min timeout).
-    archive: archivedEventsFromEnvironment({ queryTimeoutMs: 120_000 }),
-    hotIndexDays: hotIndexDaysFrom(process.env[FUNCTION_ENV.hotIndexDays]),
+    archive: archiveTierFromEnvironment({ queryTimeoutMs: 120_000 }),
     kpis,
     prices: kpis,
     drills: new DynamoDbDrillStore(documents, tableName),

@@ -6,7 +6,7 @@ import type { KpiRecord } from '#lib/kpi/record.ts';
 import { lastCompleteWeek, shiftWeek, weekBounds } from '#lib/kpi/weeks.ts';
 import type { EventIndex, StoredEvent } from '#lib/ports.ts';
 import { PriceBook, type PriceStore } from '#lib/pricing/price-table.ts';
-import { type ArchiveTier, tieredEventsInRange } from '#lib/read/tiered-events.ts';
+import { type ArchiveTier, overTiers, tieredEventsInRange } from '#lib/read/tiered-events.ts';
 import type { RegistrySource } from '#lib/registry/workflows.ts';
 import { hotFloorMs } from '#lib/storage/ledger-table.ts';
 import { mapWithConcurrency } from '#lib/util/concurrency.ts';
@@ -64,11 +64,7 @@ export async function runKpiJob(
   const weekRange = { workflowId, fromMs: startMs, toMs: endMs, nowSeconds };
   // A week before the hot window (a recompute after a price import) is read from the archive too.
   const weekEvents = deps.archive
-    ? tieredEventsInRange(weekRange, nowSeconds * 1000, {
-        index: deps.index,
-        archive: deps.archive.events,
-        hotIndexDays: deps.archive.hotIndexDays,
-      })
+    ? tieredEventsInRange(weekRange, nowSeconds * 1000, overTiers(deps.index, deps.archive))
     : deps.index.eventsInRange(weekRange);
   for await (const stored of weekEvents) kpis.addWeekEvent(toKpiEvent(stored));
   // A cohort unit's events in the week were counted above: its history is what came before and after.

@@ -26,6 +26,11 @@ export interface TieredEventsDependencies {
   readonly hotIndexDays: number;
 }
 
+/** The index and an archive tier, as the tiered reads take them. */
+export function overTiers(index: EventIndex, tier: ArchiveTier): TieredEventsDependencies {
+  return { index, archive: tier.events, hotIndexDays: tier.hotIndexDays };
+}
+
 /**
  * One page of a time-ordered read over both tiers (issue 12): from the hot floor on the index holds every
  * event, so that part is the index's read, unchanged; before it only the archive is complete, so that part

@@ -9,9 +9,9 @@ import type { FlagReader } from '#lib/kill-switch/ports.ts';
 import type { KpiStore, ReportStore } from '#lib/kpi/job.ts';
 import type { KpiRecord } from '#lib/kpi/record.ts';
 import { isoWeekOf, lastCompleteWeek, weekBounds } from '#lib/kpi/weeks.ts';
-import type { ArchivedEvents, EventIndex, StoredEvent } from '#lib/ports.ts';
+import type { EventIndex, StoredEvent } from '#lib/ports.ts';
 import { PriceBook, type PriceStore } from '#lib/pricing/price-table.ts';
-import { tieredEventsInRange } from '#lib/read/tiered-events.ts';
+import { type ArchiveTier, overTiers, tieredEventsInRange } from '#lib/read/tiered-events.ts';
 import { ROLLOUT_GATES_UNIT } from '#lib/registry/rollout-gates.ts';
 import type { WorkflowRegistry } from '#lib/registry/workflows.ts';
 import {
@@ -77,8 +77,7 @@ export interface ReportsJobDependencies {
    * up to 13 weeks, longer than the index keeps events (issue 12), so what came before the window is read
    * from the archive (lib/read/tiered-events.ts). Every other read of the job stays within the window.
    */
-  readonly archive: ArchivedEvents;
-  readonly hotIndexDays: number;
+  readonly archive: ArchiveTier;
   readonly kpis: KpiStore;
   readonly prices: PriceStore;
   readonly drills: DrillStore;
@@ -194,7 +193,7 @@ export async function runReportsJob(
     const shadow = new ShadowUnitFinder(workflowId, { startMs: weekStartMs, endMs: weekEndMs });
     const phaseViolationsByWeek = new Map<string, number>();
     const range = { workflowId, fromMs: quarter.startMs, toMs: weekEndMs, nowSeconds };
-    for await (const stored of tieredEventsInRange(range, nowMs, deps)) {
+    for await (const stored of tieredEventsInRange(range, nowMs, overTiers(deps.index, deps.archive))) {
       if (stored.occurredAtMs < quarter.asOfMs) mix.add(stored.event, stored.occurredAtMs);
       if (stored.occurredAtMs >= weekStartMs) tally.add(stored);
       shadow.add(stored);

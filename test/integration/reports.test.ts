@@ -97,8 +97,7 @@ async function reportsDeps(): Promise<ReportsJobDependencies> {
       0,
     ),
     reports,
-    archive: archivedEvents,
-    hotIndexDays: DEFAULT_HOT_INDEX_DAYS,
+    archive: { events: archivedEvents, hotIndexDays: DEFAULT_HOT_INDEX_DAYS },
     // Wednesday of 2026-W21: 2026-W20 is the last complete week, so the run moves the index.
     clock: () => new Date('2026-05-20T06:00:00Z'),
     killSwitchEnvironment: LOCAL_ENVIRONMENT,

@@ -128,8 +128,7 @@ function setup(now = '2026-05-20T06:00:00Z') {
   archive.objects.set(archiveKey, [{ ...archived, archiveKey }]);
   const deps: ReportsJobDependencies = {
     index,
-    archive: new InMemoryArchivedEvents(archive),
-    hotIndexDays: 45,
+    archive: { events: new InMemoryArchivedEvents(archive), hotIndexDays: 45 },
     kpis,
     prices: { putTable: async () => {}, listTables: async () => [prices] },
     drills,

@@ -454,8 +454,7 @@ describe('the reports job', () => {
       {},
       {
         index,
-        archive: new InMemoryArchivedEvents(new InMemoryEventArchive()),
-        hotIndexDays: 45,
+        archive: { events: new InMemoryArchivedEvents(new InMemoryEventArchive()), hotIndexDays: 45 },
         kpis: { putRecord: async () => {}, getRecord: async () => undefined },
         prices: { putTable: async () => {}, listTables: async () => [] },
         drills: { putDrill: async () => {}, listDrills: async () => [] },
